@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The policy model: reference values (path -> allowed sha256 digests).
+ * Pure data and lookup; the JSON form lives in proto/ (attest/policy_json.h).
+ * Later issues add image digests and per-container whitelists here.
+ */
+#ifndef ATT_COMMON_POLICY_H
+#define ATT_COMMON_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attest/digest.h"
+#include "attest/rc.h"
+
+#define ATT_POLICY_MAX_PATH 4096
+
+struct att_policy_ref {
+    char *path; /* owned */
+    uint8_t (*digests)[ATT_SHA256_LEN]; /* owned array of n_digests */
+    size_t n_digests;
+};
+
+struct att_policy {
+    char *name;                  /* owned, may be NULL */
+    struct att_policy_ref *refs; /* owned, sorted by path (strcmp) */
+    size_t n_refs;
+};
+
+enum att_policy_match {
+    ATT_POLICY_ALLOWED = 0,
+    ATT_POLICY_UNKNOWN_PATH,    /* path not in the reference values */
+    ATT_POLICY_DIGEST_MISMATCH, /* path known, digest not allowed */
+};
+
+struct att_policy *att_policy_new(void);
+void att_policy_free(struct att_policy *p);
+/** Add (or extend) the reference for @p path with @p digest. Keeps refs sorted; duplicates ignored. */
+att_rc att_policy_add(struct att_policy *p, const char *path, const uint8_t digest[ATT_SHA256_LEN]);
+/** Borrowed; NULL if @p path has no reference. */
+const struct att_policy_ref *att_policy_find(const struct att_policy *p, const char *path);
+enum att_policy_match att_policy_check(const struct att_policy *p, const char *path,
+                                       const uint8_t digest[ATT_SHA256_LEN]);
+
+#endif

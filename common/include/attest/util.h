@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Small helpers: hex, bounded file I/O, durable writes, strict number parsing.
+ * No OpenSSL or TSS here.
+ */
+#ifndef ATT_COMMON_UTIL_H
+#define ATT_COMMON_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attest/buf.h"
+#include "attest/rc.h"
+
+/** Lower-case hex of @p len bytes into @p out, which must hold 2*len+1 bytes. */
+void att_hex_encode(const uint8_t *in, size_t len, char *out);
+/**
+ * Decode exactly @p out_len bytes from a hex string of exactly 2*out_len chars.
+ * @retval ATT_OK  @retval ATT_ERR_PARSE  wrong length or a non-hex character
+ */
+att_rc att_hex_decode(const char *hex, uint8_t *out, size_t out_len);
+
+/**
+ * Read a whole file into @p out (initialised by the caller, cap taken from out->max).
+ * @retval ATT_OK @retval ATT_ERR_NOT_FOUND @retval ATT_ERR_PARSE larger than out->max
+ * @retval ATT_ERR_IO
+ */
+att_rc att_file_read(const char *path, struct att_buf *out);
+/** Write @p len bytes to @p path via a temp file, fsync, rename, fsync(dir). Mode 0600. */
+att_rc att_file_write_atomic(const char *path, const void *data, size_t len);
+/** fsync the directory that holds @p path. */
+att_rc att_fsync_dir_of(const char *path);
+
+/** Strict unsigned parse: whole string, base 10, no sign, no overflow beyond @p max. */
+att_rc att_parse_u32(const char *s, uint32_t max, uint32_t *out);
+att_rc att_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/** Constant-time compare; true when equal. */
+bool att_mem_equal(const void *a, const void *b, size_t len);
+
+#endif

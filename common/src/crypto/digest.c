@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sha1/sha256 and randomness through OpenSSL EVP (FIPS 180-4). Every OpenSSL
+ * failure drains the error queue via att_log_openssl().
+ */
+#include "attest/digest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "attest/log.h"
+#include "crypto_int.h"
+
+void att_log_openssl(const char *what)
+{
+    unsigned long e;
+    char text[256];
+    int logged = 0;
+
+    while ((e = ERR_get_error()) != 0) {
+        ERR_error_string_n(e, text, sizeof(text));
+        LOG_ERR("%s: %s", what, text);
+        logged = 1;
+    }
+    if (!logged) {
+        LOG_ERR("%s: OpenSSL reported no detail", what);
+    }
+}
+
+static att_rc digest2(const EVP_MD *md, const void *a, size_t alen, const void *b, size_t blen,
+                      uint8_t *out)
+{
+    att_rc rc = ATT_ERR_CRYPTO;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    if (ctx == NULL) {
+        att_log_openssl("EVP_MD_CTX_new");
+        return ATT_ERR_NOMEM;
+    }
+    if (EVP_DigestInit_ex(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, a, alen) != 1 ||
+        (blen > 0 && EVP_DigestUpdate(ctx, b, blen) != 1) ||
+        EVP_DigestFinal_ex(ctx, out, NULL) != 1) {
+        att_log_openssl("digest");
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+att_rc att_sha256(const void *data, size_t len, uint8_t out[ATT_SHA256_LEN])
+{
+    return digest2(EVP_sha256(), data, len, NULL, 0, out);
+}
+
+att_rc att_sha1(const void *data, size_t len, uint8_t out[ATT_SHA1_LEN])
+{
+    return digest2(EVP_sha1(), data, len, NULL, 0, out);
+}
+
+att_rc att_sha256_2(const void *a, size_t alen, const void *b, size_t blen,
+                    uint8_t out[ATT_SHA256_LEN])
+{
+    return digest2(EVP_sha256(), a, alen, b, blen, out);
+}
+
+att_rc att_pcr_extend_sha256(uint8_t pcr[ATT_SHA256_LEN], const uint8_t digest[ATT_SHA256_LEN])
+{
+    uint8_t next[ATT_SHA256_LEN];
+    att_rc rc = att_sha256_2(pcr, ATT_SHA256_LEN, digest, ATT_SHA256_LEN, next);
+
+    if (rc == ATT_OK) {
+        memcpy(pcr, next, ATT_SHA256_LEN);
+    }
+    return rc;
+}
+
+att_rc att_sha256_fd(int fd, uint8_t out[ATT_SHA256_LEN])
+{
+    att_rc rc = ATT_ERR_CRYPTO;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    static __thread uint8_t chunk[1 << 16];
+    ssize_t n;
+
+    if (ctx == NULL) {
+        att_log_openssl("EVP_MD_CTX_new");
+        return ATT_ERR_NOMEM;
+    }
+    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        att_log_openssl("EVP_DigestInit_ex");
+        goto out;
+    }
+    for (;;) {
+        n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            rc = ATT_ERR_IO;
+            goto out;
+        }
+        if (n == 0) {
+            break;
+        }
+        if (EVP_DigestUpdate(ctx, chunk, (size_t)n) != 1) {
+            att_log_openssl("EVP_DigestUpdate");
+            goto out;
+        }
+    }
+    if (EVP_DigestFinal_ex(ctx, out, NULL) != 1) {
+        att_log_openssl("EVP_DigestFinal_ex");
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+att_rc att_sha256_file(const char *path, uint8_t out[ATT_SHA256_LEN])
+{
+    att_rc rc;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+    if (fd < 0) {
+        return errno == ENOENT ? ATT_ERR_NOT_FOUND : ATT_ERR_IO;
+    }
+    rc = att_sha256_fd(fd, out);
+    (void)close(fd);
+    return rc;
+}
+
+att_rc att_random_bytes(uint8_t *out, size_t len)
+{
+    if (len > INT32_MAX) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    if (RAND_bytes(out, (int)len) != 1) {
+        att_log_openssl("RAND_bytes");
+        return ATT_ERR_CRYPTO;
+    }
+    return ATT_OK;
+}

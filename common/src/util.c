@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Hex, bounded file reads, durable atomic writes, strict integer parsing. */
+#include "attest/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "attest/log.h"
+
+void att_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 0x0f];
+    }
+    out[2 * len] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+att_rc att_hex_decode(const char *hex, uint8_t *out, size_t out_len)
+{
+    size_t i;
+
+    if (hex == NULL || strlen(hex) != 2 * out_len) {
+        return ATT_ERR_PARSE;
+    }
+    for (i = 0; i < out_len; i++) {
+        int hi = hexval(hex[2 * i]);
+        int lo = hexval(hex[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            return ATT_ERR_PARSE;
+        }
+        out[i] = (uint8_t)((hi << 4) | lo);
+    }
+    return ATT_OK;
+}
+
+att_rc att_file_read(const char *path, struct att_buf *out)
+{
+    att_rc rc = ATT_ERR_IO;
+    int fd = -1;
+    uint8_t chunk[65536];
+    ssize_t n;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = errno == ENOENT ? ATT_ERR_NOT_FOUND : ATT_ERR_IO;
+        goto out;
+    }
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+        rc = att_buf_append(out, chunk, (size_t)n);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    if (n < 0) {
+        rc = ATT_ERR_IO;
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    return rc;
+}
+
+att_rc att_fsync_dir_of(const char *path)
+{
+    att_rc rc = ATT_ERR_IO;
+    char *copy = strdup(path);
+    int fd = -1;
+
+    if (copy == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    free(copy);
+    return rc;
+}
+
+att_rc att_file_write_atomic(const char *path, const void *data, size_t len)
+{
+    att_rc rc = ATT_ERR_IO;
+    char tmp[4096];
+    int fd = -1;
+    const uint8_t *p = data;
+    size_t done = 0;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        LOG_ERR("cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    while (done < len) {
+        ssize_t n = write(fd, p + done, len - done);
+
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            LOG_ERR("cannot write %s: %s", tmp, strerror(errno));
+            goto out;
+        }
+        done += (size_t)n;
+    }
+    if (fsync(fd) != 0) {
+        goto out;
+    }
+    (void)close(fd);
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        LOG_ERR("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        goto out;
+    }
+    rc = att_fsync_dir_of(path);
+out:
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    if (rc != ATT_OK) {
+        (void)unlink(tmp);
+    }
+    return rc;
+}
+
+att_rc att_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    unsigned long long v;
+
+    if (s == NULL || *s < '0' || *s > '9') {
+        return ATT_ERR_PARSE;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v > max) {
+        return ATT_ERR_PARSE;
+    }
+    *out = (uint64_t)v;
+    return ATT_OK;
+}
+
+att_rc att_parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+    uint64_t v = 0;
+    att_rc rc = att_parse_u64(s, max, &v);
+
+    if (rc == ATT_OK) {
+        *out = (uint32_t)v;
+    }
+    return rc;
+}
+
+bool att_mem_equal(const void *a, const void *b, size_t len)
+{
+    const volatile uint8_t *x = a;
+    const volatile uint8_t *y = b;
+    uint8_t d = 0;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        d = (uint8_t)(d | (x[i] ^ y[i]));
+    }
+    return d == 0;
+}

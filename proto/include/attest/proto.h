@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Agent <-> verifier wire messages, CBOR (RFC 8949) via libcbor, as specified
+ * by proto/attest.cddl. Pure encode/decode: no I/O, no TPM, no globals.
+ * Decoders take untrusted bytes: the whole input must be exactly one CBOR item
+ * (no trailing bytes), every field is type- and size-checked, unknown map keys
+ * are ignored, duplicate or missing required keys are ATT_ERR_PARSE with a
+ * message naming the field. Decoded structs own their memory; release with the
+ * matching _cleanup().
+ */
+#ifndef ATT_PROTO_PROTO_H
+#define ATT_PROTO_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attest/buf.h"
+#include "attest/pcrs.h"
+#include "attest/rc.h"
+
+#define ATT_PROTO_VERSION     1
+#define ATT_PROTO_NONCE_LEN   32
+#define ATT_PROTO_MAX_BODY    (32u * 1024u * 1024u) /* largest message either side accepts */
+#define ATT_PROTO_MAX_CERT    8192
+#define ATT_PROTO_MAX_TPMBLOB 4096 /* TPM2B_PUBLIC, TPMS_ATTEST, TPMT_SIGNATURE */
+#define ATT_PROTO_MAX_TEXT    1024
+
+/* GET /v1/identity */
+struct att_identity {
+    uint32_t version;
+    char *agent_id;        /* owned; the agent's name (hostname by default) */
+    char *ek_alg;          /* owned; "rsa" | "ecc": which EK the AK hangs under */
+    uint8_t *ek_cert_rsa;  /* owned DER, NULL if the TPM has none */
+    size_t ek_cert_rsa_len;
+    uint8_t *ek_cert_ecc;  /* owned DER, NULL if the TPM has none */
+    size_t ek_cert_ecc_len;
+    uint8_t *ek_pub;       /* owned marshalled TPM2B_PUBLIC */
+    size_t ek_pub_len;
+    uint8_t *ak_pub;       /* owned marshalled TPM2B_PUBLIC */
+    size_t ak_pub_len;
+    uint32_t meas_pcr;
+    char *boot_id;         /* owned */
+};
+
+/* POST /v1/evidence request */
+struct att_evidence_request {
+    uint8_t nonce[ATT_PROTO_NONCE_LEN];
+    uint32_t pcr_mask;   /* sha256 PCRs to quote; non-zero, bits 0..23 only */
+    uint64_t log_offset; /* first log entry index wanted */
+};
+
+/* POST /v1/evidence response */
+struct att_evidence {
+    uint32_t version;
+    uint8_t *attest; /* owned marshalled TPMS_ATTEST */
+    size_t attest_len;
+    uint8_t *sig;    /* owned marshalled TPMT_SIGNATURE */
+    size_t sig_len;
+    struct att_pcrs pcrs;   /* quoted sha256 values; pcrs.mask = the quoted selection */
+    uint32_t meas_pcr;
+    uint64_t log_offset;    /* index of the first record in log */
+    uint64_t log_count;     /* records in the agent's log when quoted */
+    uint8_t *log;           /* owned binary IMA records [log_offset, log_count) */
+    size_t log_len;
+    uint32_t reset_count;
+    uint32_t restart_count;
+    char *boot_id;          /* owned */
+    bool log_consistent;
+    char *log_status;       /* owned human text, e.g. "ok" or why inconsistent */
+};
+
+att_rc att_identity_encode(const struct att_identity *id, struct att_buf *out);
+att_rc att_identity_decode(const uint8_t *buf, size_t len, struct att_identity *out, char *why,
+                           size_t why_len);
+void att_identity_cleanup(struct att_identity *id);
+
+att_rc att_evidence_request_encode(const struct att_evidence_request *r, struct att_buf *out);
+att_rc att_evidence_request_decode(const uint8_t *buf, size_t len,
+                                   struct att_evidence_request *out, char *why, size_t why_len);
+
+att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out);
+att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *out, char *why,
+                           size_t why_len);
+void att_evidence_cleanup(struct att_evidence *ev);
+
+/* Error body of any non-2xx agent response: {"error": text} */
+att_rc att_error_encode(const char *message, struct att_buf *out);
+/** @param[out] message  owned, free() it */
+att_rc att_error_decode(const uint8_t *buf, size_t len, char **message);
+
+#endif
