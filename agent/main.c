@@ -1,7 +1,347 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* attest-agent entry point (being written). */
-int main(void);
-int main(void)
+/*
+ * attest-agent: argv and INI config, the state-dir lock, signals, and the two
+ * front doors (HTTP API and control socket). All logic lives in agent*.c.
+ *
+ *   attest-agent [run] [--config FILE] [--tcti T] [--state-dir D] [--listen A:P] ...
+ *   attest-agent measure [--state-dir D] PATH...
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "agent.h"
+#include "agent_ctl.h"
+#include "agent_http.h"
+#include "attest/log.h"
+#include "attest/util.h"
+
+static int stop_pipe[2] = {-1, -1};
+
+static void usage(FILE *f)
 {
-    return 2;
+    fprintf(f,
+            "usage: attest-agent [run] [OPTIONS]\n"
+            "       attest-agent measure [--state-dir DIR] PATH...\n"
+            "\n"
+            "Runs the attest host agent: measures files into a TPM PCR, keeps an IMA-format\n"
+            "measurement log and serves identity and signed evidence over HTTP.\n"
+            "\n"
+            "options (each may also be set in the [agent] section of --config FILE):\n"
+            "  --config FILE        INI file; flags override it\n"
+            "  --tcti TCTI          TPM access: swtpm:host=H,port=P | device:/dev/tpmrm0 | tabrmd\n"
+            "  --state-dir DIR      keys, log and socket (default " AGENT_DEFAULT_STATE_DIR ")\n"
+            "  --listen ADDR:PORT   HTTP listen address (default " AGENT_DEFAULT_LISTEN
+            "; port 0 = any)\n"
+            "  --pcr N              measurement PCR (default 15; 0-7, 10, 16-23 refused)\n"
+            "  --ak-alg ecc|rsa     attestation key (default ecc: P-256 ECDSA-SHA256)\n"
+            "  --ek-alg rsa|ecc     endorsement key the AK is made under (default rsa)\n"
+            "  --agent-id NAME      name reported in the identity (default: hostname)\n"
+            "  --log-level LEVEL    error|warning|info|debug (default warning)\n"
+            "  --help, --version\n");
+}
+
+struct settings {
+    struct agent_config cfg;
+    char *log_level; /* owned */
+};
+
+static att_rc apply(struct settings *s, const char *key, const char *val, char *why,
+                    size_t why_len)
+{
+    att_rc rc = ATT_OK;
+
+    if (strcmp(key, "tcti") == 0) {
+        rc = agent_config_set(&s->cfg.tcti, val);
+    } else if (strcmp(key, "state_dir") == 0 || strcmp(key, "state-dir") == 0) {
+        rc = agent_config_set(&s->cfg.state_dir, val);
+    } else if (strcmp(key, "listen") == 0) {
+        rc = agent_config_set(&s->cfg.listen, val);
+    } else if (strcmp(key, "agent_id") == 0 || strcmp(key, "agent-id") == 0) {
+        rc = agent_config_set(&s->cfg.agent_id, val);
+    } else if (strcmp(key, "log_level") == 0 || strcmp(key, "log-level") == 0) {
+        rc = agent_config_set(&s->log_level, val);
+    } else if (strcmp(key, "pcr") == 0) {
+        if (att_parse_u32(val, 23, &s->cfg.pcr) != ATT_OK) {
+            (void)snprintf(why, why_len, "pcr \"%s\" is not a number from 0 to 23", val);
+            return ATT_ERR_INVALID_ARG;
+        }
+    } else if (strcmp(key, "ak_alg") == 0 || strcmp(key, "ak-alg") == 0) {
+        if (att_key_alg_parse(val, &s->cfg.ak_alg) != ATT_OK) {
+            (void)snprintf(why, why_len, "ak_alg \"%s\" must be ecc or rsa", val);
+            return ATT_ERR_INVALID_ARG;
+        }
+    } else if (strcmp(key, "ek_alg") == 0 || strcmp(key, "ek-alg") == 0) {
+        if (att_key_alg_parse(val, &s->cfg.ek_alg) != ATT_OK) {
+            (void)snprintf(why, why_len, "ek_alg \"%s\" must be rsa or ecc", val);
+            return ATT_ERR_INVALID_ARG;
+        }
+    } else {
+        (void)snprintf(why, why_len, "unknown option \"%s\"", key);
+        return ATT_ERR_INVALID_ARG;
+    }
+    return rc;
+}
+
+struct ini_ctx {
+    struct settings *s;
+    char why[512];
+};
+
+static int ini_cb(void *user, const char *section, const char *name, const char *value)
+{
+    struct ini_ctx *c = user;
+
+    if (strcmp(section, "agent") != 0) {
+        (void)snprintf(c->why, sizeof(c->why), "unknown section [%s]", section);
+        return 0;
+    }
+    return apply(c->s, name, value, c->why, sizeof(c->why)) == ATT_OK;
+}
+
+static att_rc load_config(struct settings *s, const char *path)
+{
+    struct ini_ctx c = {.s = s, .why = ""};
+    int line = ini_parse(path, ini_cb, &c);
+
+    if (line == -1) {
+        fprintf(stderr, "attest-agent: cannot open config file %s: %s\n", path, strerror(errno));
+        return ATT_ERR_NOT_FOUND;
+    }
+    if (line != 0) {
+        fprintf(stderr, "attest-agent: %s:%d: %s\n", path, line,
+                c.why[0] ? c.why : "syntax error");
+        return ATT_ERR_PARSE;
+    }
+    return ATT_OK;
+}
+
+static void on_signal(int sig)
+{
+    char c = (char)sig;
+
+    if (write(stop_pipe[1], &c, 1) < 0) {
+        _exit(1);
+    }
+}
+
+static att_rc ensure_state_dir(const char *dir)
+{
+    struct stat st;
+
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "attest-agent: cannot create state dir %s: %s\n", dir, strerror(errno));
+        return ATT_ERR_IO;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "attest-agent: state dir %s is not a directory\n", dir);
+        return ATT_ERR_IO;
+    }
+    return ATT_OK;
+}
+
+/* One agent per state dir: an flock held for the process lifetime. */
+static int lock_state_dir(const char *dir)
+{
+    char path[4200];
+    int fd;
+
+    (void)snprintf(path, sizeof(path), "%s/agent.lock", dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "attest-agent: cannot open %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "attest-agent: another attest-agent is running on state dir %s\n", dir);
+        (void)close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int run(struct settings *s)
+{
+    struct agent *a = NULL;
+    struct agent_http *h = NULL;
+    struct sigaction sa;
+    char portfile[4200];
+    char port[16];
+    char why[256];
+    int lock_fd = -1;
+    int ret = 1;
+    att_rc rc;
+
+    if (s->cfg.tcti == NULL) {
+        fprintf(stderr, "attest-agent: no TPM given: use --tcti (e.g. device:/dev/tpmrm0)\n");
+        return 2;
+    }
+    if (!agent_pcr_allowed(s->cfg.pcr, why, sizeof(why))) {
+        fprintf(stderr, "attest-agent: %s\n", why);
+        return 2;
+    }
+    if (ensure_state_dir(s->cfg.state_dir) != ATT_OK) {
+        return 1;
+    }
+    lock_fd = lock_state_dir(s->cfg.state_dir);
+    if (lock_fd < 0) {
+        return 1;
+    }
+    if (pipe2(stop_pipe, O_CLOEXEC) != 0) {
+        goto out;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    (void)sigaction(SIGTERM, &sa, NULL);
+    (void)sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    (void)sigaction(SIGPIPE, &sa, NULL);
+
+    rc = agent_new(&s->cfg, &a);
+    if (rc != ATT_OK) {
+        fprintf(stderr, "attest-agent: cannot start: %s (see messages above)\n", att_rc_str(rc));
+        goto out;
+    }
+    rc = agent_http_start(a, s->cfg.listen, &h);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    (void)snprintf(portfile, sizeof(portfile), "%s/http.port", s->cfg.state_dir);
+    (void)snprintf(port, sizeof(port), "%u\n", agent_http_port(h));
+    if (att_file_write_atomic(portfile, port, strlen(port)) != ATT_OK) {
+        goto out;
+    }
+    printf("attest-agent ready: http port %u, state dir %s, PCR %u\n", agent_http_port(h),
+           s->cfg.state_dir, s->cfg.pcr);
+    (void)fflush(stdout);
+    rc = agent_ctl_serve(a, s->cfg.state_dir, stop_pipe[0]);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    ret = 0;
+out:
+    agent_http_stop(h);
+    agent_free(a);
+    if (lock_fd >= 0) {
+        (void)close(lock_fd);
+    }
+    return ret;
+}
+
+static att_rc set_log_level(const char *name)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            att_log_set_level((enum att_log_level)i);
+            return ATT_OK;
+        }
+    }
+    fprintf(stderr, "attest-agent: log level \"%s\" must be error|warning|info|debug\n", name);
+    return ATT_ERR_INVALID_ARG;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},    {"tcti", required_argument, NULL, 't'},
+        {"state-dir", required_argument, NULL, 's'}, {"listen", required_argument, NULL, 'l'},
+        {"pcr", required_argument, NULL, 'p'},       {"ak-alg", required_argument, NULL, 'a'},
+        {"ek-alg", required_argument, NULL, 'e'},    {"agent-id", required_argument, NULL, 'i'},
+        {"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0}};
+    struct settings s;
+    const char *cmd = "run";
+    const char *config = NULL;
+    char why[512];
+    int ret = 2;
+    int idx = 0;
+    int c;
+
+    att_log_set_ident("attest-agent");
+    /* tpm2-tss logs to stderr by itself; we log every TSS failure once, decoded. */
+    (void)setenv("TSS2_LOG", "all+none", 0);
+    memset(&s, 0, sizeof(s));
+    agent_config_init(&s.cfg);
+    if (argc > 1 && argv[1][0] != '-') {
+        cmd = argv[1];
+        argv++;
+        argc--;
+    }
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "measure") != 0) {
+        fprintf(stderr, "attest-agent: unknown command \"%s\"\n", cmd);
+        usage(stderr);
+        return 2;
+    }
+    /* Pass 1: --help, --version, --config and flag syntax. */
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            ret = 0;
+            goto out;
+        }
+        if (c == 'V') {
+            printf("attest-agent %s\n", ATT_VERSION);
+            ret = 0;
+            goto out;
+        }
+        if (c == '?') {
+            usage(stderr);
+            goto out;
+        }
+        if (c == 'c') {
+            config = optarg;
+        }
+    }
+    if (config != NULL && load_config(&s, config) != ATT_OK) {
+        goto out;
+    }
+    /* Pass 2: flags override the config file. */
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+", opts, &idx)) != -1) {
+        if (c == 'c') {
+            continue;
+        }
+        if (apply(&s, opts[idx].name, optarg, why, sizeof(why)) != ATT_OK) {
+            fprintf(stderr, "attest-agent: --%s\n", why);
+            goto out;
+        }
+    }
+    if ((s.cfg.state_dir == NULL &&
+         agent_config_set(&s.cfg.state_dir, AGENT_DEFAULT_STATE_DIR) != ATT_OK) ||
+        (s.cfg.listen == NULL && agent_config_set(&s.cfg.listen, AGENT_DEFAULT_LISTEN) != ATT_OK)) {
+        goto out;
+    }
+    if (s.log_level != NULL && set_log_level(s.log_level) != ATT_OK) {
+        goto out;
+    }
+    if (strcmp(cmd, "measure") == 0) {
+        if (optind >= argc) {
+            fprintf(stderr, "attest-agent: measure needs at least one PATH\n");
+            goto out;
+        }
+        ret = agent_ctl_measure(s.cfg.state_dir, argv + optind, (size_t)(argc - optind));
+        goto out;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "attest-agent: unexpected argument \"%s\"\n", argv[optind]);
+        goto out;
+    }
+    ret = run(&s);
+out:
+    agent_config_cleanup(&s.cfg);
+    free(s.log_level);
+    return ret;
 }

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Agent core (see agent.h). Memory: struct agent owns its config copy, the
+ * TPM context, the log and the cached identity blobs. The lock protects all of
+ * them; file hashing happens outside it so a large file never delays a quote.
+ *
+ * Fault injection for tests (curl "torture" style, shared/STYLE.md §8):
+ * ATT_FAULT_INJECT=kill-after-append makes the agent SIGKILL itself after a
+ * measurement is durably logged and before it is extended: the exact crash
+ * window DESIGN §4 must survive.
+ */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent_log.h"
+#include "attest/digest.h"
+#include "attest/imalog.h"
+#include "attest/log.h"
+#include "attest/proto.h"
+#include "attest/util.h"
+
+#define BOOT_STATE_MAX 256
+
+struct agent {
+    struct agent_config cfg;
+    pthread_mutex_t lock;
+    struct att_tpm *tpm; /* NULL while the TPM is unreachable */
+    struct agent_log *log;
+    struct att_buf ek_cert_rsa;
+    struct att_buf ek_cert_ecc;
+    struct att_buf ek_pub;
+    struct att_buf ak_pub;
+    uint32_t reset_count;
+    uint32_t restart_count;
+    char boot_id[64];
+    bool log_consistent;
+    char log_status[512];
+};
+
+void agent_config_init(struct agent_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->pcr = AGENT_DEFAULT_PCR;
+    c->ak_alg = ATT_KEY_ECC;
+    c->ek_alg = ATT_KEY_RSA;
+}
+
+void agent_config_cleanup(struct agent_config *c)
+{
+    free(c->tcti);
+    free(c->state_dir);
+    free(c->listen);
+    free(c->agent_id);
+    memset(c, 0, sizeof(*c));
+}
+
+att_rc agent_config_set(char **dst, const char *src)
+{
+    char *n = src != NULL ? strdup(src) : NULL;
+
+    if (src != NULL && n == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    free(*dst);
+    *dst = n;
+    return ATT_OK;
+}
+
+bool agent_pcr_allowed(uint32_t pcr, char *why, size_t why_len)
+{
+    const char *r = NULL;
+
+    if (pcr >= 24) {
+        r = "there are only PCRs 0..23";
+    } else if (pcr == 16) {
+        r = "PCR 16 is the debug PCR and can be reset by anyone, so it proves nothing";
+    } else if (pcr == 23) {
+        r = "PCR 23 is application-resettable from locality 0, so it proves nothing";
+    } else if (pcr >= 17) {
+        r = "PCRs 17..22 are for dynamic launch (DRTM) and cannot be extended from locality 0";
+    } else if (pcr == 10) {
+        r = "PCR 10 belongs to kernel IMA, whose log we cannot see";
+    } else if (pcr <= 7) {
+        r = "PCRs 0..7 hold the boot chain (firmware, boot loader); extending them breaks "
+            "their reference values";
+    }
+    if (r != NULL) {
+        (void)snprintf(why, why_len, "PCR %u refused: %s", pcr, r);
+        return false;
+    }
+    return true;
+}
+
+static void set_status(struct agent *a, bool consistent, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_status(struct agent *a, bool consistent, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(a->log_status, sizeof(a->log_status), fmt, ap);
+    va_end(ap);
+    a->log_consistent = consistent;
+    if (consistent) {
+        LOG_INFO("measurement log: %s", a->log_status);
+    } else {
+        LOG_ERR("measurement log inconsistent: %s", a->log_status);
+    }
+}
+
+static void new_boot_id(struct agent *a)
+{
+    uint8_t r[8];
+    char hex[17];
+
+    if (att_random_bytes(r, sizeof(r)) != ATT_OK) {
+        memset(r, 0, sizeof(r));
+    }
+    att_hex_encode(r, sizeof(r), hex);
+    (void)snprintf(a->boot_id, sizeof(a->boot_id), "%u-%s", a->reset_count, hex);
+}
+
+/* boot.state: "<resetCount> <boot_id>\n", the boot the current log belongs to. */
+static bool read_boot_state(const struct agent *a, uint32_t *reset_count, char *boot_id,
+                            size_t boot_id_len)
+{
+    char path[4200];
+    struct att_buf b;
+    char *sp;
+    char *nl;
+    bool ok = false;
+
+    (void)snprintf(path, sizeof(path), "%s/boot.state", a->cfg.state_dir);
+    att_buf_init(&b, BOOT_STATE_MAX);
+    if (att_file_read(path, &b) != ATT_OK || b.len == 0) {
+        goto out;
+    }
+    sp = strchr((char *)b.data, ' ');
+    nl = strchr((char *)b.data, '\n');
+    if (sp == NULL || nl == NULL || nl < sp) {
+        goto out;
+    }
+    *sp = '\0';
+    *nl = '\0';
+    if (att_parse_u32((char *)b.data, UINT32_MAX, reset_count) != ATT_OK) {
+        goto out;
+    }
+    (void)snprintf(boot_id, boot_id_len, "%s", sp + 1);
+    ok = true;
+out:
+    if (!ok && b.len > 0) {
+        LOG_WARN("%s is malformed; treating the TPM as newly booted", path);
+    }
+    att_buf_cleanup(&b);
+    return ok;
+}
+
+static att_rc write_boot_state(const struct agent *a)
+{
+    char path[4200];
+    char line[128];
+    int n;
+
+    (void)snprintf(path, sizeof(path), "%s/boot.state", a->cfg.state_dir);
+    n = snprintf(line, sizeof(line), "%u %s\n", a->reset_count, a->boot_id);
+    return att_file_write_atomic(path, line, (size_t)n);
+}
+
+static att_rc extend_entry(struct agent *a, const struct att_ima_entry *e)
+{
+    uint8_t sha1[ATT_SHA1_LEN];
+    uint8_t sha256[ATT_SHA256_LEN];
+    att_rc rc = att_ima_entry_bank_digests(e, sha1, sha256);
+
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    return att_tpm_pcr_extend(a->tpm, e->pcr, sha1, sha256);
+}
+
+/* Bring log and PCR into agreement at start or after a TPM reset (DESIGN §4). */
+static att_rc recover(struct agent *a)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    static const uint8_t zero[ATT_SHA256_LEN];
+    struct att_pcrs pcrs;
+    uint8_t full[ATT_SHA256_LEN];
+    uint8_t but_last[ATT_SHA256_LEN];
+    const uint8_t *p;
+    uint32_t saved_reset = 0;
+    char saved_boot[64] = "";
+    bool has_state;
+    size_t n = agent_log_count(a->log);
+
+    rc = att_tpm_pcr_read(a->tpm, 1u << a->cfg.pcr, &pcrs);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    p = pcrs.value[a->cfg.pcr];
+    has_state = read_boot_state(a, &saved_reset, saved_boot, sizeof(saved_boot));
+    if ((has_state && saved_reset == a->reset_count) || (!has_state && n > 0)) {
+        (void)snprintf(a->boot_id, sizeof(a->boot_id), "%s", saved_boot);
+        if (!has_state) {
+            new_boot_id(a);
+        }
+        rc = agent_log_replay(a->log, n, a->cfg.pcr, full);
+        if (rc != ATT_OK) {
+            set_status(a, false, "the log does not replay (a record's template digest is wrong)");
+            return ATT_OK;
+        }
+        if (memcmp(full, p, ATT_SHA256_LEN) == 0) {
+            set_status(a, true, "ok: %zu entries match PCR %u", n, a->cfg.pcr);
+        } else if (n > 0 && agent_log_replay(a->log, n - 1, a->cfg.pcr, but_last) == ATT_OK &&
+                   memcmp(but_last, p, ATT_SHA256_LEN) == 0) {
+            LOG_WARN("entry %zu was logged but not extended before a crash; extending it now",
+                     n - 1);
+            rc = extend_entry(a, agent_log_entry(a->log, n - 1));
+            if (rc != ATT_OK) {
+                return rc;
+            }
+            set_status(a, true, "ok: %zu entries match PCR %u (finished an interrupted extend)",
+                       n, a->cfg.pcr);
+        } else {
+            set_status(a, false,
+                       "PCR %u does not equal the replay of the %zu-entry log (something else "
+                       "extended it, or the log was altered)",
+                       a->cfg.pcr, n);
+        }
+        if (!has_state) {
+            return write_boot_state(a);
+        }
+        return ATT_OK;
+    }
+    /* A new boot: the TPM was reset since this log was written. */
+    if (n > 0) {
+        char suffix[128];
+
+        (void)snprintf(suffix, sizeof(suffix), "boot-%s", saved_boot[0] ? saved_boot : "unknown");
+        rc = agent_log_rotate(a->log, suffix);
+        if (rc != ATT_OK) {
+            return rc;
+        }
+        LOG_INFO("TPM reset seen (resetCount %u); previous log kept as measurements.%s.bin",
+                 a->reset_count, suffix);
+    }
+    new_boot_id(a);
+    rc = write_boot_state(a);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    if (memcmp(p, zero, ATT_SHA256_LEN) == 0) {
+        set_status(a, true, "ok: new boot %s, empty log", a->boot_id);
+    } else {
+        set_status(a, false,
+                   "PCR %u was already extended by something else in this boot before the "
+                   "agent started",
+                   a->cfg.pcr);
+    }
+    return ATT_OK;
+}
+
+/* Open the TPM and make EK and AK. Called at start and after a TPM reset. */
+static att_rc tpm_up(struct agent *a)
+{
+    att_rc rc = ATT_ERR_TPM;
+    struct att_tpm *t = NULL;
+
+    att_buf_reset(&a->ek_cert_rsa);
+    att_buf_reset(&a->ek_cert_ecc);
+    att_buf_reset(&a->ek_pub);
+    att_buf_reset(&a->ak_pub);
+    rc = att_tpm_open(a->cfg.tcti, &t);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = att_tpm_flush_stale(t);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = att_tpm_read_ek_cert(t, ATT_KEY_RSA, &a->ek_cert_rsa);
+    if (rc != ATT_OK && rc != ATT_ERR_NOT_FOUND) {
+        goto out;
+    }
+    rc = att_tpm_read_ek_cert(t, ATT_KEY_ECC, &a->ek_cert_ecc);
+    if (rc != ATT_OK && rc != ATT_ERR_NOT_FOUND) {
+        goto out;
+    }
+    rc = att_tpm_ek_create(t, a->cfg.ek_alg, &a->ek_pub);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = att_tpm_ak_load_or_create(t, a->cfg.state_dir, a->cfg.ak_alg, &a->ak_pub);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = att_tpm_clock(t, &a->reset_count, &a->restart_count);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    att_tpm_free(a->tpm);
+    a->tpm = t;
+    t = NULL;
+    rc = recover(a);
+out:
+    att_tpm_free(t);
+    return rc;
+}
+
+/*
+ * Make sure a->tpm is the TPM of the current boot. A changed resetCount (or a
+ * TPM that stopped answering and came back) means the TPM was reset: our
+ * transient keys are gone and the PCRs restarted, so bring everything up again.
+ * Caller holds a->lock.
+ */
+static att_rc ensure_tpm(struct agent *a)
+{
+    uint32_t reset = 0;
+    uint32_t restart = 0;
+
+    if (a->tpm != NULL && att_tpm_clock(a->tpm, &reset, &restart) == ATT_OK) {
+        if (reset == a->reset_count) {
+            a->restart_count = restart;
+            return ATT_OK;
+        }
+        LOG_WARN("TPM resetCount went from %u to %u: the host rebooted", a->reset_count, reset);
+    }
+    return tpm_up(a);
+}
+
+att_rc agent_new(const struct agent_config *cfg, struct agent **out)
+{
+    att_rc rc = ATT_ERR_INVALID_ARG;
+    struct agent *a = NULL;
+    char why[256];
+    char host[256];
+
+    if (cfg == NULL || out == NULL || cfg->tcti == NULL || cfg->state_dir == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    if (!agent_pcr_allowed(cfg->pcr, why, sizeof(why))) {
+        LOG_ERR("%s", why);
+        return ATT_ERR_INVALID_ARG;
+    }
+    a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    pthread_mutex_init(&a->lock, NULL);
+    att_buf_init(&a->ek_cert_rsa, ATT_PROTO_MAX_CERT);
+    att_buf_init(&a->ek_cert_ecc, ATT_PROTO_MAX_CERT);
+    att_buf_init(&a->ek_pub, ATT_PROTO_MAX_TPMBLOB);
+    att_buf_init(&a->ak_pub, ATT_PROTO_MAX_TPMBLOB);
+    a->cfg.pcr = cfg->pcr;
+    a->cfg.ak_alg = cfg->ak_alg;
+    a->cfg.ek_alg = cfg->ek_alg;
+    if (cfg->agent_id == NULL) {
+        if (gethostname(host, sizeof(host)) != 0) {
+            (void)snprintf(host, sizeof(host), "unknown");
+        }
+        host[sizeof(host) - 1] = '\0';
+    }
+    if (agent_config_set(&a->cfg.tcti, cfg->tcti) != ATT_OK ||
+        agent_config_set(&a->cfg.state_dir, cfg->state_dir) != ATT_OK ||
+        agent_config_set(&a->cfg.listen, cfg->listen) != ATT_OK ||
+        agent_config_set(&a->cfg.agent_id, cfg->agent_id != NULL ? cfg->agent_id : host) !=
+            ATT_OK) {
+        rc = ATT_ERR_NOMEM;
+        goto out;
+    }
+    rc = agent_log_open(a->cfg.state_dir, &a->log);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = tpm_up(a);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *out = a;
+    a = NULL;
+    rc = ATT_OK;
+out:
+    agent_free(a);
+    return rc;
+}
+
+void agent_free(struct agent *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    att_tpm_free(a->tpm);
+    agent_log_free(a->log);
+    att_buf_cleanup(&a->ek_cert_rsa);
+    att_buf_cleanup(&a->ek_cert_ecc);
+    att_buf_cleanup(&a->ek_pub);
+    att_buf_cleanup(&a->ak_pub);
+    agent_config_cleanup(&a->cfg);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+/* Append one entry and extend it, in that order (DESIGN §4). Caller holds the lock. */
+static att_rc log_and_extend(struct agent *a, struct att_ima_entry *e)
+{
+    att_rc rc;
+    const char *fault = getenv("ATT_FAULT_INJECT");
+
+    rc = agent_log_append(a->log, e);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    if (fault != NULL && strcmp(fault, "kill-after-append") == 0) {
+        LOG_WARN("fault injection: SIGKILL between append and extend");
+        (void)raise(SIGKILL);
+    }
+    rc = extend_entry(a, agent_log_entry(a->log, agent_log_count(a->log) - 1));
+    if (rc != ATT_OK) {
+        set_status(a, false, "entry %zu is logged but extending PCR %u failed (%s)",
+                   agent_log_count(a->log) - 1, a->cfg.pcr, att_rc_str(rc));
+    }
+    return rc;
+}
+
+att_rc agent_measure_file(struct agent *a, const char *path, char *reply, size_t reply_len)
+{
+    att_rc rc = ATT_ERR_IO;
+    uint8_t digest[ATT_SHA256_LEN];
+    char hex[2 * ATT_SHA256_LEN + 1];
+    struct att_ima_entry e;
+    struct att_buf name;
+    struct stat st;
+    int fd = -1;
+    bool locked = false;
+
+    memset(&e, 0, sizeof(e));
+    att_buf_init(&name, ATT_IMA_MAX_EVENT_NAME);
+    if (path == NULL || path[0] != '/') {
+        (void)snprintf(reply, reply_len, "error %s: not an absolute path", path ? path : "");
+        rc = ATT_ERR_INVALID_ARG;
+        goto out;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        (void)snprintf(reply, reply_len, "error %s: %s", path, strerror(errno));
+        rc = errno == ENOENT ? ATT_ERR_NOT_FOUND : ATT_ERR_IO;
+        goto out;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        (void)snprintf(reply, reply_len, "error %s: not a regular file", path);
+        rc = ATT_ERR_INVALID_ARG;
+        goto out;
+    }
+    rc = att_sha256_fd(fd, digest);
+    if (rc != ATT_OK) {
+        (void)snprintf(reply, reply_len, "error %s: cannot read: %s", path, att_rc_str(rc));
+        goto out;
+    }
+    att_hex_encode(digest, sizeof(digest), hex);
+    if (att_buf_printf(&name, "host:%s", path) != ATT_OK) {
+        (void)snprintf(reply, reply_len, "error %s: path too long", path);
+        rc = ATT_ERR_INVALID_ARG;
+        goto out;
+    }
+    pthread_mutex_lock(&a->lock);
+    locked = true;
+    rc = ensure_tpm(a);
+    if (rc != ATT_OK) {
+        (void)snprintf(reply, reply_len, "error %s: TPM unavailable: %s", path, att_rc_str(rc));
+        goto out;
+    }
+    if (agent_log_has(a->log, (const char *)name.data, digest, sizeof(digest))) {
+        (void)snprintf(reply, reply_len, "unchanged sha256:%s %s", hex, path);
+        rc = ATT_OK;
+        goto out;
+    }
+    rc = att_ima_entry_build_ng(&e, a->cfg.pcr, digest, (const char *)name.data);
+    if (rc != ATT_OK) {
+        (void)snprintf(reply, reply_len, "error %s: %s", path, att_rc_str(rc));
+        goto out;
+    }
+    rc = log_and_extend(a, &e);
+    if (rc != ATT_OK) {
+        (void)snprintf(reply, reply_len, "error %s: %s", path, att_rc_str(rc));
+        goto out;
+    }
+    (void)snprintf(reply, reply_len, "measured sha256:%s %s", hex, path);
+    LOG_INFO("measured sha256:%s %s", hex, path);
+    rc = ATT_OK;
+out:
+    if (locked) {
+        pthread_mutex_unlock(&a->lock);
+    }
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    att_ima_entry_cleanup(&e);
+    att_buf_cleanup(&name);
+    return rc;
+}
+
+att_rc agent_identity(struct agent *a, struct att_buf *out)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct att_identity id;
+
+    memset(&id, 0, sizeof(id));
+    pthread_mutex_lock(&a->lock);
+    rc = ensure_tpm(a);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    id.version = ATT_PROTO_VERSION;
+    id.agent_id = a->cfg.agent_id;
+    id.ek_alg = (char *)(uintptr_t)att_key_alg_str(a->cfg.ek_alg); /* borrowed, never freed */
+    id.ek_cert_rsa = a->ek_cert_rsa.len > 0 ? a->ek_cert_rsa.data : NULL;
+    id.ek_cert_rsa_len = a->ek_cert_rsa.len;
+    id.ek_cert_ecc = a->ek_cert_ecc.len > 0 ? a->ek_cert_ecc.data : NULL;
+    id.ek_cert_ecc_len = a->ek_cert_ecc.len;
+    id.ek_pub = a->ek_pub.data;
+    id.ek_pub_len = a->ek_pub.len;
+    id.ak_pub = a->ak_pub.data;
+    id.ak_pub_len = a->ak_pub.len;
+    id.meas_pcr = a->cfg.pcr;
+    id.boot_id = a->boot_id;
+    rc = att_identity_encode(&id, out);
+out:
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struct att_buf *out,
+                      unsigned *status, char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct att_evidence_request r;
+    struct att_evidence ev;
+    struct att_buf attest;
+    struct att_buf sig;
+    const uint8_t *log;
+    size_t log_len = 0;
+    size_t count;
+
+    memset(&ev, 0, sizeof(ev));
+    att_buf_init(&attest, ATT_PROTO_MAX_TPMBLOB);
+    att_buf_init(&sig, ATT_PROTO_MAX_TPMBLOB);
+    *status = 400;
+    rc = att_evidence_request_decode(req, req_len, &r, why, why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    if ((r.pcr_mask & (1u << a->cfg.pcr)) == 0) {
+        (void)snprintf(why, why_len, "pcr_mask 0x%06x does not include the measurement PCR %u",
+                       r.pcr_mask, a->cfg.pcr);
+        return ATT_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&a->lock);
+    rc = ensure_tpm(a);
+    if (rc != ATT_OK) {
+        *status = 503;
+        (void)snprintf(why, why_len, "TPM unavailable: %s", att_rc_str(rc));
+        goto out;
+    }
+    count = agent_log_count(a->log);
+    if (r.log_offset > count) {
+        rc = ATT_ERR_INVALID_ARG;
+        (void)snprintf(why, why_len,
+                       "log_offset %llu is beyond the end of the log (%zu entries, boot %s)",
+                       (unsigned long long)r.log_offset, count, a->boot_id);
+        goto out;
+    }
+    rc = att_tpm_quote(a->tpm, r.nonce, sizeof(r.nonce), r.pcr_mask, &attest, &sig, &ev.pcrs);
+    if (rc != ATT_OK) {
+        *status = 503;
+        (void)snprintf(why, why_len, "TPM quote failed: %s", att_rc_str(rc));
+        goto out;
+    }
+    log = agent_log_bytes_from(a->log, (size_t)r.log_offset, &log_len);
+    ev.version = ATT_PROTO_VERSION;
+    ev.attest = attest.data;
+    ev.attest_len = attest.len;
+    ev.sig = sig.data;
+    ev.sig_len = sig.len;
+    ev.meas_pcr = a->cfg.pcr;
+    ev.log_offset = r.log_offset;
+    ev.log_count = count;
+    ev.log = (uint8_t *)(uintptr_t)log; /* borrowed for encoding only */
+    ev.log_len = log_len;
+    ev.reset_count = a->reset_count;
+    ev.restart_count = a->restart_count;
+    ev.boot_id = a->boot_id;
+    ev.log_consistent = a->log_consistent;
+    ev.log_status = a->log_status;
+    rc = att_evidence_encode(&ev, out);
+    if (rc != ATT_OK) {
+        *status = 500;
+        (void)snprintf(why, why_len, "cannot encode evidence: %s", att_rc_str(rc));
+        goto out;
+    }
+    *status = 200;
+out:
+    pthread_mutex_unlock(&a->lock);
+    att_buf_cleanup(&attest);
+    att_buf_cleanup(&sig);
+    return rc;
+}

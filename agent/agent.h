@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's core: its TPM (EK, AK), its measurement log and the one lock
+ * that keeps them in step (DESIGN §4 "atomic evidence"): every extend and
+ * every quote happen under a->lock, so the log returned with a quote always
+ * ends exactly at the quoted PCR value.
+ *
+ * Start-up and TPM-reset recovery follow DESIGN §4: equal -> continue; the log
+ * holds exactly one entry the PCR lacks -> extend it; TPM reset -> new boot,
+ * new log (the old one is kept aside); anything else -> "log inconsistent",
+ * reported in every quote, never hidden.
+ *
+ * HTTP (agent_http.c) and the control socket (agent_ctl.c) are thin callers.
+ */
+#ifndef ATT_AGENT_AGENT_H
+#define ATT_AGENT_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attest/buf.h"
+#include "attest/rc.h"
+#include "attest/tpm.h"
+
+#define AGENT_DEFAULT_PCR       15
+#define AGENT_DEFAULT_STATE_DIR "/var/lib/attest-agent"
+#define AGENT_DEFAULT_LISTEN    "127.0.0.1:8930"
+
+struct agent_config {
+    char *tcti;      /* owned */
+    char *state_dir; /* owned */
+    char *listen;    /* owned, "ADDR:PORT" or "[V6ADDR]:PORT" */
+    char *agent_id;  /* owned, may be NULL: hostname */
+    uint32_t pcr;
+    enum att_key_alg ak_alg;
+    enum att_key_alg ek_alg;
+};
+
+struct agent;
+
+void agent_config_init(struct agent_config *c);
+void agent_config_cleanup(struct agent_config *c);
+/** Replace *dst with a copy of @p src. */
+att_rc agent_config_set(char **dst, const char *src);
+
+/**
+ * Whether @p pcr may hold attest's measurements. Refused: resettable PCRs (16
+ * debug, 23 application), locality-restricted 17..22, 10 (kernel IMA), 0..7 (boot).
+ * @param[out] why  reason when refused
+ */
+bool agent_pcr_allowed(uint32_t pcr, char *why, size_t why_len);
+
+/** Open the TPM, make EK and AK, open and recover the log. */
+att_rc agent_new(const struct agent_config *cfg, struct agent **out);
+void agent_free(struct agent *a);
+
+/**
+ * Measure one host file into the log and the PCR (name "host:<path>").
+ * @param[out] reply  one line for the operator, e.g. "measured sha256:<hex> /etc/x"
+ */
+att_rc agent_measure_file(struct agent *a, const char *path, char *reply, size_t reply_len);
+
+/** CBOR identity document (proto.h struct att_identity). */
+att_rc agent_identity(struct agent *a, struct att_buf *out);
+
+/**
+ * Answer an evidence request (CBOR in, CBOR out).
+ * @param[out] status  HTTP status: 200, 400 (bad request, @p why says why), 503 (TPM down), 500
+ */
+att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struct att_buf *out,
+                      unsigned *status, char *why, size_t why_len);
+
+#endif
