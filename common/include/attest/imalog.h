@@ -27,7 +27,7 @@
 
 #define ATT_IMA_MAX_TEMPLATE_NAME 15          /* IMA_TEMPLATE_NAME_LEN_MAX */
 #define ATT_IMA_MAX_EVENT_NAME    4096        /* n-ng bytes without the NUL */
-#define ATT_IMA_MAX_BUF           (64 * 1024) /* ima-buf payload */
+#define ATT_IMA_MAX_BUF           ((size_t)64 * 1024) /* ima-buf payload */
 #define ATT_IMA_MAX_DATA          (ATT_IMA_MAX_EVENT_NAME + ATT_IMA_MAX_BUF + 256)
 #define ATT_IMA_MAX_HASH_ALGO     15
 #define ATT_IMA_MAX_DIGEST        64
@@ -58,7 +58,7 @@ struct att_ima_log {
 /**
  * Build an ima-ng entry: d-ng = "sha256:\0" || @p file_digest, n-ng = @p name.
  * Computes template data and the SHA-1 template digest. Spaces in @p name are
- * kept in the binary form (the ascii rendering replaces them, as the kernel does).
+ * stored as '_' in the record itself, as the kernel does (ima_write_template_field_data).
  * @param[out] e  initialised here; release with att_ima_entry_cleanup()
  * @retval ATT_OK @retval ATT_ERR_INVALID_ARG name empty/too long @retval ATT_ERR_NOMEM
  */
