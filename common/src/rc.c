@@ -31,6 +31,8 @@ const char *att_rc_str(att_rc rc)
         return "authorization failed";
     case ATT_ERR_NOT_FOUND:
         return "not found";
+    case ATT_ERR_EXISTS:
+        return "already exists";
     }
     return "unknown error";
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Hex, bounded file reads, durable atomic writes, strict integer parsing. */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "attest/util.h"
 
 #include <errno.h>
@@ -197,4 +198,11 @@ bool att_mem_equal(const void *a, const void *b, size_t len)
         d = (uint8_t)(d | (x[i] ^ y[i]));
     }
     return d == 0;
+}
+
+void att_cleanse(void *p, size_t len)
+{
+    if (p != NULL && len > 0) {
+        explicit_bzero(p, len);
+    }
 }

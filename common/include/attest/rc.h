@@ -21,6 +21,7 @@ typedef enum {
     ATT_ERR_TIMEOUT,
     ATT_ERR_AUTH,
     ATT_ERR_NOT_FOUND,   /* a named object (file, host, entry) does not exist */
+    ATT_ERR_EXISTS,      /* a named object already exists (conflict) */
 } att_rc;
 
 /** Static, human-readable name of @p rc; never NULL. */

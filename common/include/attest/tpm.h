@@ -96,6 +96,19 @@ att_rc att_tpm_pcr_extend(struct att_tpm *t, uint32_t pcr, const uint8_t *sha1,
 att_rc att_tpm_quote(struct att_tpm *t, const uint8_t *nonce, size_t nonce_len, uint32_t mask,
                      struct att_buf *attest, struct att_buf *sig, struct att_pcrs *pcrs);
 
+/**
+ * TPM2_ActivateCredential (Part 3 §12.5) with the loaded AK as the object the
+ * credential is bound to and the EK as the decryption key (PolicySecret
+ * session): recovers the secret a verifier sealed with MakeCredential.
+ * @param[in]  cred_blob   marshalled TPM2B_ID_OBJECT
+ * @param[in]  enc_secret  marshalled TPM2B_ENCRYPTED_SECRET
+ * @param[out] secret      appended
+ * @retval ATT_OK @retval ATT_ERR_PARSE malformed blobs @retval ATT_ERR_TPM (e.g. not for this TPM/AK)
+ */
+att_rc att_tpm_activate_credential(struct att_tpm *t, const uint8_t *cred_blob, size_t cred_len,
+                                   const uint8_t *enc_secret, size_t enc_len,
+                                   struct att_buf *secret);
+
 /** TPM2_ReadClock: reset and restart counters. */
 att_rc att_tpm_clock(struct att_tpm *t, uint32_t *reset_count, uint32_t *restart_count);
 

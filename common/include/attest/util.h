@@ -36,6 +36,9 @@ att_rc att_fsync_dir_of(const char *path);
 att_rc att_parse_u32(const char *s, uint32_t max, uint32_t *out);
 att_rc att_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
+/** Wipe a secret so the compiler cannot elide it (explicit_bzero). */
+void att_cleanse(void *p, size_t len);
+
 /** Constant-time compare; true when equal. */
 bool att_mem_equal(const void *a, const void *b, size_t len);
 

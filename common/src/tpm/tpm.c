@@ -795,3 +795,54 @@ out:
     Esys_Free(ti);
     return rc;
 }
+
+att_rc att_tpm_activate_credential(struct att_tpm *t, const uint8_t *cred_blob, size_t cred_len,
+                                   const uint8_t *enc_secret, size_t enc_len,
+                                   struct att_buf *secret)
+{
+    att_rc rc = ATT_ERR_TPM;
+    TPM2B_ID_OBJECT blob;
+    TPM2B_ENCRYPTED_SECRET enc;
+    TPM2B_DIGEST *cert_info = NULL;
+    ESYS_TR session = ESYS_TR_NONE;
+    size_t off = 0;
+    TSS2_RC trc;
+
+    if (t == NULL || cred_blob == NULL || enc_secret == NULL || secret == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    if (t->ak == ESYS_TR_NONE || t->ek == ESYS_TR_NONE) {
+        LOG_ERR("credential activation needs the EK and the AK loaded");
+        return ATT_ERR_INVALID_ARG;
+    }
+    memset(&blob, 0, sizeof(blob));
+    memset(&enc, 0, sizeof(enc));
+    if (Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(cred_blob, cred_len, &off, &blob) != TSS2_RC_SUCCESS ||
+        off != cred_len) {
+        LOG_ERR("credential blob is not exactly one TPM2B_ID_OBJECT");
+        return ATT_ERR_PARSE;
+    }
+    off = 0;
+    if (Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(enc_secret, enc_len, &off, &enc) !=
+            TSS2_RC_SUCCESS ||
+        off != enc_len) {
+        LOG_ERR("encrypted secret is not exactly one TPM2B_ENCRYPTED_SECRET");
+        return ATT_ERR_PARSE;
+    }
+    rc = ek_policy_session(t, &session);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    trc = Esys_ActivateCredential(t->esys, t->ak, t->ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE,
+                                  &blob, &enc, &cert_info);
+    session = ESYS_TR_NONE; /* single-use */
+    TSS_CHECK(t, Esys_ActivateCredential, trc, rc);
+    rc = att_buf_append(secret, cert_info->buffer, cert_info->size);
+out:
+    flush_tr(t, &session);
+    if (cert_info != NULL) {
+        att_cleanse(cert_info->buffer, sizeof(cert_info->buffer));
+    }
+    Esys_Free(cert_info);
+    return rc;
+}
