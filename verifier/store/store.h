@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The verifier's durable store (DESIGN §8): hosts and their enrolled keys,
+ * policies, per-host incremental appraisal state, verdict history, an
+ * append-only event history and API tokens (hashed). One interface; the
+ * SQLite backend (WAL, one file, created on first open, schema versioned with
+ * migrations) is the default; a PostgreSQL backend can implement the same
+ * functions later.
+ *
+ * One process owns a database: store_open() takes an exclusive lock
+ * (PATH.lock) and fails with ATT_ERR_EXISTS if another verifier holds it.
+ * Calls are serialised internally (one mutex), so the poller and the API
+ * threads may share one struct store.
+ *
+ * Memory: every struct filled by a getter owns its strings/blobs; release
+ * with the matching _cleanup / _list_free. Inputs are borrowed.
+ */
+#ifndef ATT_VERIFIER_STORE_H
+#define ATT_VERIFIER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attest/digest.h"
+#include "attest/rc.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct store_host {
+    int64_t id;
+    char *name;      /* unique */
+    char *agent_url; /* https://host:port */
+    char *ek_alg;    /* "rsa" | "ecc" */
+    uint8_t *ek_pub; /* marshalled TPM2B_PUBLIC */
+    size_t ek_pub_len;
+    uint8_t *ek_cert; /* DER, may be NULL */
+    size_t ek_cert_len;
+    uint8_t *ak_pub; /* marshalled TPM2B_PUBLIC */
+    size_t ak_pub_len;
+    char *ak_name; /* hex */
+    uint32_t meas_pcr;
+    char *policy;  /* policy name, NULL if none assigned */
+    int64_t enrolled_at;
+    /* incremental appraisal state */
+    char *boot_id; /* NULL before the first attestation */
+    uint32_t reset_count;
+    uint32_t restart_count;
+    uint64_t log_offset;                 /* entries appraised so far in this boot */
+    uint8_t pcr_value[ATT_SHA256_LEN];   /* measurement PCR after those entries */
+    char *verdict;                       /* "pending" | "trusted" | "untrusted" | "unreachable" */
+    char *verdict_reason;                /* first failing finding, NULL if trusted */
+    int64_t last_attested_at;            /* 0 = never */
+};
+
+struct store_verdict {
+    int64_t id;
+    int64_t at;
+    char *host;
+    char *verdict;
+    char *reason;        /* may be NULL */
+    char *findings_json; /* JSON array text */
+    uint64_t log_from;   /* log entries [log_from, log_to) appraised in this round */
+    uint64_t log_to;
+};
+
+struct store_event {
+    int64_t id;
+    int64_t at;
+    char *host; /* may be NULL for verifier-wide events */
+    char *kind; /* "enrolled", "verdict-changed", "new-boot", "unreachable", ... */
+    char *message;
+};
+
+/** One attestation round, written atomically (state + verdict + events). */
+struct store_round {
+    const char *host;
+    int64_t at;
+    const char *verdict;
+    const char *reason;        /* may be NULL */
+    const char *findings_json; /* may be NULL: "[]" */
+    uint64_t log_from;
+    uint64_t log_to;
+    bool has_state; /* update the incremental state below */
+    const char *boot_id;
+    uint32_t reset_count;
+    uint32_t restart_count;
+    uint64_t log_offset;
+    uint8_t pcr_value[ATT_SHA256_LEN];
+    const struct store_event *events; /* host/at of each event are taken from the round */
+    size_t n_events;
+};
+
+/**
+ * Open or create the store at @p path (SQLite file), apply migrations.
+ * @retval ATT_OK @retval ATT_ERR_EXISTS another process holds it
+ * @retval ATT_ERR_IO @retval ATT_ERR_PARSE not a store / newer schema than this binary
+ */
+att_rc store_open(const char *path, struct store **out);
+void store_close(struct store *s);
+int store_schema_version(struct store *s);
+
+/** @retval ATT_ERR_EXISTS a host of that name exists */
+att_rc store_host_add(struct store *s, const struct store_host *h);
+/** @retval ATT_ERR_NOT_FOUND */
+att_rc store_host_get(struct store *s, const char *name, struct store_host *out);
+att_rc store_host_list(struct store *s, struct store_host **out, size_t *n);
+/** Deletes the host and its state; its verdicts and events stay (history). */
+att_rc store_host_delete(struct store *s, const char *name);
+/** @retval ATT_ERR_NOT_FOUND host or policy unknown; @p policy NULL unassigns */
+att_rc store_host_set_policy(struct store *s, const char *name, const char *policy);
+/** Forget the incremental state (e.g. a new boot is seen): offset 0, PCR zero. */
+att_rc store_host_reset_state(struct store *s, const char *name);
+void store_host_cleanup(struct store_host *h);
+void store_host_list_free(struct store_host *hosts, size_t n);
+
+/** @retval ATT_ERR_NOT_FOUND the host does not exist (nothing written) */
+att_rc store_record_round(struct store *s, const struct store_round *r);
+/** A single event outside a round (enrollment, deletion, policy changes). */
+att_rc store_event_add(struct store *s, const char *host, const char *kind, const char *message);
+
+/**
+ * Events with id > @p after_id, oldest first, at most @p limit (1..1000).
+ * @p host and @p kind filter when non-NULL.
+ */
+att_rc store_events_list(struct store *s, const char *host, const char *kind, int64_t after_id,
+                         size_t limit, struct store_event **out, size_t *n);
+void store_event_list_free(struct store_event *ev, size_t n);
+
+/** Verdicts of @p host (NULL: all hosts) with id < @p before_id (0: newest), newest first. */
+att_rc store_verdicts_list(struct store *s, const char *host, int64_t before_id, size_t limit,
+                           struct store_verdict **out, size_t *n);
+void store_verdict_list_free(struct store_verdict *v, size_t n);
+
+/**
+ * Create (@p replace false: ATT_ERR_EXISTS if present) or replace (@p replace
+ * true: ATT_ERR_NOT_FOUND if absent) a policy's JSON text (already validated).
+ */
+att_rc store_policy_put(struct store *s, const char *name, const char *json, bool replace);
+/** @param[out] json  owned, free() it */
+att_rc store_policy_get(struct store *s, const char *name, char **json);
+/** @param[out] names  owned array of owned strings; free each and the array */
+att_rc store_policy_list(struct store *s, char ***names, size_t *n);
+
+/** Tokens are stored as sha256 of the secret only. @p role: viewer|operator|admin. */
+att_rc store_token_add(struct store *s, const char *name, const char *role,
+                       const uint8_t hash[ATT_SHA256_LEN]);
+/** @param[out] name, role  owned; @retval ATT_ERR_NOT_FOUND */
+att_rc store_token_find(struct store *s, const uint8_t hash[ATT_SHA256_LEN], char **name,
+                        char **role);
+
+#endif
