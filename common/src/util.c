@@ -206,3 +206,53 @@ void att_cleanse(void *p, size_t len)
         explicit_bzero(p, len);
     }
 }
+
+/* Strict UTF-8 (RFC 3629 §3): no overlong forms, no surrogates, nothing above U+10FFFF. */
+bool att_utf8_valid(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        uint8_t c = s[i];
+        size_t more;
+        uint32_t cp;
+        uint32_t min;
+        size_t k;
+
+        if (c < 0x80u) {
+            i++;
+            continue;
+        }
+        if ((c & 0xe0u) == 0xc0u) {
+            more = 1;
+            cp = c & 0x1fu;
+            min = 0x80u;
+        } else if ((c & 0xf0u) == 0xe0u) {
+            more = 2;
+            cp = c & 0x0fu;
+            min = 0x800u;
+        } else if ((c & 0xf8u) == 0xf0u) {
+            more = 3;
+            cp = c & 0x07u;
+            min = 0x10000u;
+        } else {
+            return false;
+        }
+        if (len - i - 1 < more) {
+            return false;
+        }
+        for (k = 1; k <= more; k++) {
+            uint8_t b = s[i + k];
+
+            if ((b & 0xc0u) != 0x80u) {
+                return false;
+            }
+            cp = (cp << 6) | (uint32_t)(b & 0x3fu);
+        }
+        if (cp < min || cp > 0x10ffffu || (cp >= 0xd800u && cp <= 0xdfffu)) {
+            return false;
+        }
+        i += more + 1;
+    }
+    return true;
+}

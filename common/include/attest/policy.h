@@ -27,10 +27,11 @@ struct att_policy {
     size_t n_refs;
 };
 
+/* Fail closed: a zero-initialised result is a refusal, never "allowed". */
 enum att_policy_match {
-    ATT_POLICY_ALLOWED = 0,
-    ATT_POLICY_UNKNOWN_PATH,    /* path not in the reference values */
-    ATT_POLICY_DIGEST_MISMATCH, /* path known, digest not allowed */
+    ATT_POLICY_UNKNOWN_PATH = 0, /* path not in the reference values */
+    ATT_POLICY_DIGEST_MISMATCH,  /* path known, digest not allowed */
+    ATT_POLICY_ALLOWED,
 };
 
 struct att_policy *att_policy_new(void);

@@ -36,6 +36,12 @@ att_rc att_fsync_dir_of(const char *path);
 att_rc att_parse_u32(const char *s, uint32_t max, uint32_t *out);
 att_rc att_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
+/**
+ * Strict UTF-8 (RFC 3629): no overlong forms, surrogates or code points above
+ * U+10FFFF. CBOR text strings (RFC 8949 §3.1) and JSON strings must be valid.
+ */
+bool att_utf8_valid(const uint8_t *s, size_t len);
+
 /** Wipe a secret so the compiler cannot elide it (explicit_bzero). */
 void att_cleanse(void *p, size_t len);
 

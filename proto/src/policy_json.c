@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * JSON (RFC 8259) form of the policy model, schema in proto/policy.schema.json,
+ * through jansson:
+ *   {"version": 1, "name": "...", "reference_values": {"/abs/path": ["sha256:<64 hex>", ...]}}
+ * The parser is strict: unknown top-level keys, duplicate keys, trailing
+ * content and anything the schema does not allow are errors, because a typo
+ * must not weaken a policy. jansson's own error texts never reach why (they
+ * may be shown to a remote operator); we map its error codes to our words.
+ */
+#include "attest/policy_json.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "attest/proto.h"
+#include "attest/util.h"
+
+#define DIGEST_PREFIX     "sha256:"
+#define DIGEST_PREFIX_LEN (sizeof(DIGEST_PREFIX) - 1)
+#define DIGEST_TEXT_LEN   (DIGEST_PREFIX_LEN + 2 * ATT_SHA256_LEN)
+#define POLICY_VERSION    1
+#define NAME_MAX_LEN      ATT_PROTO_MAX_TEXT
+
+static void why_set(char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void why_set(char *why, size_t why_len, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (why != NULL && why_len > 0) {
+        (void)vsnprintf(why, why_len, fmt, ap);
+    }
+    va_end(ap);
+}
+
+/* Our words for what jansson found; its error text stays out of why. */
+static void why_json(char *why, size_t why_len, const json_error_t *err)
+{
+    const char *what;
+
+    switch (json_error_code(err)) {
+    case json_error_end_of_input_expected:
+        why_set(why, why_len, "policy: trailing content after the JSON value (line %d, column %d)",
+                err->line, err->column);
+        return;
+    case json_error_duplicate_key:
+        what = "duplicate key";
+        break;
+    case json_error_invalid_utf8:
+        what = "invalid UTF-8";
+        break;
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+        what = "NUL character";
+        break;
+    case json_error_numeric_overflow:
+        what = "number out of range";
+        break;
+    case json_error_out_of_memory:
+        what = "out of memory";
+        break;
+    case json_error_stack_overflow:
+        what = "nested too deeply";
+        break;
+    default:
+        what = "invalid JSON";
+        break;
+    }
+    why_set(why, why_len, "policy: %s at line %d, column %d", what, err->line, err->column);
+}
+
+/* "sha256:" followed by exactly 64 hex digits (either case) -> 32 bytes. */
+static bool digest_parse(const json_t *v, uint8_t out[ATT_SHA256_LEN])
+{
+    const char *s;
+
+    if (!json_is_string(v) || json_string_length(v) != DIGEST_TEXT_LEN) {
+        return false;
+    }
+    s = json_string_value(v);
+    if (strncmp(s, DIGEST_PREFIX, DIGEST_PREFIX_LEN) != 0) {
+        return false;
+    }
+    return att_hex_decode(s + DIGEST_PREFIX_LEN, out, ATT_SHA256_LEN) == ATT_OK;
+}
+
+/*
+ * A path from the file is quoted in why only when it has no control bytes,
+ * quotes or backslashes: why ends up in logs and HTTP error bodies. Other
+ * paths are named by their position in sorted order instead.
+ */
+static bool quotable(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x20u || c == 0x7fu || c == '"' || c == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Name path @p i of reference_values for a why message: "\"/usr/bin/ls\"" or "#3". */
+static void path_label(char *buf, size_t len, const char *path, size_t i)
+{
+    if (quotable(path)) {
+        (void)snprintf(buf, len, "\"%.200s\"", path);
+    } else {
+        (void)snprintf(buf, len, "#%zu", i);
+    }
+}
+
+struct member {
+    const char *key; /* borrowed from the jansson object */
+    json_t *value;   /* borrowed */
+};
+
+static int member_cmp(const void *a, const void *b)
+{
+    const struct member *x = a;
+    const struct member *y = b;
+
+    return strcmp(x->key, y->key);
+}
+
+/*
+ * Add every reference value of the "reference_values" object @p rv to @p p.
+ * The members are sorted by path first, so each att_policy_add() appends
+ * instead of inserting in the middle: O(n log n) for a policy of n paths in
+ * any order, where jansson's insertion-ordered iteration would cost O(n^2)
+ * memmoves on an unsorted file.
+ */
+static att_rc add_reference_values(struct att_policy *p, json_t *rv, char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct member *m = NULL;
+    size_t n = json_object_size(rv);
+    size_t i = 0;
+    size_t k;
+    const char *key;
+    json_t *value;
+
+    if (n > 0) {
+        m = calloc(n, sizeof(*m));
+        if (m == NULL) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+    }
+    json_object_foreach(rv, key, value) {
+        if (i < n) {
+            m[i].key = key;
+            m[i].value = value;
+            i++;
+        }
+    }
+    if (i != n) {
+        rc = ATT_ERR_INTERNAL;
+        goto out;
+    }
+    if (n > 1) {
+        qsort(m, n, sizeof(*m), member_cmp);
+    }
+    for (i = 0; i < n; i++) {
+        size_t len = strlen(m[i].key);
+        char label[256];
+
+        path_label(label, sizeof(label), m[i].key, i);
+        if (m[i].key[0] != '/' || len >= ATT_POLICY_MAX_PATH) {
+            why_set(why, why_len,
+                    "policy: reference_values key %s must be an absolute path shorter than %d "
+                    "bytes",
+                    label, ATT_POLICY_MAX_PATH);
+            rc = ATT_ERR_PARSE;
+            goto out;
+        }
+        if (!json_is_array(m[i].value) || json_array_size(m[i].value) == 0) {
+            why_set(why, why_len,
+                    "policy: reference_values[%s] must be a non-empty array of digests", label);
+            rc = ATT_ERR_PARSE;
+            goto out;
+        }
+        for (k = 0; k < json_array_size(m[i].value); k++) {
+            uint8_t digest[ATT_SHA256_LEN];
+
+            if (!digest_parse(json_array_get(m[i].value, k), digest)) {
+                why_set(why, why_len,
+                        "policy: reference_values[%s][%zu] must be \"sha256:\" followed by 64 "
+                        "hex digits",
+                        label, k);
+                rc = ATT_ERR_PARSE;
+                goto out;
+            }
+            rc = att_policy_add(p, m[i].key, digest);
+            if (rc != ATT_OK) {
+                goto out;
+            }
+        }
+    }
+    rc = ATT_OK;
+out:
+    free(m);
+    return rc;
+}
+
+att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **out, char *why,
+                             size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    json_t *root = NULL;
+    struct att_policy *p = NULL;
+    json_error_t err;
+    const char *key;
+    json_t *value;
+    json_t *version;
+    json_t *name;
+    json_t *rv;
+
+    if (why != NULL && why_len > 0) {
+        why[0] = '\0';
+    }
+    if (json == NULL || out == NULL) {
+        why_set(why, why_len, "policy: no input");
+        return ATT_ERR_INVALID_ARG;
+    }
+    if (len == 0) {
+        why_set(why, why_len, "policy: empty document");
+        return ATT_ERR_PARSE;
+    }
+    if (len > ATT_POLICY_MAX_JSON) {
+        why_set(why, why_len, "policy: larger than %u bytes", ATT_POLICY_MAX_JSON);
+        return ATT_ERR_PARSE;
+    }
+    /*
+     * Without JSON_DISABLE_EOF_CHECK jansson requires the value to be followed
+     * by nothing but whitespace up to len: the whole buffer is consumed or the
+     * load fails (json_error_end_of_input_expected). JSON_ALLOW_NUL stays off,
+     * so no string, key or path can hide a NUL.
+     */
+    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    if (root == NULL) {
+        why_json(why, why_len, &err);
+        rc = json_error_code(&err) == json_error_out_of_memory ? ATT_ERR_NOMEM : ATT_ERR_PARSE;
+        goto out;
+    }
+    if (!json_is_object(root)) {
+        why_set(why, why_len, "policy: top level must be a JSON object");
+        rc = ATT_ERR_PARSE;
+        goto out;
+    }
+    json_object_foreach(root, key, value) {
+        if (strcmp(key, "version") != 0 && strcmp(key, "name") != 0 &&
+            strcmp(key, "reference_values") != 0) {
+            if (quotable(key)) {
+                why_set(why, why_len, "policy: unknown key \"%.200s\"", key);
+            } else {
+                why_set(why, why_len, "policy: unknown top-level key");
+            }
+            rc = ATT_ERR_PARSE;
+            goto out;
+        }
+    }
+    /* json_is_integer: 1.0 is a real in jansson and rejected like "1" */
+    version = json_object_get(root, "version");
+    if (!json_is_integer(version) || json_integer_value(version) != POLICY_VERSION) {
+        why_set(why, why_len, "policy: \"version\" must be the integer %d", POLICY_VERSION);
+        rc = ATT_ERR_PARSE;
+        goto out;
+    }
+    name = json_object_get(root, "name");
+    if (name != NULL && (!json_is_string(name) || json_string_length(name) > NAME_MAX_LEN)) {
+        why_set(why, why_len, "policy: \"name\" must be a string of at most %u bytes",
+                (unsigned)NAME_MAX_LEN);
+        rc = ATT_ERR_PARSE;
+        goto out;
+    }
+    rv = json_object_get(root, "reference_values");
+    if (!json_is_object(rv)) {
+        why_set(why, why_len, "policy: \"reference_values\" must be an object");
+        rc = ATT_ERR_PARSE;
+        goto out;
+    }
+    p = att_policy_new();
+    if (p == NULL) {
+        rc = ATT_ERR_NOMEM;
+        goto out;
+    }
+    if (name != NULL) {
+        p->name = strdup(json_string_value(name));
+        if (p->name == NULL) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+    }
+    rc = add_reference_values(p, rv, why, why_len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *out = p;
+    p = NULL; /* transferred to caller */
+    rc = ATT_OK;
+out:
+    att_policy_free(p);
+    json_decref(root);
+    return rc;
+}
+
+/*
+ * json_string() refuses invalid UTF-8 and reports it as NULL, indistinguishable
+ * from running out of memory; checking first lets encode say INVALID_ARG.
+ */
+static bool utf8_valid(const char *str)
+{
+    return att_utf8_valid((const uint8_t *)str, strlen(str));
+}
+
+/* Everything encode emits must parse back: same rules as the parser. */
+static bool policy_encodable(const struct att_policy *p)
+{
+    size_t i;
+
+    if (p->name != NULL && (strlen(p->name) > NAME_MAX_LEN || !utf8_valid(p->name))) {
+        return false;
+    }
+    if (p->n_refs > 0 && p->refs == NULL) {
+        return false;
+    }
+    for (i = 0; i < p->n_refs; i++) {
+        const struct att_policy_ref *r = &p->refs[i];
+
+        if (r->path == NULL || r->path[0] != '/' || strlen(r->path) >= ATT_POLICY_MAX_PATH ||
+            !utf8_valid(r->path) || r->n_digests == 0 || r->digests == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
+struct dump_ctx {
+    struct att_buf *out;
+    att_rc rc; /* first append failure; meaningful when failed */
+    bool failed;
+};
+
+static int dump_cb(const char *buffer, size_t size, void *data)
+{
+    struct dump_ctx *c = data;
+    att_rc rc = att_buf_append(c->out, buffer, size);
+
+    if (rc != ATT_OK) {
+        c->rc = rc;
+        c->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *digests_to_json(const struct att_policy_ref *r)
+{
+    json_t *arr = json_array();
+    size_t k;
+
+    if (arr == NULL) {
+        return NULL;
+    }
+    for (k = 0; k < r->n_digests; k++) {
+        char text[DIGEST_TEXT_LEN + 1];
+
+        memcpy(text, DIGEST_PREFIX, DIGEST_PREFIX_LEN);
+        att_hex_encode(r->digests[k], ATT_SHA256_LEN, text + DIGEST_PREFIX_LEN);
+        if (json_array_append_new(arr, json_string(text)) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+att_rc att_policy_encode_json(const struct att_policy *p, struct att_buf *out)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    json_t *root = NULL;
+    json_t *rv = NULL;
+    struct dump_ctx ctx = {.out = out, .rc = ATT_ERR_INTERNAL, .failed = false};
+    size_t start = 0;
+    size_t i;
+
+    if (p == NULL || out == NULL || !policy_encodable(p)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    start = out->len;
+    root = json_object();
+    rv = json_object();
+    if (root == NULL || rv == NULL) {
+        rc = ATT_ERR_NOMEM;
+        goto out;
+    }
+    /* json_object_set_new() steals the value even when it fails */
+    if (json_object_set_new(root, "version", json_integer(POLICY_VERSION)) != 0 ||
+        (p->name != NULL && json_object_set_new(root, "name", json_string(p->name)) != 0)) {
+        rc = ATT_ERR_NOMEM;
+        goto out;
+    }
+    for (i = 0; i < p->n_refs; i++) {
+        if (json_object_set_new(rv, p->refs[i].path, digests_to_json(&p->refs[i])) != 0) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+    }
+    if (json_object_set(root, "reference_values", rv) != 0) {
+        rc = ATT_ERR_NOMEM;
+        goto out;
+    }
+    if (json_dump_callback(root, dump_cb, &ctx, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
+        rc = ctx.failed ? ctx.rc : ATT_ERR_NOMEM;
+        goto out;
+    }
+    rc = att_buf_append(out, "\n", 1);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    /* indentation grows a file; what we write must stay readable by the parser */
+    if (out->len - start > ATT_POLICY_MAX_JSON) {
+        rc = ATT_ERR_INVALID_ARG;
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    if (rc != ATT_OK && out != NULL && out->len > start) {
+        out->len = start;
+        out->data[start] = 0;
+    }
+    json_decref(rv);
+    json_decref(root);
+    return rc;
+}
