@@ -615,3 +615,54 @@ out:
     att_buf_cleanup(&sig);
     return rc;
 }
+
+att_rc agent_activate(struct agent *a, const uint8_t *req, size_t req_len, struct att_buf *out,
+                      unsigned *status, char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct att_activate_request r;
+    struct att_activate_response resp;
+    struct att_buf secret;
+
+    memset(&resp, 0, sizeof(resp));
+    att_buf_init(&secret, 128);
+    *status = 400;
+    rc = att_activate_request_decode(req, req_len, &r, why, why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    pthread_mutex_lock(&a->lock);
+    rc = ensure_tpm(a);
+    if (rc != ATT_OK) {
+        *status = 503;
+        (void)snprintf(why, why_len, "TPM unavailable: %s", att_rc_str(rc));
+        goto out;
+    }
+    rc = att_tpm_activate_credential(a->tpm, r.cred_blob, r.cred_blob_len, r.enc_secret,
+                                     r.enc_secret_len, &secret);
+    if (rc != ATT_OK) {
+        /* Not for this TPM or this AK (or tampered): a refusal, not a TPM outage. */
+        (void)snprintf(why, why_len,
+                       "credential activation failed: the credential is not for this TPM's EK "
+                       "and AK (%s)",
+                       att_rc_str(rc));
+        goto out;
+    }
+    resp.secret = secret.data;
+    resp.secret_len = secret.len;
+    rc = att_activate_response_encode(&resp, out);
+    if (rc != ATT_OK) {
+        *status = 500;
+        goto out;
+    }
+    *status = 200;
+    LOG_INFO("credential activated for a verifier (enrollment)");
+out:
+    pthread_mutex_unlock(&a->lock);
+    att_activate_request_cleanup(&r);
+    if (secret.data != NULL) {
+        att_cleanse(secret.data, secret.len);
+    }
+    att_buf_cleanup(&secret);
+    return rc;
+}

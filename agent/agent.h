@@ -71,4 +71,12 @@ att_rc agent_identity(struct agent *a, struct att_buf *out);
 att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struct att_buf *out,
                       unsigned *status, char *why, size_t why_len);
 
+/**
+ * Answer a credential-activation request (enrollment): ActivateCredential
+ * with this TPM's EK and AK, CBOR in, CBOR out.
+ * @param[out] status  200, 400 (malformed or not for this TPM), 503 (TPM down)
+ */
+att_rc agent_activate(struct agent *a, const uint8_t *req, size_t req_len, struct att_buf *out,
+                      unsigned *status, char *why, size_t why_len);
+
 #endif

@@ -46,15 +46,16 @@ static void write_all(int fd, const char *s, size_t len)
     }
 }
 
-/* Read the whole request (bounded, 10 s per read), answer line by line. */
-static void serve_one(struct agent *a, int fd)
+/* Read the whole request (bounded, 2 s per read, given up when the agent is
+ * told to stop), answer line by line. */
+static void serve_one(struct agent *a, int fd, int stop_fd)
 {
     struct att_buf req;
     char chunk[4096];
     char reply[4096 + 64];
     struct ucred cred;
     socklen_t cl = sizeof(cred);
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
     char *line;
     char *next;
     ssize_t n;
@@ -67,7 +68,7 @@ static void serve_one(struct agent *a, int fd)
         goto out;
     }
     for (;;) {
-        if (poll(&pfd, 1, 10000) <= 0) {
+        if (poll(pfd, 2, 2000) <= 0 || pfd[1].revents != 0) {
             write_all(fd, "error: request timed out\n", 25);
             goto out;
         }
@@ -156,7 +157,7 @@ att_rc agent_ctl_serve(struct agent *a, const char *state_dir, int stop_fd)
         if (cfd < 0) {
             continue;
         }
-        serve_one(a, cfd);
+        serve_one(a, cfd, stop_fd);
         (void)close(cfd);
     }
     rc = ATT_OK;

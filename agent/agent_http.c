@@ -127,8 +127,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             LOG_WARN("evidence request refused (%u): %s", status, why);
             ret = send_error(c, status, why[0] ? why : att_rc_str(rc));
         }
+    } else if (strcmp(url, "/v1/activate") == 0 && strcmp(method, "POST") == 0) {
+        rc = agent_activate(h->a, r->body.data != NULL ? r->body.data : (const uint8_t *)"",
+                            r->body.len, &out, &status, why, sizeof(why));
+        if (rc == ATT_OK && status == 200) {
+            ret = send_bytes(c, 200, "application/cbor", out.data, out.len);
+        } else {
+            LOG_WARN("activation request refused (%u): %s", status, why);
+            ret = send_error(c, status, why[0] ? why : att_rc_str(rc));
+        }
     } else if (strcmp(url, "/v1/identity") == 0 || strcmp(url, "/v1/evidence") == 0 ||
-               strcmp(url, "/v1/health") == 0) {
+               strcmp(url, "/v1/activate") == 0 || strcmp(url, "/v1/health") == 0) {
         (void)snprintf(why, sizeof(why), "method %s not allowed on %s", method, url);
         ret = send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, why);
     } else {

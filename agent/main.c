@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -338,6 +339,18 @@ int main(int argc, char **argv)
     if (optind < argc) {
         fprintf(stderr, "attest-agent: unexpected argument \"%s\"\n", argv[optind]);
         goto out;
+    }
+    {
+        struct sockaddr_storage ss;
+        unsigned ss_len = 0;
+
+        if (agent_parse_listen(s.cfg.listen, &ss, &ss_len) != ATT_OK) {
+            fprintf(stderr,
+                    "attest-agent: --listen \"%s\" is not ADDR:PORT or [ADDR]:PORT with a "
+                    "numeric address\n",
+                    s.cfg.listen);
+            goto out;
+        }
     }
     ret = run(&s);
 out:

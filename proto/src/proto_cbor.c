@@ -1154,6 +1154,150 @@ void att_evidence_cleanup(struct att_evidence *ev)
 /* ------------------------------------------------------------------------- */
 /* error body                                                                */
 
+/* ------------------------------------------------------------------------- */
+/* credential activation                                                     */
+
+#define SECRET_MAX 64
+
+att_rc att_activate_request_encode(const struct att_activate_request *r, struct att_buf *out)
+{
+    struct enc e = {.b = out, .failed = false, .rc = ATT_ERR_INTERNAL};
+    size_t start;
+
+    if (r == NULL || out == NULL ||
+        !bytes_ok(r->cred_blob, r->cred_blob_len, 1, ATT_PROTO_MAX_TPMBLOB) ||
+        !bytes_ok(r->enc_secret, r->enc_secret_len, 1, ATT_PROTO_MAX_TPMBLOB)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    start = out->len;
+    enc_map(&e, 2);
+    enc_text(&e, "cred_blob");
+    enc_bytes(&e, r->cred_blob, r->cred_blob_len);
+    enc_text(&e, "enc_secret");
+    enc_bytes(&e, r->enc_secret, r->enc_secret_len);
+    return enc_finish(&e, start);
+}
+
+att_rc att_activate_request_decode(const uint8_t *buf, size_t len,
+                                   struct att_activate_request *out, char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct dec d = {.msg = "activate request", .why = why, .why_len = why_len};
+    struct att_activate_request r;
+    cbor_item_t *root = NULL;
+    struct field f[] = {
+        {FIELD("cred_blob", FK_BYTES, REQUIRED, 1, ATT_PROTO_MAX_TPMBLOB),
+         .dst.bytes = {&r.cred_blob, &r.cred_blob_len}},
+        {FIELD("enc_secret", FK_BYTES, REQUIRED, 1, ATT_PROTO_MAX_TPMBLOB),
+         .dst.bytes = {&r.enc_secret, &r.enc_secret_len}},
+    };
+
+    memset(&r, 0, sizeof(r));
+    why_clear(&d);
+    if (out == NULL) {
+        return fail_arg(&d, "no output struct");
+    }
+    memset(out, 0, sizeof(*out));
+    if (buf == NULL) {
+        return fail_arg(&d, "no input buffer");
+    }
+    rc = load_map(buf, len, &d, &root);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = decode_fields(root, f, sizeof(f) / sizeof(f[0]), &d);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *out = r;
+    memset(&r, 0, sizeof(r)); /* transferred to out */
+    rc = ATT_OK;
+out:
+    if (root != NULL) {
+        cbor_decref(&root);
+    }
+    att_activate_request_cleanup(&r);
+    return rc;
+}
+
+void att_activate_request_cleanup(struct att_activate_request *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    free(r->cred_blob);
+    free(r->enc_secret);
+    memset(r, 0, sizeof(*r));
+}
+
+att_rc att_activate_response_encode(const struct att_activate_response *r, struct att_buf *out)
+{
+    struct enc e = {.b = out, .failed = false, .rc = ATT_ERR_INTERNAL};
+    size_t start;
+
+    if (r == NULL || out == NULL || !bytes_ok(r->secret, r->secret_len, 1, SECRET_MAX)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    start = out->len;
+    enc_map(&e, 1);
+    enc_text(&e, "secret");
+    enc_bytes(&e, r->secret, r->secret_len);
+    return enc_finish(&e, start);
+}
+
+att_rc att_activate_response_decode(const uint8_t *buf, size_t len,
+                                    struct att_activate_response *out, char *why,
+                                    size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct dec d = {.msg = "activate response", .why = why, .why_len = why_len};
+    struct att_activate_response r;
+    cbor_item_t *root = NULL;
+    struct field f[] = {
+        {FIELD("secret", FK_BYTES, REQUIRED, 1, SECRET_MAX),
+         .dst.bytes = {&r.secret, &r.secret_len}},
+    };
+
+    memset(&r, 0, sizeof(r));
+    why_clear(&d);
+    if (out == NULL) {
+        return fail_arg(&d, "no output struct");
+    }
+    memset(out, 0, sizeof(*out));
+    if (buf == NULL) {
+        return fail_arg(&d, "no input buffer");
+    }
+    rc = load_map(buf, len, &d, &root);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = decode_fields(root, f, sizeof(f) / sizeof(f[0]), &d);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *out = r;
+    memset(&r, 0, sizeof(r)); /* transferred to out */
+    rc = ATT_OK;
+out:
+    if (root != NULL) {
+        cbor_decref(&root);
+    }
+    att_activate_response_cleanup(&r);
+    return rc;
+}
+
+void att_activate_response_cleanup(struct att_activate_response *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    if (r->secret != NULL) {
+        att_cleanse(r->secret, r->secret_len);
+    }
+    free(r->secret);
+    memset(r, 0, sizeof(*r));
+}
+
 att_rc att_error_encode(const char *message, struct att_buf *out)
 {
     att_rc rc = ATT_ERR_INTERNAL;

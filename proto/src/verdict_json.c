@@ -6,17 +6,13 @@
 
 #include <jansson.h>
 
-att_rc att_verdict_encode_json(const struct att_appraisal *a, const char *host,
-                               const char *agent, const char *ak_trust, struct att_buf *out)
+static json_t *findings_array(const struct att_appraisal *a)
 {
-    att_rc rc = ATT_ERR_NOMEM;
-    json_t *root = json_object();
     json_t *list = json_array();
-    char *text = NULL;
     size_t i;
 
-    if (root == NULL || list == NULL) {
-        goto out;
+    if (list == NULL) {
+        return NULL;
     }
     for (i = 0; i < a->n_findings; i++) {
         const struct att_finding *f = &a->findings[i];
@@ -26,8 +22,43 @@ att_rc att_verdict_encode_json(const struct att_appraisal *a, const char *host,
                               f->entry >= 0 ? json_integer(f->entry) : json_null());
 
         if (o == NULL || json_array_append_new(list, o) != 0) {
-            goto out;
+            json_decref(list);
+            return NULL;
         }
+    }
+    return list;
+}
+
+att_rc att_findings_encode_json(const struct att_appraisal *a, struct att_buf *out)
+{
+    att_rc rc = ATT_ERR_NOMEM;
+    json_t *list = findings_array(a);
+    char *text = NULL;
+
+    if (list == NULL) {
+        goto out;
+    }
+    text = json_dumps(list, JSON_COMPACT);
+    if (text == NULL) {
+        goto out;
+    }
+    rc = att_buf_append_str(out, text);
+out:
+    free(text);
+    json_decref(list);
+    return rc;
+}
+
+att_rc att_verdict_encode_json(const struct att_appraisal *a, const char *host,
+                               const char *agent, const char *ak_trust, struct att_buf *out)
+{
+    att_rc rc = ATT_ERR_NOMEM;
+    json_t *root = json_object();
+    json_t *list = findings_array(a);
+    char *text = NULL;
+
+    if (root == NULL || list == NULL) {
+        goto out;
     }
     if (json_object_set_new(root, "host", json_string(host != NULL ? host : "")) != 0 ||
         json_object_set_new(root, "agent", json_string(agent != NULL ? agent : "")) != 0 ||

@@ -53,7 +53,7 @@ static UINT32 count_transients(void)
     assert_int_equal(Tss2_TctiLdr_Initialize(tcti(), &tc), TSS2_RC_SUCCESS);
     assert_int_equal(Esys_Initialize(&e, tc, NULL), TSS2_RC_SUCCESS);
     assert_int_equal(Esys_GetCapability(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                        TPM2_CAP_HANDLES, TPM2_TRANSIENT_FIRST, 64, &more, &cap),
+                                        TPM2_CAP_HANDLES, 0x80000000u, 64, &more, &cap),
                      TSS2_RC_SUCCESS);
     n = cap->data.handles.count;
     Esys_Free(cap);

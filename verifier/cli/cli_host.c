@@ -298,6 +298,30 @@ out:
     return ret;
 }
 
+static bool has_fail(const struct att_appraisal *a, const char *code)
+{
+    size_t i;
+
+    for (i = 0; i < a->n_findings; i++) {
+        if (a->findings[i].kind == ATT_FIND_FAIL && strcmp(a->findings[i].code, code) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool has_any_fail(const struct att_appraisal *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n_findings; i++) {
+        if (a->findings[i].kind == ATT_FIND_FAIL) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void print_text(const struct att_appraisal *a, const struct att_identity *id,
                        const char *agent)
 {
@@ -341,6 +365,7 @@ int cli_host(int argc, char **argv)
     struct att_buf req_raw;
     struct att_buf out;
     char known[4096];
+    char agent_url[2048];
     char why[512] = "";
     uint8_t name[ATT_TPM_NAME_MAX];
     char name_hex[2 * ATT_TPM_NAME_MAX + 1];
@@ -407,6 +432,14 @@ int cli_host(int argc, char **argv)
         fprintf(stderr, "attest-verify: --agent must be an http:// or https:// URL\n");
         goto out;
     }
+    if (snprintf(agent_url, sizeof(agent_url), "%s", o.agent) >= (int)sizeof(agent_url)) {
+        fprintf(stderr, "attest-verify: --agent URL too long\n");
+        goto out;
+    }
+    while (strlen(agent_url) > 8 && agent_url[strlen(agent_url) - 1] == '/') {
+        agent_url[strlen(agent_url) - 1] = '\0'; /* http://h:p/ and http://h:p are one agent */
+    }
+    o.agent = agent_url;
     if (o.known_aks == NULL) {
         o.known_aks = default_known_aks(known, sizeof(known));
         if (o.known_aks == NULL) {
@@ -436,7 +469,6 @@ int cli_host(int argc, char **argv)
         (void)att_appraisal_add(&a, ATT_FIND_FAIL, "ak-attributes", -1,
                                 "the AK is not a TPM attestation key: %s", why);
     }
-    ak_trust = check_ak_pin(&o, name_hex, &a);
 
     /* Evidence for a fresh nonce, whole log, all 24 PCRs. */
     memset(&req, 0, sizeof(req));
@@ -488,6 +520,15 @@ int cli_host(int argc, char **argv)
         fprintf(stderr, "attest-verify: appraisal could not run\n");
         goto out;
     }
+    /* Pin (or check) the AK only once it has signed a valid quote for our nonce:
+     * a key that never produced genuine TPM evidence must not become trusted. */
+    if (!has_fail(&a, "quote") && !has_fail(&a, "ak-attributes")) {
+        ak_trust = check_ak_pin(&o, name_hex, &a);
+    } else {
+        (void)att_appraisal_add(&a, ATT_FIND_INFO, "ak-not-pinned", -1,
+                                "AK %s not pinned: it did not produce a valid quote", name_hex);
+    }
+    a.is_trusted = a.is_trusted && !has_any_fail(&a);
     if (o.save_dir != NULL &&
         save_evidence(o.save_dir, &id, &ev, req.nonce, &id_raw, &ev_raw) != 0) {
         goto out;

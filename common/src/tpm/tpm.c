@@ -25,6 +25,13 @@
 #include "attest/log.h"
 #include "attest/util.h"
 
+/* Handle ranges (Part 2 §7.2). tpm2-tss builds TPM2_TRANSIENT_FIRST by
+ * shifting 0x80 into an int's sign bit, which UBSan rightly rejects. */
+#define HANDLE_TRANSIENT_FIRST 0x80000000u
+#define HANDLE_HMAC_FIRST      0x02000000u
+#define HANDLE_POLICY_FIRST    0x03000000u
+#define HANDLE_RANGE_MASK      0xff000000u
+
 #define EK_CERT_NV_RSA 0x01c00002u
 #define EK_CERT_NV_ECC 0x01c0000au
 #define NV_CHUNK       512u
@@ -223,7 +230,7 @@ static att_rc flush_range(struct att_tpm *t, TPM2_HANDLE first, const char *what
     for (i = 0; i < cap->data.handles.count; i++) {
         TPM2_HANDLE h = cap->data.handles.handle[i];
 
-        if ((h & TPM2_HR_RANGE_MASK) != (first & TPM2_HR_RANGE_MASK)) {
+        if ((h & HANDLE_RANGE_MASK) != (first & HANDLE_RANGE_MASK)) {
             continue;
         }
         trc = Tss2_Sys_FlushContext(sys, h);
@@ -246,15 +253,15 @@ att_rc att_tpm_flush_stale(struct att_tpm *t)
     if (t == NULL) {
         return ATT_ERR_INVALID_ARG;
     }
-    rc = flush_range(t, TPM2_TRANSIENT_FIRST, "transient object");
+    rc = flush_range(t, HANDLE_TRANSIENT_FIRST, "transient object");
     if (rc != ATT_OK) {
         return rc;
     }
-    rc = flush_range(t, TPM2_HMAC_SESSION_FIRST, "session");
+    rc = flush_range(t, HANDLE_HMAC_FIRST, "session");
     if (rc != ATT_OK) {
         return rc;
     }
-    return flush_range(t, TPM2_POLICY_SESSION_FIRST, "session");
+    return flush_range(t, HANDLE_POLICY_FIRST, "session");
 }
 
 att_rc att_tpm_read_ek_cert(struct att_tpm *t, enum att_key_alg alg, struct att_buf *der)

@@ -84,6 +84,30 @@ att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *
                            size_t why_len);
 void att_evidence_cleanup(struct att_evidence *ev);
 
+/* POST /v1/activate request: TPM2_MakeCredential output for the agent's EK+AK */
+struct att_activate_request {
+    uint8_t *cred_blob;  /* owned marshalled TPM2B_ID_OBJECT */
+    size_t cred_blob_len;
+    uint8_t *enc_secret; /* owned marshalled TPM2B_ENCRYPTED_SECRET */
+    size_t enc_secret_len;
+};
+
+/* POST /v1/activate response: what TPM2_ActivateCredential recovered */
+struct att_activate_response {
+    uint8_t *secret; /* owned, 1..64 bytes */
+    size_t secret_len;
+};
+
+att_rc att_activate_request_encode(const struct att_activate_request *r, struct att_buf *out);
+att_rc att_activate_request_decode(const uint8_t *buf, size_t len,
+                                   struct att_activate_request *out, char *why, size_t why_len);
+void att_activate_request_cleanup(struct att_activate_request *r);
+att_rc att_activate_response_encode(const struct att_activate_response *r, struct att_buf *out);
+att_rc att_activate_response_decode(const uint8_t *buf, size_t len,
+                                    struct att_activate_response *out, char *why,
+                                    size_t why_len);
+void att_activate_response_cleanup(struct att_activate_response *r);
+
 /* Error body of any non-2xx agent response: {"error": text} */
 att_rc att_error_encode(const char *message, struct att_buf *out);
 /** @param[out] message  owned, free() it */

@@ -17,4 +17,7 @@
 att_rc att_verdict_encode_json(const struct att_appraisal *a, const char *host,
                                const char *agent, const char *ak_trust, struct att_buf *out);
 
+/** Appends the findings alone as a compact JSON array. */
+att_rc att_findings_encode_json(const struct att_appraisal *a, struct att_buf *out);
+
 #endif

@@ -1,0 +1,464 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# Shared helpers for tests/integration/test_*.sh, sourced by each test:
+#   . "$(dirname "$0")/lib.sh"
+#
+# Gives every test its own temp dir (T_DIR) with an EXIT trap that stops what
+# the test started (agents, proxies, the swtpm rig) and removes the dir; a
+# pass/fail counter whose summary line is exactly "N passed, M failed"; and
+# helpers that run the real binaries and say loudly what was expected and what
+# came out. Nothing here touches ports, dirs or TPMs outside T_DIR, so ctest
+# may run tests in parallel.
+#
+# Environment: ATT_BIN (build/bin), ATT_SRC (repo root); both set by ctest.
+# ATT_KEEP_TMP=1 keeps T_DIR for a post-mortem.
+
+set -u -o pipefail
+
+: "${ATT_BIN:?ATT_BIN must name the bin directory of a build}"
+: "${ATT_SRC:?ATT_SRC must name the repository root}"
+ATT_BIN=$(cd "$ATT_BIN" && pwd) || exit 2
+ATT_SRC=$(cd "$ATT_SRC" && pwd) || exit 2
+
+T_NAME=$(basename "$0" .sh)
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/att-$T_NAME.XXXXXX") || exit 2
+T_PASS=0
+T_FAIL=0
+T_STEP=0
+T_DONE=0
+T_START=$SECONDS
+T_OUT=""  # file holding the output of the last expect_cmd / verify_expect
+T_RC=0    # exit status of the last expect_cmd / verify_expect
+RIG=""    # rig dir once start_rig ran
+T_RIG_CMD=$T_DIR/rig-cmd
+KNOWN_AKS=$T_DIR/known_aks
+# Every call passes --known-aks; this keeps a forgotten one away from the
+# real ~/.config/attest/known_aks too.
+export XDG_CONFIG_HOME=$T_DIR/xdg
+mkdir -p "$XDG_CONFIG_HOME" "$T_DIR/out" "$T_DIR/agents" "$T_DIR/proxies"
+
+declare -gA AGENT_PID=() AGENT_DIR=() AGENT_URL=() AGENT_PORT=()
+declare -gA PROXY_PID=() PROXY_URL=() PROXY_PORT=()
+
+# Sanitizer reports in any log we captured are failures, even when the exit
+# status looked right (a leak report at exit, a UBSan message).
+readonly T_SAN_PATTERN='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
+
+log() {
+    printf '# %s\n' "$*"
+}
+
+section() {
+    printf '\n# --- %s\n' "$*"
+}
+
+pass() {
+    T_STEP=$((T_STEP + 1))
+    T_PASS=$((T_PASS + 1))
+    printf 'ok %d - %s\n' "$T_STEP" "$1"
+}
+
+# fail DESC [DETAIL...]: count a failure and print why, loudly.
+fail() {
+    local desc=$1
+    shift
+    T_STEP=$((T_STEP + 1))
+    T_FAIL=$((T_FAIL + 1))
+    printf 'not ok %d - %s\n' "$T_STEP" "$desc"
+    if (($#)); then
+        printf '%s\n' "$@" | sed 's/^/#   /'
+    fi
+}
+
+# show_file FILE: print a captured file (bounded) under the current failure.
+show_file() {
+    local f=$1
+    if [[ -f $f ]]; then
+        printf '#   --- %s (%s bytes) ---\n' "$f" "$(stat -c %s "$f")"
+        head -c 20000 "$f" | sed 's/^/#   | /'
+        printf '#   --- end ---\n'
+    else
+        printf '#   (%s does not exist)\n' "$f"
+    fi
+}
+
+# die DESC: a setup step failed; the test cannot go on. Counts as a failure.
+die() {
+    fail "FATAL: $1"
+    shift
+    local f
+    for f in "$@"; do
+        show_file "$f"
+    done
+    exit 1
+}
+
+# finish: print the summary line and exit non-zero if anything failed.
+finish() {
+    T_DONE=1
+    san_scan
+    printf '\n%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
+    printf '# %s took %ds\n' "$T_NAME" $((SECONDS - T_START))
+    if ((T_FAIL > 0)); then
+        exit 1
+    fi
+    exit 0
+}
+
+# Check every captured log under T_DIR for sanitizer reports.
+san_scan() {
+    local hits
+    hits=$(grep -rlE "$T_SAN_PATTERN" "$T_DIR/out" "$T_DIR/agents" "$T_DIR/proxies" \
+        2>/dev/null || true)
+    if [[ -n $hits ]]; then
+        local f
+        for f in $hits; do
+            fail "sanitizer report in $f"
+            grep -E -A20 "$T_SAN_PATTERN" "$f" | head -60 | sed 's/^/#   | /'
+        done
+    else
+        pass "no sanitizer reports in any captured output"
+    fi
+}
+
+# _t_stop_pid PID: stop one background child of this shell: SIGTERM, then
+# SIGKILL after 10 s. Sets T_STOP_RC to its exit status (137 if killed).
+# Never call it in $(...): a subshell cannot wait for this shell's children.
+T_STOP_RC=0
+_t_is_live() {
+    kill -0 "$1" 2>/dev/null && [[ $(ps -o stat= -p "$1" 2>/dev/null) != Z* ]]
+}
+_t_stop_pid() {
+    local pid=$1 i
+    if _t_is_live "$pid"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do
+            _t_is_live "$pid" || break
+            sleep 0.1
+        done
+        if _t_is_live "$pid"; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null
+    T_STOP_RC=$?
+}
+
+_t_on_exit() {
+    local rc=$? name
+    trap - EXIT
+    if ((T_DONE == 0)); then
+        fail "the test script ended early (exit status $rc) at step $T_STEP"
+        printf '\n%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
+    fi
+    for name in "${!PROXY_PID[@]}"; do
+        _t_stop_pid "${PROXY_PID[$name]}"
+    done
+    for name in "${!AGENT_PID[@]}"; do
+        _t_stop_pid "${AGENT_PID[$name]}"
+    done
+    if [[ -n $RIG && -f $RIG/hosts ]]; then
+        "$T_RIG_CMD" down "$RIG" >/dev/null 2>&1 || true
+    fi
+    if [[ ${ATT_KEEP_TMP:-0} == 1 ]]; then
+        printf '# kept %s\n' "$T_DIR"
+    else
+        rm -rf -- "$T_DIR"
+    fi
+    if ((T_FAIL > 0 || rc != 0)); then
+        if [[ ${ATT_KEEP_TMP:-0} != 1 ]]; then
+            printf '# rerun with ATT_KEEP_TMP=1 to keep the logs of agents, proxies and the rig\n'
+        fi
+        exit 1
+    fi
+    exit 0
+}
+trap _t_on_exit EXIT
+trap 'exit 130' INT TERM
+
+# wait_for_file FILE PID SECONDS: wait until FILE is non-empty while PID lives.
+wait_for_file() {
+    local f=$1 pid=$2 secs=$3 i
+    for ((i = 0; i < secs * 10; i++)); do
+        [[ -s $f ]] && return 0
+        _t_is_live "$pid" || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------------------
+# assertions
+
+# expect_cmd CODE DESC CMD...: run CMD (60 s limit) with stdout+stderr captured
+# in T_OUT; pass if its exit status is CODE, else fail showing the output.
+expect_cmd() {
+    local want=$1 desc=$2
+    shift 2
+    T_OUT=$T_DIR/out/$((T_STEP + 1)).txt
+    printf '$ %s\n' "$*" >"$T_OUT.cmd"
+    timeout -k 5 60 "$@" >"$T_OUT" 2>&1
+    T_RC=$?
+    if ((T_RC == want)); then
+        pass "$desc (exit $want)"
+        return 0
+    fi
+    fail "$desc: expected exit $want, got $T_RC" "command: $*"
+    show_file "$T_OUT"
+    return 1
+}
+
+# verify_expect CODE ARGS...: attest-verify ARGS must exit CODE.
+verify_expect() {
+    local want=$1
+    shift
+    expect_cmd "$want" "attest-verify ${*}" "$ATT_BIN/attest-verify" "$@"
+}
+
+# verify_host CODE URL POLICY [ARGS...]: attest one agent with the test's known-AKs file.
+verify_host() {
+    local want=$1 url=$2 policy=$3
+    shift 3
+    expect_cmd "$want" "attest-verify host --agent $url --policy ${policy##*/}${*:+ $*}" \
+        "$ATT_BIN/attest-verify" host \
+        --agent "$url" --policy "$policy" --known-aks "$KNOWN_AKS" "$@"
+}
+
+# assert_contains FILE TEXT [DESC]: FILE holds the fixed string TEXT.
+assert_contains() {
+    local f=$1 text=$2 desc=${3:-"output contains \"$2\""}
+    if [[ -f $f ]] && LC_ALL=C grep -qaF -- "$text" "$f"; then
+        pass "$desc"
+        return 0
+    fi
+    fail "$desc" "expected to find: $text"
+    show_file "$f"
+    return 1
+}
+
+# assert_not_contains FILE TEXT [DESC]
+assert_not_contains() {
+    local f=$1 text=$2 desc=${3:-"output does not contain \"$2\""}
+    if [[ -f $f ]] && ! LC_ALL=C grep -qaF -- "$text" "$f"; then
+        pass "$desc"
+        return 0
+    fi
+    fail "$desc" "did not expect: $text"
+    show_file "$f"
+    return 1
+}
+
+# assert_match FILE ERE [DESC]: FILE has a line matching the extended regex.
+assert_match() {
+    local f=$1 re=$2 desc=${3:-"output matches /$2/"}
+    if [[ -f $f ]] && LC_ALL=C grep -qaE -- "$re" "$f"; then
+        pass "$desc"
+        return 0
+    fi
+    fail "$desc" "expected a line matching: $re"
+    show_file "$f"
+    return 1
+}
+
+# assert_eq GOT WANT DESC
+assert_eq() {
+    if [[ $1 == "$2" ]]; then
+        pass "$3"
+        return 0
+    fi
+    fail "$3" "expected: $2" "got:      $1"
+    return 1
+}
+
+# assert_ok DESC CMD...: CMD succeeds (output shown on failure).
+assert_ok() {
+    expect_cmd 0 "$@"
+}
+
+# assert_fails DESC CMD...: CMD exits non-zero (and is not killed by a timeout).
+assert_fails() {
+    local desc=$1
+    shift
+    T_OUT=$T_DIR/out/$((T_STEP + 1)).txt
+    timeout -k 5 60 "$@" >"$T_OUT" 2>&1
+    T_RC=$?
+    if ((T_RC != 0 && T_RC != 124 && T_RC != 137)); then
+        pass "$desc (exit $T_RC)"
+        return 0
+    fi
+    fail "$desc: expected a failure exit, got $T_RC" "command: $*"
+    show_file "$T_OUT"
+    return 1
+}
+
+# ---------------------------------------------------------------------------
+# the rig, agents, proxies
+
+# start_rig N: N simulated TPM hosts under T_DIR/rig. The rig script is
+# run from a private copy: bash reads a script as it runs, so an edit of
+# swtpm-setup/rig during a test must not change the running one.
+start_rig() {
+    local n=$1
+    if [[ ! -f $ATT_SRC/swtpm-setup/rig ]]; then
+        die "$ATT_SRC/swtpm-setup/rig does not exist"
+    fi
+    cp -- "$ATT_SRC/swtpm-setup/rig" "$T_RIG_CMD" || die "cannot copy the rig script"
+    chmod +x "$T_RIG_CMD"
+    RIG=$T_DIR/rig
+    if ! "$T_RIG_CMD" up "$RIG" --hosts "$n" >"$T_DIR/out/rig-up.txt" 2>&1; then
+        die "rig up $RIG --hosts $n failed" "$T_DIR/out/rig-up.txt"
+    fi
+    log "rig up with $n host(s) after $((SECONDS - T_START))s"
+}
+
+# rig CMD ARGS...: run the rig script (stop/start/status on T_DIR/rig).
+rig() {
+    "$T_RIG_CMD" "$@"
+}
+
+# rig_tcti K: the TCTI string of rig host K.
+rig_tcti() {
+    cat -- "$RIG/host-$1/tcti"
+}
+
+# start_agent NAME TCTI [ARGS...]: run attest-agent on TCTI with state dir
+# T_DIR/agents/NAME (kept across restarts) and --listen 127.0.0.1:0 unless
+# ARGS has --listen; wait for DIR/http.port. Sets AGENT_PID/DIR/URL/PORT[NAME].
+# Environment assignments before the call (ATT_FAULT_INJECT=...) reach the agent.
+start_agent() {
+    local name=$1 tcti=$2
+    shift 2
+    local listen=(--listen 127.0.0.1:0) a
+    for a in "$@"; do
+        [[ $a == --listen ]] && listen=()
+    done
+    start_agent_args "$name" "$T_DIR/agents/$name" --tcti "$tcti" \
+        --state-dir "$T_DIR/agents/$name" "${listen[@]}" "$@"
+}
+
+# start_agent_args NAME STATE_DIR ARGS...: run "attest-agent ARGS" exactly as
+# given (e.g. only --config FILE) and wait for STATE_DIR/http.port.
+start_agent_args() {
+    local name=$1 dir=$2 pid
+    shift 2
+    if [[ -n ${AGENT_PID[$name]:-} ]] && kill -0 "${AGENT_PID[$name]}" 2>/dev/null; then
+        die "start_agent $name: it is already running (pid ${AGENT_PID[$name]})"
+    fi
+    mkdir -p "$dir"
+    rm -f "$dir/http.port"
+    printf '=== start %s at %ds: %s\n' "$name" $((SECONDS - T_START)) "$*" \
+        >>"$T_DIR/agents/$name.err"
+    "$ATT_BIN/attest-agent" "$@" >>"$T_DIR/agents/$name.out" 2>>"$T_DIR/agents/$name.err" &
+    pid=$!
+    AGENT_PID[$name]=$pid
+    AGENT_DIR[$name]=$dir
+    if ! wait_for_file "$dir/http.port" "$pid" 30; then
+        die "agent $name did not become ready (pid $pid)" "$T_DIR/agents/$name.out" \
+            "$T_DIR/agents/$name.err"
+    fi
+    AGENT_PORT[$name]=$(tr -d '\n' <"$dir/http.port")
+    AGENT_URL[$name]=http://127.0.0.1:${AGENT_PORT[$name]}
+    log "agent $name ready: pid $pid, ${AGENT_URL[$name]}"
+}
+
+# agent_log NAME: the file that collects agent NAME's stderr (all its runs).
+agent_log() {
+    printf '%s\n' "$T_DIR/agents/$1.err"
+}
+
+# stop_agent NAME: SIGTERM; it must exit 0 (under ASan: no leak at exit).
+stop_agent() {
+    local name=$1 rc
+    _t_stop_pid "${AGENT_PID[$name]}"
+    rc=$T_STOP_RC
+    unset "AGENT_PID[$name]"
+    if [[ $rc == 0 ]]; then
+        pass "agent $name stopped cleanly on SIGTERM"
+    else
+        fail "agent $name: expected exit 0 after SIGTERM, got $rc"
+        show_file "$T_DIR/agents/$name.err"
+    fi
+}
+
+# kill_agent NAME: SIGKILL and reap; prints nothing, the agent is just gone.
+kill_agent() {
+    local name=$1 pid=${AGENT_PID[$1]}
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null
+    unset "AGENT_PID[$name]"
+}
+
+# reap_agent NAME: wait up to 5 s for an agent that should die by itself.
+# Sets T_REAP_RC to its exit status, or to "running" if it is still alive.
+T_REAP_RC=""
+reap_agent() {
+    local name=$1 pid=${AGENT_PID[$1]} i
+    T_REAP_RC=running
+    for ((i = 0; i < 50; i++)); do
+        if ! _t_is_live "$pid"; then
+            wait "$pid" 2>/dev/null
+            T_REAP_RC=$?
+            unset "AGENT_PID[$name]"
+            return
+        fi
+        sleep 0.1
+    done
+}
+
+# measure NAME PATH...: attest-agent measure must exit 0.
+measure() {
+    local name=$1
+    shift
+    expect_cmd 0 "measure on $name: ${*##*/}" \
+        "$ATT_BIN/attest-agent" measure --state-dir "${AGENT_DIR[$name]}" "$@"
+}
+
+# policy_for FILE PATH...: write a policy allowing PATHs' current digests.
+policy_for() {
+    local out=$1
+    shift
+    if ! "$ATT_BIN/attest-verify" policy generate "$@" >"$out" 2>"$out.err"; then
+        die "attest-verify policy generate $* failed" "$out.err"
+    fi
+}
+
+# start_proxy NAME UPSTREAM [--port P] MODE [ARGS...]: the tamper proxy.
+start_proxy() {
+    local name=$1 upstream=$2 port=() pid dir=$T_DIR/proxies
+    shift 2
+    if [[ ${1-} == --port ]]; then
+        port=(--port "$2")
+        shift 2
+    fi
+    rm -f "$dir/$name.port"
+    printf '=== start %s: %s\n' "$name" "$*" >>"$dir/$name.err"
+    "$ATT_BIN/att_tamper_proxy" --upstream "$upstream" --port-file "$dir/$name.port" \
+        "${port[@]}" --mode "$@" >>"$dir/$name.out" 2>>"$dir/$name.err" &
+    pid=$!
+    PROXY_PID[$name]=$pid
+    if ! wait_for_file "$dir/$name.port" "$pid" 20; then
+        die "tamper proxy $name ($*) did not start" "$dir/$name.err"
+    fi
+    PROXY_PORT[$name]=$(tr -d '\n' <"$dir/$name.port")
+    PROXY_URL[$name]=http://127.0.0.1:${PROXY_PORT[$name]}
+}
+
+# stop_proxy NAME: SIGTERM; the proxy must exit 0 (ASan: no leaks).
+stop_proxy() {
+    local name=$1 rc
+    _t_stop_pid "${PROXY_PID[$name]}"
+    rc=$T_STOP_RC
+    unset "PROXY_PID[$name]"
+    if [[ $rc == 0 ]]; then
+        pass "proxy $name stopped cleanly"
+    else
+        fail "proxy $name: expected exit 0 after SIGTERM, got $rc"
+        show_file "$T_DIR/proxies/$name.err"
+    fi
+}
+
+# proxy_log NAME: the proxy's stderr file.
+proxy_log() {
+    printf '%s\n' "$T_DIR/proxies/$1.err"
+}
