@@ -281,6 +281,10 @@ static att_rc tpm_up(struct agent *a)
     att_buf_reset(&a->ek_cert_ecc);
     att_buf_reset(&a->ek_pub);
     att_buf_reset(&a->ak_pub);
+    /* Drop the previous context first: a TPM Reset took its objects, and
+     * flushing them later would hit the new context's objects instead. */
+    att_tpm_free_after_reset(a->tpm);
+    a->tpm = NULL;
     rc = att_tpm_open(a->cfg.tcti, &t);
     if (rc != ATT_OK) {
         goto out;
@@ -309,7 +313,6 @@ static att_rc tpm_up(struct agent *a)
     if (rc != ATT_OK) {
         goto out;
     }
-    att_tpm_free(a->tpm);
     a->tpm = t;
     t = NULL;
     rc = recover(a);

@@ -49,12 +49,21 @@ static void usage(FILE *f)
             "  --ek-alg rsa|ecc     endorsement key the AK is made under (default rsa)\n"
             "  --agent-id NAME      name reported in the identity (default: hostname)\n"
             "  --log-level LEVEL    error|warning|info|debug (default warning)\n"
+            "  --tls-cert FILE      server certificate from the fleet CA (PEM)\n"
+            "  --tls-key FILE       its key\n"
+            "  --tls-client-ca FILE fleet CA: clients (the verifier) must present a certificate\n"
+            "                       chaining to it (mTLS)\n"
+            "  --insecure-dev       plain HTTP, no client authentication (test rigs only!)\n"
             "  --help, --version\n");
 }
 
 struct settings {
     struct agent_config cfg;
-    char *log_level; /* owned */
+    char *log_level;     /* owned */
+    char *tls_cert;      /* owned: server certificate from the fleet CA */
+    char *tls_key;       /* owned */
+    char *tls_client_ca; /* owned: fleet CA that verifier certificates chain to */
+    bool insecure_dev;
 };
 
 static att_rc apply(struct settings *s, const char *key, const char *val, char *why,
@@ -72,6 +81,18 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
         rc = agent_config_set(&s->cfg.agent_id, val);
     } else if (strcmp(key, "log_level") == 0 || strcmp(key, "log-level") == 0) {
         rc = agent_config_set(&s->log_level, val);
+    } else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls-cert") == 0) {
+        rc = agent_config_set(&s->tls_cert, val);
+    } else if (strcmp(key, "tls_key") == 0 || strcmp(key, "tls-key") == 0) {
+        rc = agent_config_set(&s->tls_key, val);
+    } else if (strcmp(key, "tls_client_ca") == 0 || strcmp(key, "tls-client-ca") == 0) {
+        rc = agent_config_set(&s->tls_client_ca, val);
+    } else if (strcmp(key, "insecure_dev") == 0 || strcmp(key, "insecure-dev") == 0) {
+        if (strcmp(val, "true") != 0 && strcmp(val, "false") != 0) {
+            (void)snprintf(why, why_len, "insecure_dev must be true or false");
+            return ATT_ERR_INVALID_ARG;
+        }
+        s->insecure_dev = strcmp(val, "true") == 0;
     } else if (strcmp(key, "pcr") == 0) {
         if (att_parse_u32(val, 23, &s->cfg.pcr) != ATT_OK) {
             (void)snprintf(why, why_len, "pcr \"%s\" is not a number from 0 to 23", val);
@@ -183,12 +204,21 @@ static int run(struct settings *s)
     int ret = 1;
     att_rc rc;
 
+    struct att_tls_server_config tls = {
+        .cert_file = s->tls_cert, .key_file = s->tls_key, .client_ca_file = s->tls_client_ca};
+
     if (s->cfg.tcti == NULL) {
         fprintf(stderr, "attest-agent: no TPM given: use --tcti (e.g. device:/dev/tpmrm0)\n");
         return 2;
     }
     if (!agent_pcr_allowed(s->cfg.pcr, why, sizeof(why))) {
         fprintf(stderr, "attest-agent: %s\n", why);
+        return 2;
+    }
+    if (!s->insecure_dev &&
+        (s->tls_cert == NULL || s->tls_key == NULL || s->tls_client_ca == NULL)) {
+        fprintf(stderr, "attest-agent: mTLS needs --tls-cert, --tls-key and --tls-client-ca "
+                        "(fleet CA); plain HTTP only with --insecure-dev (test rigs)\n");
         return 2;
     }
     if (ensure_state_dir(s->cfg.state_dir) != ATT_OK) {
@@ -213,7 +243,12 @@ static int run(struct settings *s)
         fprintf(stderr, "attest-agent: cannot start: %s (see messages above)\n", att_rc_str(rc));
         goto out;
     }
-    rc = agent_http_start(a, s->cfg.listen, &h);
+    if (s->insecure_dev) {
+        LOG_WARN("*** --insecure-dev: plain HTTP without client authentication. Anyone who can "
+                 "reach %s can ask this TPM for quotes. Test rigs only. ***",
+                 s->cfg.listen);
+    }
+    rc = agent_http_start(a, s->cfg.listen, s->insecure_dev ? NULL : &tls, &h);
     if (rc != ATT_OK) {
         goto out;
     }
@@ -262,7 +297,9 @@ int main(int argc, char **argv)
         {"pcr", required_argument, NULL, 'p'},       {"ak-alg", required_argument, NULL, 'a'},
         {"ek-alg", required_argument, NULL, 'e'},    {"agent-id", required_argument, NULL, 'i'},
         {"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},         {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, 'V'},         {"tls-cert", required_argument, NULL, 'T'},
+        {"tls-key", required_argument, NULL, 'K'},   {"tls-client-ca", required_argument, NULL, 'A'},
+        {"insecure-dev", no_argument, NULL, 'I'},    {NULL, 0, NULL, 0}};
     struct settings s;
     const char *cmd = "run";
     const char *config = NULL;
@@ -315,7 +352,7 @@ int main(int argc, char **argv)
         if (c == 'c') {
             continue;
         }
-        if (apply(&s, opts[idx].name, optarg, why, sizeof(why)) != ATT_OK) {
+        if (apply(&s, opts[idx].name, c == 'I' ? "true" : optarg, why, sizeof(why)) != ATT_OK) {
             fprintf(stderr, "attest-agent: --%s\n", why);
             goto out;
         }
@@ -341,10 +378,7 @@ int main(int argc, char **argv)
         goto out;
     }
     {
-        struct sockaddr_storage ss;
-        unsigned ss_len = 0;
-
-        if (agent_parse_listen(s.cfg.listen, &ss, &ss_len) != ATT_OK) {
+        if (att_httpd_check_listen(s.cfg.listen) != ATT_OK) {
             fprintf(stderr,
                     "attest-agent: --listen \"%s\" is not ADDR:PORT or [ADDR]:PORT with a "
                     "numeric address\n",
@@ -356,5 +390,8 @@ int main(int argc, char **argv)
 out:
     agent_config_cleanup(&s.cfg);
     free(s.log_level);
+    free(s.tls_cert);
+    free(s.tls_key);
+    free(s.tls_client_ca);
     return ret;
 }

@@ -26,7 +26,7 @@ bold "1. A simulated TPM host (swtpm with RSA+ECC EK certificates from a rig-loc
 TCTI=$(cat "$DEMO/rig/host-1/tcti")
 
 bold "2. The agent on that TPM (EK from its TCG template, ECC P-256 AK under it)"
-"$BIN/attest-agent" --tcti "$TCTI" --state-dir "$DEMO/agent" --listen 127.0.0.1:0 \
+"$BIN/attest-agent" --tcti "$TCTI" --state-dir "$DEMO/agent" --listen 127.0.0.1:0 --insecure-dev \
     --agent-id demo-host-1 > "$DEMO/agent.out" 2> "$DEMO/agent.err" &
 AGENT_PID=$!
 for _ in $(seq 50); do [ -s "$DEMO/agent/http.port" ] && break; sleep 0.2; done

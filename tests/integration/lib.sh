@@ -329,12 +329,13 @@ rig_tcti() {
 start_agent() {
     local name=$1 tcti=$2
     shift 2
-    local listen=(--listen 127.0.0.1:0) a
+    local listen=(--listen 127.0.0.1:0) plain=(--insecure-dev) a
     for a in "$@"; do
         [[ $a == --listen ]] && listen=()
+        [[ $a == --tls-cert ]] && plain=()
     done
     start_agent_args "$name" "$T_DIR/agents/$name" --tcti "$tcti" \
-        --state-dir "$T_DIR/agents/$name" "${listen[@]}" "$@"
+        --state-dir "$T_DIR/agents/$name" "${listen[@]}" "${plain[@]}" "$@"
 }
 
 # start_agent_args NAME STATE_DIR ARGS...: run "attest-agent ARGS" exactly as

@@ -117,7 +117,7 @@ start_agent m "$T1" --agent-id robust-m
 M_PORT=${AGENT_PORT[m]}
 measure m "$FILES/f0"
 expect_cmd 1 "a second agent on the same state dir is refused" \
-    "$AGENT" --tcti "$T1" --state-dir "${AGENT_DIR[m]}" --listen 127.0.0.1:0
+    "$AGENT" --tcti "$T1" --state-dir "${AGENT_DIR[m]}" --listen 127.0.0.1:0 --insecure-dev
 assert_contains "$T_OUT" "another attest-agent is running" "it says another agent is running"
 agent_alive m "the first agent still runs"
 assert_eq "$(tr -d '\n' <"${AGENT_DIR[m]}/http.port")" "$M_PORT" "http.port is unchanged"
@@ -209,6 +209,7 @@ pcr = 14
 ak_alg = rsa
 ek_alg = ecc
 agent_id = robust-config
+insecure_dev = true
 log_level = info
 EOF
 start_agent_args cfg "$T_DIR/agents/cfg" --config "$CFG"

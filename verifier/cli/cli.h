@@ -18,17 +18,21 @@
 #define CLI_EXIT_UNTRUSTED 1
 #define CLI_EXIT_ERROR     2
 
-/**
- * One HTTP request with libcurl (timeouts, response capped at the proto limit).
- * @param[in]  body     NULL for GET
- * @param[out] resp     appended
- * @param[out] status   HTTP status, 0 if none was received
- * @param[out] err      transport error text when the result is not ATT_OK
- */
-att_rc cli_http(const char *url, const char *content_type, const uint8_t *body, size_t body_len,
-                long timeout_s, struct att_buf *resp, long *status, char *err, size_t err_len);
+/* Options shared by every command (before the command name). */
+struct cli_fleet {
+    const char *verifier;  /* --verifier URL or $ATTEST_VERIFIER */
+    const char *token;     /* --token T or $ATTEST_TOKEN */
+    const char *ca;        /* --ca FILE or $ATTEST_CA: CA of the server we talk to */
+    const char *cert;      /* --cert FILE: client certificate (mTLS to agents, direct mode) */
+    const char *key;       /* --key FILE */
+    int json;              /* --json */
+};
 
-int cli_host(int argc, char **argv);
+void cli_fleet_defaults(struct cli_fleet *f);
+/** Verifier-mode commands: host HOST, hosts, events, enroll, policy apply|show|assign. */
+int cli_fleet(const struct cli_fleet *f, const char *cmd, int argc, char **argv);
+/** Direct mode: attest-verify host --agent URL ... */
+int cli_host(const struct cli_fleet *f, int argc, char **argv);
 int cli_policy(int argc, char **argv);
 
 #endif

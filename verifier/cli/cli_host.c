@@ -17,6 +17,7 @@
 
 #include "attest/appraise.h"
 #include "attest/digest.h"
+#include "attest/httpc.h"
 #include "attest/imalog.h"
 #include "attest/pcrs.h"
 #include "attest/policy_json.h"
@@ -35,6 +36,7 @@ struct host_opts {
     const char *known_aks;
     long timeout_s;
     int json;
+    struct att_tls_client_config tls; /* CA of the agent's certificate, our client cert */
 };
 
 static void host_usage(FILE *f)
@@ -89,8 +91,9 @@ static int agent_call(const struct host_opts *o, const char *path, const struct 
         fprintf(stderr, "attest-verify: agent URL too long\n");
         return -1;
     }
-    rc = cli_http(url, "application/cbor", body != NULL ? body->data : NULL,
-                  body != NULL ? body->len : 0, o->timeout_s, resp, &status, err, sizeof(err));
+    rc = att_httpc_request(&o->tls, body != NULL ? "POST" : "GET", url, "application/cbor", NULL,
+                           body != NULL ? body->data : NULL, body != NULL ? body->len : 0,
+                           o->timeout_s, resp, &status, err, sizeof(err));
     if (rc != ATT_OK) {
         fprintf(stderr, "attest-verify: agent unreachable: %s\n", err);
         return -1;
@@ -343,7 +346,7 @@ static void print_text(const struct att_appraisal *a, const struct att_identity 
     }
 }
 
-int cli_host(int argc, char **argv)
+int cli_host(const struct cli_fleet *f, int argc, char **argv)
 {
     static const struct option opts[] = {{"agent", required_argument, NULL, 'a'},
                                          {"policy", required_argument, NULL, 'p'},
@@ -382,6 +385,10 @@ int cli_host(int argc, char **argv)
     att_buf_init(&ev_raw, ATT_PROTO_MAX_BODY);
     att_buf_init(&req_raw, 1024);
     att_buf_init(&out, ATT_PROTO_MAX_BODY);
+    o.json = f->json;
+    o.tls.ca_file = f->ca;
+    o.tls.cert_file = f->cert;
+    o.tls.key_file = f->key;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (c) {
@@ -417,10 +424,7 @@ int cli_host(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        fprintf(stderr,
-                "attest-verify: host %s: asking a verifier daemon about a named host comes with "
-                "enrollment; for now use --agent URL (direct mode)\n",
-                argv[optind]);
+        fprintf(stderr, "attest-verify: unexpected argument \"%s\"\n", argv[optind]);
         goto out;
     }
     if (o.agent == NULL || o.policy == NULL) {

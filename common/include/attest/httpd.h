@@ -66,6 +66,8 @@ struct att_httpd;
  */
 att_rc att_httpd_start(const struct att_httpd_config *cfg, struct att_httpd **out);
 uint16_t att_httpd_port(const struct att_httpd *h);
+/** Validate a listen address without listening (for early flag checks). */
+att_rc att_httpd_check_listen(const char *listen);
 void att_httpd_stop(struct att_httpd *h);
 /** A query-string argument of the request, or NULL. Borrowed for the handler's duration. */
 const char *att_http_request_query(const struct att_http_request *req, const char *key);

@@ -40,6 +40,11 @@ att_rc att_key_alg_parse(const char *s, enum att_key_alg *out);
 att_rc att_tpm_open(const char *tcti, struct att_tpm **out);
 /** Flush every transient object this context created, finalize ESAPI and the TCTI. */
 void att_tpm_free(struct att_tpm *t);
+/**
+ * Free without flushing: after a TPM Reset the objects are gone already, and
+ * their handle numbers may belong to someone else's new objects by now.
+ */
+void att_tpm_free_after_reset(struct att_tpm *t);
 /** The raw TSS2_RC of the last failed call (0 if none), for tests and logs. */
 uint32_t att_tpm_last_rc(const struct att_tpm *t);
 

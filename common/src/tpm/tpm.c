@@ -211,6 +211,16 @@ void att_tpm_free(struct att_tpm *t)
     free(t);
 }
 
+void att_tpm_free_after_reset(struct att_tpm *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    t->ak = ESYS_TR_NONE; /* Esys_Finalize releases ESAPI's records of them */
+    t->ek = ESYS_TR_NONE;
+    att_tpm_free(t);
+}
+
 /* Flush every handle of one capability range with the raw SAPI call: ESAPI
  * cannot name sessions that another (dead) process started. */
 static att_rc flush_range(struct att_tpm *t, TPM2_HANDLE first, const char *what)

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * attest-verify's verifier-mode commands: they talk to attest-verifier's
+ * dashboard API (JSON, bearer token) and print what it says.
+ *   host HOST, hosts, events, enroll, policy apply|show|assign
+ * The verifier is --verifier URL (or $ATTEST_VERIFIER), the token --token T
+ * (or $ATTEST_TOKEN), the CA of its HTTPS certificate --ca FILE ($ATTEST_CA).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "attest/httpc.h"
+#include "attest/policy.h"
+#include "attest/policy_json.h"
+#include "attest/util.h"
+#include "cli.h"
+
+#define API_MAX (16u << 20)
+
+struct api {
+    const char *base;  /* verifier URL */
+    const char *token; /* bearer token */
+    struct att_tls_client_config tls;
+    long timeout_s;
+    int json; /* print raw JSON */
+};
+
+void cli_fleet_defaults(struct cli_fleet *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->verifier = getenv("ATTEST_VERIFIER");
+    f->token = getenv("ATTEST_TOKEN");
+    f->ca = getenv("ATTEST_CA");
+}
+
+/*
+ * One API call. On success *out is the parsed JSON (caller decrefs) and the
+ * HTTP status is returned; -1 on transport or format errors (printed).
+ */
+static int call_ex(const struct api *a, const char *method, const char *path, json_t *body,
+                   json_t **out, long quiet_status)
+{
+    struct att_buf resp;
+    char url[2048];
+    char err[512] = "";
+    char *text = NULL;
+    long status = 0;
+    json_error_t jerr;
+    int ret = -1;
+
+    *out = NULL;
+    att_buf_init(&resp, API_MAX);
+    if (snprintf(url, sizeof(url), "%s%s", a->base, path) >= (int)sizeof(url)) {
+        fprintf(stderr, "attest-verify: URL too long\n");
+        goto out;
+    }
+    if (body != NULL) {
+        text = json_dumps(body, JSON_COMPACT);
+        if (text == NULL) {
+            goto out;
+        }
+    }
+    if (att_httpc_request(&a->tls, method, url, "application/json", a->token,
+                          (const uint8_t *)text, text != NULL ? strlen(text) : 0, a->timeout_s,
+                          &resp, &status, err, sizeof(err)) != ATT_OK) {
+        fprintf(stderr, "attest-verify: verifier unreachable: %s\n", err);
+        goto out;
+    }
+    *out = json_loadb(resp.data != NULL ? (const char *)resp.data : "", resp.len, 0, &jerr);
+    if (*out == NULL) {
+        fprintf(stderr, "attest-verify: the verifier answered HTTP %ld with no JSON\n", status);
+        goto out;
+    }
+    if (status >= 400 && status != quiet_status) {
+        const char *msg = json_string_value(json_object_get(*out, "error"));
+
+        fprintf(stderr, "attest-verify: verifier refused (HTTP %ld): %s\n", status,
+                msg != NULL ? msg : "(no message)");
+    }
+    ret = (int)status;
+out:
+    free(text);
+    att_buf_cleanup(&resp);
+    return ret;
+}
+
+static int call(const struct api *a, const char *method, const char *path, json_t *body,
+                json_t **out)
+{
+    return call_ex(a, method, path, body, out, 0);
+}
+
+static void print_json(const json_t *j)
+{
+    char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+    if (t != NULL) {
+        printf("%s\n", t);
+        free(t);
+    }
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+
+    return s != NULL ? s : "-";
+}
+
+static void print_findings(const json_t *findings)
+{
+    size_t i;
+    json_t *f;
+
+    json_array_foreach(findings, i, f) {
+        printf("  %s %s: %s\n", strcmp(str(f, "kind"), "fail") == 0 ? "FAIL" : "info",
+               str(f, "code"), str(f, "message"));
+    }
+}
+
+static int cmd_host(const struct api *a, const char *host)
+{
+    char path[256];
+    json_t *j = NULL;
+    int st;
+    int ret = CLI_EXIT_ERROR;
+    const char *verdict;
+
+    (void)snprintf(path, sizeof(path), "/api/v1/hosts/%s/attest", host);
+    st = call(a, "POST", path, NULL, &j);
+    if (st != 200) {
+        goto out;
+    }
+    verdict = str(j, "verdict");
+    if (a->json) {
+        print_json(j);
+    } else {
+        printf("host %s, log entries %lld..%lld appraised by the verifier\n", host,
+               (long long)json_integer_value(json_object_get(j, "log_from")),
+               (long long)json_integer_value(json_object_get(j, "log_to")));
+        print_findings(json_object_get(j, "findings"));
+        if (strcmp(verdict, "unreachable") == 0) {
+            printf("verdict: unreachable (%s)\n", str(j, "reason"));
+        } else if (strcmp(verdict, "trusted") == 0) {
+            printf("verdict: trusted\n");
+        } else {
+            printf("verdict: untrusted: %s\n", str(j, "reason"));
+        }
+    }
+    if (strcmp(verdict, "trusted") == 0) {
+        ret = CLI_EXIT_OK;
+    } else if (strcmp(verdict, "untrusted") == 0) {
+        ret = CLI_EXIT_UNTRUSTED;
+    }
+out:
+    json_decref(j);
+    return ret;
+}
+
+static int cmd_hosts(const struct api *a)
+{
+    json_t *j = NULL;
+    json_t *h;
+    size_t i;
+    int ret = CLI_EXIT_ERROR;
+
+    if (call(a, "GET", "/api/v1/hosts", NULL, &j) != 200) {
+        goto out;
+    }
+    if (a->json) {
+        print_json(j);
+    } else {
+        printf("%-20s %-11s %-16s %-8s %s\n", "HOST", "VERDICT", "POLICY", "LOG", "AGENT");
+        json_array_foreach(json_object_get(j, "hosts"), i, h) {
+            printf("%-20s %-11s %-16s %-8lld %s\n", str(h, "name"), str(h, "verdict"),
+                   str(h, "policy"), (long long)json_integer_value(json_object_get(h, "log_offset")),
+                   str(h, "agent_url"));
+        }
+    }
+    ret = CLI_EXIT_OK;
+out:
+    json_decref(j);
+    return ret;
+}
+
+static int cmd_events(const struct api *a, int argc, char **argv)
+{
+    static const struct option opts[] = {{"host", required_argument, NULL, 'H'},
+                                         {"kind", required_argument, NULL, 'k'},
+                                         {"after", required_argument, NULL, 'a'},
+                                         {"limit", required_argument, NULL, 'l'},
+                                         {NULL, 0, NULL, 0}};
+    struct att_buf q;
+    json_t *j = NULL;
+    json_t *e;
+    size_t i;
+    int c;
+    int ret = CLI_EXIT_ERROR;
+    char sep = '?';
+
+    att_buf_init(&q, 1024);
+    (void)att_buf_append_str(&q, "/api/v1/events");
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        const char *key = c == 'H' ? "host" : c == 'k' ? "kind" : c == 'a' ? "after" : "limit";
+
+        if (c == '?') {
+            goto out;
+        }
+        if (strpbrk(optarg, "&?#/ ") != NULL) {
+            fprintf(stderr, "attest-verify: --%s value has characters a URL cannot carry\n", key);
+            goto out;
+        }
+        (void)att_buf_printf(&q, "%c%s=%s", sep, key, optarg);
+        sep = '&';
+    }
+    if (call(a, "GET", (const char *)q.data, NULL, &j) != 200) {
+        goto out;
+    }
+    if (a->json) {
+        print_json(j);
+    } else {
+        json_array_foreach(json_object_get(j, "events"), i, e) {
+            printf("%lld %lld %-16s %-16s %s\n",
+                   (long long)json_integer_value(json_object_get(e, "id")),
+                   (long long)json_integer_value(json_object_get(e, "at")), str(e, "host"),
+                   str(e, "kind"), str(e, "message"));
+        }
+    }
+    ret = CLI_EXIT_OK;
+out:
+    att_buf_cleanup(&q);
+    json_decref(j);
+    return ret;
+}
+
+static int cmd_enroll(const struct api *a, int argc, char **argv)
+{
+    static const struct option opts[] = {{"agent", required_argument, NULL, 'a'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {NULL, 0, NULL, 0}};
+    const char *agent = NULL;
+    const char *name = NULL;
+    json_t *j = NULL;
+    json_t *body;
+    int c;
+    int ret = CLI_EXIT_ERROR;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c == 'a') {
+            agent = optarg;
+        } else if (c == 'n') {
+            name = optarg;
+        } else {
+            return CLI_EXIT_ERROR;
+        }
+    }
+    if (agent == NULL || name == NULL) {
+        fprintf(stderr, "usage: attest-verify enroll --agent URL --name NAME\n");
+        return CLI_EXIT_ERROR;
+    }
+    body = json_pack("{s:s, s:s}", "name", name, "agent_url", agent);
+    if (call(a, "POST", "/api/v1/hosts", body, &j) == 201) {
+        if (a->json) {
+            print_json(j);
+        } else {
+            printf("enrolled %s: %s EK certificate verified, AK %s activated\n", name,
+                   str(j, "ek_alg"), str(j, "ak_name"));
+        }
+        ret = CLI_EXIT_OK;
+    }
+    json_decref(body);
+    json_decref(j);
+    return ret;
+}
+
+static int cmd_policy(const struct api *a, int argc, char **argv)
+{
+    json_t *j = NULL;
+    json_t *body = NULL;
+    char path[256];
+    int ret = CLI_EXIT_ERROR;
+
+    if (argc >= 2 && strcmp(argv[1], "show") == 0 && argc == 3) {
+        (void)snprintf(path, sizeof(path), "/api/v1/policies/%s", argv[2]);
+        if (call(a, "GET", path, NULL, &j) == 200) {
+            print_json(j);
+            ret = CLI_EXIT_OK;
+        }
+    } else if (argc >= 2 && strcmp(argv[1], "show") == 0 && argc == 2) {
+        if (call(a, "GET", "/api/v1/policies", NULL, &j) == 200) {
+            print_json(j);
+            ret = CLI_EXIT_OK;
+        }
+    } else if (argc == 4 && strcmp(argv[1], "apply") == 0) {
+        /* policy apply NAME FILE: create, or replace if it exists. */
+        struct att_buf b;
+        struct att_policy *p = NULL;
+        char why[512] = "";
+        json_error_t jerr;
+        json_t *pol;
+        int st;
+
+        att_buf_init(&b, ATT_POLICY_MAX_JSON);
+        if (att_file_read(argv[3], &b) != ATT_OK) {
+            fprintf(stderr, "attest-verify: cannot read %s\n", argv[3]);
+            att_buf_cleanup(&b);
+            goto out;
+        }
+        if (att_policy_parse_json(b.data != NULL ? (const char *)b.data : "", b.len, &p, why,
+                                  sizeof(why)) != ATT_OK) {
+            fprintf(stderr, "attest-verify: policy %s: %s\n", argv[3], why);
+            att_buf_cleanup(&b);
+            goto out;
+        }
+        att_policy_free(p);
+        pol = json_loadb((const char *)b.data, b.len, 0, &jerr);
+        att_buf_cleanup(&b);
+        if (pol == NULL) {
+            goto out;
+        }
+        body = json_pack("{s:s, s:O}", "name", argv[2], "policy", pol);
+        st = call_ex(a, "POST", "/api/v1/policies", body, &j, 409); /* 409: replace it */
+        if (st == 409) {
+            json_decref(j);
+            j = NULL;
+            (void)snprintf(path, sizeof(path), "/api/v1/policies/%s", argv[2]);
+            st = call(a, "PUT", path, pol, &j);
+        }
+        json_decref(pol);
+        if (st == 200 || st == 201) {
+            printf("policy %s %s\n", argv[2], st == 201 ? "created" : "replaced");
+            ret = CLI_EXIT_OK;
+        }
+    } else if (argc == 4 && strcmp(argv[1], "assign") == 0) {
+        body = json_pack("{s:s}", "policy", argv[3]);
+        (void)snprintf(path, sizeof(path), "/api/v1/hosts/%s/policy", argv[2]);
+        if (call(a, "PUT", path, body, &j) == 200) {
+            printf("policy %s assigned to %s\n", argv[3], argv[2]);
+            ret = CLI_EXIT_OK;
+        }
+    } else {
+        fprintf(stderr, "usage: attest-verify policy apply NAME FILE | policy show [NAME] | "
+                        "policy assign HOST NAME | policy generate PATH...\n");
+    }
+out:
+    json_decref(body);
+    json_decref(j);
+    return ret;
+}
+
+int cli_fleet(const struct cli_fleet *f, const char *cmd, int argc, char **argv)
+{
+    struct api a;
+
+    memset(&a, 0, sizeof(a));
+    if (f->verifier == NULL) {
+        fprintf(stderr, "attest-verify: %s needs a verifier: --verifier URL (or ATTEST_VERIFIER)\n",
+                cmd);
+        return CLI_EXIT_ERROR;
+    }
+    if (strncmp(f->verifier, "http://", 7) != 0 && strncmp(f->verifier, "https://", 8) != 0) {
+        fprintf(stderr, "attest-verify: --verifier must be an http:// or https:// URL\n");
+        return CLI_EXIT_ERROR;
+    }
+    if (f->token == NULL) {
+        fprintf(stderr, "attest-verify: %s needs an API token: --token T (or ATTEST_TOKEN)\n",
+                cmd);
+        return CLI_EXIT_ERROR;
+    }
+    a.base = f->verifier;
+    a.token = f->token;
+    a.tls.ca_file = f->ca;
+    a.timeout_s = 60;
+    a.json = f->json;
+    if (strcmp(cmd, "host") == 0) {
+        if (argc != 2) {
+            fprintf(stderr, "usage: attest-verify [--verifier URL --token T] host HOST\n");
+            return CLI_EXIT_ERROR;
+        }
+        return cmd_host(&a, argv[1]);
+    }
+    if (strcmp(cmd, "hosts") == 0) {
+        return cmd_hosts(&a);
+    }
+    if (strcmp(cmd, "events") == 0) {
+        return cmd_events(&a, argc, argv);
+    }
+    if (strcmp(cmd, "enroll") == 0) {
+        return cmd_enroll(&a, argc, argv);
+    }
+    if (strcmp(cmd, "policy") == 0) {
+        return cmd_policy(&a, argc, argv);
+    }
+    fprintf(stderr, "attest-verify: unknown command \"%s\"\n", cmd);
+    return CLI_EXIT_ERROR;
+}

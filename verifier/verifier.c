@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * attest-verifier lifecycle: config, store, EK trust anchors, agent TLS,
+ * poller, dashboard API (see verifier.h). Start order is store -> trust ->
+ * poller -> API, stop order the reverse, so no request ever sees a half-built
+ * verifier.
+ */
+#include "verifier.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "attest/credential.h"
+#include "attest/httpd.h"
+#include "attest/log.h"
+#include "store.h"
+#include "verifier_int.h"
+
+struct verifier {
+    struct verifier_config cfg; /* deep copy */
+    struct store *store;
+    struct att_ek_trust *trust;
+    struct att_tls_client_config agent_tls; /* points into cfg */
+    struct att_tls_server_config api_tls;   /* points into cfg */
+    struct verifier_poller *poller;
+    struct att_httpd *api;
+    pthread_mutex_t metrics_lock;
+    struct verifier_metrics metrics;
+};
+
+void verifier_config_init(struct verifier_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->interval_ms = 2000;
+    c->timeout_s = 10;
+    c->max_inflight = 32;
+}
+
+void verifier_config_cleanup(struct verifier_config *c)
+{
+    size_t i;
+
+    free(c->db);
+    free(c->listen);
+    free(c->api_cert);
+    free(c->api_key);
+    free(c->fleet_ca);
+    free(c->client_cert);
+    free(c->client_key);
+    for (i = 0; i < c->n_tpm_ca; i++) {
+        free(c->tpm_ca[i]);
+    }
+    memset(c, 0, sizeof(*c));
+}
+
+static char *dup_or_null(const char *s, bool *failed)
+{
+    char *d;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    d = strdup(s);
+    if (d == NULL) {
+        *failed = true;
+    }
+    return d;
+}
+
+static att_rc copy_config(struct verifier_config *dst, const struct verifier_config *src)
+{
+    bool failed = false;
+    size_t i;
+
+    *dst = *src;
+    dst->db = dup_or_null(src->db, &failed);
+    dst->listen = dup_or_null(src->listen, &failed);
+    dst->api_cert = dup_or_null(src->api_cert, &failed);
+    dst->api_key = dup_or_null(src->api_key, &failed);
+    dst->fleet_ca = dup_or_null(src->fleet_ca, &failed);
+    dst->client_cert = dup_or_null(src->client_cert, &failed);
+    dst->client_key = dup_or_null(src->client_key, &failed);
+    for (i = 0; i < src->n_tpm_ca; i++) {
+        dst->tpm_ca[i] = dup_or_null(src->tpm_ca[i], &failed);
+    }
+    return failed ? ATT_ERR_NOMEM : ATT_OK;
+}
+
+int64_t verifier_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+struct store *verifier_store(struct verifier *v)
+{
+    return v->store;
+}
+
+const struct att_ek_trust *verifier_ek_trust(const struct verifier *v)
+{
+    return v->trust;
+}
+
+const struct att_tls_client_config *verifier_agent_tls(const struct verifier *v)
+{
+    return v->cfg.insecure_dev && v->cfg.fleet_ca == NULL ? NULL : &v->agent_tls;
+}
+
+const struct verifier_config *verifier_cfg(const struct verifier *v)
+{
+    return &v->cfg;
+}
+
+struct verifier_poller *verifier_poller(struct verifier *v)
+{
+    return v->poller;
+}
+
+void verifier_metrics_get(struct verifier *v, struct verifier_metrics *m)
+{
+    pthread_mutex_lock(&v->metrics_lock);
+    *m = v->metrics;
+    pthread_mutex_unlock(&v->metrics_lock);
+}
+
+void verifier_metrics_enrolled(struct verifier *v)
+{
+    pthread_mutex_lock(&v->metrics_lock);
+    v->metrics.enrollments++;
+    pthread_mutex_unlock(&v->metrics_lock);
+}
+
+/* Called by the poller after each round. */
+void verifier_metrics_round(struct verifier *v, unsigned trusted, unsigned untrusted,
+                            unsigned unreachable, double seconds);
+void verifier_metrics_round(struct verifier *v, unsigned trusted, unsigned untrusted,
+                            unsigned unreachable, double seconds)
+{
+    pthread_mutex_lock(&v->metrics_lock);
+    v->metrics.rounds++;
+    v->metrics.attestations += trusted + untrusted + unreachable;
+    v->metrics.trusted += trusted;
+    v->metrics.untrusted += untrusted;
+    v->metrics.unreachable += unreachable;
+    v->metrics.round_seconds_sum += seconds;
+    pthread_mutex_unlock(&v->metrics_lock);
+}
+
+att_rc verifier_attest_now(struct verifier *v, const char *host, struct verifier_result *r)
+{
+    return verifier_poller_attest_now(v->poller, host, r);
+}
+
+void verifier_result_cleanup(struct verifier_result *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    free(r->reason);
+    free(r->findings_json);
+    memset(r, 0, sizeof(*r));
+}
+
+uint16_t verifier_api_port(const struct verifier *v)
+{
+    return att_httpd_port(v->api);
+}
+
+att_rc verifier_start(const struct verifier_config *cfg, struct verifier **out)
+{
+    att_rc rc = ATT_ERR_INVALID_ARG;
+    struct verifier *v = NULL;
+    struct att_httpd_config hc;
+    size_t i;
+
+    if (cfg == NULL || out == NULL || cfg->db == NULL || cfg->listen == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    if (!cfg->insecure_dev &&
+        (cfg->api_cert == NULL || cfg->api_key == NULL || cfg->fleet_ca == NULL ||
+         cfg->client_cert == NULL || cfg->client_key == NULL)) {
+        LOG_ERR("TLS needs --api-cert, --api-key, --fleet-ca, --client-cert and --client-key "
+                "(or --insecure-dev for plain HTTP in a test rig)");
+        return ATT_ERR_INVALID_ARG;
+    }
+    v = calloc(1, sizeof(*v));
+    if (v == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    pthread_mutex_init(&v->metrics_lock, NULL);
+    rc = copy_config(&v->cfg, cfg);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    v->agent_tls.ca_file = v->cfg.fleet_ca;
+    v->agent_tls.cert_file = v->cfg.client_cert;
+    v->agent_tls.key_file = v->cfg.client_key;
+    v->api_tls.cert_file = v->cfg.api_cert;
+    v->api_tls.key_file = v->cfg.api_key;
+    v->api_tls.client_ca_file = NULL; /* the dashboard authenticates with bearer tokens */
+
+    rc = store_open(v->cfg.db, &v->store);
+    if (rc != ATT_OK) {
+        if (rc == ATT_ERR_EXISTS) {
+            LOG_ERR("another attest-verifier is using %s; one store has one verifier", cfg->db);
+        }
+        goto out;
+    }
+    rc = att_ek_trust_new(&v->trust);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    for (i = 0; i < v->cfg.n_tpm_ca; i++) {
+        rc = att_ek_trust_add(v->trust, v->cfg.tpm_ca[i]);
+        if (rc != ATT_OK) {
+            LOG_ERR("cannot load trusted TPM CA certificates from %s: %s", v->cfg.tpm_ca[i],
+                    att_rc_str(rc));
+            goto out;
+        }
+    }
+    if (v->cfg.insecure_dev) {
+        LOG_WARN("*** --insecure-dev: plain HTTP to agents and on the dashboard API. Anyone on "
+                 "the network can read and forge this traffic. Test rigs only. ***");
+    }
+    rc = verifier_poller_start(v, &v->poller);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    memset(&hc, 0, sizeof(hc));
+    hc.listen = v->cfg.listen;
+    hc.tls = v->cfg.insecure_dev && v->cfg.api_cert == NULL ? NULL : &v->api_tls;
+    hc.max_body = VERIFIER_API_MAX_BODY;
+    hc.threads = 4;
+    hc.handler = verifier_api_handle;
+    hc.error = verifier_api_error;
+    hc.ctx = v;
+    rc = att_httpd_start(&hc, &v->api);
+    if (rc != ATT_OK) {
+        LOG_ERR("cannot serve the dashboard API on %s: %s", v->cfg.listen, att_rc_str(rc));
+        goto out;
+    }
+    *out = v;
+    v = NULL;
+    rc = ATT_OK;
+out:
+    verifier_stop(v);
+    return rc;
+}
+
+void verifier_stop(struct verifier *v)
+{
+    if (v == NULL) {
+        return;
+    }
+    att_httpd_stop(v->api);
+    verifier_poller_stop(v->poller);
+    att_ek_trust_free(v->trust);
+    store_close(v->store);
+    verifier_config_cleanup(&v->cfg);
+    pthread_mutex_destroy(&v->metrics_lock);
+    free(v);
+}

@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The fleet dashboard REST API (JSON; proto/openapi.yaml). Every request but
+ * /api/v1/health needs "Authorization: Bearer <token>"; tokens are stored as
+ * sha256 only and carry a role: viewer (read), operator (+ attest now),
+ * admin (+ enroll, delete, policies). Missing or unknown token -> 401, too
+ * small a role -> 403. Every error is {"error": "..."}; bodies are capped by
+ * the server (413). JSON is built with jansson here: it is this API's own
+ * rendering of verifier state, which proto/ cannot see.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "attest/digest.h"
+#include "attest/httpd.h"
+#include "attest/log.h"
+#include "attest/policy.h"
+#include "attest/policy_json.h"
+#include "attest/util.h"
+#include "store.h"
+#include "verifier.h"
+#include "verifier_int.h"
+
+enum role { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_OPERATOR = 2, ROLE_ADMIN = 3 };
+
+static void send_json(struct att_http_response *resp, unsigned status, json_t *j)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+    att_buf_reset(&resp->body);
+    resp->content_type = "application/json";
+    if (text == NULL || att_buf_append_str(&resp->body, text) != ATT_OK ||
+        att_buf_append_str(&resp->body, "\n") != ATT_OK) {
+        resp->status = 500;
+    } else {
+        resp->status = status;
+    }
+    free(text);
+    json_decref(j);
+}
+
+void verifier_api_error(void *ctx, unsigned status, const char *message,
+                        struct att_http_response *resp)
+{
+    (void)ctx;
+    send_json(resp, status, json_pack("{s:s}", "error", message));
+}
+
+static void errorf(struct att_http_response *resp, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void errorf(struct att_http_response *resp, unsigned status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    verifier_api_error(NULL, status, msg, resp);
+}
+
+static enum role role_of(const char *name)
+{
+    if (name == NULL) {
+        return ROLE_NONE;
+    }
+    if (strcmp(name, "admin") == 0) {
+        return ROLE_ADMIN;
+    }
+    if (strcmp(name, "operator") == 0) {
+        return ROLE_OPERATOR;
+    }
+    if (strcmp(name, "viewer") == 0) {
+        return ROLE_VIEWER;
+    }
+    return ROLE_NONE;
+}
+
+/* Authenticate the bearer token; fills resp with 401 when there is none valid. */
+static enum role authenticate(struct verifier *v, const struct att_http_request *req,
+                              struct att_http_response *resp)
+{
+    uint8_t hash[ATT_SHA256_LEN];
+    const char *tok;
+    char *name = NULL;
+    char *role = NULL;
+    enum role r = ROLE_NONE;
+
+    if (req->authorization == NULL || strncmp(req->authorization, "Bearer ", 7) != 0) {
+        errorf(resp, 401, "missing bearer token (Authorization: Bearer <token>)");
+        return ROLE_NONE;
+    }
+    tok = req->authorization + 7;
+    if (strlen(tok) == 0 || strlen(tok) > 256 || att_sha256(tok, strlen(tok), hash) != ATT_OK ||
+        store_token_find(verifier_store(v), hash, &name, &role) != ATT_OK) {
+        errorf(resp, 401, "unknown or invalid token");
+        goto out;
+    }
+    r = role_of(role);
+out:
+    free(name);
+    free(role);
+    return r;
+}
+
+static bool need(enum role have, enum role want, struct att_http_response *resp)
+{
+    static const char *const names[] = {"none", "viewer", "operator", "admin"};
+
+    if (have >= want) {
+        return true;
+    }
+    errorf(resp, 403, "this needs the %s role; your token has %s", names[want], names[have]);
+    return false;
+}
+
+static json_t *hex_or_null(const uint8_t *p, size_t len)
+{
+    char hex[2 * ATT_SHA256_LEN + 1];
+
+    if (len > ATT_SHA256_LEN) {
+        return json_null();
+    }
+    att_hex_encode(p, len, hex);
+    return json_string(hex);
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *host_json(const struct store_host *h)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:I, s:s, s:o, s:I, s:o, s:i, s:i, s:I, s:o}",
+                     "name", h->name, "agent_url", h->agent_url, "ek_alg", h->ek_alg, "ak_name",
+                     h->ak_name, "meas_pcr", (int)h->meas_pcr, "policy", str_or_null(h->policy),
+                     "enrolled_at", (json_int_t)h->enrolled_at, "verdict",
+                     h->verdict != NULL ? h->verdict : "pending", "verdict_reason",
+                     str_or_null(h->verdict_reason), "last_attested_at",
+                     (json_int_t)h->last_attested_at, "boot_id", str_or_null(h->boot_id),
+                     "reset_count", (int)h->reset_count, "restart_count", (int)h->restart_count,
+                     "log_offset", (json_int_t)h->log_offset, "pcr_value",
+                     hex_or_null(h->pcr_value, sizeof(h->pcr_value)));
+}
+
+static json_t *findings_or_empty(const char *text)
+{
+    json_t *j = text != NULL ? json_loads(text, 0, NULL) : NULL;
+
+    return j != NULL ? j : json_array();
+}
+
+static bool parse_limit(const struct att_http_request *req, size_t *limit,
+                        struct att_http_response *resp)
+{
+    const char *s = att_http_request_query(req, "limit");
+    uint32_t v = 0;
+
+    *limit = 100;
+    if (s == NULL) {
+        return true;
+    }
+    if (att_parse_u32(s, 1000, &v) != ATT_OK || v == 0) {
+        errorf(resp, 400, "limit must be a number from 1 to 1000");
+        return false;
+    }
+    *limit = v;
+    return true;
+}
+
+static bool parse_id(const struct att_http_request *req, const char *key, int64_t *out,
+                     struct att_http_response *resp)
+{
+    const char *s = att_http_request_query(req, key);
+    uint64_t v = 0;
+
+    *out = 0;
+    if (s == NULL) {
+        return true;
+    }
+    if (att_parse_u64(s, INT64_MAX, &v) != ATT_OK) {
+        errorf(resp, 400, "%s must be a non-negative integer", key);
+        return false;
+    }
+    *out = (int64_t)v;
+    return true;
+}
+
+/* Parse a JSON object body; 400 naming the problem otherwise. */
+static json_t *body_object(const struct att_http_request *req, struct att_http_response *resp)
+{
+    json_error_t err;
+    json_t *j;
+
+    if (req->body_len == 0) {
+        errorf(resp, 400, "request body is empty; a JSON object is expected");
+        return NULL;
+    }
+    j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (j == NULL) {
+        errorf(resp, 400, "malformed JSON at line %d column %d: %s", err.line, err.column,
+               err.text);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        errorf(resp, 400, "the body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+static void hosts_list(struct verifier *v, struct att_http_response *resp)
+{
+    struct store_host *hosts = NULL;
+    size_t n = 0;
+    size_t i;
+    json_t *arr = json_array();
+
+    if (store_host_list(verifier_store(v), &hosts, &n) != ATT_OK || arr == NULL) {
+        json_decref(arr);
+        errorf(resp, 500, "cannot read hosts");
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        (void)json_array_append_new(arr, host_json(&hosts[i]));
+    }
+    store_host_list_free(hosts, n);
+    send_json(resp, 200, json_pack("{s:o}", "hosts", arr));
+}
+
+static void host_get(struct verifier *v, const char *name, struct att_http_response *resp)
+{
+    struct store_host h;
+    att_rc rc = store_host_get(verifier_store(v), name, &h);
+
+    if (rc == ATT_ERR_NOT_FOUND) {
+        errorf(resp, 404, "no host named \"%s\"", name);
+        return;
+    }
+    if (rc != ATT_OK) {
+        errorf(resp, 500, "cannot read host");
+        return;
+    }
+    send_json(resp, 200, host_json(&h));
+    store_host_cleanup(&h);
+}
+
+static void host_enroll(struct verifier *v, const struct att_http_request *req,
+                        struct att_http_response *resp)
+{
+    json_t *j = body_object(req, resp);
+    const char *name;
+    const char *url;
+    char why[1024] = "";
+    att_rc rc;
+
+    if (j == NULL) {
+        return;
+    }
+    name = json_string_value(json_object_get(j, "name"));
+    url = json_string_value(json_object_get(j, "agent_url"));
+    if (name == NULL || url == NULL) {
+        errorf(resp, 400, "enrollment needs \"name\" and \"agent_url\" strings");
+        json_decref(j);
+        return;
+    }
+    rc = verifier_enroll(v, name, url, why, sizeof(why));
+    if (rc == ATT_OK) {
+        verifier_metrics_enrolled(v);
+        host_get(v, name, resp);
+        resp->status = resp->status == 200 ? 201 : resp->status;
+    } else if (rc == ATT_ERR_EXISTS) {
+        errorf(resp, 409, "%s", why);
+    } else if (rc == ATT_ERR_IO || rc == ATT_ERR_TIMEOUT) {
+        errorf(resp, 502, "%s", why);
+    } else if (rc == ATT_ERR_VERIFY || rc == ATT_ERR_INVALID_ARG || rc == ATT_ERR_PARSE) {
+        errorf(resp, rc == ATT_ERR_VERIFY ? 422 : 400, "%s", why[0] ? why : att_rc_str(rc));
+    } else {
+        errorf(resp, 500, "enrollment failed: %s", att_rc_str(rc));
+    }
+    json_decref(j);
+}
+
+static void host_delete(struct verifier *v, const char *name, struct att_http_response *resp)
+{
+    att_rc rc = store_host_delete(verifier_store(v), name);
+
+    if (rc == ATT_ERR_NOT_FOUND) {
+        errorf(resp, 404, "no host named \"%s\"", name);
+        return;
+    }
+    if (rc != ATT_OK) {
+        errorf(resp, 500, "cannot delete host");
+        return;
+    }
+    (void)store_event_add(verifier_store(v), name, "deleted", "host deleted by an admin");
+    send_json(resp, 200, json_pack("{s:s}", "deleted", name));
+}
+
+static void host_attest(struct verifier *v, const char *name, struct att_http_response *resp)
+{
+    struct verifier_result r;
+    att_rc rc = verifier_attest_now(v, name, &r);
+
+    if (rc == ATT_ERR_NOT_FOUND) {
+        errorf(resp, 404, "no host named \"%s\"", name);
+        return;
+    }
+    if (rc != ATT_OK) {
+        errorf(resp, 504, "attestation of %s did not finish in time", name);
+        return;
+    }
+    send_json(resp, 200,
+              json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "host", name, "verdict", r.verdict,
+                        "reason", str_or_null(r.reason), "log_from", (json_int_t)r.log_from,
+                        "log_to", (json_int_t)r.log_to, "findings",
+                        findings_or_empty(r.findings_json)));
+    verifier_result_cleanup(&r);
+}
+
+static void host_set_policy(struct verifier *v, const char *name,
+                            const struct att_http_request *req, struct att_http_response *resp)
+{
+    json_t *j = body_object(req, resp);
+    json_t *p;
+    att_rc rc;
+
+    if (j == NULL) {
+        return;
+    }
+    p = json_object_get(j, "policy");
+    if (p == NULL || (!json_is_string(p) && !json_is_null(p))) {
+        errorf(resp, 400, "body must be {\"policy\": \"<name>\"} or {\"policy\": null}");
+        json_decref(j);
+        return;
+    }
+    rc = store_host_set_policy(verifier_store(v), name, json_string_value(p));
+    if (rc == ATT_ERR_NOT_FOUND) {
+        errorf(resp, 404, "no host \"%s\" or no policy \"%s\"", name,
+               json_is_string(p) ? json_string_value(p) : "");
+    } else if (rc != ATT_OK) {
+        errorf(resp, 500, "cannot assign the policy");
+    } else {
+        char msg[300];
+
+        (void)snprintf(msg, sizeof(msg), "policy %s assigned",
+                       json_is_string(p) ? json_string_value(p) : "(none)");
+        (void)store_event_add(verifier_store(v), name, "policy-assigned", msg);
+        host_get(v, name, resp);
+    }
+    json_decref(j);
+}
+
+static void verdicts_list(struct verifier *v, const char *host,
+                          const struct att_http_request *req, struct att_http_response *resp)
+{
+    struct store_verdict *vs = NULL;
+    size_t n = 0;
+    size_t limit;
+    size_t i;
+    int64_t before;
+    json_t *arr;
+
+    if (!parse_limit(req, &limit, resp) || !parse_id(req, "before", &before, resp)) {
+        return;
+    }
+    if (host != NULL) {
+        struct store_host h;
+
+        if (store_host_get(verifier_store(v), host, &h) != ATT_OK) {
+            errorf(resp, 404, "no host named \"%s\"", host);
+            return;
+        }
+        store_host_cleanup(&h);
+    }
+    if (store_verdicts_list(verifier_store(v), host, before, limit, &vs, &n) != ATT_OK) {
+        errorf(resp, 500, "cannot read verdicts");
+        return;
+    }
+    arr = json_array();
+    for (i = 0; i < n; i++) {
+        (void)json_array_append_new(
+            arr, json_pack("{s:I, s:I, s:s, s:s, s:o, s:I, s:I, s:o}", "id", (json_int_t)vs[i].id,
+                           "at", (json_int_t)vs[i].at, "host", vs[i].host, "verdict",
+                           vs[i].verdict, "reason", str_or_null(vs[i].reason), "log_from",
+                           (json_int_t)vs[i].log_from, "log_to", (json_int_t)vs[i].log_to,
+                           "findings", findings_or_empty(vs[i].findings_json)));
+    }
+    store_verdict_list_free(vs, n);
+    send_json(resp, 200, json_pack("{s:o}", "verdicts", arr));
+}
+
+static void events_list(struct verifier *v, const struct att_http_request *req,
+                        struct att_http_response *resp)
+{
+    struct store_event *ev = NULL;
+    size_t n = 0;
+    size_t limit;
+    size_t i;
+    int64_t after;
+    json_t *arr;
+
+    if (!parse_limit(req, &limit, resp) || !parse_id(req, "after", &after, resp)) {
+        return;
+    }
+    if (store_events_list(verifier_store(v), att_http_request_query(req, "host"),
+                          att_http_request_query(req, "kind"), after, limit, &ev,
+                          &n) != ATT_OK) {
+        errorf(resp, 500, "cannot read events");
+        return;
+    }
+    arr = json_array();
+    for (i = 0; i < n; i++) {
+        (void)json_array_append_new(
+            arr, json_pack("{s:I, s:I, s:o, s:s, s:s}", "id", (json_int_t)ev[i].id, "at",
+                           (json_int_t)ev[i].at, "host", str_or_null(ev[i].host), "kind",
+                           ev[i].kind, "message", ev[i].message));
+    }
+    store_event_list_free(ev, n);
+    send_json(resp, 200, json_pack("{s:o}", "events", arr));
+}
+
+/* Validate a policy JSON object and store it (create or replace). */
+static void policy_put(struct verifier *v, const char *name, json_t *pol, bool replace,
+                       struct att_http_response *resp)
+{
+    struct att_policy *p = NULL;
+    char why[512] = "";
+    char *text;
+    att_rc rc;
+
+    if (!verifier_name_valid(name)) {
+        errorf(resp, 400, "policy name must be 1-64 characters of [A-Za-z0-9._-]");
+        return;
+    }
+    text = json_dumps(pol, JSON_COMPACT);
+    if (text == NULL) {
+        errorf(resp, 500, "cannot encode the policy");
+        return;
+    }
+    rc = att_policy_parse_json(text, strlen(text), &p, why, sizeof(why));
+    if (rc != ATT_OK) {
+        errorf(resp, 400, "invalid policy: %s", why);
+        free(text);
+        return;
+    }
+    att_policy_free(p);
+    rc = store_policy_put(verifier_store(v), name, text, replace);
+    free(text);
+    if (rc == ATT_ERR_EXISTS) {
+        errorf(resp, 409, "policy \"%s\" exists; replace it with PUT /api/v1/policies/%s", name,
+               name);
+    } else if (rc == ATT_ERR_NOT_FOUND) {
+        errorf(resp, 404, "no policy named \"%s\"; create it with POST /api/v1/policies", name);
+    } else if (rc != ATT_OK) {
+        errorf(resp, 500, "cannot store the policy");
+    } else {
+        (void)store_event_add(verifier_store(v), NULL, replace ? "policy-replaced" : "policy-created",
+                              name);
+        send_json(resp, replace ? 200 : 201, json_pack("{s:s}", "policy", name));
+    }
+}
+
+static void policies_list(struct verifier *v, struct att_http_response *resp)
+{
+    char **names = NULL;
+    size_t n = 0;
+    size_t i;
+    json_t *arr = json_array();
+
+    if (store_policy_list(verifier_store(v), &names, &n) != ATT_OK) {
+        json_decref(arr);
+        errorf(resp, 500, "cannot read policies");
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        (void)json_array_append_new(arr, json_string(names[i]));
+        free(names[i]);
+    }
+    free(names);
+    send_json(resp, 200, json_pack("{s:o}", "policies", arr));
+}
+
+static void policy_get(struct verifier *v, const char *name, struct att_http_response *resp)
+{
+    char *text = NULL;
+    json_t *j;
+
+    if (store_policy_get(verifier_store(v), name, &text) != ATT_OK) {
+        errorf(resp, 404, "no policy named \"%s\"", name);
+        return;
+    }
+    j = json_loads(text, 0, NULL);
+    free(text);
+    if (j == NULL) {
+        errorf(resp, 500, "stored policy does not parse");
+        return;
+    }
+    send_json(resp, 200, j);
+}
+
+static void metrics(struct verifier *v, struct att_http_response *resp)
+{
+    struct verifier_metrics m;
+    struct store_host *hosts = NULL;
+    size_t n = 0;
+    size_t i;
+    unsigned counts[4] = {0, 0, 0, 0};
+    static const char *const verdicts[4] = {"trusted", "untrusted", "unreachable", "pending"};
+
+    verifier_metrics_get(v, &m);
+    if (store_host_list(verifier_store(v), &hosts, &n) == ATT_OK) {
+        for (i = 0; i < n; i++) {
+            size_t k;
+
+            for (k = 0; k < 3; k++) {
+                if (hosts[i].verdict != NULL && strcmp(hosts[i].verdict, verdicts[k]) == 0) {
+                    break;
+                }
+            }
+            counts[k]++;
+        }
+        store_host_list_free(hosts, n);
+    }
+    att_buf_reset(&resp->body);
+    (void)att_buf_printf(&resp->body,
+                         "# HELP attest_hosts Enrolled hosts by current verdict.\n"
+                         "# TYPE attest_hosts gauge\n");
+    for (i = 0; i < 4; i++) {
+        (void)att_buf_printf(&resp->body, "attest_hosts{verdict=\"%s\"} %u\n", verdicts[i],
+                             counts[i]);
+    }
+    (void)att_buf_printf(
+        &resp->body,
+        "# HELP attest_rounds_total Polling rounds run.\n# TYPE attest_rounds_total counter\n"
+        "attest_rounds_total %llu\n"
+        "# HELP attest_attestations_total Host attestations by outcome.\n"
+        "# TYPE attest_attestations_total counter\n"
+        "attest_attestations_total{verdict=\"trusted\"} %llu\n"
+        "attest_attestations_total{verdict=\"untrusted\"} %llu\n"
+        "attest_attestations_total{verdict=\"unreachable\"} %llu\n"
+        "# HELP attest_round_seconds_sum Time spent in polling rounds.\n"
+        "# TYPE attest_round_seconds_sum counter\nattest_round_seconds_sum %.6f\n"
+        "# HELP attest_enrollments_total Successful enrollments.\n"
+        "# TYPE attest_enrollments_total counter\nattest_enrollments_total %llu\n",
+        (unsigned long long)m.rounds, (unsigned long long)m.trusted,
+        (unsigned long long)m.untrusted, (unsigned long long)m.unreachable, m.round_seconds_sum,
+        (unsigned long long)m.enrollments);
+    resp->status = 200;
+    resp->content_type = "text/plain; version=0.0.4";
+}
+
+/* Split "/api/v1/hosts/NAME/SUB" into NAME and SUB (SUB may be ""). */
+static bool split_host_path(const char *rest, char *name, size_t name_len, const char **sub)
+{
+    const char *slash = strchr(rest, '/');
+    size_t n = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
+
+    if (n == 0 || n >= name_len) {
+        return false;
+    }
+    memcpy(name, rest, n);
+    name[n] = '\0';
+    *sub = slash != NULL ? slash + 1 : "";
+    return true;
+}
+
+void verifier_api_handle(void *ctx, const struct att_http_request *req,
+                         struct att_http_response *resp)
+{
+    struct verifier *v = ctx;
+    const char *m = req->method;
+    const char *u = req->url;
+    enum role role;
+    char name[128];
+    const char *sub = "";
+
+    if (strcmp(u, "/api/v1/health") == 0 && strcmp(m, "GET") == 0) {
+        send_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+        return;
+    }
+    role = authenticate(v, req, resp);
+    if (role == ROLE_NONE) {
+        return;
+    }
+    if (strcmp(u, "/metrics") == 0 && strcmp(m, "GET") == 0) {
+        if (need(role, ROLE_VIEWER, resp)) {
+            metrics(v, resp);
+        }
+    } else if (strcmp(u, "/api/v1/hosts") == 0) {
+        if (strcmp(m, "GET") == 0 && need(role, ROLE_VIEWER, resp)) {
+            hosts_list(v, resp);
+        } else if (strcmp(m, "POST") == 0 && need(role, ROLE_ADMIN, resp)) {
+            host_enroll(v, req, resp);
+        } else if (strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0) {
+            errorf(resp, 405, "%s is not allowed on %s", m, u);
+        }
+    } else if (strncmp(u, "/api/v1/hosts/", 14) == 0) {
+        if (!split_host_path(u + 14, name, sizeof(name), &sub)) {
+            errorf(resp, 404, "no such resource: %.200s", u);
+        } else if (sub[0] == '\0' && strcmp(m, "GET") == 0) {
+            if (need(role, ROLE_VIEWER, resp)) {
+                host_get(v, name, resp);
+            }
+        } else if (sub[0] == '\0' && strcmp(m, "DELETE") == 0) {
+            if (need(role, ROLE_ADMIN, resp)) {
+                host_delete(v, name, resp);
+            }
+        } else if (strcmp(sub, "attest") == 0 && strcmp(m, "POST") == 0) {
+            if (need(role, ROLE_OPERATOR, resp)) {
+                host_attest(v, name, resp);
+            }
+        } else if (strcmp(sub, "policy") == 0 && strcmp(m, "PUT") == 0) {
+            if (need(role, ROLE_ADMIN, resp)) {
+                host_set_policy(v, name, req, resp);
+            }
+        } else if (strcmp(sub, "verdicts") == 0 && strcmp(m, "GET") == 0) {
+            if (need(role, ROLE_VIEWER, resp)) {
+                verdicts_list(v, name, req, resp);
+            }
+        } else if (sub[0] == '\0' || strcmp(sub, "attest") == 0 || strcmp(sub, "policy") == 0 ||
+                   strcmp(sub, "verdicts") == 0) {
+            errorf(resp, 405, "%s is not allowed on %s", m, u);
+        } else {
+            errorf(resp, 404, "no such resource: %.200s", u);
+        }
+    } else if (strcmp(u, "/api/v1/events") == 0 && strcmp(m, "GET") == 0) {
+        if (need(role, ROLE_VIEWER, resp)) {
+            events_list(v, req, resp);
+        }
+    } else if (strcmp(u, "/api/v1/verdicts") == 0 && strcmp(m, "GET") == 0) {
+        if (need(role, ROLE_VIEWER, resp)) {
+            verdicts_list(v, NULL, req, resp);
+        }
+    } else if (strcmp(u, "/api/v1/policies") == 0) {
+        if (strcmp(m, "GET") == 0) {
+            if (need(role, ROLE_VIEWER, resp)) {
+                policies_list(v, resp);
+            }
+        } else if (strcmp(m, "POST") == 0) {
+            if (need(role, ROLE_ADMIN, resp)) {
+                json_t *j = body_object(req, resp);
+
+                if (j != NULL) {
+                    const char *pname = json_string_value(json_object_get(j, "name"));
+                    json_t *pol = json_object_get(j, "policy");
+
+                    if (pname == NULL || !json_is_object(pol)) {
+                        errorf(resp, 400, "body must be {\"name\": \"...\", \"policy\": {...}}");
+                    } else {
+                        policy_put(v, pname, pol, false, resp);
+                    }
+                    json_decref(j);
+                }
+            }
+        } else {
+            errorf(resp, 405, "%s is not allowed on %s", m, u);
+        }
+    } else if (strncmp(u, "/api/v1/policies/", 17) == 0 && strchr(u + 17, '/') == NULL &&
+               u[17] != '\0') {
+        if (strcmp(m, "GET") == 0) {
+            if (need(role, ROLE_VIEWER, resp)) {
+                policy_get(v, u + 17, resp);
+            }
+        } else if (strcmp(m, "PUT") == 0) {
+            if (need(role, ROLE_ADMIN, resp)) {
+                json_t *j = body_object(req, resp);
+
+                if (j != NULL) {
+                    policy_put(v, u + 17, j, true, resp);
+                    json_decref(j);
+                }
+            }
+        } else {
+            errorf(resp, 405, "%s is not allowed on %s", m, u);
+        }
+    } else {
+        errorf(resp, 404, "no such resource: %.200s", u);
+    }
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to verifier/: pieces the verifier's files share. */
+#ifndef ATT_VERIFIER_INT_H
+#define ATT_VERIFIER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attest/buf.h"
+#include "attest/rc.h"
+#include "store.h"
+#include "verifier.h"
+
+struct att_ek_trust;
+
+/** Unix time in seconds. */
+int64_t verifier_now(void);
+/** Host names: 1-64 of [A-Za-z0-9._-]. */
+bool verifier_name_valid(const char *name);
+const struct att_ek_trust *verifier_ek_trust(const struct verifier *v);
+
+/**
+ * One synchronous request to an agent (GET without @p body, POST with it).
+ * Non-200 answers become ATT_ERR_VERIFY (4xx) or ATT_ERR_IO (5xx) with the
+ * agent's decoded error in @p why.
+ */
+att_rc verifier_agent_call(struct verifier *v, const char *url, const char *path,
+                           const struct att_buf *body, struct att_buf *resp, char *why,
+                           size_t why_len);
+
+/* The dashboard API (verifier_api.c) */
+struct att_http_request;
+struct att_http_response;
+void verifier_api_handle(void *ctx, const struct att_http_request *req,
+                         struct att_http_response *resp);
+void verifier_api_error(void *ctx, unsigned status, const char *message,
+                        struct att_http_response *resp);
+
+/* Counters for /metrics, updated by the poller. */
+struct verifier_metrics {
+    uint64_t rounds;
+    uint64_t attestations;
+    uint64_t trusted;
+    uint64_t untrusted;
+    uint64_t unreachable;
+    uint64_t enrollments;
+    double round_seconds_sum;
+};
+void verifier_metrics_get(struct verifier *v, struct verifier_metrics *m);
+void verifier_metrics_enrolled(struct verifier *v);
+
+/* The poller (verifier_poll.c) */
+struct verifier_poller;
+att_rc verifier_poller_start(struct verifier *v, struct verifier_poller **out);
+void verifier_poller_stop(struct verifier_poller *p);
+att_rc verifier_poller_attest_now(struct verifier_poller *p, const char *host,
+                                  struct verifier_result *r);
+struct verifier_poller *verifier_poller(struct verifier *v);
+
+#endif

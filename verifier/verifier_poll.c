@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The attestation engine (DESIGN §5): one thread runs every round. A round
+ * sends each due host a fresh nonce with its stored log offset, many requests
+ * in flight at once (libcurl multi, connections reused across rounds), and
+ * appraises each answer incrementally: only the log entries past the stored
+ * offset, replayed from the stored PCR value.
+ *
+ * Verdicts: unreachable (no answer, or the agent's TPM is down) is never
+ * called untrusted. The incremental state advances only on a trusted round,
+ * so a failing entry stays in view until policy allows it. A quote whose
+ * resetCount moved (or whose boot id changed) is a new boot: the host is
+ * followed onto its new log from entry 0, without operator action. A counter
+ * that goes backwards is untrusted. Each round is stored in one transaction
+ * (state + verdict + events): a crash loses nothing that was committed and
+ * redoes nothing that was not.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "attest/appraise.h"
+#include "attest/digest.h"
+#include "attest/httpc.h"
+#include "attest/log.h"
+#include "attest/policy.h"
+#include "attest/policy_json.h"
+#include "attest/proto.h"
+#include "attest/util.h"
+#include "attest/verdict_json.h"
+#include "store.h"
+#include "verifier.h"
+#include "verifier_int.h"
+
+void verifier_metrics_round(struct verifier *v, unsigned trusted, unsigned untrusted,
+                            unsigned unreachable, double seconds);
+
+/* An "attest now" request from the API, waiting for the poller. */
+struct pending {
+    char host[72];
+    bool done;
+    att_rc rc;
+    struct verifier_result result;
+    struct pending *next;
+};
+
+struct verifier_poller {
+    struct verifier *v; /* borrowed */
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* poller: work or stop */
+    pthread_cond_t done; /* API threads: a pending request finished */
+    bool stop;
+    struct pending *queue;
+    CURLM *multi;
+};
+
+/* One host's attestation in a round. */
+struct job {
+    struct store_host host; /* snapshot at round start, owned */
+    uint8_t nonce[ATT_PROTO_NONCE_LEN];
+    uint64_t offset;    /* log offset requested */
+    bool from_zero;     /* this request starts over at entry 0 (first time or new boot) */
+    int attempt;        /* 1 = the retry from entry 0 after a new boot was seen */
+    const char *why_retry;
+    struct att_buf req;
+    struct att_buf resp;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    char url[2100];
+    char err[CURL_ERROR_SIZE];
+    CURLcode cc;
+    long status;
+};
+
+static double mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void job_free(struct job *j)
+{
+    if (j == NULL) {
+        return;
+    }
+    if (j->easy != NULL) {
+        curl_easy_cleanup(j->easy);
+    }
+    curl_slist_free_all(j->hdrs);
+    att_buf_cleanup(&j->req);
+    att_buf_cleanup(&j->resp);
+    store_host_cleanup(&j->host);
+    free(j);
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *user)
+{
+    struct job *j = user;
+
+    if (att_buf_append(&j->resp, p, size * n) != ATT_OK) {
+        return 0;
+    }
+    return size * n;
+}
+
+/* Build the evidence request and its curl handle. */
+static att_rc job_prepare(struct verifier_poller *p, struct job *j)
+{
+    struct att_evidence_request r;
+    att_rc rc;
+
+    memset(&r, 0, sizeof(r));
+    att_buf_reset(&j->req);
+    att_buf_reset(&j->resp);
+    j->from_zero = j->attempt > 0 || j->host.boot_id == NULL;
+    j->offset = j->from_zero ? 0 : j->host.log_offset;
+    rc = att_random_bytes(j->nonce, sizeof(j->nonce));
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    memcpy(r.nonce, j->nonce, sizeof(r.nonce));
+    r.pcr_mask = ATT_PCR_ALL_MASK;
+    r.log_offset = j->offset;
+    rc = att_evidence_request_encode(&r, &j->req);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    if (j->easy == NULL) {
+        j->easy = curl_easy_init();
+        j->hdrs = curl_slist_append(NULL, "Content-Type: application/cbor");
+        if (j->easy == NULL || j->hdrs == NULL) {
+            return ATT_ERR_NOMEM;
+        }
+    }
+    (void)snprintf(j->url, sizeof(j->url), "%s/v1/evidence", j->host.agent_url);
+    rc = att_httpc_setup(j->easy, verifier_agent_tls(p->v), (long)verifier_cfg(p->v)->timeout_s);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    j->err[0] = '\0';
+    (void)curl_easy_setopt(j->easy, CURLOPT_URL, j->url);
+    (void)curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->hdrs);
+    (void)curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
+    (void)curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, (const char *)j->req.data);
+    (void)curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->req.len);
+    (void)curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_data);
+    (void)curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
+    (void)curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->err);
+    (void)curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+    return ATT_OK;
+}
+
+/* Load and parse the host's policy. NULL with no policy or a broken one (with why). */
+static struct att_policy *load_policy(struct store *s, const char *name, char *why,
+                                      size_t why_len)
+{
+    struct att_policy *pol = NULL;
+    char *json = NULL;
+    char detail[256] = "";
+
+    if (name == NULL) {
+        (void)snprintf(why, why_len, "no policy is assigned to this host");
+        return NULL;
+    }
+    if (store_policy_get(s, name, &json) != ATT_OK) {
+        (void)snprintf(why, why_len, "policy \"%s\" is not in the store", name);
+        return NULL;
+    }
+    if (att_policy_parse_json(json, strlen(json), &pol, detail, sizeof(detail)) != ATT_OK) {
+        (void)snprintf(why, why_len, "policy \"%s\" does not parse: %s", name, detail);
+        pol = NULL;
+    }
+    free(json);
+    return pol;
+}
+
+static const char *first_failure(const struct att_appraisal *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n_findings; i++) {
+        if (a->findings[i].kind == ATT_FIND_FAIL) {
+            return a->findings[i].message;
+        }
+    }
+    return NULL;
+}
+
+static bool has_finding(const struct att_appraisal *a, const char *code)
+{
+    size_t i;
+
+    for (i = 0; i < a->n_findings; i++) {
+        if (strcmp(a->findings[i].code, code) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Hand a finished round's outcome to an API thread waiting for this host. */
+static void complete_pending(struct verifier_poller *p, const char *host, att_rc rc,
+                             const char *verdict, const char *reason, const char *findings,
+                             uint64_t from, uint64_t to)
+{
+    struct pending *q;
+
+    pthread_mutex_lock(&p->lock);
+    for (q = p->queue; q != NULL; q = q->next) {
+        if (q->done || strcmp(q->host, host) != 0) {
+            continue;
+        }
+        q->rc = rc;
+        (void)snprintf(q->result.verdict, sizeof(q->result.verdict), "%s", verdict);
+        q->result.reason = reason != NULL ? strdup(reason) : NULL;
+        q->result.findings_json = strdup(findings != NULL ? findings : "[]");
+        q->result.log_from = from;
+        q->result.log_to = to;
+        q->done = true;
+    }
+    pthread_cond_broadcast(&p->done);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* store_event's fields are plain char * because getters hand out owned
+ * strings; a round only lends them for the duration of store_record_round. */
+static void set_event(struct store_event *e, const char *kind, char *message)
+{
+    memset(e, 0, sizeof(*e));
+    e->kind = (char *)(uintptr_t)kind;
+    e->message = message;
+}
+
+struct outcome {
+    unsigned trusted;
+    unsigned untrusted;
+    unsigned unreachable;
+};
+
+/* Store a verdict that involved no appraisal (unreachable, refused, malformed). */
+static void record_simple(struct verifier_poller *p, struct job *j, const char *verdict,
+                          const char *reason, struct outcome *o)
+{
+    struct store *s = verifier_store(p->v);
+    struct store_round r;
+    struct store_event ev[1];
+    char msg[600];
+    size_t nev = 0;
+    char findings[8];
+
+    memset(&r, 0, sizeof(r));
+    (void)snprintf(findings, sizeof(findings), "[]");
+    if (j->host.verdict == NULL || strcmp(j->host.verdict, verdict) != 0) {
+        (void)snprintf(msg, sizeof(msg), "%s -> %s: %s",
+                       j->host.verdict != NULL ? j->host.verdict : "pending", verdict, reason);
+        set_event(&ev[0], strcmp(verdict, "unreachable") == 0 ? "unreachable" : "verdict-changed",
+                  msg);
+        nev = 1;
+    }
+    r.host = j->host.name;
+    r.at = verifier_now();
+    r.verdict = verdict;
+    r.reason = reason;
+    r.findings_json = findings;
+    r.log_from = j->offset;
+    r.log_to = j->offset;
+    r.events = ev;
+    r.n_events = nev;
+    if (store_record_round(s, &r) != ATT_OK) {
+        LOG_ERR("cannot record the round for %s", j->host.name);
+    }
+    if (strcmp(verdict, "unreachable") == 0) {
+        o->unreachable++;
+    } else {
+        o->untrusted++;
+    }
+    LOG_INFO("%s: %s (%s)", j->host.name, verdict, reason);
+    complete_pending(p, j->host.name, ATT_OK, verdict, reason, findings, j->offset, j->offset);
+}
+
+/*
+ * Appraise a 200 answer. Returns true when the job must be sent again from
+ * entry 0 (a new boot seen through a verified quote).
+ */
+static bool process_evidence(struct verifier_poller *p, struct job *j, struct outcome *o)
+{
+    struct store *s = verifier_store(p->v);
+    struct att_evidence ev;
+    struct att_appraisal a;
+    struct att_appraise_input in;
+    struct att_policy *pol = NULL;
+    struct store_round r;
+    struct store_event evs[3];
+    struct att_buf fj;
+    uint8_t pcr_end[ATT_SHA256_LEN];
+    char why[512] = "";
+    char polwhy[256] = "";
+    char msg[3][600];
+    size_t nev = 0;
+    bool retry = false;
+    bool quote_ok;
+    const char *verdict;
+    const char *reason;
+
+    memset(&ev, 0, sizeof(ev));
+    memset(&r, 0, sizeof(r));
+    att_appraisal_init(&a);
+    att_buf_init(&fj, 1u << 20);
+    if (att_evidence_decode(j->resp.data, j->resp.len, &ev, why, sizeof(why)) != ATT_OK) {
+        char reason_buf[600];
+
+        (void)snprintf(reason_buf, sizeof(reason_buf), "malformed evidence: %s", why);
+        record_simple(p, j, "untrusted", reason_buf, o);
+        goto out;
+    }
+    pol = load_policy(s, j->host.policy, polwhy, sizeof(polwhy));
+    if (pol == NULL) {
+        (void)att_appraisal_add(&a, ATT_FIND_FAIL, "no-policy", -1, "%s", polwhy);
+    }
+    if (ev.log_offset != j->offset) {
+        (void)att_appraisal_add(&a, ATT_FIND_FAIL, "log-offset", -1,
+                                "asked for the log from entry %llu, got it from entry %llu",
+                                (unsigned long long)j->offset,
+                                (unsigned long long)ev.log_offset);
+    }
+    memset(&in, 0, sizeof(in));
+    in.ak_pub = j->host.ak_pub;
+    in.ak_pub_len = j->host.ak_pub_len;
+    in.attest = ev.attest;
+    in.attest_len = ev.attest_len;
+    in.sig = ev.sig;
+    in.sig_len = ev.sig_len;
+    in.nonce = j->nonce;
+    in.nonce_len = sizeof(j->nonce);
+    in.pcrs = &ev.pcrs;
+    in.meas_pcr = j->host.meas_pcr;
+    in.log = ev.log;
+    in.log_len = ev.log_len;
+    in.log_offset = j->offset;
+    if (!j->from_zero) {
+        memcpy(in.pcr_start, j->host.pcr_value, sizeof(in.pcr_start));
+    }
+    in.log_consistent = ev.log_consistent;
+    in.log_status = ev.log_status;
+    in.policy = pol;
+    memset(pcr_end, 0, sizeof(pcr_end));
+    if (att_appraise(&in, &a, pcr_end) != ATT_OK) {
+        record_simple(p, j, "untrusted", "appraisal could not run", o);
+        goto out;
+    }
+    quote_ok = !has_finding(&a, "quote");
+
+    /* Reboots and counters, from the signed clockInfo only. */
+    if (quote_ok && j->host.boot_id != NULL) {
+        bool backwards = a.reset_count < j->host.reset_count ||
+                         (a.reset_count == j->host.reset_count &&
+                          a.restart_count < j->host.restart_count);
+        bool new_boot = a.reset_count > j->host.reset_count ||
+                        strcmp(ev.boot_id, j->host.boot_id) != 0;
+
+        if (backwards) {
+            (void)att_appraisal_add(&a, ATT_FIND_FAIL, "counter-backwards", -1,
+                                    "TPM counters went backwards (resetCount %u -> %u, "
+                                    "restartCount %u -> %u): a replayed quote or another TPM",
+                                    j->host.reset_count, a.reset_count, j->host.restart_count,
+                                    a.restart_count);
+            a.is_trusted = false;
+        } else if (new_boot && !j->from_zero) {
+            /* Our offset belongs to the previous boot's log: start over at 0. */
+            retry = true;
+            j->why_retry = "new boot";
+            goto out;
+        }
+    }
+    if (quote_ok && j->from_zero && j->host.boot_id != NULL &&
+        a.reset_count > j->host.reset_count) {
+        (void)snprintf(msg[nev], sizeof(msg[nev]),
+                       "new boot: resetCount %u -> %u, boot %s; following the new log from "
+                       "entry 0",
+                       j->host.reset_count, a.reset_count, ev.boot_id);
+        set_event(&evs[nev], "new-boot", msg[nev]);
+        nev++;
+    }
+    if (att_findings_encode_json(&a, &fj) != ATT_OK) {
+        (void)att_buf_append_str(&fj, "[]");
+    }
+    verdict = a.is_trusted ? "trusted" : "untrusted";
+    reason = a.is_trusted ? NULL : first_failure(&a);
+    if (j->host.verdict == NULL || strcmp(j->host.verdict, verdict) != 0) {
+        (void)snprintf(msg[nev], sizeof(msg[nev]), "%s -> %s%s%s",
+                       j->host.verdict != NULL ? j->host.verdict : "pending", verdict,
+                       reason != NULL ? ": " : "", reason != NULL ? reason : "");
+        set_event(&evs[nev], "verdict-changed", msg[nev]);
+        nev++;
+    }
+    r.host = j->host.name;
+    r.at = verifier_now();
+    r.verdict = verdict;
+    r.reason = reason;
+    r.findings_json = (const char *)fj.data;
+    r.log_from = j->offset;
+    r.log_to = ev.log_count;
+    r.events = evs;
+    r.n_events = nev;
+    if (a.is_trusted) {
+        /* Only a trusted round moves the incremental state forward. */
+        r.has_state = true;
+        r.boot_id = ev.boot_id;
+        r.reset_count = a.reset_count;
+        r.restart_count = a.restart_count;
+        r.log_offset = ev.log_count;
+        memcpy(r.pcr_value, pcr_end, sizeof(r.pcr_value));
+    }
+    if (store_record_round(s, &r) != ATT_OK) {
+        LOG_ERR("cannot record the round for %s", j->host.name);
+    }
+    if (a.is_trusted) {
+        o->trusted++;
+    } else {
+        o->untrusted++;
+    }
+    LOG_INFO("%s: %s, log entries %llu..%llu%s%s", j->host.name, verdict,
+             (unsigned long long)j->offset, (unsigned long long)ev.log_count,
+             reason != NULL ? ": " : "", reason != NULL ? reason : "");
+    complete_pending(p, j->host.name, ATT_OK, verdict, reason, (const char *)fj.data, j->offset,
+                     ev.log_count);
+out:
+    att_policy_free(pol);
+    att_evidence_cleanup(&ev);
+    att_appraisal_cleanup(&a);
+    att_buf_cleanup(&fj);
+    return retry;
+}
+
+/* A finished transfer: returns true when the job goes out again (from 0). */
+static bool process_job(struct verifier_poller *p, struct job *j, struct outcome *o)
+{
+    char reason[700];
+    char *msg = NULL;
+
+    if (j->cc != CURLE_OK) {
+        (void)snprintf(reason, sizeof(reason), "agent unreachable: %s",
+                       j->err[0] ? j->err : curl_easy_strerror(j->cc));
+        record_simple(p, j, "unreachable", reason, o);
+        return false;
+    }
+    if (j->status == 200) {
+        return process_evidence(p, j, o);
+    }
+    (void)att_error_decode(j->resp.data, j->resp.len, &msg);
+    if (j->status == 400 && j->attempt == 0 && msg != NULL && strstr(msg, "log_offset") != NULL) {
+        /* Our offset is past the end of the agent's log: a new log (new boot). */
+        free(msg);
+        j->why_retry = "log shorter than the stored offset";
+        return true;
+    }
+    if (j->status == 503) {
+        (void)snprintf(reason, sizeof(reason), "agent cannot reach its TPM: %s",
+                       msg != NULL ? msg : "HTTP 503");
+        record_simple(p, j, "unreachable", reason, o);
+    } else {
+        (void)snprintf(reason, sizeof(reason), "agent refused to produce evidence (HTTP %ld): %s",
+                       j->status, msg != NULL ? msg : "no reason given");
+        record_simple(p, j, "untrusted", reason, o);
+    }
+    free(msg);
+    return false;
+}
+
+static bool host_wanted(struct verifier_poller *p, const char *name, bool all)
+{
+    struct pending *q;
+    bool want = all;
+
+    pthread_mutex_lock(&p->lock);
+    for (q = p->queue; q != NULL && !want; q = q->next) {
+        want = !q->done && strcmp(q->host, name) == 0;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return want;
+}
+
+/* Fail "attest now" requests for hosts that do not exist. */
+static void complete_unknown(struct verifier_poller *p, struct store_host *hosts, size_t n)
+{
+    struct pending *q;
+    size_t i;
+
+    pthread_mutex_lock(&p->lock);
+    for (q = p->queue; q != NULL; q = q->next) {
+        bool found = false;
+
+        for (i = 0; i < n && !found; i++) {
+            found = strcmp(hosts[i].name, q->host) == 0;
+        }
+        if (!q->done && !found) {
+            q->rc = ATT_ERR_NOT_FOUND;
+            q->done = true;
+        }
+    }
+    pthread_cond_broadcast(&p->done);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* One round over every host (all) or only the hosts someone asked for. */
+static void run_round(struct verifier_poller *p, bool all)
+{
+    struct store *s = verifier_store(p->v);
+    struct store_host *hosts = NULL;
+    struct job **jobs = NULL;
+    struct outcome o = {0, 0, 0};
+    size_t n = 0;
+    size_t next = 0;
+    size_t i;
+    size_t inflight = 0;
+    size_t max_inflight = verifier_cfg(p->v)->max_inflight;
+    double t0 = mono_now();
+
+    if (store_host_list(s, &hosts, &n) != ATT_OK) {
+        LOG_ERR("cannot list hosts; skipping this round");
+        return;
+    }
+    complete_unknown(p, hosts, n);
+    jobs = calloc(n > 0 ? n : 1, sizeof(*jobs));
+    if (jobs == NULL) {
+        store_host_list_free(hosts, n);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        if (!host_wanted(p, hosts[i].name, all)) {
+            continue;
+        }
+        jobs[next] = calloc(1, sizeof(struct job));
+        if (jobs[next] == NULL) {
+            break;
+        }
+        jobs[next]->host = hosts[i];
+        memset(&hosts[i], 0, sizeof(hosts[i])); /* moved into the job */
+        att_buf_init(&jobs[next]->req, 4096);
+        att_buf_init(&jobs[next]->resp, ATT_PROTO_MAX_BODY);
+        next++;
+    }
+    store_host_list_free(hosts, n);
+    n = next;
+    next = 0;
+    for (;;) {
+        CURLMsg *m;
+        int running = 0;
+        int left = 0;
+
+        while (next < n && inflight < max_inflight) {
+            struct job *j = jobs[next++];
+
+            if (job_prepare(p, j) != ATT_OK ||
+                curl_multi_add_handle(p->multi, j->easy) != CURLM_OK) {
+                LOG_ERR("cannot start attesting %s", j->host.name);
+                continue;
+            }
+            inflight++;
+        }
+        if (inflight == 0) {
+            break;
+        }
+        (void)curl_multi_perform(p->multi, &running);
+        while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
+            struct job *j = NULL;
+
+            if (m->msg != CURLMSG_DONE) {
+                continue;
+            }
+            (void)curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+            j->cc = m->data.result;
+            j->status = 0;
+            (void)curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &j->status);
+            (void)curl_multi_remove_handle(p->multi, m->easy_handle);
+            inflight--;
+            if (process_job(p, j, &o) && j->attempt == 0) {
+                LOG_INFO("%s: %s; asking again from log entry 0", j->host.name, j->why_retry);
+                j->attempt = 1;
+                if (job_prepare(p, j) == ATT_OK &&
+                    curl_multi_add_handle(p->multi, j->easy) == CURLM_OK) {
+                    inflight++;
+                }
+            }
+        }
+        if (running > 0) {
+            (void)curl_multi_poll(p->multi, NULL, 0, 200, NULL);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        job_free(jobs[i]);
+    }
+    free(jobs);
+    if (n > 0) {
+        verifier_metrics_round(p->v, o.trusted, o.untrusted, o.unreachable, mono_now() - t0);
+    }
+}
+
+static bool queue_has_work(struct verifier_poller *p)
+{
+    struct pending *q;
+
+    for (q = p->queue; q != NULL; q = q->next) {
+        if (!q->done) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void *poll_main(void *arg)
+{
+    struct verifier_poller *p = arg;
+    double interval = (double)verifier_cfg(p->v)->interval_ms / 1000.0;
+    double next_round = mono_now();
+
+    for (;;) {
+        bool all;
+        bool wanted;
+
+        pthread_mutex_lock(&p->lock);
+        while (!p->stop && !queue_has_work(p) && mono_now() < next_round) {
+            struct timespec ts;
+            double wait = next_round - mono_now();
+
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += (time_t)wait;
+            ts.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            (void)pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+        }
+        wanted = queue_has_work(p);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->lock);
+            break;
+        }
+        pthread_mutex_unlock(&p->lock);
+        all = mono_now() >= next_round;
+        if (all || wanted) {
+            run_round(p, all);
+        }
+        if (all) {
+            next_round = mono_now() + interval;
+        }
+    }
+    return NULL;
+}
+
+att_rc verifier_poller_start(struct verifier *v, struct verifier_poller **out)
+{
+    struct verifier_poller *p = calloc(1, sizeof(*p));
+
+    if (p == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    p->v = v;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->multi = curl_multi_init();
+    if (p->multi == NULL) {
+        verifier_poller_stop(p);
+        return ATT_ERR_NOMEM;
+    }
+    (void)curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 4L);
+    if (pthread_create(&p->thread, NULL, poll_main, p) != 0) {
+        verifier_poller_stop(p);
+        return ATT_ERR_INTERNAL;
+    }
+    p->started = true;
+    *out = p;
+    return ATT_OK;
+}
+
+void verifier_poller_stop(struct verifier_poller *p)
+{
+    struct pending *q;
+
+    if (p == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    for (q = p->queue; q != NULL; q = q->next) {
+        if (!q->done) {
+            q->rc = ATT_ERR_TIMEOUT;
+            q->done = true;
+        }
+    }
+    pthread_cond_broadcast(&p->wake);
+    pthread_cond_broadcast(&p->done);
+    pthread_mutex_unlock(&p->lock);
+    if (p->started) {
+        (void)pthread_join(p->thread, NULL);
+    }
+    if (p->multi != NULL) {
+        curl_multi_cleanup(p->multi);
+    }
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+att_rc verifier_poller_attest_now(struct verifier_poller *p, const char *host,
+                                  struct verifier_result *r)
+{
+    struct pending me;
+    struct pending **pp;
+    struct timespec ts;
+    att_rc rc = ATT_ERR_TIMEOUT;
+
+    memset(&me, 0, sizeof(me));
+    memset(r, 0, sizeof(*r));
+    if (!verifier_name_valid(host)) {
+        return ATT_ERR_NOT_FOUND;
+    }
+    (void)snprintf(me.host, sizeof(me.host), "%s", host);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)verifier_cfg(p->v)->timeout_s * 2 + 5;
+    pthread_mutex_lock(&p->lock);
+    me.next = p->queue;
+    p->queue = &me;
+    pthread_cond_broadcast(&p->wake);
+    while (!me.done) {
+        if (pthread_cond_timedwait(&p->done, &p->lock, &ts) != 0) {
+            break;
+        }
+    }
+    for (pp = &p->queue; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == &me) {
+            *pp = me.next;
+            break;
+        }
+    }
+    if (me.done) {
+        rc = me.rc;
+        *r = me.result;
+        memset(&me.result, 0, sizeof(me.result)); /* transferred to caller */
+    }
+    pthread_mutex_unlock(&p->lock);
+    verifier_result_cleanup(&me.result);
+    return rc;
+}
