@@ -1,78 +1,122 @@
 #!/usr/bin/env bash
-# attest demo (issue 2 scope): one simulated TPM host, its agent, files
-# measured into PCR 15, attested trusted; one file tampered with, measured
-# again, attested untrusted with the file named. Every step is real: swtpm,
-# tpm2-tss, OpenSSL signature checks, and the evidence re-checked with
-# tpm2_checkquote and evmctl.
+# attest demo: one simulated TPM host, its agent and a verifier, all over
+# mTLS. The host is enrolled (EK certificate chain + TPM credential
+# activation), its files are measured into PCR 15 and attested trusted; a file
+# is tampered with and the verifier names it; the evidence is re-checked with
+# tpm2_checkquote and evmctl; a reboot is followed without operator action.
+# Nothing is mocked: swtpm, tpm2-tss, OpenSSL, GnuTLS, SQLite.
 # Usage: demo/demo.sh BIN_DIR
 set -euo pipefail
 
 BIN=$(cd "${1:-build/bin}" && pwd)
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 DEMO=$(mktemp -d /tmp/attest-demo.XXXXXX)
-AGENT_PID=
+PIDS=()
 
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*" | sed "s|$DEMO|\$DEMO|g; s|$BIN/||g"; "$@"; }
 fail() { printf '\ndemo FAILED: %s\n' "$*" >&2; exit 1; }
 cleanup() {
-    [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null && wait "$AGENT_PID" 2>/dev/null
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
     "$SRC/swtpm-setup/rig" down "$DEMO/rig" >/dev/null 2>&1 || true
     rm -rf "$DEMO"
 }
 trap cleanup EXIT
+wait_file() {
+    for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done
+    return 1
+}
+expect_exit() { # expect_exit CODE CMD...: run, show, check the exit code
+    local want=$1 rc=0
+    shift
+    run "$@" || rc=$?
+    [ "$rc" -eq "$want" ] || fail "expected exit $want, got $rc from: $*"
+    echo "(exit $rc)"
+}
 
-bold "1. A simulated TPM host (swtpm with RSA+ECC EK certificates from a rig-local CA)"
-"$SRC/swtpm-setup/rig" up "$DEMO/rig" --hosts 1
+bold "1. A simulated TPM host: swtpm with RSA and ECC EK certificates from a rig-local CA"
+run "$SRC/swtpm-setup/rig" up "$DEMO/rig" --hosts 1
 TCTI=$(cat "$DEMO/rig/host-1/tcti")
 
-bold "2. The agent on that TPM (EK from its TCG template, ECC P-256 AK under it)"
-"$BIN/attest-agent" --tcti "$TCTI" --state-dir "$DEMO/agent" --listen 127.0.0.1:0 --insecure-dev \
-    --agent-id demo-host-1 > "$DEMO/agent.out" 2> "$DEMO/agent.err" &
-AGENT_PID=$!
-for _ in $(seq 50); do [ -s "$DEMO/agent/http.port" ] && break; sleep 0.2; done
-[ -s "$DEMO/agent/http.port" ] || { cat "$DEMO/agent.err"; fail "agent did not start"; }
-URL="http://127.0.0.1:$(cat "$DEMO/agent/http.port")"
+bold "2. A fleet CA for mTLS, certificates for the agent, the verifier and the operator"
+run "$SRC/certs/fleet-ca" init "$DEMO/fleet" > /dev/null
+for k in agent verifier client; do
+    "$SRC/certs/fleet-ca" issue "$DEMO/fleet" --name "demo-$k" --kind "$k" > /dev/null
+done
+ls "$DEMO/fleet"
+
+bold "3. The agent on that TPM, serving mTLS (EK from the TCG template, ECC P-256 AK under it)"
+"$BIN/attest-agent" --tcti "$TCTI" --state-dir "$DEMO/agent" --listen 127.0.0.1:0 \
+    --agent-id demo-host-1 --tls-cert "$DEMO/fleet/demo-agent.pem" \
+    --tls-key "$DEMO/fleet/demo-agent.key" --tls-client-ca "$DEMO/fleet/ca.pem" \
+    > "$DEMO/agent.out" 2> "$DEMO/agent.err" &
+PIDS+=($!)
+wait_file "$DEMO/agent/http.port" || { cat "$DEMO/agent.err"; fail "agent did not start"; }
+AGENT="https://127.0.0.1:$(cat "$DEMO/agent/http.port")"
 cat "$DEMO/agent.out"
 
-bold "3. Measure an application's files into PCR 15 (IMA ima-ng log + TPM extend)"
+bold "4. The verifier: an admin token, then the daemon (SQLite store, trusts the rig's TPM CA)"
+TOKEN=$("$BIN/attest-verifier" token create --db "$DEMO/verifier.db" --name demo --role admin)
+echo "admin token: ${TOKEN:0:12}... (stored only as its sha256)"
+"$BIN/attest-verifier" --db "$DEMO/verifier.db" --listen 127.0.0.1:0 --interval 1 \
+    --api-cert "$DEMO/fleet/demo-verifier.pem" --api-key "$DEMO/fleet/demo-verifier.key" \
+    --fleet-ca "$DEMO/fleet/ca.pem" --client-cert "$DEMO/fleet/demo-verifier.pem" \
+    --client-key "$DEMO/fleet/demo-verifier.key" \
+    --tpm-ca "$DEMO/rig/ca/root.pem" --tpm-ca "$DEMO/rig/ca/intermediate.pem" \
+    > "$DEMO/verifier.out" 2> "$DEMO/verifier.err" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q 'API port' "$DEMO/verifier.out" 2>/dev/null && break; sleep 0.1; done
+grep -q 'API port' "$DEMO/verifier.out" || { cat "$DEMO/verifier.err"; fail "verifier did not start"; }
+cat "$DEMO/verifier.out"
+export ATTEST_VERIFIER="https://127.0.0.1:$(grep -o 'API port [0-9]*' "$DEMO/verifier.out" | cut -d' ' -f3)"
+export ATTEST_TOKEN=$TOKEN ATTEST_CA=$DEMO/fleet/ca.pem
+
+bold "5. Enroll: EK certificate chain, AK attributes, MakeCredential -> TPM ActivateCredential"
+expect_exit 0 "$BIN/attest-verify" enroll --agent "$AGENT" --name demo-host-1
+
+bold "6. Measure an application's files into PCR 15 (IMA ima-ng log + TPM extend)"
 mkdir -p "$DEMO/app/bin" "$DEMO/app/etc"
 cp /bin/ls "$DEMO/app/bin/server"
 printf 'listen = 0.0.0.0:8080\nmode = production\n' > "$DEMO/app/etc/server.conf"
 printf '#!/bin/sh\nexec /app/bin/server "$@"\n' > "$DEMO/app/bin/start.sh"
-"$BIN/attest-agent" measure --state-dir "$DEMO/agent" \
+run "$BIN/attest-agent" measure --state-dir "$DEMO/agent" \
     "$DEMO/app/bin/server" "$DEMO/app/bin/start.sh" "$DEMO/app/etc/server.conf"
 
-bold "4. A policy with the reference values of those files as they are now"
+bold "7. A policy with those files' reference values, applied and assigned through the API"
 "$BIN/attest-verify" policy generate --name demo-app "$DEMO/app" > "$DEMO/policy.json"
-cat "$DEMO/policy.json"
+run "$BIN/attest-verify" policy apply demo-app "$DEMO/policy.json"
+run "$BIN/attest-verify" policy assign demo-host-1 demo-app
 
-bold "5. Attest: fresh nonce, TPM quote, signature, log replay, policy"
-set +e
-"$BIN/attest-verify" host --agent "$URL" --policy "$DEMO/policy.json" \
-    --known-aks "$DEMO/known_aks" --save-evidence "$DEMO/evidence"
-rc=$?
-set -e
-[ $rc -eq 0 ] || fail "honest host was not trusted (exit $rc)"
-echo "(exit $rc: trusted)"
+bold "8. Attest now: fresh nonce, TPM quote, signature, log replay, policy"
+expect_exit 0 "$BIN/attest-verify" host demo-host-1
 
-bold "6. Anyone can check the same evidence with standard tools"
+bold "9. Anyone can check the same kind of evidence with standard tools (direct mode, mTLS)"
+"$BIN/attest-verify" --ca "$DEMO/fleet/ca.pem" --cert "$DEMO/fleet/demo-client.pem" \
+    --key "$DEMO/fleet/demo-client.key" host --agent "$AGENT" --policy "$DEMO/policy.json" \
+    --known-aks "$DEMO/known_aks" --save-evidence "$DEMO/evidence" > /dev/null ||
+    fail "direct-mode attestation failed"
 ( cd "$DEMO/evidence" &&
   tpm2_checkquote -u ak.pub.pem -m quote.msg -s quote.sig -f quote.pcrs \
       -q "$(cat nonce.hex)" -g sha256 > /dev/null &&
   echo "tpm2_checkquote: quote signature, nonce and PCR digest OK" &&
   evmctl ima_measurement --pcrs sha256,pcrs.evmctl log.bin ) || fail "independent check failed"
 
-bold "7. Tamper: change the server's config, the agent measures it again"
+bold "10. Tamper: change the server's config; the agent measures it again"
 printf 'listen = 0.0.0.0:8080\nmode = debug\nallow_remote_shell = yes\n' > "$DEMO/app/etc/server.conf"
-"$BIN/attest-agent" measure --state-dir "$DEMO/agent" "$DEMO/app/etc/server.conf"
+run "$BIN/attest-agent" measure --state-dir "$DEMO/agent" "$DEMO/app/etc/server.conf"
 
-bold "8. Attest again: the verifier names the changed file"
-set +e
-"$BIN/attest-verify" host --agent "$URL" --policy "$DEMO/policy.json" \
-    --known-aks "$DEMO/known_aks"
-rc=$?
-set -e
-[ $rc -eq 1 ] || fail "tampered host was not reported untrusted (exit $rc)"
-echo "(exit $rc: untrusted)"
+bold "11. Attest again: untrusted, and the verifier names the changed file"
+expect_exit 1 "$BIN/attest-verify" host demo-host-1
 
-bold "Demo complete: trusted -> tampered -> untrusted, all checks real"
+bold "12. The host reboots (TPM reset): the verifier follows it onto its new boot"
+"$SRC/swtpm-setup/rig" stop "$DEMO/rig" 1 > /dev/null
+"$SRC/swtpm-setup/rig" start "$DEMO/rig" 1 > /dev/null
+sleep 1
+expect_exit 0 "$BIN/attest-verify" host demo-host-1
+
+bold "13. What the verifier recorded"
+run "$BIN/attest-verify" events --host demo-host-1
+run "$BIN/attest-verify" hosts
+
+bold "Demo complete: enrolled -> trusted -> tampered: untrusted -> rebooted: trusted, all real"

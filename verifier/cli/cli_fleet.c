@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -225,9 +226,15 @@ static int cmd_events(const struct api *a, int argc, char **argv)
         print_json(j);
     } else {
         json_array_foreach(json_object_get(j, "events"), i, e) {
-            printf("%lld %lld %-16s %-16s %s\n",
-                   (long long)json_integer_value(json_object_get(e, "id")),
-                   (long long)json_integer_value(json_object_get(e, "at")), str(e, "host"),
+            time_t at = (time_t)json_integer_value(json_object_get(e, "at"));
+            struct tm tm;
+            char when[32] = "?";
+
+            if (gmtime_r(&at, &tm) != NULL) {
+                (void)strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            }
+            printf("%-5lld %s %-16s %-16s %s\n",
+                   (long long)json_integer_value(json_object_get(e, "id")), when, str(e, "host"),
                    str(e, "kind"), str(e, "message"));
         }
     }
