@@ -240,7 +240,9 @@ static att_rc flush_range(struct att_tpm *t, TPM2_HANDLE first, const char *what
     for (i = 0; i < cap->data.handles.count; i++) {
         TPM2_HANDLE h = cap->data.handles.handle[i];
 
-        if ((h & HANDLE_RANGE_MASK) != (first & HANDLE_RANGE_MASK)) {
+        /* The HMAC-session range reports policy sessions (0x03...) too. */
+        if ((h & HANDLE_RANGE_MASK) != (first & HANDLE_RANGE_MASK) &&
+            !(first == HANDLE_HMAC_FIRST && (h & HANDLE_RANGE_MASK) == HANDLE_POLICY_FIRST)) {
             continue;
         }
         trc = Tss2_Sys_FlushContext(sys, h);
@@ -267,11 +269,7 @@ att_rc att_tpm_flush_stale(struct att_tpm *t)
     if (rc != ATT_OK) {
         return rc;
     }
-    rc = flush_range(t, HANDLE_HMAC_FIRST, "session");
-    if (rc != ATT_OK) {
-        return rc;
-    }
-    return flush_range(t, HANDLE_POLICY_FIRST, "session");
+    return flush_range(t, HANDLE_HMAC_FIRST, "session");
 }
 
 att_rc att_tpm_read_ek_cert(struct att_tpm *t, enum att_key_alg alg, struct att_buf *der)
@@ -482,8 +480,10 @@ static att_rc ak_create(struct att_tpm *t, const char *state_dir, enum att_key_a
     }
     trc = Esys_Create(t->esys, t->ek, session, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside,
                       &pcrs, &priv, &pub, NULL, NULL, NULL);
-    session = ESYS_TR_NONE; /* single-use: gone after the command */
-    TSS_CHECK(t, Esys_Create, trc, rc);
+    if (trc == TSS2_RC_SUCCESS) {
+        session = ESYS_TR_NONE; /* continueSession clear: the TPM closed it */
+    }
+    TSS_CHECK(t, Esys_Create, trc, rc); /* on failure out: flushes the session */
     /* Private first: a crash between the two writes leaves no .pub, so the
      * next start creates a fresh AK instead of loading a half pair. */
     if (Tss2_MU_TPM2B_PRIVATE_Marshal(priv, blob, sizeof(blob), &off) != TSS2_RC_SUCCESS) {
@@ -591,7 +591,9 @@ att_rc att_tpm_ak_load_or_create(struct att_tpm *t, const char *state_dir, enum 
         goto out;
     }
     trc = Esys_Load(t->esys, t->ek, session, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub, &t->ak);
-    session = ESYS_TR_NONE;
+    if (trc == TSS2_RC_SUCCESS) {
+        session = ESYS_TR_NONE; /* continueSession clear: the TPM closed it */
+    }
     if (trc != TSS2_RC_SUCCESS) {
         rc = tss_fail(t, "Esys_Load", trc);
         LOG_ERR("the AK in %s was not made under this TPM's %s EK (another TPM, or another "
@@ -852,8 +854,10 @@ att_rc att_tpm_activate_credential(struct att_tpm *t, const uint8_t *cred_blob, 
     }
     trc = Esys_ActivateCredential(t->esys, t->ak, t->ek, ESYS_TR_PASSWORD, session, ESYS_TR_NONE,
                                   &blob, &enc, &cert_info);
-    session = ESYS_TR_NONE; /* single-use */
-    TSS_CHECK(t, Esys_ActivateCredential, trc, rc);
+    if (trc == TSS2_RC_SUCCESS) {
+        session = ESYS_TR_NONE; /* continueSession clear: the TPM closed it */
+    }
+    TSS_CHECK(t, Esys_ActivateCredential, trc, rc); /* a failed command leaves it loaded */
     rc = att_buf_append(secret, cert_info->buffer, cert_info->size);
 out:
     flush_tr(t, &session);
