@@ -276,17 +276,14 @@ out:
 
 static att_rc set_log_level(const char *name)
 {
-    static const char *const names[] = {"error", "warning", "info", "debug"};
-    int i;
+    enum att_log_level level;
 
-    for (i = 0; i < 4; i++) {
-        if (strcmp(name, names[i]) == 0) {
-            att_log_set_level((enum att_log_level)i);
-            return ATT_OK;
-        }
+    if (att_log_level_parse(name, &level) != 0) {
+        fprintf(stderr, "%s: log level \"%s\" must be error|warning|info|debug\n", "attest-agent", name);
+        return ATT_ERR_INVALID_ARG;
     }
-    fprintf(stderr, "attest-agent: log level \"%s\" must be error|warning|info|debug\n", name);
-    return ATT_ERR_INVALID_ARG;
+    att_log_set_level(level);
+    return ATT_OK;
 }
 
 int main(int argc, char **argv)

@@ -59,25 +59,6 @@ static bool is_all(const uint8_t *p, size_t len, uint8_t v)
 }
 
 /*
- * Write a reason into why (which may be NULL or zero-sized). The text always
- * ends in a NUL; a long reason is cut, never overflowed.
- */
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (why == NULL || why_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(why, why_len, fmt, ap);
-    va_end(ap);
-}
-
-/*
  * Render up to ATT_IMA_MAX_TEMPLATE_NAME untrusted bytes for a message:
  * printable ASCII as is, anything else (and '"', '\\') as \xNN, so a log line
  * can never carry control characters from the input. out must hold 4*len+1.
@@ -109,7 +90,7 @@ static void escape_bytes(const uint8_t *p, size_t len, char *out, size_t out_len
 static bool have(size_t len, size_t off, size_t n, const char *field, char *why, size_t why_len)
 {
     if (len - off < n) {
-        set_why(why, why_len, "truncated in %s: need %zu bytes, %zu left", field, n, len - off);
+        att_set_why(why, why_len, "truncated in %s: need %zu bytes, %zu left", field, n, len - off);
         return false;
     }
     return true;
@@ -125,14 +106,14 @@ static att_rc next_field(const uint8_t *d, size_t dlen, size_t *off, const char 
     uint32_t n;
 
     if (dlen - *off < U32_LEN) {
-        set_why(why, why_len, "%s: field length truncated: need 4 bytes, %zu left", name,
+        att_set_why(why, why_len, "%s: field length truncated: need 4 bytes, %zu left", name,
                 dlen - *off);
         return ATT_ERR_PARSE;
     }
     n = get_u32le(d + *off);
     *off += U32_LEN;
     if (n > dlen - *off) {
-        set_why(why, why_len, "%s: field length %u exceeds the %zu bytes left in template_data",
+        att_set_why(why, why_len, "%s: field length %u exceeds the %zu bytes left in template_data",
                 name, n, dlen - *off);
         return ATT_ERR_PARSE;
     }
@@ -156,26 +137,26 @@ static att_rc parse_dng(const uint8_t *f, size_t flen, struct att_ima_entry *e, 
 
     while (a < flen && f[a] != ':') {
         if (a == ATT_IMA_MAX_HASH_ALGO) {
-            set_why(why, why_len, "d-ng: hash algo longer than %d bytes", ATT_IMA_MAX_HASH_ALGO);
+            att_set_why(why, why_len, "d-ng: hash algo longer than %d bytes", ATT_IMA_MAX_HASH_ALGO);
             return ATT_ERR_PARSE;
         }
         if (f[a] < 0x21 || f[a] > 0x7e) {
-            set_why(why, why_len, "d-ng: hash algo has non-printable byte 0x%02x at offset %zu",
+            att_set_why(why, why_len, "d-ng: hash algo has non-printable byte 0x%02x at offset %zu",
                     f[a], a);
             return ATT_ERR_PARSE;
         }
         a++;
     }
     if (a == flen) {
-        set_why(why, why_len, "d-ng: no ':' after the hash algo");
+        att_set_why(why, why_len, "d-ng: no ':' after the hash algo");
         return ATT_ERR_PARSE;
     }
     if (a == 0) {
-        set_why(why, why_len, "d-ng: empty hash algo");
+        att_set_why(why, why_len, "d-ng: empty hash algo");
         return ATT_ERR_PARSE;
     }
     if (flen - a < 2 || f[a + 1] != '\0') {
-        set_why(why, why_len, "d-ng: ':' not followed by NUL");
+        att_set_why(why, why_len, "d-ng: ':' not followed by NUL");
         return ATT_ERR_PARSE;
     }
     for (i = 0; i < sizeof(hash_algos) / sizeof(hash_algos[0]); i++) {
@@ -185,13 +166,13 @@ static att_rc parse_dng(const uint8_t *f, size_t flen, struct att_ima_entry *e, 
         }
     }
     if (algo == NULL) {
-        set_why(why, why_len, "d-ng: unknown hash algo \"%.*s\"", (int)a, (const char *)f);
+        att_set_why(why, why_len, "d-ng: unknown hash algo \"%.*s\"", (int)a, (const char *)f);
         return ATT_ERR_PARSE;
     }
     dlen = flen - a - 2;
     if (dlen != algo->digest_len &&
         !(dlen == LEGACY_VIOLATION_DIGEST_LEN && is_all(f + a + 2, dlen, 0))) {
-        set_why(why, why_len, "d-ng: digest length %zu does not match %s (%zu)", dlen, algo->name,
+        att_set_why(why, why_len, "d-ng: digest length %zu does not match %s (%zu)", dlen, algo->name,
                 algo->digest_len);
         return ATT_ERR_PARSE;
     }
@@ -214,22 +195,22 @@ static att_rc parse_nng(const uint8_t *f, size_t flen, struct att_ima_entry *e, 
     const uint8_t *nul;
 
     if (flen < 2 || flen > (size_t)ATT_IMA_MAX_EVENT_NAME + 1) {
-        set_why(why, why_len, "n-ng: length %zu out of range 2..%d", flen,
+        att_set_why(why, why_len, "n-ng: length %zu out of range 2..%d", flen,
                 ATT_IMA_MAX_EVENT_NAME + 1);
         return ATT_ERR_PARSE;
     }
     if (f[flen - 1] != '\0') {
-        set_why(why, why_len, "n-ng: not NUL-terminated");
+        att_set_why(why, why_len, "n-ng: not NUL-terminated");
         return ATT_ERR_PARSE;
     }
     nul = memchr(f, '\0', flen - 1);
     if (nul != NULL) {
-        set_why(why, why_len, "n-ng: NUL inside the name at offset %zu", (size_t)(nul - f));
+        att_set_why(why, why_len, "n-ng: NUL inside the name at offset %zu", (size_t)(nul - f));
         return ATT_ERR_PARSE;
     }
     e->name = malloc(flen);
     if (e->name == NULL) {
-        set_why(why, why_len, "n-ng: out of memory");
+        att_set_why(why, why_len, "n-ng: out of memory");
         return ATT_ERR_NOMEM;
     }
     memcpy(e->name, f, flen);
@@ -241,13 +222,13 @@ static att_rc parse_buf_field(const uint8_t *f, size_t flen, struct att_ima_entr
                               size_t why_len)
 {
     if (flen > (size_t)ATT_IMA_MAX_BUF) {
-        set_why(why, why_len, "buf: length %zu exceeds limit %zu", flen, ATT_IMA_MAX_BUF);
+        att_set_why(why, why_len, "buf: length %zu exceeds limit %zu", flen, ATT_IMA_MAX_BUF);
         return ATT_ERR_PARSE;
     }
     /* Never NULL for ima-buf, even when empty, so NULL keeps meaning "ima-ng". */
     e->buf = malloc(flen > 0 ? flen : 1);
     if (e->buf == NULL) {
-        set_why(why, why_len, "buf: out of memory");
+        att_set_why(why, why_len, "buf: out of memory");
         return ATT_ERR_NOMEM;
     }
     if (flen > 0) {
@@ -297,7 +278,7 @@ static att_rc parse_template_data(const uint8_t *d, size_t dlen, struct att_ima_
         }
     }
     if (off != dlen) {
-        set_why(why, why_len, "template_data: %zu bytes after the last field", dlen - off);
+        att_set_why(why, why_len, "template_data: %zu bytes after the last field", dlen - off);
         rc = ATT_ERR_PARSE;
         goto out;
     }
@@ -329,7 +310,7 @@ static att_rc parse_record(const uint8_t *buf, size_t len, struct att_ima_entry 
     pcr = get_u32le(buf + off);
     off += U32_LEN;
     if (pcr >= IMA_PCR_COUNT) {
-        set_why(why, why_len, "pcr %u out of range 0..%u", pcr, IMA_PCR_COUNT - 1);
+        att_set_why(why, why_len, "pcr %u out of range 0..%u", pcr, IMA_PCR_COUNT - 1);
         goto out;
     }
     e.pcr = pcr;
@@ -345,7 +326,7 @@ static att_rc parse_record(const uint8_t *buf, size_t len, struct att_ima_entry 
     name_len = get_u32le(buf + off);
     off += U32_LEN;
     if (name_len == 0 || name_len > ATT_IMA_MAX_TEMPLATE_NAME) {
-        set_why(why, why_len, "template_name_len %u out of range 1..%d", name_len,
+        att_set_why(why, why_len, "template_name_len %u out of range 1..%d", name_len,
                 ATT_IMA_MAX_TEMPLATE_NAME);
         goto out;
     }
@@ -360,7 +341,7 @@ static att_rc parse_record(const uint8_t *buf, size_t len, struct att_ima_entry 
         e.tmpl = ATT_IMA_TEMPLATE_BUF;
     } else {
         escape_bytes(tname, name_len, esc, sizeof(esc));
-        set_why(why, why_len, "template_name \"%s\" not supported (only ima-ng, ima-buf)", esc);
+        att_set_why(why, why_len, "template_name \"%s\" not supported (only ima-ng, ima-buf)", esc);
         goto out;
     }
 
@@ -370,7 +351,7 @@ static att_rc parse_record(const uint8_t *buf, size_t len, struct att_ima_entry 
     data_len = get_u32le(buf + off);
     off += U32_LEN;
     if (data_len > ATT_IMA_MAX_DATA) {
-        set_why(why, why_len, "template_data_len %u exceeds limit %zu", data_len, (size_t)ATT_IMA_MAX_DATA);
+        att_set_why(why, why_len, "template_data_len %u exceeds limit %zu", data_len, (size_t)ATT_IMA_MAX_DATA);
         goto out;
     }
     if (!have(len, off, data_len, "template_data", why, why_len)) {
@@ -383,7 +364,7 @@ static att_rc parse_record(const uint8_t *buf, size_t len, struct att_ima_entry 
     /* never malloc(0): valid template data holds at least two length words */
     e.data = malloc(data_len);
     if (e.data == NULL) {
-        set_why(why, why_len, "template_data: out of memory");
+        att_set_why(why, why_len, "template_data: out of memory");
         rc = ATT_ERR_NOMEM;
         goto out;
     }
@@ -403,9 +384,9 @@ out:
 att_rc att_ima_entry_parse(const uint8_t *buf, size_t len, struct att_ima_entry *e,
                            size_t *consumed, char *why, size_t why_len)
 {
-    set_why(why, why_len, "%s", "");
+    att_set_why(why, why_len, "%s", "");
     if (e == NULL || consumed == NULL || (buf == NULL && len > 0)) {
-        set_why(why, why_len, "invalid argument");
+        att_set_why(why, why_len, "invalid argument");
         return ATT_ERR_INVALID_ARG;
     }
     return parse_record(buf, len, e, consumed, why, why_len);
@@ -735,18 +716,18 @@ static att_rc walk_log(const uint8_t *buf, size_t len, size_t max_entries, struc
         size_t used = 0;
 
         if (idx >= max_entries) {
-            set_why(why, why_len, "record %zu: more than %zu records", idx, max_entries);
+            att_set_why(why, why_len, "record %zu: more than %zu records", idx, max_entries);
             rc = ATT_ERR_PARSE;
             goto out;
         }
         rc = parse_record(buf + off, len - off, &e, &used, rwhy, sizeof(rwhy));
         if (rc != ATT_OK) {
-            set_why(why, why_len, "record %zu: %s", idx, rwhy);
+            att_set_why(why, why_len, "record %zu: %s", idx, rwhy);
             goto out;
         }
         rc = att_ima_log_push(log, &e);
         if (rc != ATT_OK) {
-            set_why(why, why_len, "record %zu: out of memory", idx);
+            att_set_why(why, why_len, "record %zu: out of memory", idx);
             goto out;
         }
         off += used;
@@ -766,9 +747,9 @@ att_rc att_ima_log_parse(const uint8_t *buf, size_t len, size_t max_entries,
     size_t keep;
     size_t whole = 0;
 
-    set_why(why, why_len, "%s", "");
+    att_set_why(why, why_len, "%s", "");
     if (log == NULL || (buf == NULL && len > 0)) {
-        set_why(why, why_len, "invalid argument");
+        att_set_why(why, why_len, "invalid argument");
         return ATT_ERR_INVALID_ARG;
     }
     keep = log->count;

@@ -85,3 +85,16 @@ void att_log(enum att_log_level level, const char *func, int line, const char *f
     (void)fflush(f);
     pthread_mutex_unlock(&log_lock);
 }
+
+int att_log_level_parse(const char *name, enum att_log_level *out)
+{
+    size_t i;
+
+    for (i = 0; name != NULL && i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+        if (strcmp(name, level_names[i]) == 0) {
+            *out = (enum att_log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}

@@ -4,6 +4,7 @@
 #include "attest/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -255,4 +256,16 @@ bool att_utf8_valid(const uint8_t *s, size_t len)
         i += more + 1;
     }
     return true;
+}
+
+void att_set_why(char *why, size_t why_len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (why == NULL || why_len == 0) {
+        return;
+    }
+    va_start(ap, fmt);
+    (void)vsnprintf(why, why_len, fmt, ap);
+    va_end(ap);
 }

@@ -14,6 +14,8 @@ enum att_log_level { ATT_LOG_ERR = 0, ATT_LOG_WARN, ATT_LOG_INFO, ATT_LOG_DEBUG 
 /** Messages above @p level are dropped. Default ATT_LOG_WARN, or $ATT_LOG_LEVEL (err|warn|info|debug). */
 void att_log_set_level(enum att_log_level level);
 enum att_log_level att_log_get_level(void);
+/** "error" | "warning" | "info" | "debug" -> level; 0 on success, -1 for an unknown name. */
+int att_log_level_parse(const char *name, enum att_log_level *out);
 /** Borrowed; NULL means stderr. */
 void att_log_set_stream(FILE *stream);
 /** Prefix every line with @p ident (borrowed, must outlive logging), e.g. "attest-agent". */

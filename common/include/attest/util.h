@@ -42,6 +42,13 @@ att_rc att_parse_u64(const char *s, uint64_t max, uint64_t *out);
  */
 bool att_utf8_valid(const uint8_t *s, size_t len);
 
+/**
+ * Write a reason for the caller into @p why (NUL-terminated, truncated to
+ * @p why_len). A NULL @p why or a zero @p why_len means no reason is wanted.
+ */
+void att_set_why(char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /** Wipe a secret so the compiler cannot elide it (explicit_bzero). */
 void att_cleanse(void *p, size_t len);
 

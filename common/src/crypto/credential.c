@@ -68,25 +68,6 @@ struct part {
     size_t len;
 };
 
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/*
- * Write a reason for the caller into why (NUL-terminated, truncated to
- * why_len). A NULL why or a zero why_len means the caller does not want one.
- */
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (why == NULL || why_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(why, why_len, fmt, ap);
-    va_end(ap);
-}
-
 /* ------------------------------------------------------------------------ */
 /* EK trust store                                                           */
 /* ------------------------------------------------------------------------ */
@@ -364,7 +345,7 @@ static att_rc eku_check(X509 *x, char *why, size_t why_len)
     eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
     if (eku == NULL && crit != -1) {
         ERR_clear_error();
-        set_why(why, why_len, "EK certificate extendedKeyUsage does not decode");
+        att_set_why(why, why_len, "EK certificate extendedKeyUsage does not decode");
         goto out;
     }
     for (i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++) {
@@ -377,7 +358,7 @@ static att_rc eku_check(X509 *x, char *why, size_t why_len)
         }
     }
     if (eku != NULL && !is_for_ek) {
-        set_why(why, why_len, "certificate extendedKeyUsage does not include tcg-kp-EKCertificate");
+        att_set_why(why, why_len, "certificate extendedKeyUsage does not include tcg-kp-EKCertificate");
         goto out;
     }
     rc = ATT_OK; /* no extendedKeyUsage (no restriction), or one that allows an EK */
@@ -390,13 +371,13 @@ out:
 static att_rc ek_attrs_check(const TPMT_PUBLIC *p, char *why, size_t why_len)
 {
     if ((p->objectAttributes & EK_ATTRS_SET) != EK_ATTRS_SET) {
-        set_why(why, why_len,
+        att_set_why(why, why_len,
                 "EK must be restricted, decrypt, fixedTPM and fixedParent (attributes 0x%08x)",
                 (unsigned)p->objectAttributes);
         return ATT_ERR_VERIFY;
     }
     if ((p->objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT) != 0) {
-        set_why(why, why_len, "EK must not be a signing key (attributes 0x%08x)",
+        att_set_why(why, why_len, "EK must not be a signing key (attributes 0x%08x)",
                 (unsigned)p->objectAttributes);
         return ATT_ERR_VERIFY;
     }
@@ -431,13 +412,13 @@ static att_rc chain_verify(X509_STORE *store, X509 *x, char *why, size_t why_len
         if (vr < 0 || err == X509_V_ERR_OUT_OF_MEM || err == X509_V_OK) {
             /* OpenSSL could not run the check (bad call, allocation failure). */
             att_log_openssl("X509_verify_cert");
-            set_why(why, why_len, "could not verify the certificate chain");
+            att_set_why(why, why_len, "could not verify the certificate chain");
             rc = ATT_ERR_CRYPTO;
             goto out;
         }
         /* Checked and rejected: a verdict for why, not an OpenSSL failure to log. */
         ERR_clear_error();
-        set_why(why, why_len, "%s (depth %d)", X509_verify_cert_error_string(err),
+        att_set_why(why, why_len, "%s (depth %d)", X509_verify_cert_error_string(err),
                 X509_STORE_CTX_get_error_depth(ctx));
         rc = ATT_ERR_VERIFY;
         goto out;
@@ -459,13 +440,13 @@ att_rc att_ek_cert_verify(const struct att_ek_trust *t, const uint8_t *cert_der,
     const unsigned char *p = NULL;
     int eq;
 
-    set_why(why, why_len, "%s", "");
+    att_set_why(why, why_len, "%s", "");
     if (t == NULL || cert_der == NULL || ek_pub == NULL) {
-        set_why(why, why_len, "missing argument");
+        att_set_why(why, why_len, "missing argument");
         return ATT_ERR_INVALID_ARG;
     }
     if (cert_len == 0 || cert_len > EK_CERT_MAX) {
-        set_why(why, why_len, "EK certificate is %zu bytes (1..%u allowed)", cert_len, EK_CERT_MAX);
+        att_set_why(why, why_len, "EK certificate is %zu bytes (1..%u allowed)", cert_len, EK_CERT_MAX);
         return ATT_ERR_PARSE;
     }
     rc = tpmkey_public_parse(ek_pub, ek_pub_len, &ek, why, why_len);
@@ -480,7 +461,7 @@ att_rc att_ek_cert_verify(const struct att_ek_trust *t, const uint8_t *cert_der,
     x = d2i_X509(NULL, &p, (long)cert_len);
     if (x == NULL || p != cert_der + cert_len) {
         ERR_clear_error(); /* a verdict on the input */
-        set_why(why, why_len, "%s",
+        att_set_why(why, why_len, "%s",
                 x == NULL ? "EK certificate is not DER X.509"
                           : "trailing bytes after the EK certificate");
         rc = ATT_ERR_PARSE;
@@ -494,7 +475,7 @@ att_rc att_ek_cert_verify(const struct att_ek_trust *t, const uint8_t *cert_der,
     cert_key = X509_get0_pubkey(x);
     if (cert_key == NULL) {
         ERR_clear_error();
-        set_why(why, why_len, "EK certificate public key does not decode");
+        att_set_why(why, why_len, "EK certificate public key does not decode");
         rc = ATT_ERR_PARSE;
         goto out;
     }
@@ -515,7 +496,7 @@ att_rc att_ek_cert_verify(const struct att_ek_trust *t, const uint8_t *cert_der,
     eq = EVP_PKEY_eq(cert_key, ek_key);
     if (eq != 1) {
         ERR_clear_error();
-        set_why(why, why_len, "EK certificate key is not the EK public key");
+        att_set_why(why, why_len, "EK certificate key is not the EK public key");
         goto out;
     }
     rc = ATT_OK;

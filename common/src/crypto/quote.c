@@ -36,25 +36,6 @@
     (TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |                    \
      TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN)
 
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/*
- * Write a reason for the caller into why (NUL-terminated, truncated to
- * why_len). A NULL why or a zero why_len means the caller does not want one.
- */
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (why == NULL || why_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(why, why_len, fmt, ap);
-    va_end(ap);
-}
-
 /*
  * Digest for a TPM hash algorithm. sha1 is accepted only where the caller
  * says so (Names of legacy objects); it never authenticates anything here.
@@ -84,35 +65,35 @@ static att_rc ak_policy_check(const TPMT_PUBLIC *p, char *why, size_t why_len)
     const TPMS_ASYM_PARMS *asym = &p->parameters.asymDetail;
 
     if ((p->objectAttributes & AK_ATTRS_SET) != AK_ATTRS_SET) {
-        set_why(why, why_len,
+        att_set_why(why, why_len,
                 "AK must be restricted, sign, fixedTPM, fixedParent and sensitiveDataOrigin "
                 "(attributes 0x%08x)",
                 (unsigned)p->objectAttributes);
         return ATT_ERR_VERIFY;
     }
     if ((p->objectAttributes & TPMA_OBJECT_DECRYPT) != 0) {
-        set_why(why, why_len, "AK must not be a decryption key");
+        att_set_why(why, why_len, "AK must not be a decryption key");
         return ATT_ERR_VERIFY;
     }
     if (p->nameAlg != TPM2_ALG_SHA256) {
-        set_why(why, why_len, "AK nameAlg must be sha256 (is 0x%04x)", (unsigned)p->nameAlg);
+        att_set_why(why, why_len, "AK nameAlg must be sha256 (is 0x%04x)", (unsigned)p->nameAlg);
         return ATT_ERR_VERIFY;
     }
     if (p->type == TPM2_ALG_ECC) {
         if (p->parameters.eccDetail.curveID != TPM2_ECC_NIST_P256 ||
             asym->scheme.scheme != TPM2_ALG_ECDSA ||
             asym->scheme.details.ecdsa.hashAlg != TPM2_ALG_SHA256) {
-            set_why(why, why_len, "ECC AK must be NIST P-256 with ECDSA-SHA256");
+            att_set_why(why, why_len, "ECC AK must be NIST P-256 with ECDSA-SHA256");
             return ATT_ERR_VERIFY;
         }
     } else if (p->type == TPM2_ALG_RSA) {
         if (p->parameters.rsaDetail.keyBits != 2048 || asym->scheme.scheme != TPM2_ALG_RSASSA ||
             asym->scheme.details.rsassa.hashAlg != TPM2_ALG_SHA256) {
-            set_why(why, why_len, "RSA AK must be 2048-bit with RSASSA-SHA256");
+            att_set_why(why, why_len, "RSA AK must be 2048-bit with RSASSA-SHA256");
             return ATT_ERR_VERIFY;
         }
     } else {
-        set_why(why, why_len, "AK must be an ECC or RSA key (type 0x%04x)", (unsigned)p->type);
+        att_set_why(why, why_len, "AK must be an ECC or RSA key (type 0x%04x)", (unsigned)p->type);
         return ATT_ERR_VERIFY;
     }
     return ATT_OK;
@@ -182,20 +163,20 @@ static att_rc signature_verify(EVP_PKEY *key, const TPMT_PUBLIC *akp, const TPMT
     int vr;
 
     if (sig->sigAlg != scheme->scheme) {
-        set_why(why, why_len, "signature scheme 0x%04x is not the AK's scheme 0x%04x",
+        att_set_why(why, why_len, "signature scheme 0x%04x is not the AK's scheme 0x%04x",
                 (unsigned)sig->sigAlg, (unsigned)scheme->scheme);
         rc = ATT_ERR_VERIFY;
         goto out;
     }
     if (sig->signature.any.hashAlg != scheme->details.anySig.hashAlg) {
-        set_why(why, why_len, "signature hash 0x%04x is not the AK's scheme hash",
+        att_set_why(why, why_len, "signature hash 0x%04x is not the AK's scheme hash",
                 (unsigned)sig->signature.any.hashAlg);
         rc = ATT_ERR_VERIFY;
         goto out;
     }
     md = md_for_alg(sig->signature.any.hashAlg, false);
     if (md == NULL) {
-        set_why(why, why_len, "unsupported signature hash 0x%04x",
+        att_set_why(why, why_len, "unsupported signature hash 0x%04x",
                 (unsigned)sig->signature.any.hashAlg);
         rc = ATT_ERR_VERIFY;
         goto out;
@@ -206,7 +187,7 @@ static att_rc signature_verify(EVP_PKEY *key, const TPMT_PUBLIC *akp, const TPMT
 
         if (ecc->signatureR.size == 0 || ecc->signatureR.size > P256_COORD_LEN ||
             ecc->signatureS.size == 0 || ecc->signatureS.size > P256_COORD_LEN) {
-            set_why(why, why_len, "ECDSA r or s has an impossible size for P-256");
+            att_set_why(why, why_len, "ECDSA r or s has an impossible size for P-256");
             rc = ATT_ERR_VERIFY;
             goto out;
         }
@@ -222,7 +203,7 @@ static att_rc signature_verify(EVP_PKEY *key, const TPMT_PUBLIC *akp, const TPMT
 
         /* A PKCS#1 signature is exactly the modulus size (RFC 8017 §8.2.2 step 1). */
         if ((int)rsa->sig.size != EVP_PKEY_get_size(key)) {
-            set_why(why, why_len, "RSA signature is %u bytes, the AK modulus is %d",
+            att_set_why(why, why_len, "RSA signature is %u bytes, the AK modulus is %d",
                     (unsigned)rsa->sig.size, EVP_PKEY_get_size(key));
             rc = ATT_ERR_VERIFY;
             goto out;
@@ -230,7 +211,7 @@ static att_rc signature_verify(EVP_PKEY *key, const TPMT_PUBLIC *akp, const TPMT
         sig_bytes = rsa->sig.buffer;
         sig_len = rsa->sig.size;
     } else {
-        set_why(why, why_len, "signature algorithm 0x%04x does not fit the AK's key type",
+        att_set_why(why, why_len, "signature algorithm 0x%04x does not fit the AK's key type",
                 (unsigned)sig->sigAlg);
         rc = ATT_ERR_VERIFY;
         goto out;
@@ -271,11 +252,11 @@ static att_rc signature_verify(EVP_PKEY *key, const TPMT_PUBLIC *akp, const TPMT
          * failure to log. The queue still must not keep the entries.
          */
         ERR_clear_error();
-        set_why(why, why_len, "signature does not verify under the AK");
+        att_set_why(why, why_len, "signature does not verify under the AK");
         rc = ATT_ERR_VERIFY;
     } else {
         att_log_openssl("EVP_DigestVerify");
-        set_why(why, why_len, "OpenSSL could not verify the signature");
+        att_set_why(why, why_len, "OpenSSL could not verify the signature");
         rc = ATT_ERR_CRYPTO;
     }
 out:
@@ -297,16 +278,16 @@ static att_rc pcr_select_check(const TPML_PCR_SELECTION *sel, uint32_t want, uin
     unsigned i;
 
     if (sel->count != 1) {
-        set_why(why, why_len, "quote selects %u PCR banks; exactly one (sha256) is required",
+        att_set_why(why, why_len, "quote selects %u PCR banks; exactly one (sha256) is required",
                 (unsigned)sel->count);
         return ATT_ERR_VERIFY;
     }
     if (s->hash != TPM2_ALG_SHA256) {
-        set_why(why, why_len, "quoted PCR bank 0x%04x is not sha256", (unsigned)s->hash);
+        att_set_why(why, why_len, "quoted PCR bank 0x%04x is not sha256", (unsigned)s->hash);
         return ATT_ERR_VERIFY;
     }
     if (s->sizeofSelect < 3 || s->sizeofSelect > sizeof(s->pcrSelect)) {
-        set_why(why, why_len, "quoted PCR bitmap has %u bytes; 3 expected",
+        att_set_why(why, why_len, "quoted PCR bitmap has %u bytes; 3 expected",
                 (unsigned)s->sizeofSelect);
         return ATT_ERR_VERIFY;
     }
@@ -315,11 +296,11 @@ static att_rc pcr_select_check(const TPML_PCR_SELECTION *sel, uint32_t want, uin
     }
     *found = mask;
     if ((mask & ~ATT_PCR_ALL_MASK) != 0) {
-        set_why(why, why_len, "quote selects PCRs beyond 23");
+        att_set_why(why, why_len, "quote selects PCRs beyond 23");
         return ATT_ERR_VERIFY;
     }
     if (mask != want) {
-        set_why(why, why_len, "quoted PCR selection 0x%06x differs from the supplied 0x%06x",
+        att_set_why(why, why_len, "quoted PCR selection 0x%06x differs from the supplied 0x%06x",
                 (unsigned)mask, (unsigned)want);
         return ATT_ERR_VERIFY;
     }
@@ -336,16 +317,16 @@ static att_rc attest_check(const TPMS_ATTEST *a, const uint8_t *nonce, size_t no
     uint8_t digest[ATT_SHA256_LEN];
 
     if (a->magic != TPM2_GENERATED_VALUE) {
-        set_why(why, why_len, "magic 0x%08x is not TPM_GENERATED_VALUE", (unsigned)a->magic);
+        att_set_why(why, why_len, "magic 0x%08x is not TPM_GENERATED_VALUE", (unsigned)a->magic);
         return ATT_ERR_VERIFY;
     }
     if (a->type != TPM2_ST_ATTEST_QUOTE) {
-        set_why(why, why_len, "attestation type 0x%04x is not a quote", (unsigned)a->type);
+        att_set_why(why, why_len, "attestation type 0x%04x is not a quote", (unsigned)a->type);
         return ATT_ERR_VERIFY;
     }
     /* Length first, then a constant-time compare of equal-length buffers. */
     if (a->extraData.size != nonce_len || !att_mem_equal(a->extraData.buffer, nonce, nonce_len)) {
-        set_why(why, why_len, "nonce mismatch");
+        att_set_why(why, why_len, "nonce mismatch");
         return ATT_ERR_VERIFY;
     }
     rc = pcr_select_check(&q->pcrSelect, pcrs->mask, found_mask, why, why_len);
@@ -358,7 +339,7 @@ static att_rc attest_check(const TPMS_ATTEST *a, const uint8_t *nonce, size_t no
     }
     if (q->pcrDigest.size != ATT_SHA256_LEN ||
         !att_mem_equal(q->pcrDigest.buffer, digest, ATT_SHA256_LEN)) {
-        set_why(why, why_len, "PCR digest mismatch");
+        att_set_why(why, why_len, "PCR digest mismatch");
         return ATT_ERR_VERIFY;
     }
     return ATT_OK;
@@ -379,14 +360,14 @@ att_rc att_quote_verify(const uint8_t *ak_pub, size_t ak_pub_len, const uint8_t 
     size_t off = 0;
     TSS2_RC trc;
 
-    set_why(why, why_len, "%s", "");
+    att_set_why(why, why_len, "%s", "");
     if (ak_pub == NULL || attest == NULL || sig == NULL || nonce == NULL || pcrs == NULL) {
-        set_why(why, why_len, "missing argument");
+        att_set_why(why, why_len, "missing argument");
         return ATT_ERR_INVALID_ARG;
     }
     /* A quote without a nonce proves nothing about freshness; refuse to check one. */
     if (nonce_len == 0 || pcrs->mask == 0 || (pcrs->mask & ~ATT_PCR_ALL_MASK) != 0) {
-        set_why(why, why_len, "empty nonce or invalid PCR mask");
+        att_set_why(why, why_len, "empty nonce or invalid PCR mask");
         return ATT_ERR_INVALID_ARG;
     }
     memset(&found, 0, sizeof(found));
@@ -404,7 +385,7 @@ att_rc att_quote_verify(const uint8_t *ak_pub, size_t ak_pub_len, const uint8_t 
     if ((ak.publicArea.objectAttributes & (TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)) !=
             (TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT) ||
         (ak.publicArea.objectAttributes & TPMA_OBJECT_DECRYPT) != 0) {
-        set_why(why, why_len, "AK is not a restricted signing key");
+        att_set_why(why, why_len, "AK is not a restricted signing key");
         rc = ATT_ERR_VERIFY;
         goto out;
     }
@@ -416,7 +397,7 @@ att_rc att_quote_verify(const uint8_t *ak_pub, size_t ak_pub_len, const uint8_t 
     trc = Tss2_MU_TPMS_ATTEST_Unmarshal(attest, attest_len, &off, &a);
     if (trc != TSS2_RC_SUCCESS || off != attest_len) {
         LOG_DEBUG("Tss2_MU_TPMS_ATTEST_Unmarshal(0x%08x), %zu of %zu bytes", trc, off, attest_len);
-        set_why(why, why_len, "TPMS_ATTEST does not parse exactly");
+        att_set_why(why, why_len, "TPMS_ATTEST does not parse exactly");
         rc = ATT_ERR_PARSE;
         goto out;
     }
@@ -430,7 +411,7 @@ att_rc att_quote_verify(const uint8_t *ak_pub, size_t ak_pub_len, const uint8_t 
     trc = Tss2_MU_TPMT_SIGNATURE_Unmarshal(sig, sig_len, &off, &s);
     if (trc != TSS2_RC_SUCCESS || off != sig_len) {
         LOG_DEBUG("Tss2_MU_TPMT_SIGNATURE_Unmarshal(0x%08x), %zu of %zu bytes", trc, off, sig_len);
-        set_why(why, why_len, "TPMT_SIGNATURE does not parse exactly");
+        att_set_why(why, why_len, "TPMT_SIGNATURE does not parse exactly");
         rc = ATT_ERR_PARSE;
         goto out;
     }
@@ -565,9 +546,9 @@ att_rc att_tpm_public_check_ak(const uint8_t *pub, size_t pub_len, char *why, si
     TPM2B_PUBLIC p;
     EVP_PKEY *key = NULL;
 
-    set_why(why, why_len, "%s", "");
+    att_set_why(why, why_len, "%s", "");
     if (pub == NULL) {
-        set_why(why, why_len, "missing argument");
+        att_set_why(why, why_len, "missing argument");
         return ATT_ERR_INVALID_ARG;
     }
     rc = tpmkey_public_parse(pub, pub_len, &p, why, why_len);

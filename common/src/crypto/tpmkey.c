@@ -25,27 +25,9 @@
 #include <tss2/tss2_tpm2_types.h>
 
 #include "attest/log.h"
+#include "attest/util.h"
 
 #define P256_COORD_LEN 32
-
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/*
- * Write a reason for the caller into why (NUL-terminated, truncated to
- * why_len). A NULL why or a zero why_len means the caller does not want one.
- */
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (why == NULL || why_len == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(why, why_len, fmt, ap);
-    va_end(ap);
-}
 
 /* Declared in crypto_int.h. */
 att_rc tpmkey_public_parse(const uint8_t *pub, size_t len, TPM2B_PUBLIC *out, char *why,
@@ -58,15 +40,15 @@ att_rc tpmkey_public_parse(const uint8_t *pub, size_t len, TPM2B_PUBLIC *out, ch
     trc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub, len, &off, out);
     if (trc != TSS2_RC_SUCCESS) {
         LOG_DEBUG("Tss2_MU_TPM2B_PUBLIC_Unmarshal(0x%08x)", trc);
-        set_why(why, why_len, "TPM2B_PUBLIC does not parse");
+        att_set_why(why, why_len, "TPM2B_PUBLIC does not parse");
         return ATT_ERR_PARSE;
     }
     if (off != len) {
-        set_why(why, why_len, "%zu trailing bytes after TPM2B_PUBLIC", len - off);
+        att_set_why(why, why_len, "%zu trailing bytes after TPM2B_PUBLIC", len - off);
         return ATT_ERR_PARSE;
     }
     if ((size_t)out->size + sizeof(UINT16) != len) {
-        set_why(why, why_len, "TPM2B_PUBLIC size field does not match its contents");
+        att_set_why(why, why_len, "TPM2B_PUBLIC size field does not match its contents");
         return ATT_ERR_PARSE;
     }
     return ATT_OK;
@@ -125,16 +107,16 @@ static att_rc rsa_from_public(const TPMT_PUBLIC *p, EVP_PKEY **out, char *why, s
     uint32_t exponent = parms->exponent == 0 ? 65537u : parms->exponent;
 
     if (parms->keyBits != 2048 && parms->keyBits != 3072 && parms->keyBits != 4096) {
-        set_why(why, why_len, "unsupported RSA key size %u", (unsigned)parms->keyBits);
+        att_set_why(why, why_len, "unsupported RSA key size %u", (unsigned)parms->keyBits);
         return ATT_ERR_PARSE;
     }
     if ((size_t)p->unique.rsa.size * 8u != parms->keyBits) {
-        set_why(why, why_len, "RSA modulus is %u bytes, keyBits says %u",
+        att_set_why(why, why_len, "RSA modulus is %u bytes, keyBits says %u",
                 (unsigned)p->unique.rsa.size, (unsigned)parms->keyBits);
         return ATT_ERR_PARSE;
     }
     if (exponent < 3 || (exponent & 1u) == 0) {
-        set_why(why, why_len, "invalid RSA exponent %u", (unsigned)exponent);
+        att_set_why(why, why_len, "invalid RSA exponent %u", (unsigned)exponent);
         return ATT_ERR_PARSE;
     }
     n = BN_bin2bn(p->unique.rsa.buffer, (int)p->unique.rsa.size, NULL);
@@ -207,17 +189,17 @@ static att_rc ecc_from_public(const TPMT_PUBLIC *p, EVP_PKEY **out, char *why, s
     uint8_t point[1 + 2 * P256_COORD_LEN];
 
     if (p->parameters.eccDetail.curveID != TPM2_ECC_NIST_P256) {
-        set_why(why, why_len, "unsupported ECC curve 0x%04x",
+        att_set_why(why, why_len, "unsupported ECC curve 0x%04x",
                 (unsigned)p->parameters.eccDetail.curveID);
         return ATT_ERR_PARSE;
     }
     if (p->unique.ecc.x.size != P256_COORD_LEN || p->unique.ecc.y.size != P256_COORD_LEN) {
-        set_why(why, why_len, "P-256 point coordinates must be 32 bytes each");
+        att_set_why(why, why_len, "P-256 point coordinates must be 32 bytes each");
         return ATT_ERR_PARSE;
     }
     rc = p256_point_check(p->unique.ecc.x.buffer, p->unique.ecc.y.buffer);
     if (rc != ATT_OK) {
-        set_why(why, why_len, "ECC public point is not on P-256");
+        att_set_why(why, why_len, "ECC public point is not on P-256");
         return rc;
     }
     rc = ATT_ERR_CRYPTO;
@@ -251,7 +233,7 @@ att_rc tpmkey_to_pkey(const TPMT_PUBLIC *p, EVP_PKEY **out, char *why, size_t wh
     case TPM2_ALG_ECC:
         return ecc_from_public(p, out, why, why_len);
     default:
-        set_why(why, why_len, "unsupported key type 0x%04x", (unsigned)p->type);
+        att_set_why(why, why_len, "unsupported key type 0x%04x", (unsigned)p->type);
         return ATT_ERR_PARSE;
     }
 }
