@@ -1,0 +1,1558 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for the verifier store (verifier/store/store.h, SQLite backend).
+ * Each test gets its own temporary directory. Negative cases first: bad
+ * arguments, a locked store, files that are not a store, newer schemas,
+ * unknown and duplicate names; then round trips, atomicity of a round,
+ * listing filters and paging, durability across a crash (a child process
+ * that commits and dies without closing) and concurrent callers.
+ * SQLite is used directly only to inspect or prepare the file while the
+ * store is closed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "attest/buf.h"
+#include "attest/digest.h"
+#include "attest/util.h"
+#include "store.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The cumulative schema kept next to the code (test_store_schema_sql_matches_store). */
+#define SCHEMA_SQL ATT_TEST_DATA_DIR "/../../verifier/store/schema.sql"
+
+struct fx {
+    char dir[512];
+    char db[600];
+    struct store *s;
+};
+
+static const uint8_t ek_pub[] = {0x00, 0x3a, 0x00, 0x23, 0x00, 0x0b, 0x01, 0x02, 0x03};
+static const uint8_t ak_pub[] = {0x00, 0x30, 0x00, 0x23, 0x00, 0x0b, 0xaa, 0xbb};
+static const uint8_t ek_cert[] = {0x30, 0x82, 0x01, 0x00, 0xde, 0xad, 0xbe, 0xef};
+
+/* ------------------------------------------------------------------------- */
+/* Fixture                                                                   */
+
+static int setup_dir(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    const char *tmp = getenv("TMPDIR");
+
+    if (f == NULL) {
+        return -1;
+    }
+    if (tmp == NULL || tmp[0] == '\0') {
+        tmp = "/tmp";
+    }
+    if (snprintf(f->dir, sizeof(f->dir), "%s/test_store.XXXXXX", tmp) >= (int)sizeof(f->dir) ||
+        mkdtemp(f->dir) == NULL ||
+        snprintf(f->db, sizeof(f->db), "%s/store.db", f->dir) >= (int)sizeof(f->db)) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int setup_open(void **state)
+{
+    struct fx *f;
+
+    if (setup_dir(state) != 0) {
+        return -1;
+    }
+    f = *state;
+    return store_open(f->db, &f->s) == ATT_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    DIR *d;
+    struct dirent *e;
+    char p[1024];
+
+    store_close(f->s);
+    d = opendir(f->dir);
+    if (d != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+                continue;
+            }
+            if (snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name) < (int)sizeof(p)) {
+                (void)unlink(p);
+            }
+        }
+        (void)closedir(d);
+    }
+    (void)rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void reopen(struct fx *f)
+{
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(store_open(f->db, &f->s), ATT_OK);
+}
+
+static void close_store(struct fx *f)
+{
+    store_close(f->s);
+    f->s = NULL;
+}
+
+/* Run constant SQL on the file with a separate connection; only while the store is closed. */
+static int raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *err = NULL;
+    int src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+
+    if (src == SQLITE_OK) {
+        src = sqlite3_exec(db, sql, NULL, NULL, &err);
+    }
+    sqlite3_free(err);
+    (void)sqlite3_close(db);
+    return src;
+}
+
+static int64_t raw_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t v = -12345;
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        v = (int64_t)sqlite3_column_int64(st, 0);
+    }
+    (void)sqlite3_finalize(st);
+    (void)sqlite3_close(db);
+    return v;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    assert_int_equal(close(fd), 0);
+}
+
+static void make_host(struct store_host *h, const char *name)
+{
+    memset(h, 0, sizeof(*h));
+    h->name = (char *)(uintptr_t)name;
+    h->agent_url = (char *)(uintptr_t) "https://10.0.0.1:8443";
+    h->ek_alg = (char *)(uintptr_t) "ecc";
+    h->ek_pub = (uint8_t *)(uintptr_t)ek_pub;
+    h->ek_pub_len = sizeof(ek_pub);
+    h->ak_pub = (uint8_t *)(uintptr_t)ak_pub;
+    h->ak_pub_len = sizeof(ak_pub);
+    h->ak_name = (char *)(uintptr_t) "000b1122";
+    h->meas_pcr = 10;
+    h->enrolled_at = 1700000000;
+}
+
+static void add_host(struct store *s, const char *name)
+{
+    struct store_host h;
+
+    make_host(&h, name);
+    assert_int_equal(store_host_add(s, &h), ATT_OK);
+}
+
+/*
+ * struct store_event has non-const members (it is also an output type), so
+ * literals go in through uintptr_t; the store never writes through them.
+ */
+static struct store_event mkev(const char *kind, const char *message)
+{
+    struct store_event e;
+
+    memset(&e, 0, sizeof(e));
+    e.kind = (char *)(uintptr_t)kind;
+    e.message = (char *)(uintptr_t)message;
+    return e;
+}
+
+static void make_round(struct store_round *r, const char *host, int64_t at, const char *verdict)
+{
+    memset(r, 0, sizeof(*r));
+    r->host = host;
+    r->at = at;
+    r->verdict = verdict;
+}
+
+static size_t count_events(struct store *s, const char *host, const char *kind)
+{
+    struct store_event *ev = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_events_list(s, host, kind, 0, 1000, &ev, &n), ATT_OK);
+    store_event_list_free(ev, n);
+    return n;
+}
+
+static size_t count_verdicts(struct store *s, const char *host)
+{
+    struct store_verdict *v = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_verdicts_list(s, host, 0, 1000, &v, &n), ATT_OK);
+    store_verdict_list_free(v, n);
+    return n;
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Open: negative                                                            */
+
+static void test_store_open_null_args(void **state)
+{
+    struct fx *f = *state;
+    struct store *s = (struct store *)(uintptr_t)0x1;
+
+    assert_int_equal(store_open(NULL, &s), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_open("", &s), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_open(f->db, NULL), ATT_ERR_INVALID_ARG);
+    assert_ptr_equal(s, (struct store *)(uintptr_t)0x1);
+    /* NULL-safe destructors and accessors */
+    store_close(NULL);
+    store_host_cleanup(NULL);
+    store_host_list_free(NULL, 0);
+    store_event_list_free(NULL, 0);
+    store_verdict_list_free(NULL, 0);
+    assert_int_equal(store_schema_version(NULL), -1);
+}
+
+static void test_store_open_missing_dir_io(void **state)
+{
+    struct fx *f = *state;
+    struct store *s = NULL;
+    char path[700];
+
+    assert_true(snprintf(path, sizeof(path), "%s/no/such/dir/store.db", f->dir) <
+                (int)sizeof(path));
+    assert_int_equal(store_open(path, &s), ATT_ERR_IO);
+    assert_null(s);
+}
+
+static void test_store_open_second_in_process_exists(void **state)
+{
+    struct fx *f = *state;
+    struct store *s2 = (struct store *)(uintptr_t)0x1;
+    struct store_round r;
+
+    add_host(f->s, "a");
+    /* flock locks belong to the open file description: a second open() conflicts */
+    assert_int_equal(store_open(f->db, &s2), ATT_ERR_EXISTS);
+    assert_ptr_equal(s2, (struct store *)(uintptr_t)0x1);
+    /* the failed open released nothing of the first one */
+    make_round(&r, "a", 100, "trusted");
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_int_equal(store_open(f->db, &s2), ATT_ERR_EXISTS);
+    reopen(f);
+    assert_int_equal(count_verdicts(f->s, "a"), 1);
+}
+
+static void test_store_open_held_by_other_process_exists(void **state)
+{
+    struct fx *f = *state;
+    struct store *s = NULL;
+    int ready[2];
+    int release[2];
+    char c = 0;
+    pid_t pid;
+    int status = 0;
+    att_rc rc;
+
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(release), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store *cs = NULL;
+        char x = 0;
+        int code;
+
+        /* only our ends: if the parent dies, read() sees EOF and we exit */
+        (void)close(ready[0]);
+        (void)close(release[1]);
+        code = store_open(f->db, &cs) == ATT_OK ? 0 : 1;
+
+        if (write(ready[1], "r", 1) != 1 || read(release[0], &x, 1) != 1) {
+            code = 4;
+        }
+        store_close(cs);
+        _exit(code);
+    }
+    (void)close(ready[1]);
+    (void)close(release[0]);
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    rc = store_open(f->db, &s);
+    /* let the child go before checking, so a failure cannot leave it behind */
+    assert_int_equal(write(release[1], "x", 1), 1);
+    (void)close(release[1]);
+    assert_int_equal(rc, ATT_ERR_EXISTS);
+    assert_null(s);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* the child is gone, and with it the lock */
+    assert_int_equal(store_open(f->db, &s), ATT_OK);
+    store_close(s);
+    (void)close(ready[0]);
+}
+
+static void test_store_open_garbage_parse(void **state)
+{
+    struct fx *f = *state;
+    struct store *s = NULL;
+    char junk[8192];
+    struct att_buf b;
+
+    memset(junk, 'x', sizeof(junk));
+    memcpy(junk, "this is not a database", 22);
+    write_file(f->db, junk, sizeof(junk));
+    assert_int_equal(store_open(f->db, &s), ATT_ERR_PARSE);
+    assert_null(s);
+    /* refused without writing, and without keeping the lock */
+    assert_int_equal(store_open(f->db, &s), ATT_ERR_PARSE);
+    att_buf_init(&b, 1u << 20);
+    assert_int_equal(att_file_read(f->db, &b), ATT_OK);
+    assert_int_equal(b.len, sizeof(junk));
+    assert_memory_equal(b.data, junk, sizeof(junk));
+    att_buf_cleanup(&b);
+}
+
+static void test_store_open_newer_version_parse(void **state)
+{
+    struct fx *f = *state;
+    struct store *s = NULL;
+    char sql[64];
+
+    close_store(f);
+    (void)snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION + 1);
+    assert_int_equal(raw_exec(f->db, sql), SQLITE_OK);
+    assert_int_equal(store_open(f->db, &s), ATT_ERR_PARSE);
+    assert_null(s);
+    assert_int_equal(raw_int(f->db, "PRAGMA user_version"), STORE_SCHEMA_VERSION + 1);
+}
+
+static void test_store_open_foreign_database_parse(void **state)
+{
+    struct fx *f = *state;
+    struct store *s = NULL;
+
+    assert_int_equal(raw_exec(f->db, "CREATE TABLE hosts (x); INSERT INTO hosts VALUES (1);"),
+                     SQLITE_OK);
+    assert_int_equal(store_open(f->db, &s), ATT_ERR_PARSE);
+    assert_null(s);
+    /* untouched: not migrated, not switched to WAL */
+    assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 0);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master"), 1);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM hosts"), 1);
+
+    /* an empty database with another application's id is not ours either */
+    assert_int_equal(raw_exec(f->db, "DROP TABLE hosts; PRAGMA application_id = 42;"), SQLITE_OK);
+    assert_int_equal(store_open(f->db, &s), ATT_ERR_PARSE);
+    assert_null(s);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Open: positive                                                            */
+
+static void test_store_open_creates_file_wal(void **state)
+{
+    struct fx *f = *state;
+    struct stat st;
+    char p[700];
+    uint8_t hdr[100];
+    int fd;
+
+    assert_int_equal(store_open(f->db, &f->s), ATT_OK);
+    assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+    assert_int_equal(stat(f->db, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_true(snprintf(p, sizeof(p), "%s.lock", f->db) < (int)sizeof(p));
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_true(snprintf(p, sizeof(p), "%s-wal", f->db) < (int)sizeof(p));
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    close_store(f);
+
+    /* file header (sqlite.org/fileformat2.html §1.3) */
+    fd = open(f->db, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+    (void)close(fd);
+    assert_memory_equal(hdr, "SQLite format 3", 16);
+    assert_int_equal(hdr[18], 2);             /* write version 2: WAL */
+    assert_int_equal(hdr[19], 2);             /* read version 2: WAL */
+    assert_memory_equal(hdr + 68, "ATST", 4); /* application_id */
+    assert_int_equal(hdr[60] << 24 | hdr[61] << 16 | hdr[62] << 8 | hdr[63], STORE_SCHEMA_VERSION);
+}
+
+static void test_store_open_empty_file_migrates(void **state)
+{
+    struct fx *f = *state;
+
+    write_file(f->db, "", 0);
+    assert_int_equal(store_open(f->db, &f->s), ATT_OK);
+    assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+    add_host(f->s, "a");
+}
+
+static void test_store_open_reopen_keeps_data(void **state)
+{
+    struct fx *f = *state;
+    struct store_host h;
+    struct store_event *ev = NULL;
+    size_t n = 0;
+    int64_t last_id;
+    char *json = NULL;
+    char *name = NULL;
+    char *role = NULL;
+    uint8_t hash[ATT_SHA256_LEN];
+
+    memset(hash, 0x5a, sizeof(hash));
+    assert_int_equal(store_policy_put(f->s, "base", "{\"v\":1}", false), ATT_OK);
+    add_host(f->s, "a");
+    assert_int_equal(store_host_set_policy(f->s, "a", "base"), ATT_OK);
+    assert_int_equal(store_token_add(f->s, "ops", "operator", hash), ATT_OK);
+    assert_int_equal(store_event_add(f->s, "a", "enrolled", "hello"), ATT_OK);
+    assert_int_equal(store_event_add(f->s, NULL, "started", NULL), ATT_OK);
+    reopen(f);
+    reopen(f);
+
+    assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_string_equal(h.policy, "base");
+    store_host_cleanup(&h);
+    assert_int_equal(store_policy_get(f->s, "base", &json), ATT_OK);
+    assert_string_equal(json, "{\"v\":1}");
+    free(json);
+    assert_int_equal(store_token_find(f->s, hash, &name, &role), ATT_OK);
+    assert_string_equal(name, "ops");
+    assert_string_equal(role, "operator");
+    free(name);
+    free(role);
+    assert_int_equal(store_events_list(f->s, NULL, NULL, 0, 10, &ev, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(ev[0].kind, "enrolled");
+    assert_string_equal(ev[0].message, "hello");
+    assert_string_equal(ev[1].kind, "started");
+    assert_null(ev[1].host);
+    assert_string_equal(ev[1].message, ""); /* NULL message is stored as "" */
+    last_id = ev[1].id;
+    store_event_list_free(ev, n);
+
+    /* ids keep increasing across reopen */
+    assert_int_equal(store_event_add(f->s, NULL, "started", "again"), ATT_OK);
+    assert_int_equal(store_events_list(f->s, NULL, NULL, last_id, 10, &ev, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_true(ev[0].id > last_id);
+    store_event_list_free(ev, n);
+}
+
+/*
+ * schema.sql, run into an empty database, must give the same schema as a
+ * fresh store: the documentation copy cannot drift from the migrations.
+ */
+static void schema_dump(sqlite3 *db, struct att_buf *out)
+{
+    sqlite3_stmt *st = NULL;
+    int src;
+    bool space = false;
+
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master "
+                           "ORDER BY type, name",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        int col;
+
+        for (col = 0; col < 4; col++) {
+            const char *t = (const char *)sqlite3_column_text(st, col);
+
+            /* whitespace-insensitive: runs of blanks become one space */
+            for (; t != NULL && *t != '\0'; t++) {
+                if (*t == ' ' || *t == '\n' || *t == '\t') {
+                    space = true;
+                    continue;
+                }
+                if (space) {
+                    assert_int_equal(att_buf_append(out, " ", 1), ATT_OK);
+                    space = false;
+                }
+                assert_int_equal(att_buf_append(out, t, 1), ATT_OK);
+            }
+            assert_int_equal(att_buf_append(out, "|", 1), ATT_OK);
+        }
+        assert_int_equal(att_buf_append(out, "\n", 1), ATT_OK);
+    }
+    assert_int_equal(src, SQLITE_DONE);
+    (void)sqlite3_finalize(st);
+}
+
+static void test_store_schema_sql_matches_store(void **state)
+{
+    struct fx *f = *state;
+    struct att_buf text;
+    struct att_buf want;
+    struct att_buf got;
+    sqlite3 *mem = NULL;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+
+    close_store(f);
+    att_buf_init(&text, 1u << 20);
+    att_buf_init(&want, 1u << 20);
+    att_buf_init(&got, 1u << 20);
+    assert_int_equal(att_file_read(SCHEMA_SQL, &text), ATT_OK);
+    assert_int_equal(sqlite3_open(":memory:", &mem), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(mem, (const char *)text.data, NULL, NULL, NULL), SQLITE_OK);
+    schema_dump(mem, &want);
+    assert_int_equal(sqlite3_prepare_v2(mem, "PRAGMA application_id", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 0x41545354);
+    (void)sqlite3_finalize(st);
+
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    schema_dump(db, &got);
+    assert_true(want.len > 0);
+    if (want.len != got.len || memcmp(want.data, got.data, want.len) != 0) {
+        fail_msg("schema.sql differs from the store's schema:\n--- schema.sql\n%s--- store\n%s",
+                 (const char *)want.data, (const char *)got.data);
+    }
+    (void)sqlite3_close(db);
+    (void)sqlite3_close(mem);
+    att_buf_cleanup(&text);
+    att_buf_cleanup(&want);
+    att_buf_cleanup(&got);
+}
+
+static void test_store_history_append_only(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_event ev = mkev("verdict-changed", "pending -> trusted");
+
+    add_host(f->s, "a");
+    make_round(&r, "a", 100, "trusted");
+    r.events = &ev;
+    r.n_events = 1;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    close_store(f);
+    assert_int_equal(raw_exec(f->db, "DELETE FROM events"), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_exec(f->db, "UPDATE events SET kind = 'x'"), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_exec(f->db, "DELETE FROM verdicts"), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_exec(f->db, "UPDATE verdicts SET verdict = 'untrusted'"),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events"), 1);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM verdicts"), 1);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Hosts                                                                     */
+
+static void test_store_host_add_invalid_arg(void **state)
+{
+    struct fx *f = *state;
+    struct store_host h;
+    struct store_host *list = NULL;
+    size_t n = 1;
+
+    make_host(&h, "a");
+    assert_int_equal(store_host_add(NULL, &h), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_host_add(f->s, NULL), ATT_ERR_INVALID_ARG);
+    h.name = NULL;
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_INVALID_ARG);
+    h.name = (char *)(uintptr_t) "";
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_INVALID_ARG);
+    make_host(&h, "a");
+    h.ek_alg = (char *)(uintptr_t) "dsa";
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_INVALID_ARG);
+    make_host(&h, "a");
+    h.ek_pub = NULL;
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_INVALID_ARG);
+    make_host(&h, "a");
+    h.ak_pub_len = 0;
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_INVALID_ARG);
+    make_host(&h, "a");
+    h.ak_name = NULL;
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_INVALID_ARG);
+    make_host(&h, "a");
+    h.meas_pcr = 24;
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_INVALID_ARG);
+    make_host(&h, "a");
+    h.ek_cert_len = 5; /* length without data */
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_INVALID_ARG);
+    make_host(&h, "a");
+    h.agent_url = NULL;
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_host_list(f->s, &list, &n), ATT_OK);
+    assert_int_equal(n, 0);
+    assert_null(list);
+}
+
+static void test_store_host_add_duplicate_exists(void **state)
+{
+    struct fx *f = *state;
+    struct store_host h;
+
+    add_host(f->s, "a");
+    make_host(&h, "a");
+    h.agent_url = (char *)(uintptr_t) "https://elsewhere:1";
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_EXISTS);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_string_equal(h.agent_url, "https://10.0.0.1:8443");
+    store_host_cleanup(&h);
+}
+
+static void test_store_host_add_unknown_policy_not_found(void **state)
+{
+    struct fx *f = *state;
+    struct store_host h;
+
+    make_host(&h, "a");
+    h.policy = (char *)(uintptr_t) "nope";
+    assert_int_equal(store_host_add(f->s, &h), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_ERR_NOT_FOUND);
+}
+
+static void test_store_host_get_unknown_not_found(void **state)
+{
+    struct fx *f = *state;
+    struct store_host h;
+
+    memset(&h, 0x7f, sizeof(h));
+    assert_int_equal(store_host_get(f->s, "ghost", &h), ATT_ERR_NOT_FOUND);
+    assert_null(h.name);
+    assert_null(h.verdict);
+    assert_int_equal(h.id, 0);
+    store_host_cleanup(&h); /* zeroed: safe */
+    assert_int_equal(store_host_get(f->s, NULL, &h), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_host_get(f->s, "ghost", NULL), ATT_ERR_INVALID_ARG);
+}
+
+static void test_store_host_add_get_roundtrip(void **state)
+{
+    struct fx *f = *state;
+    struct store_host h;
+    struct store_host got;
+
+    assert_int_equal(store_policy_put(f->s, "base", "{}", false), ATT_OK);
+    make_host(&h, "web-1");
+    h.ek_alg = (char *)(uintptr_t) "rsa";
+    h.ek_cert = (uint8_t *)(uintptr_t)ek_cert;
+    h.ek_cert_len = sizeof(ek_cert);
+    h.policy = (char *)(uintptr_t) "base";
+    h.meas_pcr = 23;
+    /* state in the input is ignored: a new host starts pending */
+    h.verdict = (char *)(uintptr_t) "trusted";
+    h.boot_id = (char *)(uintptr_t) "boot";
+    h.log_offset = 99;
+    h.last_attested_at = 5;
+    memset(h.pcr_value, 0xee, sizeof(h.pcr_value));
+    assert_int_equal(store_host_add(f->s, &h), ATT_OK);
+
+    assert_int_equal(store_host_get(f->s, "web-1", &got), ATT_OK);
+    assert_true(got.id > 0);
+    assert_string_equal(got.name, "web-1");
+    assert_string_equal(got.agent_url, "https://10.0.0.1:8443");
+    assert_string_equal(got.ek_alg, "rsa");
+    assert_int_equal(got.ek_pub_len, sizeof(ek_pub));
+    assert_memory_equal(got.ek_pub, ek_pub, sizeof(ek_pub));
+    assert_int_equal(got.ek_cert_len, sizeof(ek_cert));
+    assert_memory_equal(got.ek_cert, ek_cert, sizeof(ek_cert));
+    assert_int_equal(got.ak_pub_len, sizeof(ak_pub));
+    assert_memory_equal(got.ak_pub, ak_pub, sizeof(ak_pub));
+    assert_string_equal(got.ak_name, "000b1122");
+    assert_int_equal(got.meas_pcr, 23);
+    assert_string_equal(got.policy, "base");
+    assert_int_equal(got.enrolled_at, 1700000000);
+    assert_null(got.boot_id);
+    assert_int_equal(got.reset_count, 0);
+    assert_int_equal(got.restart_count, 0);
+    assert_int_equal(got.log_offset, 0);
+    assert_true(all_zero(got.pcr_value, sizeof(got.pcr_value)));
+    assert_string_equal(got.verdict, "pending");
+    assert_null(got.verdict_reason);
+    assert_int_equal(got.last_attested_at, 0);
+    store_host_cleanup(&got);
+    assert_null(got.name);
+
+    /* no certificate, no policy, enrolled_at 0 -> now */
+    make_host(&h, "web-2");
+    h.enrolled_at = 0;
+    assert_int_equal(store_host_add(f->s, &h), ATT_OK);
+    assert_int_equal(store_host_get(f->s, "web-2", &got), ATT_OK);
+    assert_null(got.ek_cert);
+    assert_int_equal(got.ek_cert_len, 0);
+    assert_null(got.policy);
+    assert_true(got.enrolled_at > 1700000000);
+    store_host_cleanup(&got);
+}
+
+static void test_store_host_list_sorted(void **state)
+{
+    struct fx *f = *state;
+    struct store_host *list = (struct store_host *)(uintptr_t)0x1;
+    size_t n = 99;
+    static const char *const names[] = {"c", "a", "b"};
+    size_t i;
+    char name[32];
+
+    assert_int_equal(store_host_list(f->s, NULL, &n), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_host_list(f->s, &list, &n), ATT_OK);
+    assert_null(list);
+    assert_int_equal(n, 0);
+    for (i = 0; i < NELEM(names); i++) {
+        add_host(f->s, names[i]);
+    }
+    assert_int_equal(store_host_list(f->s, &list, &n), ATT_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].name, "a");
+    assert_string_equal(list[1].name, "b");
+    assert_string_equal(list[2].name, "c");
+    assert_memory_equal(list[2].ek_pub, ek_pub, sizeof(ek_pub));
+    store_host_list_free(list, n);
+
+    /* past the first growth step of the result array */
+    for (i = 0; i < 40; i++) {
+        (void)snprintf(name, sizeof(name), "h%02zu", i);
+        add_host(f->s, name);
+    }
+    assert_int_equal(store_host_list(f->s, &list, &n), ATT_OK);
+    assert_int_equal(n, 43);
+    assert_string_equal(list[42].name, "h39");
+    store_host_list_free(list, n);
+}
+
+static void test_store_host_delete_keeps_history(void **state)
+{
+    struct fx *f = *state;
+    struct store_host h;
+    struct store_round r;
+    struct store_event ev = mkev("verdict-changed", "pending -> trusted");
+
+    add_host(f->s, "a");
+    assert_int_equal(store_event_add(f->s, "a", "enrolled", "a enrolled"), ATT_OK);
+    make_round(&r, "a", 100, "trusted");
+    r.events = &ev;
+    r.n_events = 1;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+
+    assert_int_equal(store_host_delete(f->s, NULL), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_host_delete(f->s, "ghost"), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_host_delete(f->s, "a"), ATT_OK);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_host_delete(f->s, "a"), ATT_ERR_NOT_FOUND);
+    assert_int_equal(count_events(f->s, "a", NULL), 2);
+    assert_int_equal(count_verdicts(f->s, "a"), 1);
+
+    /* the name can be enrolled again, with fresh state; history stays */
+    add_host(f->s, "a");
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_string_equal(h.verdict, "pending");
+    store_host_cleanup(&h);
+    assert_int_equal(count_verdicts(f->s, "a"), 1);
+}
+
+static void test_store_host_set_policy(void **state)
+{
+    struct fx *f = *state;
+    struct store_host h;
+
+    add_host(f->s, "a");
+    assert_int_equal(store_policy_put(f->s, "p1", "{}", false), ATT_OK);
+    assert_int_equal(store_host_set_policy(f->s, "ghost", "p1"), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_host_set_policy(f->s, "a", "nope"), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_host_set_policy(f->s, "a", ""), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_host_set_policy(f->s, NULL, "p1"), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_null(h.policy);
+    store_host_cleanup(&h);
+
+    assert_int_equal(store_host_set_policy(f->s, "a", "p1"), ATT_OK);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_string_equal(h.policy, "p1");
+    store_host_cleanup(&h);
+    assert_int_equal(store_host_set_policy(f->s, "a", "p1"), ATT_OK); /* same again */
+
+    assert_int_equal(store_host_set_policy(f->s, "a", NULL), ATT_OK);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_null(h.policy);
+    store_host_cleanup(&h);
+    assert_int_equal(store_host_set_policy(f->s, "ghost", NULL), ATT_ERR_NOT_FOUND);
+}
+
+static void test_store_host_reset_state(void **state)
+{
+    struct fx *f = *state;
+    struct store_host h;
+    struct store_round r;
+
+    add_host(f->s, "a");
+    assert_int_equal(store_host_reset_state(f->s, "ghost"), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_host_reset_state(f->s, NULL), ATT_ERR_INVALID_ARG);
+    make_round(&r, "a", 100, "trusted");
+    r.has_state = true;
+    r.boot_id = "boot-1";
+    r.reset_count = 3;
+    r.restart_count = 4;
+    r.log_offset = 1234;
+    memset(r.pcr_value, 0xab, sizeof(r.pcr_value));
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+
+    assert_int_equal(store_host_reset_state(f->s, "a"), ATT_OK);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_int_equal(h.log_offset, 0);
+    assert_true(all_zero(h.pcr_value, sizeof(h.pcr_value)));
+    /* the counters and boot stay, so a clock going backwards is still seen */
+    assert_string_equal(h.boot_id, "boot-1");
+    assert_int_equal(h.reset_count, 3);
+    assert_int_equal(h.restart_count, 4);
+    assert_string_equal(h.verdict, "trusted");
+    store_host_cleanup(&h);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Rounds                                                                    */
+
+static void test_store_record_round_invalid_arg(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_event bad = mkev(NULL, "x");
+
+    add_host(f->s, "a");
+    make_round(&r, "a", 100, "trusted");
+    assert_int_equal(store_record_round(NULL, &r), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_record_round(f->s, NULL), ATT_ERR_INVALID_ARG);
+    make_round(&r, NULL, 100, "trusted");
+    assert_int_equal(store_record_round(f->s, &r), ATT_ERR_INVALID_ARG);
+    make_round(&r, "a", 100, "ok");
+    assert_int_equal(store_record_round(f->s, &r), ATT_ERR_INVALID_ARG);
+    make_round(&r, "a", 100, NULL);
+    assert_int_equal(store_record_round(f->s, &r), ATT_ERR_INVALID_ARG);
+    make_round(&r, "a", 100, "trusted");
+    r.n_events = 1; /* events NULL */
+    assert_int_equal(store_record_round(f->s, &r), ATT_ERR_INVALID_ARG);
+    r.events = &bad;
+    assert_int_equal(store_record_round(f->s, &r), ATT_ERR_INVALID_ARG);
+    assert_int_equal(count_verdicts(f->s, NULL), 0);
+    assert_int_equal(count_events(f->s, NULL, NULL), 0);
+}
+
+static void test_store_record_round_unknown_host_writes_nothing(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_event ev[2] = {mkev("new-boot", "m1"), mkev("verdict-changed", "m2")};
+
+    add_host(f->s, "a");
+    make_round(&r, "ghost", 100, "untrusted");
+    r.reason = "whatever";
+    r.events = ev;
+    r.n_events = NELEM(ev);
+    r.has_state = true;
+    r.boot_id = "b";
+    assert_int_equal(store_record_round(f->s, &r), ATT_ERR_NOT_FOUND);
+    assert_int_equal(count_verdicts(f->s, NULL), 0);
+    assert_int_equal(count_events(f->s, NULL, NULL), 0);
+    /* and the store is still usable (no transaction left open) */
+    r.host = "a";
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_int_equal(count_verdicts(f->s, NULL), 1);
+    assert_int_equal(count_events(f->s, NULL, NULL), 2);
+}
+
+static void test_store_record_round_updates_state(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_host h;
+    struct store_event ev[2] = {mkev("new-boot", "boot b1"), mkev("verdict-changed", NULL)};
+    struct store_event *evl = NULL;
+    struct store_verdict *vl = NULL;
+    size_t n = 0;
+
+    add_host(f->s, "a");
+    make_round(&r, "a", 1700000100, "trusted");
+    r.findings_json = "[{\"k\":\"quote\",\"ok\":true}]";
+    r.log_from = 0;
+    r.log_to = 1500;
+    r.has_state = true;
+    r.boot_id = "b1";
+    r.reset_count = 7;
+    r.restart_count = 8;
+    r.log_offset = 1500;
+    memset(r.pcr_value, 0x42, sizeof(r.pcr_value));
+    r.events = ev;
+    r.n_events = NELEM(ev);
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_string_equal(h.verdict, "trusted");
+    assert_null(h.verdict_reason);
+    assert_int_equal(h.last_attested_at, 1700000100);
+    assert_string_equal(h.boot_id, "b1");
+    assert_int_equal(h.reset_count, 7);
+    assert_int_equal(h.restart_count, 8);
+    assert_int_equal(h.log_offset, 1500);
+    assert_memory_equal(h.pcr_value, r.pcr_value, ATT_SHA256_LEN);
+    store_host_cleanup(&h);
+
+    assert_int_equal(store_events_list(f->s, NULL, NULL, 0, 100, &evl, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(evl[0].host, "a");
+    assert_int_equal(evl[0].at, 1700000100);
+    assert_string_equal(evl[0].kind, "new-boot");
+    assert_string_equal(evl[0].message, "boot b1");
+    assert_string_equal(evl[1].kind, "verdict-changed");
+    assert_string_equal(evl[1].message, "");
+    assert_int_equal(evl[1].at, 1700000100);
+    assert_true(evl[1].id > evl[0].id);
+    store_event_list_free(evl, n);
+
+    assert_int_equal(store_verdicts_list(f->s, "a", 0, 10, &vl, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(vl[0].host, "a");
+    assert_string_equal(vl[0].verdict, "trusted");
+    assert_null(vl[0].reason);
+    assert_string_equal(vl[0].findings_json, "[{\"k\":\"quote\",\"ok\":true}]");
+    assert_int_equal(vl[0].log_from, 0);
+    assert_int_equal(vl[0].log_to, 1500);
+    assert_int_equal(vl[0].at, 1700000100);
+    store_verdict_list_free(vl, n);
+}
+
+static void test_store_record_round_without_state_keeps_state(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_host h;
+    struct store_verdict *vl = NULL;
+    size_t n = 0;
+
+    add_host(f->s, "a");
+    make_round(&r, "a", 100, "trusted");
+    r.has_state = true;
+    r.boot_id = "b1";
+    r.reset_count = 1;
+    r.log_offset = 10;
+    memset(r.pcr_value, 0x11, sizeof(r.pcr_value));
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+
+    /* an untrusted round from a hostile agent: log_to below log_from, huge values */
+    make_round(&r, "a", 200, "untrusted");
+    r.reason = "log-offset: asked for entry 10, got it from entry 0";
+    r.log_from = 10;
+    r.log_to = 3;
+    memset(r.pcr_value, 0x99, sizeof(r.pcr_value)); /* ignored: has_state false */
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    make_round(&r, "a", 300, "unreachable");
+    r.reason = "connection refused";
+    r.log_from = UINT64_MAX;
+    r.log_to = UINT64_MAX - 1;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_string_equal(h.verdict, "unreachable");
+    assert_string_equal(h.verdict_reason, "connection refused");
+    assert_int_equal(h.last_attested_at, 300);
+    assert_string_equal(h.boot_id, "b1");
+    assert_int_equal(h.reset_count, 1);
+    assert_int_equal(h.log_offset, 10);
+    assert_int_equal(h.pcr_value[0], 0x11);
+    store_host_cleanup(&h);
+
+    assert_int_equal(store_verdicts_list(f->s, "a", 0, 10, &vl, &n), ATT_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(vl[0].verdict, "unreachable");
+    assert_true(vl[0].log_from == UINT64_MAX);
+    assert_true(vl[0].log_to == UINT64_MAX - 1);
+    assert_string_equal(vl[0].findings_json, "[]"); /* NULL findings stored as [] */
+    assert_string_equal(vl[1].verdict, "untrusted");
+    assert_int_equal(vl[1].log_from, 10);
+    assert_int_equal(vl[1].log_to, 3);
+    store_verdict_list_free(vl, n);
+
+    /* and a trusted round may carry the full uint64 range of log_offset */
+    make_round(&r, "a", 400, "trusted");
+    r.has_state = true;
+    r.boot_id = "b1";
+    r.log_offset = UINT64_MAX;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_true(h.log_offset == UINT64_MAX);
+    store_host_cleanup(&h);
+}
+
+/*
+ * A failure in the middle of a round (here: a trigger planted in the file
+ * that refuses one event) must roll back the host update and the verdict too.
+ */
+static void test_store_record_round_rolls_back_on_failure(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_host h;
+    struct store_event ev[3] = {mkev("new-boot", "fine"), mkev("boom", "refused"),
+                                mkev("verdict-changed", "never")};
+
+    add_host(f->s, "a");
+    close_store(f);
+    assert_int_equal(raw_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON events "
+                                     "WHEN NEW.kind = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); "
+                                     "END;"),
+                     SQLITE_OK);
+    reopen(f);
+    make_round(&r, "a", 100, "trusted");
+    r.has_state = true;
+    r.boot_id = "b1";
+    r.log_offset = 50;
+    memset(r.pcr_value, 0x33, sizeof(r.pcr_value));
+    r.events = ev;
+    r.n_events = NELEM(ev);
+    assert_int_not_equal(store_record_round(f->s, &r), ATT_OK);
+
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_string_equal(h.verdict, "pending");
+    assert_null(h.boot_id);
+    assert_int_equal(h.log_offset, 0);
+    assert_int_equal(h.last_attested_at, 0);
+    assert_true(all_zero(h.pcr_value, sizeof(h.pcr_value)));
+    store_host_cleanup(&h);
+    assert_int_equal(count_verdicts(f->s, NULL), 0);
+    assert_int_equal(count_events(f->s, NULL, NULL), 0);
+
+    /* the connection is usable afterwards */
+    r.n_events = 1;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_int_equal(count_verdicts(f->s, NULL), 1);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Events and verdicts                                                       */
+
+static void test_store_event_add_invalid_arg(void **state)
+{
+    struct fx *f = *state;
+
+    assert_int_equal(store_event_add(NULL, "a", "k", "m"), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_event_add(f->s, "a", NULL, "m"), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_event_add(f->s, "a", "", "m"), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_event_add(f->s, "", "k", "m"), ATT_ERR_INVALID_ARG);
+    /* an event may name a host that is not (or no longer) enrolled */
+    assert_int_equal(store_event_add(f->s, "gone", "deleted", "m"), ATT_OK);
+    assert_int_equal(count_events(f->s, NULL, NULL), 1);
+}
+
+static void test_store_events_list_filters(void **state)
+{
+    struct fx *f = *state;
+    struct store_event *ev = (struct store_event *)(uintptr_t)0x1;
+    size_t n = 99;
+    int64_t after = 0;
+    int64_t prev = 0;
+    size_t seen = 0;
+    int i;
+
+    assert_int_equal(store_events_list(f->s, NULL, NULL, 0, 0, &ev, &n), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_events_list(f->s, NULL, NULL, 0, 10, NULL, &n), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_events_list(f->s, NULL, NULL, 0, 10, &ev, &n), ATT_OK);
+    assert_null(ev);
+    assert_int_equal(n, 0);
+
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(store_event_add(f->s, "a", "enrolled", "ea"), ATT_OK);
+        assert_int_equal(store_event_add(f->s, "b", "enrolled", "eb"), ATT_OK);
+        assert_int_equal(store_event_add(f->s, "a", "verdict-changed", "va"), ATT_OK);
+        assert_int_equal(store_event_add(f->s, NULL, "policy-created", "p"), ATT_OK);
+    }
+    assert_int_equal(count_events(f->s, NULL, NULL), 12);
+    assert_int_equal(count_events(f->s, "a", NULL), 6);
+    assert_int_equal(count_events(f->s, "b", NULL), 3);
+    assert_int_equal(count_events(f->s, "c", NULL), 0);
+    assert_int_equal(count_events(f->s, NULL, "enrolled"), 6);
+    assert_int_equal(count_events(f->s, "a", "enrolled"), 3);
+    assert_int_equal(count_events(f->s, "b", "verdict-changed"), 0);
+    assert_int_equal(count_events(f->s, NULL, "policy-created"), 3);
+
+    /* paging by after_id, 2 at a time, oldest first, nothing twice */
+    for (;;) {
+        size_t k;
+
+        assert_int_equal(store_events_list(f->s, "a", NULL, after, 2, &ev, &n), ATT_OK);
+        if (n == 0) {
+            break;
+        }
+        assert_true(n <= 2);
+        for (k = 0; k < n; k++) {
+            assert_true(ev[k].id > prev);
+            assert_string_equal(ev[k].host, "a");
+            prev = ev[k].id;
+        }
+        after = ev[n - 1].id;
+        seen += n;
+        store_event_list_free(ev, n);
+    }
+    assert_int_equal(seen, 6);
+
+    /* kind filter with after_id */
+    assert_int_equal(store_events_list(f->s, NULL, "enrolled", 0, 1, &ev, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    after = ev[0].id;
+    store_event_list_free(ev, n);
+    assert_int_equal(store_events_list(f->s, NULL, "enrolled", after, 100, &ev, &n), ATT_OK);
+    assert_int_equal(n, 5);
+    store_event_list_free(ev, n);
+}
+
+static void test_store_events_list_limit_capped(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_event *evs = calloc(1005, sizeof(*evs));
+    struct store_event *ev = NULL;
+    size_t n = 0;
+    size_t i;
+    int64_t after;
+
+    assert_non_null(evs);
+    for (i = 0; i < 1005; i++) {
+        evs[i] = mkev("k", "m");
+    }
+    add_host(f->s, "a");
+    make_round(&r, "a", 100, "trusted");
+    r.events = evs;
+    r.n_events = 1005;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    free(evs);
+
+    assert_int_equal(store_events_list(f->s, NULL, NULL, 0, 5000, &ev, &n), ATT_OK);
+    assert_int_equal(n, 1000);
+    for (i = 1; i < n; i++) {
+        assert_true(ev[i].id > ev[i - 1].id);
+    }
+    after = ev[n - 1].id;
+    store_event_list_free(ev, n);
+    assert_int_equal(store_events_list(f->s, NULL, NULL, after, SIZE_MAX, &ev, &n), ATT_OK);
+    assert_int_equal(n, 5);
+    store_event_list_free(ev, n);
+}
+
+static void test_store_verdicts_list_paging(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_verdict *v = (struct store_verdict *)(uintptr_t)0x1;
+    size_t n = 99;
+    int64_t before = 0;
+    int64_t prev = INT64_MAX;
+    size_t seen = 0;
+    int i;
+
+    assert_int_equal(store_verdicts_list(f->s, NULL, 0, 0, &v, &n), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_verdicts_list(f->s, NULL, -1, 10, &v, &n), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_verdicts_list(f->s, NULL, 0, 10, &v, &n), ATT_OK);
+    assert_null(v);
+    assert_int_equal(n, 0);
+
+    add_host(f->s, "a");
+    add_host(f->s, "b");
+    for (i = 0; i < 5; i++) {
+        make_round(&r, "a", 1000 + i, i % 2 == 0 ? "trusted" : "untrusted");
+        r.reason = i % 2 == 0 ? NULL : "bad";
+        r.log_from = (uint64_t)i * 10;
+        r.log_to = (uint64_t)i * 10 + 10;
+        assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+        if (i < 3) {
+            make_round(&r, "b", 2000 + i, "unreachable");
+            assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+        }
+    }
+    assert_int_equal(count_verdicts(f->s, NULL), 8);
+    assert_int_equal(count_verdicts(f->s, "a"), 5);
+    assert_int_equal(count_verdicts(f->s, "b"), 3);
+    assert_int_equal(count_verdicts(f->s, "c"), 0);
+
+    /* newest first, 2 per page, before_id as the cursor */
+    for (;;) {
+        size_t k;
+
+        assert_int_equal(store_verdicts_list(f->s, "a", before, 2, &v, &n), ATT_OK);
+        if (n == 0) {
+            break;
+        }
+        for (k = 0; k < n; k++) {
+            assert_true(v[k].id < prev);
+            prev = v[k].id;
+            assert_string_equal(v[k].host, "a");
+            assert_int_equal(v[k].log_to, v[k].log_from + 10);
+            assert_int_equal(v[k].at, 1000 + (int64_t)(v[k].log_from / 10));
+        }
+        if (seen == 0) {
+            assert_int_equal(v[0].at, 1004); /* the newest */
+            assert_string_equal(v[0].verdict, "trusted");
+            assert_null(v[0].reason);
+            assert_string_equal(v[1].reason, "bad");
+        }
+        before = v[n - 1].id;
+        seen += n;
+        store_verdict_list_free(v, n);
+    }
+    assert_int_equal(seen, 5);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Policies and tokens                                                       */
+
+static void test_store_policy_put_get_list(void **state)
+{
+    struct fx *f = *state;
+    char *json = (char *)(uintptr_t)0x1;
+    char **names = (char **)(uintptr_t)0x1;
+    size_t n = 99;
+    size_t i;
+
+    assert_int_equal(store_policy_put(f->s, NULL, "{}", false), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_policy_put(f->s, "", "{}", false), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_policy_put(f->s, "p", NULL, false), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_policy_list(f->s, &names, &n), ATT_OK);
+    assert_null(names);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(store_policy_put(f->s, "web", "{\"v\":1}", false), ATT_OK);
+    assert_int_equal(store_policy_put(f->s, "web", "{\"v\":2}", false), ATT_ERR_EXISTS);
+    assert_int_equal(store_policy_put(f->s, "db", "{\"v\":3}", true), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_policy_get(f->s, "web", &json), ATT_OK);
+    assert_string_equal(json, "{\"v\":1}");
+    free(json);
+    assert_int_equal(store_policy_put(f->s, "web", "{\"v\":4}", true), ATT_OK);
+    assert_int_equal(store_policy_get(f->s, "web", &json), ATT_OK);
+    assert_string_equal(json, "{\"v\":4}");
+    free(json);
+    json = (char *)(uintptr_t)0x1;
+    assert_int_equal(store_policy_get(f->s, "db", &json), ATT_ERR_NOT_FOUND);
+    assert_ptr_equal(json, (char *)(uintptr_t)0x1);
+    assert_int_equal(store_policy_get(f->s, "web", NULL), ATT_ERR_INVALID_ARG);
+
+    assert_int_equal(store_policy_put(f->s, "db", "{}", false), ATT_OK);
+    assert_int_equal(store_policy_put(f->s, "app", "{}", false), ATT_OK);
+    assert_int_equal(store_policy_list(f->s, &names, &n), ATT_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "app");
+    assert_string_equal(names[1], "db");
+    assert_string_equal(names[2], "web");
+    for (i = 0; i < n; i++) {
+        free(names[i]);
+    }
+    free(names);
+}
+
+static void test_store_token_add_find(void **state)
+{
+    struct fx *f = *state;
+    uint8_t h1[ATT_SHA256_LEN];
+    uint8_t h2[ATT_SHA256_LEN];
+    uint8_t h3[ATT_SHA256_LEN];
+    char *name = (char *)(uintptr_t)0x1;
+    char *role = (char *)(uintptr_t)0x2;
+    static const char *const roles[] = {"viewer", "operator", "admin"};
+    size_t i;
+
+    assert_int_equal(att_sha256("secret-1", 8, h1), ATT_OK);
+    assert_int_equal(att_sha256("secret-2", 8, h2), ATT_OK);
+    assert_int_equal(att_sha256("secret-3", 8, h3), ATT_OK);
+    assert_int_equal(store_token_add(f->s, "t", "root", h1), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_token_add(f->s, "t", "Admin", h1), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_token_add(f->s, "t", NULL, h1), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_token_add(f->s, "", "admin", h1), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_token_add(f->s, "t", "admin", NULL), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_token_find(f->s, h1, &name, &role), ATT_ERR_NOT_FOUND);
+    assert_ptr_equal(name, (char *)(uintptr_t)0x1);
+    assert_ptr_equal(role, (char *)(uintptr_t)0x2);
+
+    assert_int_equal(store_token_add(f->s, "ci", "viewer", h1), ATT_OK);
+    assert_int_equal(store_token_add(f->s, "ci", "admin", h2), ATT_ERR_EXISTS);    /* name */
+    assert_int_equal(store_token_add(f->s, "other", "admin", h1), ATT_ERR_EXISTS); /* hash */
+    assert_int_equal(store_token_add(f->s, "boss", "admin", h2), ATT_OK);
+    assert_int_equal(store_token_find(f->s, h1, &name, &role), ATT_OK);
+    assert_string_equal(name, "ci");
+    assert_string_equal(role, "viewer");
+    free(name);
+    free(role);
+    assert_int_equal(store_token_find(f->s, h2, &name, &role), ATT_OK);
+    assert_string_equal(name, "boss");
+    assert_string_equal(role, "admin");
+    free(name);
+    free(role);
+    name = NULL;
+    role = NULL;
+    assert_int_equal(store_token_find(f->s, h3, &name, &role), ATT_ERR_NOT_FOUND);
+    assert_null(name);
+    assert_null(role);
+    assert_int_equal(store_token_find(f->s, NULL, &name, &role), ATT_ERR_INVALID_ARG);
+    for (i = 0; i < NELEM(roles); i++) {
+        char tn[16];
+
+        h3[0] = (uint8_t)i;
+        (void)snprintf(tn, sizeof(tn), "r%zu", i);
+        assert_int_equal(store_token_add(f->s, tn, roles[i], h3), ATT_OK);
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Durability and concurrency                                                */
+
+/*
+ * A child opens the store, commits a round and dies without store_close():
+ * either _exit(0) or SIGKILL. After the child is gone (and with it the
+ * lock), the parent reopens and must see the round.
+ */
+static void crash_after_round(struct fx *f, bool use_kill)
+{
+    struct store_host h;
+    struct store_verdict *v = NULL;
+    size_t n = 0;
+    pid_t pid;
+    int status = 0;
+
+    add_host(f->s, "a");
+    close_store(f);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store *cs = NULL;
+        struct store_round r;
+        struct store_event ev = mkev("verdict-changed", "pending -> trusted");
+
+        if (store_open(f->db, &cs) != ATT_OK) {
+            _exit(2);
+        }
+        make_round(&r, "a", 4242, "trusted");
+        r.has_state = true;
+        r.boot_id = "crash-boot";
+        r.log_offset = 77;
+        memset(r.pcr_value, 0xcd, sizeof(r.pcr_value));
+        r.events = &ev;
+        r.n_events = 1;
+        if (store_record_round(cs, &r) != ATT_OK) {
+            _exit(3);
+        }
+        if (use_kill) {
+            (void)raise(SIGKILL);
+        }
+        _exit(0); /* no store_close: no checkpoint, the round lives only in the WAL */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (use_kill) {
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGKILL);
+    } else {
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    assert_int_equal(store_open(f->db, &f->s), ATT_OK);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_string_equal(h.verdict, "trusted");
+    assert_string_equal(h.boot_id, "crash-boot");
+    assert_int_equal(h.log_offset, 77);
+    assert_int_equal(h.pcr_value[31], 0xcd);
+    assert_int_equal(h.last_attested_at, 4242);
+    store_host_cleanup(&h);
+    assert_int_equal(store_verdicts_list(f->s, "a", 0, 10, &v, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].at, 4242);
+    store_verdict_list_free(v, n);
+    assert_int_equal(count_events(f->s, "a", "verdict-changed"), 1);
+}
+
+static void test_store_record_round_survives_exit_without_close(void **state)
+{
+    crash_after_round(*state, false);
+}
+
+static void test_store_record_round_survives_sigkill(void **state)
+{
+    crash_after_round(*state, true);
+}
+
+#define N_THREADS 4
+#define N_ROUNDS  25
+
+struct worker {
+    struct store *s;
+    char host[16];
+    int failures;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    int i;
+
+    for (i = 0; i < N_ROUNDS; i++) {
+        struct store_round r;
+        struct store_event ev = mkev("round", "m");
+        struct store_host h;
+        struct store_event *evl = NULL;
+        size_t n = 0;
+
+        make_round(&r, w->host, 1000 + i, i % 2 == 0 ? "trusted" : "untrusted");
+        r.has_state = true;
+        r.boot_id = w->host;
+        r.log_offset = (uint64_t)i;
+        r.events = &ev;
+        r.n_events = 1;
+        if (store_record_round(w->s, &r) != ATT_OK) {
+            w->failures++;
+        }
+        if (store_host_get(w->s, w->host, &h) != ATT_OK || h.log_offset != (uint64_t)i) {
+            w->failures++;
+        }
+        store_host_cleanup(&h);
+        if (store_events_list(w->s, w->host, NULL, 0, 1000, &evl, &n) != ATT_OK ||
+            n != (size_t)i + 1) {
+            w->failures++;
+        }
+        store_event_list_free(evl, n);
+    }
+    return NULL;
+}
+
+static void test_store_concurrent_rounds(void **state)
+{
+    struct fx *f = *state;
+    pthread_t th[N_THREADS];
+    struct worker w[N_THREADS];
+    struct store_event *ev = NULL;
+    size_t n = 0;
+    size_t i;
+
+    for (i = 0; i < N_THREADS; i++) {
+        w[i].s = f->s;
+        w[i].failures = 0;
+        (void)snprintf(w[i].host, sizeof(w[i].host), "host-%zu", i);
+        add_host(f->s, w[i].host);
+    }
+    for (i = 0; i < N_THREADS; i++) {
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+    }
+    for (i = 0; i < N_THREADS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].failures, 0);
+    }
+    assert_int_equal(count_verdicts(f->s, NULL), N_THREADS * N_ROUNDS);
+    assert_int_equal(store_events_list(f->s, NULL, NULL, 0, 1000, &ev, &n), ATT_OK);
+    assert_int_equal(n, N_THREADS * N_ROUNDS);
+    for (i = 1; i < n; i++) {
+        assert_true(ev[i].id > ev[i - 1].id);
+    }
+    store_event_list_free(ev, n);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        /* open: negative */
+        cmocka_unit_test_setup_teardown(test_store_open_null_args, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_store_open_missing_dir_io, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_store_open_second_in_process_exists, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_open_held_by_other_process_exists, setup_dir,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_open_garbage_parse, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_store_open_newer_version_parse, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_open_foreign_database_parse, setup_dir,
+                                        teardown),
+        /* open: positive */
+        cmocka_unit_test_setup_teardown(test_store_open_creates_file_wal, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_store_open_empty_file_migrates, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_store_open_reopen_keeps_data, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_schema_sql_matches_store, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_history_append_only, setup_open, teardown),
+        /* hosts */
+        cmocka_unit_test_setup_teardown(test_store_host_add_invalid_arg, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_host_add_duplicate_exists, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_host_add_unknown_policy_not_found, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_host_get_unknown_not_found, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_host_add_get_roundtrip, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_host_list_sorted, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_host_delete_keeps_history, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_host_set_policy, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_host_reset_state, setup_open, teardown),
+        /* rounds */
+        cmocka_unit_test_setup_teardown(test_store_record_round_invalid_arg, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_record_round_unknown_host_writes_nothing,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_record_round_updates_state, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_record_round_without_state_keeps_state,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_record_round_rolls_back_on_failure, setup_open,
+                                        teardown),
+        /* events, verdicts */
+        cmocka_unit_test_setup_teardown(test_store_event_add_invalid_arg, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_events_list_filters, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_events_list_limit_capped, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_verdicts_list_paging, setup_open, teardown),
+        /* policies, tokens */
+        cmocka_unit_test_setup_teardown(test_store_policy_put_get_list, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_token_add_find, setup_open, teardown),
+        /* durability, concurrency */
+        cmocka_unit_test_setup_teardown(test_store_record_round_survives_exit_without_close,
+                                        setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_record_round_survives_sigkill, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_concurrent_rounds, setup_open, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,80 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- The verifier store schema, version 1 (PRAGMA user_version = 1).
+-- Documentation copy: the migrations that build it are embedded in
+-- store_sqlite.c (migrations[]), and test_store checks that this file
+-- creates the same schema as a fresh store. When a migration is added,
+-- update this file to the cumulative result.
+--
+-- hosts     one row per enrolled host, with its incremental appraisal state.
+-- policies  policy JSON by unique name; hosts.policy references it.
+-- verdicts  append-only verdict history; host is plain text, not a key,
+--           so the history outlives the host.
+-- events    append-only event history; AUTOINCREMENT ids are never reused.
+-- tokens    API tokens: sha256 of the secret only, with a role.
+-- The triggers make verdicts and events append-only.
+
+PRAGMA application_id = 1096045396;
+CREATE TABLE policies (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    json       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE hosts (
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL UNIQUE,
+    agent_url        TEXT NOT NULL,
+    ek_alg           TEXT NOT NULL CHECK (ek_alg IN ('rsa', 'ecc')),
+    ek_pub           BLOB NOT NULL,
+    ek_cert          BLOB,
+    ak_pub           BLOB NOT NULL,
+    ak_name          TEXT NOT NULL,
+    meas_pcr         INTEGER NOT NULL CHECK (meas_pcr BETWEEN 0 AND 23),
+    policy           TEXT REFERENCES policies (name) ON UPDATE RESTRICT ON DELETE RESTRICT,
+    enrolled_at      INTEGER NOT NULL,
+    boot_id          TEXT,
+    reset_count      INTEGER NOT NULL DEFAULT 0,
+    restart_count    INTEGER NOT NULL DEFAULT 0,
+    log_offset       INTEGER NOT NULL DEFAULT 0,
+    pcr_value        BLOB NOT NULL DEFAULT (zeroblob(32)) CHECK (length(pcr_value) = 32),
+    verdict          TEXT NOT NULL DEFAULT 'pending',
+    verdict_reason   TEXT,
+    last_attested_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX hosts_policy ON hosts (policy);
+CREATE TABLE verdicts (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    at            INTEGER NOT NULL,
+    host          TEXT NOT NULL,
+    verdict       TEXT NOT NULL,
+    reason        TEXT,
+    findings_json TEXT NOT NULL DEFAULT '[]',
+    log_from      INTEGER NOT NULL,
+    log_to        INTEGER NOT NULL
+);
+CREATE INDEX verdicts_host_id ON verdicts (host, id);
+CREATE TABLE events (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    host    TEXT,
+    kind    TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_host_id ON events (host, id);
+CREATE INDEX events_kind_id ON events (kind, id);
+CREATE TABLE tokens (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    role       TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    hash       BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
+    created_at INTEGER NOT NULL
+);
+CREATE TRIGGER verdicts_no_update BEFORE UPDATE ON verdicts
+BEGIN SELECT RAISE(ABORT, 'verdicts are append-only'); END;
+CREATE TRIGGER verdicts_no_delete BEFORE DELETE ON verdicts
+BEGIN SELECT RAISE(ABORT, 'verdicts are append-only'); END;
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;

@@ -1,0 +1,2016 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The SQLite backend of the verifier store (store.h, DESIGN §8): one database
+ * file in WAL mode with synchronous=FULL, so a committed round survives a
+ * crash; an flock()ed PATH.lock makes one process its owner; PRAGMA
+ * user_version numbers the schema and migrations[] lifts older files to it.
+ * It does not validate policy JSON, hash token secrets or decide verdicts:
+ * callers pass checked values. Contract and schema: docs/internals/store.md.
+ * SQL dialect and file format: sqlite.org/lang.html, sqlite.org/fileformat2.html.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "attest/log.h"
+#include "attest/pcrs.h"
+#include "attest/util.h"
+
+/* "ATST" in the database header's application_id: marks the file as ours. */
+#define STORE_APP_ID   0x41545354
+#define STORE_LIST_MAX 1000u
+#define STORE_BUSY_MS  5000
+
+struct store {
+    sqlite3 *db;
+    pthread_mutex_t mu; /* held around every public call that touches db */
+    bool has_mu;
+    int lock_fd; /* PATH.lock, flock(LOCK_EX) held while open */
+    char *path;
+};
+
+/*
+ * Migrations, oldest first. Entry i lifts a database from user_version i to
+ * i + 1 and runs in its own transaction together with the user_version bump,
+ * so a crash leaves the file at either version, never between. Never edit a
+ * released entry: add a new one and raise STORE_SCHEMA_VERSION in store.h.
+ * verifier/store/schema.sql is a copy of the cumulative schema; test_store
+ * checks that the two agree.
+ */
+static const char schema_v1[] =
+    "PRAGMA application_id = 1096045396;\n"
+    "CREATE TABLE policies (\n"
+    "    id         INTEGER PRIMARY KEY,\n"
+    "    name       TEXT NOT NULL UNIQUE,\n"
+    "    json       TEXT NOT NULL,\n"
+    "    created_at INTEGER NOT NULL,\n"
+    "    updated_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TABLE hosts (\n"
+    "    id               INTEGER PRIMARY KEY,\n"
+    "    name             TEXT NOT NULL UNIQUE,\n"
+    "    agent_url        TEXT NOT NULL,\n"
+    "    ek_alg           TEXT NOT NULL CHECK (ek_alg IN ('rsa', 'ecc')),\n"
+    "    ek_pub           BLOB NOT NULL,\n"
+    "    ek_cert          BLOB,\n"
+    "    ak_pub           BLOB NOT NULL,\n"
+    "    ak_name          TEXT NOT NULL,\n"
+    "    meas_pcr         INTEGER NOT NULL CHECK (meas_pcr BETWEEN 0 AND 23),\n"
+    "    policy           TEXT REFERENCES policies (name) ON UPDATE RESTRICT ON DELETE RESTRICT,\n"
+    "    enrolled_at      INTEGER NOT NULL,\n"
+    "    boot_id          TEXT,\n"
+    "    reset_count      INTEGER NOT NULL DEFAULT 0,\n"
+    "    restart_count    INTEGER NOT NULL DEFAULT 0,\n"
+    "    log_offset       INTEGER NOT NULL DEFAULT 0,\n"
+    "    pcr_value        BLOB NOT NULL DEFAULT (zeroblob(32)) CHECK (length(pcr_value) = 32),\n"
+    "    verdict          TEXT NOT NULL DEFAULT 'pending',\n"
+    "    verdict_reason   TEXT,\n"
+    "    last_attested_at INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX hosts_policy ON hosts (policy);\n"
+    "CREATE TABLE verdicts (\n"
+    "    id            INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "    at            INTEGER NOT NULL,\n"
+    "    host          TEXT NOT NULL,\n"
+    "    verdict       TEXT NOT NULL,\n"
+    "    reason        TEXT,\n"
+    "    findings_json TEXT NOT NULL DEFAULT '[]',\n"
+    "    log_from      INTEGER NOT NULL,\n"
+    "    log_to        INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX verdicts_host_id ON verdicts (host, id);\n"
+    "CREATE TABLE events (\n"
+    "    id      INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "    at      INTEGER NOT NULL,\n"
+    "    host    TEXT,\n"
+    "    kind    TEXT NOT NULL,\n"
+    "    message TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "CREATE INDEX events_host_id ON events (host, id);\n"
+    "CREATE INDEX events_kind_id ON events (kind, id);\n"
+    "CREATE TABLE tokens (\n"
+    "    id         INTEGER PRIMARY KEY,\n"
+    "    name       TEXT NOT NULL UNIQUE,\n"
+    "    role       TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),\n"
+    "    hash       BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),\n"
+    "    created_at INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE TRIGGER verdicts_no_update BEFORE UPDATE ON verdicts\n"
+    "BEGIN SELECT RAISE(ABORT, 'verdicts are append-only'); END;\n"
+    "CREATE TRIGGER verdicts_no_delete BEFORE DELETE ON verdicts\n"
+    "BEGIN SELECT RAISE(ABORT, 'verdicts are append-only'); END;\n"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events\n"
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events\n"
+    "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n";
+
+struct migration {
+    int version; /* user_version after this step */
+    const char *sql;
+};
+
+static const struct migration migrations[] = {
+    {1, schema_v1},
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+#define HOST_COLS                                                                                  \
+    "id, name, agent_url, ek_alg, ek_pub, ek_cert, ak_pub, ak_name, meas_pcr, policy, "            \
+    "enrolled_at, boot_id, reset_count, restart_count, log_offset, pcr_value, verdict, "           \
+    "verdict_reason, last_attested_at"
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+
+/*
+ * Map an (extended) SQLite result code onto att_rc. ATT_ERR_PARSE is kept for
+ * "this file is not an attest store" (NOTADB); a damaged store is
+ * ATT_ERR_IO, so an API layer never reports storage trouble as bad input.
+ */
+static att_rc map_sqlite(int src)
+{
+    switch (src & 0xff) {
+    case SQLITE_CONSTRAINT:
+        if (src == SQLITE_CONSTRAINT_UNIQUE || src == SQLITE_CONSTRAINT_PRIMARYKEY) {
+            return ATT_ERR_EXISTS;
+        }
+        if (src == SQLITE_CONSTRAINT_FOREIGNKEY) {
+            return ATT_ERR_NOT_FOUND;
+        }
+        if (src == SQLITE_CONSTRAINT_CHECK || src == SQLITE_CONSTRAINT_NOTNULL) {
+            return ATT_ERR_INVALID_ARG;
+        }
+        return ATT_ERR_INTERNAL; /* a trigger: something tried to rewrite history */
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return ATT_ERR_IO;
+    case SQLITE_NOMEM:
+        return ATT_ERR_NOMEM;
+    case SQLITE_NOTADB:
+        return ATT_ERR_PARSE;
+    case SQLITE_CORRUPT:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_PROTOCOL:
+        return ATT_ERR_IO;
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+    case SQLITE_MISMATCH:
+        return ATT_ERR_INVALID_ARG;
+    default:
+        return ATT_ERR_INTERNAL;
+    }
+}
+
+/*
+ * Log the connection's last error once, naming the caller, and map it. Must
+ * run right after the failing call, before anything else resets the
+ * connection's error message. A unique or foreign-key violation is the
+ * caller's conflict (a duplicate or unknown name), not a storage fault, so it
+ * is only a warning.
+ */
+static att_rc db_fail(struct store *s, const char *func, int src)
+{
+    att_rc rc = map_sqlite(src);
+
+    if (rc == ATT_ERR_EXISTS || rc == ATT_ERR_NOT_FOUND) {
+        LOG_WARN("%s: %s (sqlite %d)", func, sqlite3_errmsg(s->db), src);
+    } else {
+        LOG_ERR("%s: %s: %s (sqlite %d)", s->path, func, sqlite3_errmsg(s->db), src);
+    }
+    return rc;
+}
+
+static att_rc prepare(struct store *s, const char *func, const char *sql, sqlite3_stmt **st)
+{
+    int src = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+
+    if (src != SQLITE_OK) {
+        *st = NULL;
+        return db_fail(s, func, src);
+    }
+    return ATT_OK;
+}
+
+/* Step @p st until it is done; rows, if any, are ignored. */
+static att_rc step_done(struct store *s, const char *func, sqlite3_stmt *st)
+{
+    int src;
+
+    do {
+        src = sqlite3_step(st);
+    } while (src == SQLITE_ROW);
+    if (src != SQLITE_DONE) {
+        return db_fail(s, func, src);
+    }
+    return ATT_OK;
+}
+
+/*
+ * Run constant SQL (one statement or a script) with no parameters: pragmas,
+ * transaction control and migrations. Never pass text that holds user data.
+ */
+static att_rc exec_sql(struct store *s, const char *func, const char *sql)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    const char *tail = sql;
+
+    while (*tail != '\0') {
+        const char *next = NULL;
+        int src = sqlite3_prepare_v2(s->db, tail, -1, &st, &next);
+
+        if (src != SQLITE_OK) {
+            st = NULL;
+            rc = db_fail(s, func, src);
+            goto out;
+        }
+        if (st != NULL) {
+            rc = step_done(s, func, st);
+            (void)sqlite3_finalize(st);
+            st = NULL;
+            if (rc != ATT_OK) {
+                goto out;
+            }
+        }
+        tail = next;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+static att_rc txn_begin(struct store *s, const char *func)
+{
+    /* IMMEDIATE takes the write lock now, so the transaction cannot fail later with BUSY. */
+    return exec_sql(s, func, "BEGIN IMMEDIATE");
+}
+
+static att_rc txn_commit(struct store *s, const char *func)
+{
+    return exec_sql(s, func, "COMMIT");
+}
+
+/*
+ * Roll back if a transaction is still open. After some errors (I/O, disk
+ * full) SQLite has already rolled back by itself; then there is nothing to do.
+ */
+static void txn_rollback(struct store *s, const char *func)
+{
+    if (sqlite3_get_autocommit(s->db) == 0) {
+        (void)exec_sql(s, func, "ROLLBACK");
+    }
+}
+
+static void store_lock(struct store *s)
+{
+    (void)pthread_mutex_lock(&s->mu);
+}
+
+static void store_unlock(struct store *s)
+{
+    (void)pthread_mutex_unlock(&s->mu);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Binding parameters and reading columns                                    */
+
+/*
+ * Binds parameters in order (?1, ?2, ...). The first failure sticks and the
+ * later binds are skipped, so a call site binds everything, then checks once
+ * with bind_check(). Values are bound SQLITE_STATIC: every statement is
+ * finalized before the public call returns, while the inputs still live.
+ */
+struct binder {
+    sqlite3_stmt *st;
+    int idx;
+    int src;
+};
+
+static void binder_init(struct binder *b, sqlite3_stmt *st)
+{
+    b->st = st;
+    b->idx = 0;
+    b->src = SQLITE_OK;
+}
+
+/* NULL binds SQL NULL. */
+static void bind_text(struct binder *b, const char *v)
+{
+    b->idx++;
+    if (b->src != SQLITE_OK) {
+        return;
+    }
+    if (v == NULL) {
+        b->src = sqlite3_bind_null(b->st, b->idx);
+    } else {
+        b->src = sqlite3_bind_text(b->st, b->idx, v, -1, SQLITE_STATIC);
+    }
+}
+
+/* NULL or zero length binds SQL NULL. */
+static void bind_blob(struct binder *b, const uint8_t *v, size_t len)
+{
+    b->idx++;
+    if (b->src != SQLITE_OK) {
+        return;
+    }
+    if (v == NULL || len == 0) {
+        b->src = sqlite3_bind_null(b->st, b->idx);
+    } else {
+        b->src = sqlite3_bind_blob64(b->st, b->idx, v, (sqlite3_uint64)len, SQLITE_STATIC);
+    }
+}
+
+static void bind_i64(struct binder *b, int64_t v)
+{
+    b->idx++;
+    if (b->src != SQLITE_OK) {
+        return;
+    }
+    b->src = sqlite3_bind_int64(b->st, b->idx, (sqlite3_int64)v);
+}
+
+/*
+ * SQLite integers are signed 64-bit. A uint64_t (log positions, which come
+ * from the agent) is stored as its two's-complement bit pattern and read back
+ * by col_u64(), so every value round-trips and none is refused: refusing a
+ * round over its bookkeeping would leave a stale verdict in place.
+ */
+static void bind_u64(struct binder *b, uint64_t v)
+{
+    bind_i64(b, (int64_t)v);
+}
+
+static att_rc bind_check(struct store *s, const char *func, const struct binder *b)
+{
+    if (b->src != SQLITE_OK) {
+        return db_fail(s, func, b->src);
+    }
+    return ATT_OK;
+}
+
+/*
+ * Reads the columns of the current row in order, copying text and blobs into
+ * malloc'ed storage. The first failure sticks (rc); a value that the schema
+ * should have made impossible (a negative count, a short PCR) is logged as
+ * corruption and gives ATT_ERR_IO.
+ */
+struct reader {
+    sqlite3_stmt *st;
+    int col;
+    att_rc rc;
+};
+
+static void reader_init(struct reader *r, sqlite3_stmt *st)
+{
+    r->st = st;
+    r->col = 0;
+    r->rc = ATT_OK;
+}
+
+static void reader_corrupt(struct reader *r, const char *why)
+{
+    LOG_ERR("corrupt row: column %d (%s): %s", r->col,
+            sqlite3_column_name(r->st, r->col) != NULL ? sqlite3_column_name(r->st, r->col) : "?",
+            why);
+    r->rc = ATT_ERR_IO;
+}
+
+/* NULL column gives NULL. */
+static void col_text(struct reader *r, char **dst)
+{
+    const unsigned char *p;
+    int n;
+    char *copy;
+
+    *dst = NULL;
+    if (r->rc == ATT_OK && sqlite3_column_type(r->st, r->col) != SQLITE_NULL) {
+        /* text first, then bytes: the order the SQLite docs prescribe */
+        p = sqlite3_column_text(r->st, r->col);
+        n = sqlite3_column_bytes(r->st, r->col);
+        if (p == NULL || n < 0) {
+            LOG_ERR("out of memory reading column %d", r->col);
+            r->rc = ATT_ERR_NOMEM;
+        } else {
+            copy = malloc((size_t)n + 1);
+            if (copy == NULL) {
+                r->rc = ATT_ERR_NOMEM;
+            } else {
+                memcpy(copy, p, (size_t)n);
+                copy[n] = '\0';
+                *dst = copy;
+            }
+        }
+    }
+    r->col++;
+}
+
+/* NULL column or an empty blob gives NULL, 0. */
+static void col_blob(struct reader *r, uint8_t **dst, size_t *len)
+{
+    const void *p;
+    int n;
+    uint8_t *copy;
+
+    *dst = NULL;
+    *len = 0;
+    if (r->rc == ATT_OK && sqlite3_column_type(r->st, r->col) != SQLITE_NULL) {
+        p = sqlite3_column_blob(r->st, r->col);
+        n = sqlite3_column_bytes(r->st, r->col);
+        if (n < 0 || (p == NULL && n > 0)) {
+            LOG_ERR("out of memory reading column %d", r->col);
+            r->rc = ATT_ERR_NOMEM;
+        } else if (n > 0) {
+            copy = malloc((size_t)n);
+            if (copy == NULL) {
+                r->rc = ATT_ERR_NOMEM;
+            } else {
+                memcpy(copy, p, (size_t)n);
+                *dst = copy;
+                *len = (size_t)n;
+            }
+        }
+    }
+    r->col++;
+}
+
+static void col_fixed(struct reader *r, uint8_t *dst, size_t len)
+{
+    const void *p;
+    int n;
+
+    if (r->rc == ATT_OK) {
+        p = sqlite3_column_blob(r->st, r->col);
+        n = sqlite3_column_bytes(r->st, r->col);
+        if (p == NULL || n < 0 || (size_t)n != len) {
+            reader_corrupt(r, "wrong blob length");
+        } else {
+            memcpy(dst, p, len);
+        }
+    }
+    r->col++;
+}
+
+static void col_i64(struct reader *r, int64_t *dst)
+{
+    *dst = 0;
+    if (r->rc == ATT_OK) {
+        *dst = (int64_t)sqlite3_column_int64(r->st, r->col);
+    }
+    r->col++;
+}
+
+/* The inverse of bind_u64(): every uint64_t value round-trips. */
+static void col_u64(struct reader *r, uint64_t *dst)
+{
+    *dst = 0;
+    if (r->rc == ATT_OK) {
+        *dst = (uint64_t)sqlite3_column_int64(r->st, r->col);
+    }
+    r->col++;
+}
+
+static void col_u32(struct reader *r, uint32_t *dst)
+{
+    sqlite3_int64 v;
+
+    *dst = 0;
+    if (r->rc == ATT_OK) {
+        v = sqlite3_column_int64(r->st, r->col);
+        if (v < 0 || v > (sqlite3_int64)UINT32_MAX) {
+            reader_corrupt(r, "out of uint32 range");
+        } else {
+            *dst = (uint32_t)v;
+        }
+    }
+    r->col++;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Input checks                                                              */
+
+static bool is_name(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
+
+static bool verdict_valid(const char *v)
+{
+    return v != NULL && (strcmp(v, "pending") == 0 || strcmp(v, "trusted") == 0 ||
+                         strcmp(v, "untrusted") == 0 || strcmp(v, "unreachable") == 0);
+}
+
+static bool role_valid(const char *r)
+{
+    return r != NULL &&
+           (strcmp(r, "viewer") == 0 || strcmp(r, "operator") == 0 || strcmp(r, "admin") == 0);
+}
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Open, identity, migrations, close                                         */
+
+/*
+ * Take the one-owner lock: flock(LOCK_EX | LOCK_NB) on PATH.lock. flock locks
+ * belong to the open file description, so a second store_open() in the same
+ * process conflicts as well, and the kernel drops the lock when the owner
+ * dies, however it dies. The file stays on close: unlinking a lock file races
+ * with the next opener.
+ */
+static att_rc take_lock(struct store *s)
+{
+    att_rc rc = ATT_ERR_IO;
+    char lock_path[PATH_MAX];
+    int n = snprintf(lock_path, sizeof(lock_path), "%s.lock", s->path);
+
+    if (n < 0 || (size_t)n >= sizeof(lock_path)) {
+        LOG_ERR("store path too long: %s", s->path);
+        rc = ATT_ERR_INVALID_ARG;
+        goto out;
+    }
+    s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (s->lock_fd < 0) {
+        LOG_ERR("cannot open lock file %s: %s", lock_path, strerror(errno));
+        goto out;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            LOG_ERR("store %s is in use: %s is locked by another verifier", s->path, lock_path);
+            rc = ATT_ERR_EXISTS;
+        } else {
+            LOG_ERR("cannot lock %s: %s", lock_path, strerror(errno));
+        }
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    return rc;
+}
+
+/*
+ * SQLite would create a missing database with 0644 & ~umask. A store holds
+ * enrolment keys and token hashes, so create it 0600 first (SQLite gives the
+ * -wal and -shm files the database's mode) and make the new name durable.
+ * Call only with the flock held: close() drops every POSIX lock this process
+ * holds on the file, which would break the locks of another SQLite
+ * connection to it in this process; the flock guarantees there is none.
+ */
+static att_rc create_db_file(struct store *s)
+{
+    att_rc rc = ATT_ERR_IO;
+    int fd = -1;
+    bool created = false;
+    struct stat st;
+
+    fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        created = true;
+    } else if (errno == EEXIST) {
+        fd = open(s->path, O_RDWR | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        LOG_ERR("cannot open %s: %s", s->path, strerror(errno));
+        goto out;
+    }
+    if (fstat(fd, &st) != 0) {
+        LOG_ERR("cannot stat %s: %s", s->path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        LOG_ERR("%s is not a regular file", s->path);
+        rc = ATT_ERR_PARSE;
+        goto out;
+    }
+    if ((st.st_mode & 077) != 0) {
+        LOG_WARN("%s is accessible to group or others (mode %03o); it should be 0600", s->path,
+                 (unsigned)(st.st_mode & 0777));
+    }
+    if (created) {
+        rc = att_fsync_dir_of(s->path);
+        if (rc != ATT_OK) {
+            LOG_ERR("cannot fsync the directory of %s", s->path);
+            goto out;
+        }
+    }
+    rc = ATT_OK;
+out:
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    return rc;
+}
+
+/* Run a one-value query (a pragma or count); errors are logged as coming from @p func. */
+static att_rc query_int(struct store *s, const char *func, const char *sql, int64_t *val)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    int src;
+
+    rc = prepare(s, func, sql, &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        LOG_ERR("%s: %s: \"%s\" returned no value", s->path, func, sql);
+        rc = ATT_ERR_INTERNAL;
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, func, src);
+        goto out;
+    }
+    *val = (int64_t)sqlite3_column_int64(st, 0);
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * Is this file an attest store (or empty), and at which schema version? The
+ * first read of the file happens here, so a file that is not SQLite fails
+ * with NOTADB -> ATT_ERR_PARSE. Another application's SQLite database is
+ * refused rather than having our tables added to it.
+ */
+static att_rc check_identity(struct store *s, int64_t *version)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    int64_t app_id = 0;
+    int64_t objects = 0;
+
+    rc = query_int(s, "store_open", "PRAGMA application_id", &app_id);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = query_int(s, "store_open", "PRAGMA user_version", version);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = query_int(s, "store_open", "SELECT count(*) FROM sqlite_master", &objects);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (app_id != STORE_APP_ID && (app_id != 0 || *version != 0 || objects != 0)) {
+        LOG_ERR("%s is an SQLite database but not an attest store (application_id 0x%08" PRIx64
+                ", user_version %" PRId64 ", %" PRId64 " schema objects)",
+                s->path, (uint64_t)app_id & 0xffffffffu, *version, objects);
+        rc = ATT_ERR_PARSE;
+        goto out;
+    }
+    if (*version > STORE_SCHEMA_VERSION) {
+        LOG_ERR("%s: database schema version %" PRId64 " is newer than this verifier (%d)", s->path,
+                *version, STORE_SCHEMA_VERSION);
+        rc = ATT_ERR_PARSE;
+        goto out;
+    }
+    if (*version < 0) {
+        LOG_ERR("%s: invalid schema version %" PRId64, s->path, *version);
+        rc = ATT_ERR_PARSE;
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    return rc;
+}
+
+/*
+ * Connection settings. WAL with synchronous=FULL fsyncs the WAL at every
+ * commit, so a verdict or event acknowledged to a caller survives a power
+ * loss (NORMAL could lose the last commits). foreign_keys and synchronous are
+ * per connection, so they are set on every open and read back to be sure
+ * this SQLite honours them.
+ */
+static att_rc configure(struct store *s)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    const unsigned char *mode;
+    int64_t v = 0;
+    int src;
+
+    rc = prepare(s, __func__, "PRAGMA journal_mode = WAL", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, __func__, src);
+        goto out;
+    }
+    mode = sqlite3_column_text(st, 0);
+    if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+        LOG_ERR("%s: cannot switch to WAL mode (journal_mode is %s)", s->path,
+                mode != NULL ? (const char *)mode : "?");
+        rc = ATT_ERR_IO;
+        goto out;
+    }
+    rc = exec_sql(s, __func__, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = query_int(s, __func__, "PRAGMA synchronous", &v);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (v != 2) {
+        LOG_ERR("%s: synchronous is %" PRId64 ", not FULL", s->path, v);
+        rc = ATT_ERR_INTERNAL;
+        goto out;
+    }
+    rc = query_int(s, __func__, "PRAGMA foreign_keys", &v);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (v != 1) {
+        LOG_ERR("%s: this SQLite does not enforce foreign keys", s->path);
+        rc = ATT_ERR_INTERNAL;
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+static att_rc apply_migration(struct store *s, const struct migration *m)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    char set_version[64];
+    int n;
+
+    /* PRAGMA takes no bound parameters; the number is a compile-time constant. */
+    n = snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %d", m->version);
+    if (n < 0 || (size_t)n >= sizeof(set_version)) {
+        goto out;
+    }
+    rc = txn_begin(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = exec_sql(s, __func__, m->sql);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = exec_sql(s, __func__, set_version);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = txn_commit(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    LOG_INFO("%s: schema migrated to version %d", s->path, m->version);
+    rc = ATT_OK;
+out:
+    if (rc != ATT_OK) {
+        LOG_ERR("%s: migration to schema version %d failed", s->path, m->version);
+        txn_rollback(s, __func__);
+    }
+    return rc;
+}
+
+static att_rc migrate(struct store *s, int64_t from)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    size_t i;
+
+    for (i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+        if (migrations[i].version != (int)i + 1) {
+            LOG_ERR("migration table out of order at entry %zu", i);
+            rc = ATT_ERR_INTERNAL;
+            goto out;
+        }
+        if (migrations[i].version <= from) {
+            continue;
+        }
+        rc = apply_migration(s, &migrations[i]);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    rc = ATT_OK;
+out:
+    return rc;
+}
+
+/* Release everything @p s holds; safe on a half-built store. */
+static void destroy(struct store *s)
+{
+    int src;
+
+    if (s == NULL) {
+        return;
+    }
+    if (s->db != NULL) {
+        src = sqlite3_close(s->db);
+        if (src != SQLITE_OK) {
+            /* only unfinalized statements cause this: a bug in this file */
+            LOG_ERR("%s: close: %s (sqlite %d)", s->path, sqlite3_errmsg(s->db), src);
+        }
+        s->db = NULL;
+    }
+    if (s->lock_fd >= 0) {
+        (void)close(s->lock_fd); /* releases the flock */
+        s->lock_fd = -1;
+    }
+    if (s->has_mu) {
+        (void)pthread_mutex_destroy(&s->mu);
+    }
+    free(s->path);
+    free(s);
+}
+
+att_rc store_open(const char *path, struct store **out)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct store *s = NULL;
+    int64_t version = 0;
+    int src;
+
+    if (!is_name(path) || out == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    s->lock_fd = -1;
+    s->path = strdup(path);
+    if (s->path == NULL) {
+        rc = ATT_ERR_NOMEM;
+        goto out;
+    }
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        rc = ATT_ERR_INTERNAL;
+        goto out;
+    }
+    s->has_mu = true;
+
+    /* lock before touching the database, so a second verifier never writes to it */
+    rc = take_lock(s);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = create_db_file(s);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+    if (src != SQLITE_OK) {
+        LOG_ERR("%s: sqlite3_open_v2: %s (sqlite %d)", path,
+                s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(src), src);
+        rc = map_sqlite(src);
+        goto out;
+    }
+    (void)sqlite3_extended_result_codes(s->db, 1);
+    /* DEFENSIVE forbids writes that could corrupt the file (writable_schema, ...). */
+    (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+    (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+    src = sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+    if (src != SQLITE_OK) {
+        rc = db_fail(s, __func__, src);
+        goto out;
+    }
+    rc = check_identity(s, &version);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = configure(s);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = migrate(s, version);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *out = s;
+    s = NULL; /* transferred to the caller */
+    rc = ATT_OK;
+out:
+    destroy(s);
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    destroy(s);
+}
+
+int store_schema_version(struct store *s)
+{
+    int64_t v = -1;
+    int ret = -1;
+
+    if (s == NULL) {
+        return -1;
+    }
+    store_lock(s);
+    if (query_int(s, __func__, "PRAGMA user_version", &v) == ATT_OK && v >= 0 && v <= INT_MAX) {
+        ret = (int)v;
+    }
+    store_unlock(s);
+    return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hosts                                                                     */
+
+static att_rc read_host(sqlite3_stmt *st, struct store_host *h)
+{
+    struct reader r;
+
+    memset(h, 0, sizeof(*h));
+    reader_init(&r, st);
+    col_i64(&r, &h->id);
+    col_text(&r, &h->name);
+    col_text(&r, &h->agent_url);
+    col_text(&r, &h->ek_alg);
+    col_blob(&r, &h->ek_pub, &h->ek_pub_len);
+    col_blob(&r, &h->ek_cert, &h->ek_cert_len);
+    col_blob(&r, &h->ak_pub, &h->ak_pub_len);
+    col_text(&r, &h->ak_name);
+    col_u32(&r, &h->meas_pcr);
+    col_text(&r, &h->policy);
+    col_i64(&r, &h->enrolled_at);
+    col_text(&r, &h->boot_id);
+    col_u32(&r, &h->reset_count);
+    col_u32(&r, &h->restart_count);
+    col_u64(&r, &h->log_offset);
+    col_fixed(&r, h->pcr_value, sizeof(h->pcr_value));
+    col_text(&r, &h->verdict);
+    col_text(&r, &h->verdict_reason);
+    col_i64(&r, &h->last_attested_at);
+    if (r.rc != ATT_OK) {
+        store_host_cleanup(h);
+    }
+    return r.rc;
+}
+
+void store_host_cleanup(struct store_host *h)
+{
+    if (h == NULL) {
+        return;
+    }
+    free(h->name);
+    free(h->agent_url);
+    free(h->ek_alg);
+    free(h->ek_pub);
+    free(h->ek_cert);
+    free(h->ak_pub);
+    free(h->ak_name);
+    free(h->policy);
+    free(h->boot_id);
+    free(h->verdict);
+    free(h->verdict_reason);
+    memset(h, 0, sizeof(*h));
+}
+
+void store_host_list_free(struct store_host *hosts, size_t n)
+{
+    size_t i;
+
+    if (hosts == NULL) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        store_host_cleanup(&hosts[i]);
+    }
+    free(hosts);
+}
+
+/* Under the mutex: does policy @p name exist? */
+static att_rc policy_exists(struct store *s, const char *name)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    int src;
+
+    rc = prepare(s, __func__, "SELECT 1 FROM policies WHERE name = ?", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, name);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, __func__, src);
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+att_rc store_host_add(struct store *s, const struct store_host *h)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    static const uint8_t zero_pcr[ATT_SHA256_LEN] = {0};
+
+    if (s == NULL || h == NULL || !is_name(h->name) || !is_name(h->agent_url) ||
+        h->ek_alg == NULL || (strcmp(h->ek_alg, "rsa") != 0 && strcmp(h->ek_alg, "ecc") != 0) ||
+        h->ek_pub == NULL || h->ek_pub_len == 0 || h->ak_pub == NULL || h->ak_pub_len == 0 ||
+        !is_name(h->ak_name) || h->meas_pcr >= ATT_PCR_COUNT ||
+        (h->ek_cert == NULL && h->ek_cert_len != 0) ||
+        (h->policy != NULL && h->policy[0] == '\0')) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    if (h->policy != NULL) {
+        rc = policy_exists(s, h->policy);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    /*
+     * A new host always starts "pending" with empty incremental state: the
+     * state fields of @p h are ignored, so an enrolment can never insert a
+     * host that already looks trusted.
+     */
+    rc = prepare(s, __func__,
+                 "INSERT INTO hosts (name, agent_url, ek_alg, ek_pub, ek_cert, ak_pub, ak_name, "
+                 "meas_pcr, policy, enrolled_at, pcr_value, verdict) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, h->name);
+    bind_text(&b, h->agent_url);
+    bind_text(&b, h->ek_alg);
+    bind_blob(&b, h->ek_pub, h->ek_pub_len);
+    bind_blob(&b, h->ek_cert, h->ek_cert_len);
+    bind_blob(&b, h->ak_pub, h->ak_pub_len);
+    bind_text(&b, h->ak_name);
+    bind_i64(&b, (int64_t)h->meas_pcr);
+    bind_text(&b, h->policy);
+    bind_i64(&b, h->enrolled_at != 0 ? h->enrolled_at : now_s());
+    bind_blob(&b, zero_pcr, sizeof(zero_pcr));
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_host_get(struct store *s, const char *name, struct store_host *out)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    int src;
+
+    if (out != NULL) {
+        memset(out, 0, sizeof(*out));
+    }
+    if (s == NULL || !is_name(name) || out == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__, "SELECT " HOST_COLS " FROM hosts WHERE name = ?", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, name);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, __func__, src);
+        goto out;
+    }
+    rc = read_host(st, out);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_host_list(struct store *s, struct store_host **out, size_t *n)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct store_host *arr = NULL;
+    size_t len = 0;
+    size_t cap = 0;
+    int src;
+
+    if (s == NULL || out == NULL || n == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__, "SELECT " HOST_COLS " FROM hosts ORDER BY name", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    for (;;) {
+        src = sqlite3_step(st);
+        if (src == SQLITE_DONE) {
+            break;
+        }
+        if (src != SQLITE_ROW) {
+            rc = db_fail(s, __func__, src);
+            goto out;
+        }
+        if (len == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            struct store_host *grown;
+
+            if (ncap > SIZE_MAX / sizeof(*arr)) {
+                rc = ATT_ERR_NOMEM;
+                goto out;
+            }
+            grown = realloc(arr, ncap * sizeof(*arr));
+            if (grown == NULL) {
+                rc = ATT_ERR_NOMEM;
+                goto out;
+            }
+            arr = grown;
+            cap = ncap;
+        }
+        rc = read_host(st, &arr[len]);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+        len++;
+    }
+    if (len == 0) {
+        free(arr);
+        arr = NULL;
+    }
+    *out = arr;
+    *n = len;
+    arr = NULL; /* transferred to the caller */
+    len = 0;
+    rc = ATT_OK;
+out:
+    store_host_list_free(arr, len);
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+/* Run a one-row UPDATE/DELETE keyed by host name; no such row is NOT_FOUND. */
+static att_rc exec_on_host(struct store *s, const char *func, const char *sql, const char *name)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    rc = prepare(s, func, sql, &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, name);
+    rc = bind_check(s, func, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, func, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (sqlite3_changes(s->db) == 0) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+att_rc store_host_delete(struct store *s, const char *name)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+
+    if (s == NULL || !is_name(name)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    /* verdicts and events name the host by text, not by key, so history stays */
+    rc = exec_on_host(s, __func__, "DELETE FROM hosts WHERE name = ?", name);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_host_set_policy(struct store *s, const char *name, const char *policy)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    if (s == NULL || !is_name(name) || (policy != NULL && policy[0] == '\0')) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    /* checked here for a clear answer; the foreign key enforces it anyway */
+    if (policy != NULL) {
+        rc = policy_exists(s, policy);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    rc = prepare(s, __func__, "UPDATE hosts SET policy = ? WHERE name = ?", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, policy);
+    bind_text(&b, name);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (sqlite3_changes(s->db) == 0) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_host_reset_state(struct store *s, const char *name)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+
+    if (s == NULL || !is_name(name)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    /*
+     * Only the replay position is forgotten. boot_id and the reset/restart
+     * counters stay, so the appraiser can still see a clock going backwards.
+     */
+    rc = exec_on_host(s, __func__,
+                      "UPDATE hosts SET log_offset = 0, pcr_value = zeroblob(32) WHERE name = ?",
+                      name);
+    store_unlock(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Rounds and events                                                         */
+
+static att_rc round_check(const struct store_round *r)
+{
+    size_t i;
+
+    /*
+     * log_from/log_to/log_offset are recorded as given, even log_to < log_from
+     * (an agent whose log shrank): the verdict of such a round must still land.
+     */
+    if (!is_name(r->host) || !verdict_valid(r->verdict) || (r->n_events > 0 && r->events == NULL)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    for (i = 0; i < r->n_events; i++) {
+        if (!is_name(r->events[i].kind)) {
+            return ATT_ERR_INVALID_ARG;
+        }
+    }
+    return ATT_OK;
+}
+
+/* Insert one event row with a statement prepared by the caller; resets it first. */
+static att_rc insert_event(struct store *s, const char *func, sqlite3_stmt *st, int64_t at,
+                           const char *host, const char *kind, const char *message)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct binder b;
+
+    (void)sqlite3_reset(st);
+    (void)sqlite3_clear_bindings(st);
+    binder_init(&b, st);
+    bind_i64(&b, at);
+    bind_text(&b, host);
+    bind_text(&b, kind);
+    bind_text(&b, message != NULL ? message : "");
+    rc = bind_check(s, func, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, func, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    return rc;
+}
+
+#define EVENT_INSERT "INSERT INTO events (at, host, kind, message) VALUES (?, ?, ?, ?)"
+
+/* Under the mutex, inside the caller's transaction: the host row of round @p r. */
+static att_rc round_update_host(struct store *s, const struct store_round *r)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    rc = prepare(s, __func__,
+                 r->has_state
+                     ? "UPDATE hosts SET verdict = ?, verdict_reason = ?, last_attested_at = ?, "
+                       "boot_id = ?, reset_count = ?, restart_count = ?, log_offset = ?, "
+                       "pcr_value = ? WHERE name = ?"
+                     : "UPDATE hosts SET verdict = ?, verdict_reason = ?, last_attested_at = ? "
+                       "WHERE name = ?",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, r->verdict);
+    bind_text(&b, r->reason);
+    bind_i64(&b, r->at);
+    if (r->has_state) {
+        bind_text(&b, r->boot_id);
+        bind_i64(&b, (int64_t)r->reset_count);
+        bind_i64(&b, (int64_t)r->restart_count);
+        bind_u64(&b, r->log_offset);
+        bind_blob(&b, r->pcr_value, sizeof(r->pcr_value));
+    }
+    bind_text(&b, r->host);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (sqlite3_changes(s->db) == 0) {
+        LOG_WARN("round for unknown host %s not recorded", r->host);
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+static att_rc round_insert_verdict(struct store *s, const struct store_round *r)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    rc = prepare(s, __func__,
+                 "INSERT INTO verdicts (at, host, verdict, reason, findings_json, log_from, "
+                 "log_to) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_i64(&b, r->at);
+    bind_text(&b, r->host);
+    bind_text(&b, r->verdict);
+    bind_text(&b, r->reason);
+    bind_text(&b, r->findings_json != NULL ? r->findings_json : "[]");
+    bind_u64(&b, r->log_from);
+    bind_u64(&b, r->log_to);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+att_rc store_record_round(struct store *s, const struct store_round *r)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *ev = NULL;
+    size_t i;
+
+    if (s == NULL || r == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    rc = round_check(r);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    store_lock(s);
+    /* one transaction: state, verdict and events become visible together or not at all */
+    rc = txn_begin(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = round_update_host(s, r);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = round_insert_verdict(s, r);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (r->n_events > 0) {
+        rc = prepare(s, __func__, EVENT_INSERT, &ev);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    for (i = 0; i < r->n_events; i++) {
+        rc = insert_event(s, __func__, ev, r->at, r->host, r->events[i].kind, r->events[i].message);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    rc = txn_commit(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(ev);
+    if (rc != ATT_OK) {
+        txn_rollback(s, __func__);
+    }
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_event_add(struct store *s, const char *host, const char *kind, const char *message)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+
+    if (s == NULL || !is_name(kind) || (host != NULL && host[0] == '\0')) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__, EVENT_INSERT, &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = insert_event(s, __func__, st, now_s(), host, kind, message);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+static void event_cleanup(struct store_event *e)
+{
+    free(e->host);
+    free(e->kind);
+    free(e->message);
+    memset(e, 0, sizeof(*e));
+}
+
+void store_event_list_free(struct store_event *ev, size_t n)
+{
+    size_t i;
+
+    if (ev == NULL) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        event_cleanup(&ev[i]);
+    }
+    free(ev);
+}
+
+/* Clamp a caller's page size to 1..STORE_LIST_MAX; 0 is misuse. */
+static size_t clamp_limit(size_t limit)
+{
+    return limit > STORE_LIST_MAX ? STORE_LIST_MAX : limit;
+}
+
+att_rc store_events_list(struct store *s, const char *host, const char *kind, int64_t after_id,
+                         size_t limit, struct store_event **out, size_t *n)
+{
+    /*
+     * One constant statement per filter combination rather than
+     * "(? IS NULL OR host = ?)", which would keep SQLite from using the
+     * (host, id) and (kind, id) indices. Parameters: [host] [kind] after_id limit.
+     */
+    static const char *const sql[4] = {
+        "SELECT id, at, host, kind, message FROM events WHERE id > ? ORDER BY id LIMIT ?",
+        "SELECT id, at, host, kind, message FROM events WHERE host = ? AND id > ? "
+        "ORDER BY id LIMIT ?",
+        "SELECT id, at, host, kind, message FROM events WHERE kind = ? AND id > ? "
+        "ORDER BY id LIMIT ?",
+        "SELECT id, at, host, kind, message FROM events WHERE host = ? AND kind = ? AND id > ? "
+        "ORDER BY id LIMIT ?",
+    };
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct store_event *arr = NULL;
+    size_t len = 0;
+    struct binder b;
+    struct reader r;
+    int src;
+
+    if (s == NULL || out == NULL || n == NULL || limit == 0) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    limit = clamp_limit(limit);
+    arr = calloc(limit, sizeof(*arr));
+    if (arr == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__, sql[(host != NULL ? 1 : 0) + (kind != NULL ? 2 : 0)], &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    if (host != NULL) {
+        bind_text(&b, host);
+    }
+    if (kind != NULL) {
+        bind_text(&b, kind);
+    }
+    bind_i64(&b, after_id);
+    bind_i64(&b, (int64_t)limit);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    while (len < limit) {
+        src = sqlite3_step(st);
+        if (src == SQLITE_DONE) {
+            break;
+        }
+        if (src != SQLITE_ROW) {
+            rc = db_fail(s, __func__, src);
+            goto out;
+        }
+        reader_init(&r, st);
+        col_i64(&r, &arr[len].id);
+        col_i64(&r, &arr[len].at);
+        col_text(&r, &arr[len].host);
+        col_text(&r, &arr[len].kind);
+        col_text(&r, &arr[len].message);
+        len++; /* counted even when partial, so the cleanup below frees it */
+        if (r.rc != ATT_OK) {
+            rc = r.rc;
+            goto out;
+        }
+    }
+    if (len == 0) {
+        free(arr);
+        arr = NULL;
+    }
+    *out = arr;
+    *n = len;
+    arr = NULL; /* transferred to the caller */
+    len = 0;
+    rc = ATT_OK;
+out:
+    store_event_list_free(arr, len);
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+void store_verdict_list_free(struct store_verdict *v, size_t n)
+{
+    size_t i;
+
+    if (v == NULL) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        free(v[i].host);
+        free(v[i].verdict);
+        free(v[i].reason);
+        free(v[i].findings_json);
+    }
+    free(v);
+}
+
+att_rc store_verdicts_list(struct store *s, const char *host, int64_t before_id, size_t limit,
+                           struct store_verdict **out, size_t *n)
+{
+    /* Parameters: [host] before_id limit. */
+    static const char *const sql[2] = {
+        "SELECT id, at, host, verdict, reason, findings_json, log_from, log_to FROM verdicts "
+        "WHERE id < ? ORDER BY id DESC LIMIT ?",
+        "SELECT id, at, host, verdict, reason, findings_json, log_from, log_to FROM verdicts "
+        "WHERE host = ? AND id < ? ORDER BY id DESC LIMIT ?",
+    };
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct store_verdict *arr = NULL;
+    size_t len = 0;
+    struct binder b;
+    struct reader r;
+    int src;
+
+    if (s == NULL || out == NULL || n == NULL || limit == 0 || before_id < 0) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    limit = clamp_limit(limit);
+    arr = calloc(limit, sizeof(*arr));
+    if (arr == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__, sql[host != NULL ? 1 : 0], &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    if (host != NULL) {
+        bind_text(&b, host);
+    }
+    bind_i64(&b, before_id == 0 ? INT64_MAX : before_id);
+    bind_i64(&b, (int64_t)limit);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    while (len < limit) {
+        src = sqlite3_step(st);
+        if (src == SQLITE_DONE) {
+            break;
+        }
+        if (src != SQLITE_ROW) {
+            rc = db_fail(s, __func__, src);
+            goto out;
+        }
+        reader_init(&r, st);
+        col_i64(&r, &arr[len].id);
+        col_i64(&r, &arr[len].at);
+        col_text(&r, &arr[len].host);
+        col_text(&r, &arr[len].verdict);
+        col_text(&r, &arr[len].reason);
+        col_text(&r, &arr[len].findings_json);
+        col_u64(&r, &arr[len].log_from);
+        col_u64(&r, &arr[len].log_to);
+        len++; /* counted even when partial, so the cleanup below frees it */
+        if (r.rc != ATT_OK) {
+            rc = r.rc;
+            goto out;
+        }
+    }
+    if (len == 0) {
+        free(arr);
+        arr = NULL;
+    }
+    *out = arr;
+    *n = len;
+    arr = NULL; /* transferred to the caller */
+    len = 0;
+    rc = ATT_OK;
+out:
+    store_verdict_list_free(arr, len);
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Policies                                                                  */
+
+att_rc store_policy_put(struct store *s, const char *name, const char *json, bool replace)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    int64_t now = now_s();
+
+    if (s == NULL || !is_name(name) || json == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    /* parameters in both statements: json, time, name */
+    rc = prepare(s, __func__,
+                 replace ? "UPDATE policies SET json = ?1, updated_at = ?2 WHERE name = ?3"
+                         : "INSERT INTO policies (json, created_at, updated_at, name) "
+                           "VALUES (?1, ?2, ?2, ?3)",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, json);
+    bind_i64(&b, now);
+    bind_text(&b, name);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (replace && sqlite3_changes(s->db) == 0) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_policy_get(struct store *s, const char *name, char **json)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    struct reader r;
+    char *text = NULL;
+    int src;
+
+    if (s == NULL || !is_name(name) || json == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__, "SELECT json FROM policies WHERE name = ?", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, name);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, __func__, src);
+        goto out;
+    }
+    reader_init(&r, st);
+    col_text(&r, &text);
+    rc = r.rc;
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *json = text;
+    text = NULL; /* transferred to the caller */
+    rc = ATT_OK;
+out:
+    free(text);
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+static void names_free(char **names, size_t n)
+{
+    size_t i;
+
+    if (names == NULL) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        free(names[i]);
+    }
+    free(names);
+}
+
+att_rc store_policy_list(struct store *s, char ***names, size_t *n)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    char **arr = NULL;
+    size_t len = 0;
+    size_t cap = 0;
+    struct reader r;
+    int src;
+
+    if (s == NULL || names == NULL || n == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__, "SELECT name FROM policies ORDER BY name", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    for (;;) {
+        src = sqlite3_step(st);
+        if (src == SQLITE_DONE) {
+            break;
+        }
+        if (src != SQLITE_ROW) {
+            rc = db_fail(s, __func__, src);
+            goto out;
+        }
+        if (len == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            char **grown;
+
+            if (ncap > SIZE_MAX / sizeof(*arr)) {
+                rc = ATT_ERR_NOMEM;
+                goto out;
+            }
+            grown = realloc(arr, ncap * sizeof(*arr));
+            if (grown == NULL) {
+                rc = ATT_ERR_NOMEM;
+                goto out;
+            }
+            arr = grown;
+            cap = ncap;
+        }
+        reader_init(&r, st);
+        col_text(&r, &arr[len]);
+        if (r.rc != ATT_OK) {
+            rc = r.rc;
+            goto out;
+        }
+        len++;
+    }
+    if (len == 0) {
+        free(arr);
+        arr = NULL;
+    }
+    *names = arr;
+    *n = len;
+    arr = NULL; /* transferred to the caller */
+    len = 0;
+    rc = ATT_OK;
+out:
+    names_free(arr, len);
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tokens                                                                    */
+
+att_rc store_token_add(struct store *s, const char *name, const char *role,
+                       const uint8_t hash[ATT_SHA256_LEN])
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    if (s == NULL || !is_name(name) || !role_valid(role) || hash == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__,
+                 "INSERT INTO tokens (name, role, hash, created_at) VALUES (?, ?, ?, ?)", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, name);
+    bind_text(&b, role);
+    bind_blob(&b, hash, ATT_SHA256_LEN);
+    bind_i64(&b, now_s());
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_token_find(struct store *s, const uint8_t hash[ATT_SHA256_LEN], char **name,
+                        char **role)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    struct reader r;
+    char *n = NULL;
+    char *ro = NULL;
+    int src;
+
+    if (s == NULL || hash == NULL || name == NULL || role == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    /*
+     * An index lookup on the hash is not constant-time, but it only leaks how
+     * a stored sha256 compares with the sha256 of the presented secret; that
+     * does not help anyone find a secret that hashes to a stored value.
+     */
+    rc = prepare(s, __func__, "SELECT name, role FROM tokens WHERE hash = ?", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_blob(&b, hash, ATT_SHA256_LEN);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, __func__, src);
+        goto out;
+    }
+    reader_init(&r, st);
+    col_text(&r, &n);
+    col_text(&r, &ro);
+    rc = r.rc;
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (n == NULL || !role_valid(ro)) {
+        LOG_ERR("corrupt token row");
+        rc = ATT_ERR_IO;
+        goto out;
+    }
+    *name = n;
+    *role = ro;
+    n = NULL; /* transferred to the caller */
+    ro = NULL;
+    rc = ATT_OK;
+out:
+    free(n);
+    free(ro);
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
