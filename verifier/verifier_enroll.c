@@ -274,13 +274,8 @@ att_rc verifier_enroll(struct verifier *v, const char *name, const char *url, ch
     h.meas_pcr = id.meas_pcr;
     h.policy = had_old ? old.policy : NULL;
     h.enrolled_at = verifier_now();
-    if (had_old) {
-        rc = store_host_delete(s, name);
-        if (rc != ATT_OK) {
-            goto out;
-        }
-    }
-    rc = store_host_add(s, &h);
+    /* Same TPM again (new AK, URL): one UPDATE, so a failure loses nothing. */
+    rc = had_old ? store_host_rekey(s, &h) : store_host_add(s, &h);
     if (rc != ATT_OK) {
         (void)snprintf(why, why_len, "cannot store host: %s", att_rc_str(rc));
         goto out;

@@ -1496,11 +1496,59 @@ static void test_store_concurrent_rounds(void **state)
     store_event_list_free(ev, n);
 }
 
+
+/* Re-enrollment of the same TPM replaces the AK in place; another EK is refused. */
+static void test_store_host_rekey(void **state)
+{
+    struct fx *f = *state;
+    struct store_host h;
+    struct store_host got;
+    struct store_round r;
+    static const uint8_t other_ek[] = {0x00, 0x01, 0x02};
+    static const uint8_t new_ak[] = {0x00, 0x02, 0xaa, 0xbb};
+
+    add_host(f->s, "rekey");
+    memset(&r, 0, sizeof(r));
+    r.host = "rekey";
+    r.at = 1700000100;
+    r.verdict = "trusted";
+    r.has_state = true;
+    r.boot_id = "1-abc";
+    r.reset_count = 1;
+    r.log_offset = 7;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    make_host(&h, "rekey");
+    h.ak_pub = (uint8_t *)(uintptr_t)new_ak;
+    h.ak_pub_len = sizeof(new_ak);
+    h.ak_name = (char *)(uintptr_t) "000bffff";
+    assert_int_equal(store_host_rekey(f->s, &h), ATT_OK);
+    assert_int_equal(store_host_get(f->s, "rekey", &got), ATT_OK);
+    assert_int_equal(got.ak_pub_len, sizeof(new_ak));
+    assert_memory_equal(got.ak_pub, new_ak, sizeof(new_ak));
+    assert_string_equal(got.ak_name, "000bffff");
+    assert_string_equal(got.verdict, "pending");
+    assert_int_equal(got.log_offset, 0);
+    assert_null(got.boot_id);
+    store_host_cleanup(&got);
+    /* Another TPM under the same name: nothing changes. */
+    h.ek_pub = (uint8_t *)(uintptr_t)other_ek;
+    h.ek_pub_len = sizeof(other_ek);
+    h.ak_name = (char *)(uintptr_t) "000b0000";
+    assert_int_equal(store_host_rekey(f->s, &h), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_host_get(f->s, "rekey", &got), ATT_OK);
+    assert_string_equal(got.ak_name, "000bffff");
+    store_host_cleanup(&got);
+    make_host(&h, "nosuch");
+    assert_int_equal(store_host_rekey(f->s, &h), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_host_rekey(NULL, &h), ATT_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         /* open: negative */
         cmocka_unit_test_setup_teardown(test_store_open_null_args, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_store_host_rekey, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_store_open_missing_dir_io, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_store_open_second_in_process_exists, setup_open,
                                         teardown),

@@ -104,6 +104,13 @@ int store_schema_version(struct store *s);
 
 /** @retval ATT_ERR_EXISTS a host of that name exists */
 att_rc store_host_add(struct store *s, const struct store_host *h);
+/**
+ * Re-enrollment of the same TPM, in one statement: replace the AK (and URL,
+ * certificate, PCR) of host h->name whose EK equals h->ek_pub, and restart its
+ * appraisal state (pending, offset 0). Policy and history are kept.
+ * @retval ATT_ERR_NOT_FOUND no host of that name with that EK
+ */
+att_rc store_host_rekey(struct store *s, const struct store_host *h);
 /** @retval ATT_ERR_NOT_FOUND */
 att_rc store_host_get(struct store *s, const char *name, struct store_host *out);
 att_rc store_host_list(struct store *s, struct store_host **out, size_t *n);

@@ -1099,6 +1099,58 @@ out:
     return rc;
 }
 
+att_rc store_host_rekey(struct store *s, const struct store_host *h)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    static const uint8_t zero_pcr[ATT_SHA256_LEN] = {0};
+
+    if (s == NULL || h == NULL || !is_name(h->name) || !is_name(h->agent_url) ||
+        h->ek_pub == NULL || h->ek_pub_len == 0 || h->ak_pub == NULL || h->ak_pub_len == 0 ||
+        !is_name(h->ak_name) || h->meas_pcr >= ATT_PCR_COUNT ||
+        (h->ek_cert == NULL && h->ek_cert_len != 0)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__,
+                 "UPDATE hosts SET agent_url = ?, ek_cert = ?, ak_pub = ?, ak_name = ?, "
+                 "meas_pcr = ?, enrolled_at = ?, boot_id = NULL, reset_count = 0, "
+                 "restart_count = 0, log_offset = 0, pcr_value = ?, verdict = 'pending', "
+                 "verdict_reason = NULL WHERE name = ? AND ek_pub = ?",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, h->agent_url);
+    bind_blob(&b, h->ek_cert, h->ek_cert_len);
+    bind_blob(&b, h->ak_pub, h->ak_pub_len);
+    bind_text(&b, h->ak_name);
+    bind_i64(&b, (int64_t)h->meas_pcr);
+    bind_i64(&b, h->enrolled_at != 0 ? h->enrolled_at : now_s());
+    bind_blob(&b, zero_pcr, sizeof(zero_pcr));
+    bind_text(&b, h->name);
+    bind_blob(&b, h->ek_pub, h->ek_pub_len);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (sqlite3_changes(s->db) != 1) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
 att_rc store_host_get(struct store *s, const char *name, struct store_host *out)
 {
     att_rc rc = ATT_ERR_INTERNAL;
