@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Decoding of the Docker Engine API answers the agent reads (Docker and
+ * podman's compatible service): GET /containers/json and
+ * GET /containers/{id}/json. Pure decode (jansson), bounded, no I/O. Fields
+ * the engine omits or sends as null are absent/empty, never guessed.
+ */
+#ifndef ATT_PROTO_ENGINE_JSON_H
+#define ATT_PROTO_ENGINE_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attest/rc.h"
+
+#define ATT_ENGINE_MAX_BODY       (8u * 1024u * 1024u)
+#define ATT_ENGINE_MAX_CONTAINERS 4096
+#define ATT_ENGINE_ID_LEN         64
+
+struct att_engine_container {
+    char id[ATT_ENGINE_ID_LEN + 1]; /* 64 hex */
+    char *name;      /* owned, without the leading '/' */
+    char *image_id;  /* owned, "sha256:<hex>" (the image's config digest) */
+    char *image_ref; /* owned, e.g. "localhost/app:1", may be NULL */
+    char *state;     /* owned: created | running | paused | exited | ... */
+    int64_t pid;     /* init pid in the host's pid namespace, 0 if not running */
+    bool is_privileged;
+    char **cap_add;  /* owned array of owned strings */
+    size_t n_cap_add;
+    char *network_mode; /* owned, may be NULL */
+    char *pid_mode;     /* owned, may be NULL ("host" = host pid namespace) */
+};
+
+/**
+ * Decode GET /containers/json: the ids (and states) of all containers.
+ * @param[out] out  owned array; free with att_engine_containers_free()
+ */
+att_rc att_engine_list_decode(const char *json, size_t len, struct att_engine_container **out,
+                              size_t *n, char *why, size_t why_len);
+/** Decode GET /containers/{id}/json into @p out (cleaned up first). */
+att_rc att_engine_inspect_decode(const char *json, size_t len, struct att_engine_container *out,
+                                 char *why, size_t why_len);
+void att_engine_container_cleanup(struct att_engine_container *c);
+void att_engine_containers_free(struct att_engine_container *c, size_t n);
+
+#endif
