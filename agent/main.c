@@ -24,6 +24,7 @@
 #include "agent.h"
 #include "agent_ctl.h"
 #include "agent_http.h"
+#include "engine.h"
 #include "attest/log.h"
 #include "attest/util.h"
 
@@ -34,6 +35,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: attest-agent [run] [OPTIONS]\n"
             "       attest-agent measure [--state-dir DIR] PATH...\n"
+            "       attest-agent containers --engine unix:///PATH.sock\n"
             "\n"
             "Runs the attest host agent: measures files into a TPM PCR, keeps an IMA-format\n"
             "measurement log and serves identity and signed evidence over HTTP.\n"
@@ -54,6 +56,7 @@ static void usage(FILE *f)
             "  --tls-client-ca FILE fleet CA: clients (the verifier) must present a certificate\n"
             "                       chaining to it (mTLS)\n"
             "  --insecure-dev       plain HTTP, no client authentication (test rigs only!)\n"
+            "  --engine URL         container engine API (Docker or podman), unix:///PATH.sock\n"
             "  --help, --version\n");
 }
 
@@ -63,6 +66,7 @@ struct settings {
     char *tls_cert;      /* owned: server certificate from the fleet CA */
     char *tls_key;       /* owned */
     char *tls_client_ca; /* owned: fleet CA that verifier certificates chain to */
+    char *engine;        /* owned: container engine API, unix:///path.sock */
     bool insecure_dev;
 };
 
@@ -81,6 +85,8 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
         rc = agent_config_set(&s->cfg.agent_id, val);
     } else if (strcmp(key, "log_level") == 0 || strcmp(key, "log-level") == 0) {
         rc = agent_config_set(&s->log_level, val);
+    } else if (strcmp(key, "engine") == 0) {
+        rc = agent_config_set(&s->engine, val);
     } else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls-cert") == 0) {
         rc = agent_config_set(&s->tls_cert, val);
     } else if (strcmp(key, "tls_key") == 0 || strcmp(key, "tls-key") == 0) {
@@ -274,6 +280,46 @@ out:
     return ret;
 }
 
+/* attest-agent containers: what the engine reports, as the agent sees it. */
+static int list_containers(const char *url)
+{
+    struct engine *e = NULL;
+    struct att_engine_container *list = NULL;
+    size_t n = 0;
+    size_t i;
+    int ret = 2;
+
+    if (url == NULL) {
+        fprintf(stderr, "attest-agent: containers needs --engine unix:///path/to/engine.sock\n");
+        return 2;
+    }
+    if (engine_open(url, &e) != ATT_OK) {
+        return 2;
+    }
+    if (engine_list(e, &list, &n) != ATT_OK) {
+        fprintf(stderr, "attest-agent: cannot list containers through %s\n", url);
+        goto out;
+    }
+    printf("%-12s %-20s %-9s %-8s %s\n", "ID", "NAME", "STATE", "PID", "IMAGE");
+    for (i = 0; i < n; i++) {
+        struct att_engine_container c;
+
+        memset(&c, 0, sizeof(c));
+        if (engine_inspect(e, list[i].id, &c) != ATT_OK) {
+            continue; /* gone in between */
+        }
+        printf("%.12s %-20s %-9s %-8lld %s %s%s\n", c.id, c.name, c.state != NULL ? c.state : "-",
+               (long long)c.pid, c.image_id != NULL ? c.image_id : "-",
+               c.image_ref != NULL ? c.image_ref : "", c.is_privileged ? " privileged" : "");
+        att_engine_container_cleanup(&c);
+    }
+    ret = 0;
+out:
+    att_engine_containers_free(list, n);
+    engine_free(e);
+    return ret;
+}
+
 static att_rc set_log_level(const char *name)
 {
     enum att_log_level level;
@@ -296,7 +342,8 @@ int main(int argc, char **argv)
         {"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},         {"tls-cert", required_argument, NULL, 'T'},
         {"tls-key", required_argument, NULL, 'K'},   {"tls-client-ca", required_argument, NULL, 'A'},
-        {"insecure-dev", no_argument, NULL, 'I'},    {NULL, 0, NULL, 0}};
+        {"insecure-dev", no_argument, NULL, 'I'},    {"engine", required_argument, NULL, 'E'},
+        {NULL, 0, NULL, 0}};
     struct settings s;
     const char *cmd = "run";
     const char *config = NULL;
@@ -315,7 +362,8 @@ int main(int argc, char **argv)
         argv++;
         argc--;
     }
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "measure") != 0) {
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "measure") != 0 &&
+        strcmp(cmd, "containers") != 0) {
         fprintf(stderr, "attest-agent: unknown command \"%s\"\n", cmd);
         usage(stderr);
         return 2;
@@ -362,6 +410,10 @@ int main(int argc, char **argv)
     if (s.log_level != NULL && set_log_level(s.log_level) != ATT_OK) {
         goto out;
     }
+    if (strcmp(cmd, "containers") == 0) {
+        ret = list_containers(s.engine);
+        goto out;
+    }
     if (strcmp(cmd, "measure") == 0) {
         if (optind >= argc) {
             fprintf(stderr, "attest-agent: measure needs at least one PATH\n");
@@ -390,5 +442,6 @@ out:
     free(s.tls_cert);
     free(s.tls_key);
     free(s.tls_client_ca);
+    free(s.engine);
     return ret;
 }

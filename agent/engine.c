@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Docker Engine API client over a unix socket (see engine.h). */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "attest/buf.h"
+#include "attest/log.h"
+#include "attest/util.h"
+
+struct engine {
+    char socket[108];
+    CURL *curl; /* owned */
+    struct att_buf resp;
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *user)
+{
+    struct engine *e = user;
+
+    return att_buf_append(&e->resp, p, size * n) == ATT_OK ? size * n : 0;
+}
+
+att_rc engine_open(const char *url, struct engine **out)
+{
+    struct engine *e;
+
+    if (url == NULL || strncmp(url, "unix://", 7) != 0 || url[7] != '/' ||
+        strlen(url + 7) >= sizeof(e->socket)) {
+        LOG_ERR("engine URL \"%s\" must be unix:///absolute/path.sock", url != NULL ? url : "");
+        return ATT_ERR_INVALID_ARG;
+    }
+    e = calloc(1, sizeof(*e));
+    if (e == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    (void)snprintf(e->socket, sizeof(e->socket), "%s", url + 7);
+    att_buf_init(&e->resp, ATT_ENGINE_MAX_BODY);
+    e->curl = curl_easy_init();
+    if (e->curl == NULL) {
+        free(e);
+        return ATT_ERR_NOMEM;
+    }
+    *out = e;
+    return ATT_OK;
+}
+
+void engine_free(struct engine *e)
+{
+    if (e == NULL) {
+        return;
+    }
+    curl_easy_cleanup(e->curl);
+    att_buf_cleanup(&e->resp);
+    free(e);
+}
+
+/* One request; the answer lands in e->resp. Returns the HTTP status or -1. */
+static long request(struct engine *e, const char *method, const char *path, char *why,
+                    size_t why_len)
+{
+    char url[512];
+    long status = 0;
+    CURLcode cc;
+
+    att_buf_reset(&e->resp);
+    (void)snprintf(url, sizeof(url), "http://engine/%s%s", ENGINE_API_VERSION, path);
+    curl_easy_reset(e->curl);
+    (void)curl_easy_setopt(e->curl, CURLOPT_UNIX_SOCKET_PATH, e->socket);
+    (void)curl_easy_setopt(e->curl, CURLOPT_URL, url);
+    (void)curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+    (void)curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT, 2L);
+    (void)curl_easy_setopt(e->curl, CURLOPT_TIMEOUT, 10L);
+    (void)curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_data);
+    (void)curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, e);
+    if (strcmp(method, "POST") == 0) {
+        (void)curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
+        (void)curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, "");
+        (void)curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+    cc = curl_easy_perform(e->curl);
+    if (cc != CURLE_OK) {
+        att_set_why(why, why_len, "container engine at %s unreachable: %s", e->socket,
+                    curl_easy_strerror(cc));
+        return -1;
+    }
+    (void)curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+static bool id_safe(const char *id)
+{
+    size_t i;
+
+    if (id == NULL || id[0] == '\0' || strlen(id) > 128) {
+        return false;
+    }
+    for (i = 0; id[i] != '\0'; i++) {
+        char c = id[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+att_rc engine_list(struct engine *e, struct att_engine_container **out, size_t *n)
+{
+    char why[512] = "";
+    long st = request(e, "GET", "/containers/json?all=true", why, sizeof(why));
+
+    if (st != 200) {
+        LOG_WARN("%s", why[0] ? why : "container engine refused to list containers");
+        return ATT_ERR_IO;
+    }
+    if (att_engine_list_decode((const char *)e->resp.data, e->resp.len, out, n, why,
+                               sizeof(why)) != ATT_OK) {
+        LOG_WARN("container engine: %s", why);
+        return ATT_ERR_PARSE;
+    }
+    return ATT_OK;
+}
+
+att_rc engine_inspect(struct engine *e, const char *id, struct att_engine_container *out)
+{
+    char path[256];
+    char why[512] = "";
+    long st;
+
+    if (!id_safe(id)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    (void)snprintf(path, sizeof(path), "/containers/%s/json", id);
+    st = request(e, "GET", path, why, sizeof(why));
+    if (st == 404) {
+        return ATT_ERR_NOT_FOUND;
+    }
+    if (st != 200) {
+        LOG_WARN("%s", why[0] ? why : "container engine refused to inspect a container");
+        return ATT_ERR_IO;
+    }
+    if (att_engine_inspect_decode((const char *)e->resp.data, e->resp.len, out, why,
+                                  sizeof(why)) != ATT_OK) {
+        LOG_WARN("container engine: %s", why);
+        return ATT_ERR_PARSE;
+    }
+    return ATT_OK;
+}
+
+att_rc engine_action(struct engine *e, const char *id, const char *action, char *why,
+                     size_t why_len)
+{
+    char path[256];
+    long st;
+
+    if (!id_safe(id) || (strcmp(action, "pause") != 0 && strcmp(action, "unpause") != 0 &&
+                         strcmp(action, "kill") != 0)) {
+        att_set_why(why, why_len, "invalid container id or action");
+        return ATT_ERR_INVALID_ARG;
+    }
+    (void)snprintf(path, sizeof(path), "/containers/%s/%s", id, action);
+    st = request(e, "POST", path, why, why_len);
+    if (st == 404) {
+        att_set_why(why, why_len, "no container %s", id);
+        return ATT_ERR_NOT_FOUND;
+    }
+    if (st < 200 || st >= 300) {
+        if (st > 0) {
+            att_set_why(why, why_len, "engine answered %s of %s with HTTP %ld", action, id, st);
+        }
+        return ATT_ERR_IO;
+    }
+    return ATT_OK;
+}
