@@ -324,6 +324,30 @@ static void host_attest(struct verifier *v, const char *name, struct att_http_re
     verifier_result_cleanup(&r);
 }
 
+/*
+ * A host's incremental state was appraised under its old policy: start it
+ * over from entry 0 (persistently, in the store), and tell the poller so a
+ * round in flight cannot write the old offset back.
+ */
+static void reappraise(struct verifier *v, const char *policy_or_null, const char *host_or_null)
+{
+    struct store_host *hosts = NULL;
+    size_t n = 0;
+    size_t i;
+
+    if (host_or_null != NULL) {
+        (void)store_host_reset_state(verifier_store(v), host_or_null);
+    } else if (store_host_list(verifier_store(v), &hosts, &n) == ATT_OK) {
+        for (i = 0; i < n; i++) {
+            if (hosts[i].policy != NULL && strcmp(hosts[i].policy, policy_or_null) == 0) {
+                (void)store_host_reset_state(verifier_store(v), hosts[i].name);
+            }
+        }
+        store_host_list_free(hosts, n);
+    }
+    verifier_poller_policy_changed(verifier_poller(v));
+}
+
 static void host_set_policy(struct verifier *v, const char *name,
                             const struct att_http_request *req, struct att_http_response *resp)
 {
@@ -352,6 +376,7 @@ static void host_set_policy(struct verifier *v, const char *name,
         (void)snprintf(msg, sizeof(msg), "policy %s assigned",
                        json_is_string(p) ? json_string_value(p) : "(none)");
         (void)store_event_add(verifier_store(v), name, "policy-assigned", msg);
+        reappraise(v, NULL, name);
         host_get(v, name, resp);
     }
     json_decref(j);
@@ -463,6 +488,9 @@ static void policy_put(struct verifier *v, const char *name, json_t *pol, bool r
     } else {
         (void)store_event_add(verifier_store(v), NULL, replace ? "policy-replaced" : "policy-created",
                               name);
+        if (replace) {
+            reappraise(v, name, NULL);
+        }
         send_json(resp, replace ? 200 : 201, json_pack("{s:s}", "policy", name));
     }
 }
@@ -581,15 +609,23 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
     char name[128];
     const char *sub = "";
 
-    if (strcmp(u, "/api/v1/health") == 0 && strcmp(m, "GET") == 0) {
-        send_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+    if (strcmp(u, "/api/v1/health") == 0) {
+        if (strcmp(m, "GET") == 0) {
+            send_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+        } else {
+            errorf(resp, 405, "%s is not allowed on %s", m, u);
+        }
         return;
     }
     role = authenticate(v, req, resp);
     if (role == ROLE_NONE) {
         return;
     }
-    if (strcmp(u, "/metrics") == 0 && strcmp(m, "GET") == 0) {
+    if ((strcmp(u, "/metrics") == 0 || strcmp(u, "/api/v1/events") == 0 ||
+         strcmp(u, "/api/v1/verdicts") == 0) &&
+        strcmp(m, "GET") != 0) {
+        errorf(resp, 405, "%s is not allowed on %s", m, u);
+    } else if (strcmp(u, "/metrics") == 0) {
         if (need(role, ROLE_VIEWER, resp)) {
             metrics(v, resp);
         }

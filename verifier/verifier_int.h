@@ -57,5 +57,7 @@ void verifier_poller_stop(struct verifier_poller *p);
 att_rc verifier_poller_attest_now(struct verifier_poller *p, const char *host,
                                   struct verifier_result *r);
 struct verifier_poller *verifier_poller(struct verifier *v);
+/** A policy or an assignment changed: rounds in flight must not advance state. */
+void verifier_poller_policy_changed(struct verifier_poller *p);
 
 #endif

@@ -50,6 +50,7 @@ struct pending {
 
 struct verifier_poller {
     struct verifier *v; /* borrowed */
+    uint64_t policy_gen; /* bumped (under lock) whenever a policy or assignment changes */
     pthread_t thread;
     bool started;
     pthread_mutex_t lock;
@@ -67,6 +68,7 @@ struct job {
     uint64_t offset;    /* log offset requested */
     bool from_zero;     /* this request starts over at entry 0 (first time or new boot) */
     int attempt;        /* 1 = the retry from entry 0 after a new boot was seen */
+    uint64_t policy_gen; /* policy generation when the host's state was read */
     const char *why_retry;
     struct att_buf req;
     struct att_buf resp;
@@ -156,6 +158,23 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
     (void)curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->err);
     (void)curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
     return ATT_OK;
+}
+
+static uint64_t policy_gen_now(struct verifier_poller *p)
+{
+    uint64_t g;
+
+    pthread_mutex_lock(&p->lock);
+    g = p->policy_gen;
+    pthread_mutex_unlock(&p->lock);
+    return g;
+}
+
+void verifier_poller_policy_changed(struct verifier_poller *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->policy_gen++;
+    pthread_mutex_unlock(&p->lock);
 }
 
 /* Load and parse the host's policy. NULL with no policy or a broken one (with why). */
@@ -410,8 +429,9 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     r.log_to = ev.log_count;
     r.events = evs;
     r.n_events = nev;
-    if (a.is_trusted) {
-        /* Only a trusted round moves the incremental state forward. */
+    if (a.is_trusted && policy_gen_now(p) == j->policy_gen) {
+        /* Only a trusted round moves the incremental state forward, and only
+         * if no policy changed meanwhile (the API reset the state to 0). */
         r.has_state = true;
         r.boot_id = ev.boot_id;
         r.reset_count = a.reset_count;
@@ -465,6 +485,13 @@ static bool process_job(struct verifier_poller *p, struct job *j, struct outcome
     if (j->status == 503) {
         (void)snprintf(reason, sizeof(reason), "agent cannot reach its TPM: %s",
                        msg != NULL ? msg : "HTTP 503");
+        record_simple(p, j, "unreachable", reason, o);
+    } else if (j->status == 401 || j->status == 403) {
+        /* The agent refused *us* (client certificate): a configuration
+         * problem on our side, not evidence against the host. */
+        (void)snprintf(reason, sizeof(reason),
+                       "agent refused the verifier's client certificate (HTTP %ld): %s",
+                       j->status, msg != NULL ? msg : "no reason given");
         record_simple(p, j, "unreachable", reason, o);
     } else {
         (void)snprintf(reason, sizeof(reason), "agent refused to produce evidence (HTTP %ld): %s",
@@ -523,6 +550,7 @@ static void run_round(struct verifier_poller *p, bool all)
     size_t inflight = 0;
     size_t max_inflight = verifier_cfg(p->v)->max_inflight;
     double t0 = mono_now();
+    uint64_t gen = policy_gen_now(p); /* read before the hosts' state */
 
     if (store_host_list(s, &hosts, &n) != ATT_OK) {
         LOG_ERR("cannot list hosts; skipping this round");
@@ -543,6 +571,7 @@ static void run_round(struct verifier_poller *p, bool all)
             break;
         }
         jobs[next]->host = hosts[i];
+        jobs[next]->policy_gen = gen;
         memset(&hosts[i], 0, sizeof(hosts[i])); /* moved into the job */
         att_buf_init(&jobs[next]->req, 4096);
         att_buf_init(&jobs[next]->resp, ATT_PROTO_MAX_BODY);

@@ -5,11 +5,13 @@
 #   . "$(dirname "$0")/lib.sh"
 #
 # Gives every test its own temp dir (T_DIR) with an EXIT trap that stops what
-# the test started (agents, proxies, the swtpm rig) and removes the dir; a
-# pass/fail counter whose summary line is exactly "N passed, M failed"; and
-# helpers that run the real binaries and say loudly what was expected and what
-# came out. Nothing here touches ports, dirs or TPMs outside T_DIR, so ctest
-# may run tests in parallel.
+# the test started (agents, proxies, verifiers, the swtpm rig) and removes the
+# dir; a pass/fail counter whose summary line is exactly "N passed, M failed";
+# and helpers that run the real binaries and say loudly what was expected and
+# what came out: a fleet CA for mTLS (fleet_setup), verifiers and their tokens
+# (start_verifier, token_create), dashboard API calls with curl (api,
+# expect_api). Nothing here touches ports, dirs or TPMs outside T_DIR, so
+# ctest may run tests in parallel.
 #
 # Environment: ATT_BIN (build/bin), ATT_SRC (repo root); both set by ctest.
 # ATT_KEEP_TMP=1 keeps T_DIR for a post-mortem.
@@ -36,10 +38,17 @@ KNOWN_AKS=$T_DIR/known_aks
 # Every call passes --known-aks; this keeps a forgotten one away from the
 # real ~/.config/attest/known_aks too.
 export XDG_CONFIG_HOME=$T_DIR/xdg
-mkdir -p "$XDG_CONFIG_HOME" "$T_DIR/out" "$T_DIR/agents" "$T_DIR/proxies"
+mkdir -p "$XDG_CONFIG_HOME" "$T_DIR/out" "$T_DIR/agents" "$T_DIR/proxies" "$T_DIR/verifiers"
 
 declare -gA AGENT_PID=() AGENT_DIR=() AGENT_URL=() AGENT_PORT=()
 declare -gA PROXY_PID=() PROXY_URL=() PROXY_PORT=()
+declare -gA VERIFIER_PID=() VERIFIER_URL=() VERIFIER_PORT=() VERIFIER_DB=()
+FLEET=""              # fleet CA dir once fleet_setup ran
+VERIFIER_TLS_ARGS=()  # attest-verifier's mTLS flags for FLEET (fleet_setup)
+RIG_TPM_CA_ARGS=()    # --tpm-ca flags trusting the rig's EK CA (start_rig)
+API_STATUS=""         # HTTP status of the last api call ("000": no answer)
+API_OUT=""            # file holding the body of the last api call
+T_API_N=0
 
 # Sanitizer reports in any log we captured are failures, even when the exit
 # status looked right (a leak report at exit, a UBSan message).
@@ -110,7 +119,7 @@ finish() {
 san_scan() {
     local hits
     hits=$(grep -rlE "$T_SAN_PATTERN" "$T_DIR/out" "$T_DIR/agents" "$T_DIR/proxies" \
-        2>/dev/null || true)
+        "$T_DIR/verifiers" 2>/dev/null || true)
     if [[ -n $hits ]]; then
         local f
         for f in $hits; do
@@ -148,12 +157,16 @@ _t_stop_pid() {
 _t_on_exit() {
     local rc=$? name
     trap - EXIT
+    trap '' PIPE # from here on a gone reader is a write error, not a signal
     if ((T_DONE == 0)); then
         fail "the test script ended early (exit status $rc) at step $T_STEP"
         printf '\n%d passed, %d failed\n' "$T_PASS" "$T_FAIL"
     fi
     for name in "${!PROXY_PID[@]}"; do
         _t_stop_pid "${PROXY_PID[$name]}"
+    done
+    for name in "${!VERIFIER_PID[@]}"; do
+        _t_stop_pid "${VERIFIER_PID[$name]}"
     done
     for name in "${!AGENT_PID[@]}"; do
         _t_stop_pid "${AGENT_PID[$name]}"
@@ -176,6 +189,9 @@ _t_on_exit() {
 }
 trap _t_on_exit EXIT
 trap 'exit 130' INT TERM
+# A reader that goes away ("| head") must not kill us before the EXIT trap
+# stops the agents, verifiers and swtpms we started.
+trap 'exit 141' PIPE
 
 # wait_for_file FILE PID SECONDS: wait until FILE is non-empty while PID lives.
 wait_for_file() {
@@ -309,6 +325,7 @@ start_rig() {
     if ! "$T_RIG_CMD" up "$RIG" --hosts "$n" >"$T_DIR/out/rig-up.txt" 2>&1; then
         die "rig up $RIG --hosts $n failed" "$T_DIR/out/rig-up.txt"
     fi
+    RIG_TPM_CA_ARGS=(--tpm-ca "$RIG/ca/root.pem" --tpm-ca "$RIG/ca/intermediate.pem")
     log "rig up with $n host(s) after $((SECONDS - T_START))s"
 }
 
@@ -341,7 +358,7 @@ start_agent() {
 # start_agent_args NAME STATE_DIR ARGS...: run "attest-agent ARGS" exactly as
 # given (e.g. only --config FILE) and wait for STATE_DIR/http.port.
 start_agent_args() {
-    local name=$1 dir=$2 pid
+    local name=$1 dir=$2 pid a
     shift 2
     if [[ -n ${AGENT_PID[$name]:-} ]] && kill -0 "${AGENT_PID[$name]}" 2>/dev/null; then
         die "start_agent $name: it is already running (pid ${AGENT_PID[$name]})"
@@ -360,6 +377,9 @@ start_agent_args() {
     fi
     AGENT_PORT[$name]=$(tr -d '\n' <"$dir/http.port")
     AGENT_URL[$name]=http://127.0.0.1:${AGENT_PORT[$name]}
+    for a in "$@"; do
+        [[ $a == --tls-cert ]] && AGENT_URL[$name]=https://127.0.0.1:${AGENT_PORT[$name]}
+    done
     log "agent $name ready: pid $pid, ${AGENT_URL[$name]}"
 }
 
@@ -424,18 +444,27 @@ policy_for() {
     fi
 }
 
-# start_proxy NAME UPSTREAM [--port P] MODE [ARGS...]: the tamper proxy.
+# start_proxy NAME UPSTREAM [--port P] [--ca F --cert F --key F] MODE [ARGS...]:
+# the tamper proxy (--tls: --ca/--cert/--key of FLEET's verifier, for https agents).
 start_proxy() {
-    local name=$1 upstream=$2 port=() pid dir=$T_DIR/proxies
+    local name=$1 upstream=$2 opts=() pid dir=$T_DIR/proxies
     shift 2
-    if [[ ${1-} == --port ]]; then
-        port=(--port "$2")
-        shift 2
-    fi
+    while [[ ${1-} == --* ]]; do
+        case $1 in
+        --tls)
+            opts+=(--ca "$FLEET/ca.pem" --cert "$FLEET/verifier.pem" --key "$FLEET/verifier.key")
+            shift
+            ;;
+        *)
+            opts+=("$1" "$2")
+            shift 2
+            ;;
+        esac
+    done
     rm -f "$dir/$name.port"
     printf '=== start %s: %s\n' "$name" "$*" >>"$dir/$name.err"
     "$ATT_BIN/att_tamper_proxy" --upstream "$upstream" --port-file "$dir/$name.port" \
-        "${port[@]}" --mode "$@" >>"$dir/$name.out" 2>>"$dir/$name.err" &
+        "${opts[@]}" --mode "$@" >>"$dir/$name.out" 2>>"$dir/$name.err" &
     pid=$!
     PROXY_PID[$name]=$pid
     if ! wait_for_file "$dir/$name.port" "$pid" 20; then
@@ -462,4 +491,196 @@ stop_proxy() {
 # proxy_log NAME: the proxy's stderr file.
 proxy_log() {
     printf '%s\n' "$T_DIR/proxies/$1.err"
+}
+
+# ---------------------------------------------------------------------------
+# the fleet CA (mTLS), verifiers and the dashboard API
+
+# fleet_init DIR: a fleet CA in DIR (certs/fleet-ca init).
+fleet_init() {
+    local dir=$1
+    if ! "$ATT_SRC/certs/fleet-ca" init "$dir" >"$T_DIR/out/fleet-init-${dir##*/}.txt" 2>&1; then
+        die "fleet-ca init $dir failed" "$T_DIR/out/fleet-init-${dir##*/}.txt"
+    fi
+}
+
+# fleet_issue DIR NAME KIND: DIR/NAME.pem + .key of kind agent|verifier|client (once).
+fleet_issue() {
+    local dir=$1 name=$2 kind=$3 f=$T_DIR/out/fleet-issue-${1##*/}-$2.txt
+    [[ -s $dir/$name.pem ]] && return 0
+    if ! "$ATT_SRC/certs/fleet-ca" issue "$dir" --name "$name" --kind "$kind" >"$f" 2>&1; then
+        die "fleet-ca issue $dir --name $name --kind $kind failed" "$f"
+    fi
+}
+
+# fleet_setup: the test's fleet CA in T_DIR/fleet (FLEET) with a "verifier" and
+# a "client" certificate; sets VERIFIER_TLS_ARGS for attest-verifier.
+fleet_setup() {
+    FLEET=$T_DIR/fleet
+    fleet_init "$FLEET"
+    fleet_issue "$FLEET" verifier verifier
+    fleet_issue "$FLEET" client client
+    VERIFIER_TLS_ARGS=(--api-cert "$FLEET/verifier.pem" --api-key "$FLEET/verifier.key"
+        --fleet-ca "$FLEET/ca.pem" --client-cert "$FLEET/verifier.pem"
+        --client-key "$FLEET/verifier.key")
+}
+
+# start_agent_tls NAME TCTI [ARGS...]: start_agent with mTLS: a server
+# certificate agent-NAME from FLEET, FLEET's CA for clients. AGENT_URL is https.
+start_agent_tls() {
+    local name=$1 tcti=$2
+    shift 2
+    fleet_issue "$FLEET" "agent-$name" agent
+    start_agent "$name" "$tcti" --tls-cert "$FLEET/agent-$name.pem" \
+        --tls-key "$FLEET/agent-$name.key" --tls-client-ca "$FLEET/ca.pem" "$@"
+}
+
+# token_create VAR DB NAME ROLE: "attest-verifier token create" (the daemon
+# must not hold DB); the token goes into the variable VAR.
+token_create() {
+    local var=$1 db=$2 name=$3 role=$4 f=$T_DIR/out/token-$3.txt tok
+    if ! "$ATT_BIN/attest-verifier" token create --db "$db" --name "$name" --role "$role" \
+        >"$f" 2>"$f.err"; then
+        die "token create --db $db --name $name --role $role failed" "$f.err"
+    fi
+    tok=$(head -n1 "$f")
+    if [[ -z $tok ]]; then
+        die "token create printed no token" "$f" "$f.err"
+    fi
+    printf -v "$var" '%s' "$tok"
+}
+
+# start_verifier NAME DB [ARGS...]: attest-verifier --db DB --listen 127.0.0.1:0
+# ARGS in the background; wait for its "ready" line. Sets VERIFIER_PID/URL/
+# PORT/DB[NAME]. The URL is http:// only with --insecure-dev and no --api-cert.
+# stderr collects in T_DIR/verifiers/NAME.err over all runs.
+start_verifier() {
+    local name=$1 db=$2 pid i scheme=https is_plain=0 has_cert=0 a out
+    shift 2
+    out=$T_DIR/verifiers/$name.out
+    for a in "$@"; do
+        [[ $a == --insecure-dev ]] && is_plain=1
+        [[ $a == --api-cert ]] && has_cert=1
+    done
+    ((is_plain && !has_cert)) && scheme=http
+    if [[ -n ${VERIFIER_PID[$name]:-} ]] && _t_is_live "${VERIFIER_PID[$name]}"; then
+        die "start_verifier $name: it is already running (pid ${VERIFIER_PID[$name]})"
+    fi
+    printf '=== start %s at %ds: --db %s %s\n' "$name" $((SECONDS - T_START)) "$db" "$*" \
+        >>"$T_DIR/verifiers/$name.err"
+    : >"$out"
+    "$ATT_BIN/attest-verifier" --db "$db" --listen 127.0.0.1:0 "$@" >"$out" \
+        2>>"$T_DIR/verifiers/$name.err" &
+    pid=$!
+    VERIFIER_PID[$name]=$pid
+    VERIFIER_DB[$name]=$db
+    for ((i = 0; i < 300; i++)); do
+        grep -q 'attest-verifier ready: API port' "$out" 2>/dev/null && break
+        _t_is_live "$pid" || break
+        sleep 0.1
+    done
+    VERIFIER_PORT[$name]=$(sed -n 's/^attest-verifier ready: API port \([0-9]*\),.*/\1/p' "$out")
+    if [[ -z ${VERIFIER_PORT[$name]} ]]; then
+        die "verifier $name did not become ready (pid $pid)" "$out" "$T_DIR/verifiers/$name.err"
+    fi
+    VERIFIER_URL[$name]=$scheme://127.0.0.1:${VERIFIER_PORT[$name]}
+    log "verifier $name ready: pid $pid, ${VERIFIER_URL[$name]}, store $db"
+}
+
+# verifier_log NAME: the file that collects verifier NAME's stderr (all its runs).
+verifier_log() {
+    printf '%s\n' "$T_DIR/verifiers/$1.err"
+}
+
+# stop_verifier NAME: SIGTERM; it must exit 0 (under ASan: no leak at exit).
+stop_verifier() {
+    local name=$1 rc
+    _t_stop_pid "${VERIFIER_PID[$name]}"
+    rc=$T_STOP_RC
+    unset "VERIFIER_PID[$name]"
+    if [[ $rc == 0 ]]; then
+        pass "verifier $name stopped cleanly on SIGTERM"
+    else
+        fail "verifier $name: expected exit 0 after SIGTERM, got $rc"
+        show_file "$T_DIR/verifiers/$name.err"
+    fi
+}
+
+# kill_verifier NAME: SIGKILL and reap.
+kill_verifier() {
+    local name=$1 pid=${VERIFIER_PID[$1]}
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null
+    unset "VERIFIER_PID[$name]"
+}
+
+# api NAME TOKEN METHOD PATH [BODY]: one dashboard API request (curl) to
+# verifier NAME; TOKEN "" sends no Authorization header; BODY is JSON text or
+# @FILE. Sets API_STATUS ("000" when nothing came back) and API_OUT (body file).
+api() {
+    local name=$1 tok=$2 method=$3 path=$4 args
+    shift 4
+    T_API_N=$((T_API_N + 1))
+    API_OUT=$T_DIR/out/api-$T_API_N.json
+    args=(-sS -X "$method" -o "$API_OUT" -w '%{http_code}' --max-time 60)
+    [[ ${VERIFIER_URL[$name]} == https://* ]] && args+=(--cacert "$FLEET/ca.pem")
+    [[ -n $tok ]] && args+=(-H "Authorization: Bearer $tok")
+    if (($#)); then
+        args+=(-H 'Content-Type: application/json' --data-binary "$1")
+    fi
+    printf '%s %s\n' "$method" "$path" >"$API_OUT.cmd"
+    API_STATUS=$(curl "${args[@]}" "${VERIFIER_URL[$name]}$path" 2>"$API_OUT.err")
+    [[ -n $API_STATUS ]] || API_STATUS=000
+}
+
+# is_json_error FILE: FILE is a JSON object with a non-empty "error" string.
+is_json_error() {
+    jq -e 'type == "object" and (.error | type == "string" and length > 0)' "$1" \
+        >/dev/null 2>&1
+}
+
+# expect_api CODE DESC NAME TOKEN METHOD PATH [BODY]: the API answers CODE;
+# a 4xx/5xx body must be JSON with an "error" string.
+expect_api() {
+    local want=$1 desc=$2
+    shift 2
+    api "$@"
+    if [[ $API_STATUS != "$want" ]]; then
+        fail "$desc: expected HTTP $want, got $API_STATUS" "request: $3 $4"
+        show_file "$API_OUT"
+        [[ -s $API_OUT.err ]] && show_file "$API_OUT.err"
+        return 1
+    fi
+    if ((want >= 400)) && ! is_json_error "$API_OUT"; then
+        fail "$desc: HTTP $want but the body is not JSON with an \"error\" string"
+        show_file "$API_OUT"
+        return 1
+    fi
+    pass "$desc (HTTP $want)"
+    return 0
+}
+
+# jget FILE FILTER: jq -r FILTER on FILE ("" on any error).
+jget() {
+    jq -r "$2" "$1" 2>/dev/null || true
+}
+
+# fleet_expect CODE NAME TOKEN ARGS...: "attest-verify ARGS" against verifier
+# NAME's API (verifier mode) must exit CODE; output in T_OUT.
+fleet_expect() {
+    local want=$1 name=$2 tok=$3
+    shift 3
+    expect_cmd "$want" "attest-verify $*" "$ATT_BIN/attest-verify" \
+        --verifier "${VERIFIER_URL[$name]}" --token "$tok" --ca "$FLEET/ca.pem" "$@"
+}
+
+# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds; 1 on timeout.
+wait_until() {
+    local secs=$1 i
+    shift
+    for ((i = 0; i < secs * 10; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
 }

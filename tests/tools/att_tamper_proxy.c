@@ -5,10 +5,16 @@
  * forwards every request to --upstream (libcurl) and, for a 200 answer to
  * POST /v1/evidence, changes the evidence as --mode says: the in-transit
  * attacks the verifier must catch (DESIGN §3: the network is not trusted).
+ * Enrollment attacks change the 200 answer to GET /v1/identity (swap-ak,
+ * unrestricted-ak) or to POST /v1/activate (bad-secret) instead.
  * Evidence is decoded and re-encoded with proto.h and its log rebuilt with
- * imalog.h, so every mutation is a well-formed message unless the mode is
- * about malformed bytes. It is not a general proxy: no TLS, no keep-alive
- * tuning, one request at a time (MHD's internal polling thread).
+ * imalog.h, TPM structures with tss2-mu, so every mutation is a well-formed
+ * message unless the mode is about malformed bytes. Downstream it serves
+ * plain HTTP only (point a verifier running with --insecure-dev at it);
+ * upstream it speaks http:// or, with --ca (and --cert/--key for mTLS),
+ * https:// to agents that require a fleet client certificate. It is not a
+ * general proxy: no keep-alive tuning, one request at a time (MHD's internal
+ * polling thread).
  */
 #include <getopt.h>
 #include <pthread.h>
@@ -25,6 +31,8 @@
 #include <cbor.h>
 #include <curl/curl.h>
 #include <microhttpd.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_tpm2_types.h>
 
 #include "attest/buf.h"
 #include "attest/digest.h"
@@ -51,6 +59,9 @@ enum mode {
     MODE_GARBAGE,
     MODE_BAD_CBOR_FIELD,
     MODE_SHORT_ATTEST,
+    MODE_SWAP_AK,
+    MODE_UNRESTRICTED_AK,
+    MODE_BAD_SECRET,
 };
 
 /* Mode names and how many positional arguments each takes. */
@@ -69,6 +80,40 @@ static const struct {
     {"garbage", MODE_GARBAGE, 0},
     {"bad-cbor-field", MODE_BAD_CBOR_FIELD, 0},
     {"short-attest", MODE_SHORT_ATTEST, 0},
+    {"swap-ak", MODE_SWAP_AK, 1},
+    {"unrestricted-ak", MODE_UNRESTRICTED_AK, 0},
+    {"bad-secret", MODE_BAD_SECRET, 0},
+};
+
+#define PATH_EVIDENCE "/v1/evidence"
+#define PATH_IDENTITY "/v1/identity"
+#define PATH_ACTIVATE "/v1/activate"
+
+/* The one agent request (method and path) whose 200 answer a mode changes. */
+static void mode_target(enum mode m, const char **method, const char **path)
+{
+    switch (m) {
+    case MODE_SWAP_AK:
+    case MODE_UNRESTRICTED_AK:
+        *method = "GET";
+        *path = PATH_IDENTITY;
+        return;
+    case MODE_BAD_SECRET:
+        *method = "POST";
+        *path = PATH_ACTIVATE;
+        return;
+    default:
+        *method = "POST";
+        *path = PATH_EVIDENCE;
+        return;
+    }
+}
+
+/* TLS towards the agents (upstream and the mode's second agent); all borrowed from argv. */
+struct upstream_tls {
+    const char *ca_file;   /* fleet CA the agent's certificate must chain to */
+    const char *cert_file; /* client certificate (mTLS), NULL: none */
+    const char *key_file;
 };
 
 /*
@@ -78,8 +123,9 @@ static const struct {
 struct proxy {
     enum mode mode;
     const char *mode_name;
-    const char *upstream;  /* borrowed */
-    const char *foreign;   /* borrowed; MODE_FOREIGN only */
+    const char *upstream; /* borrowed */
+    const char *foreign;  /* borrowed; the second agent's URL (foreign, swap-ak) */
+    struct upstream_tls tls;
     uint64_t n;            /* first entry index argument */
     uint64_t m;            /* second entry index argument (swap) */
     struct att_buf replay; /* owned; the first evidence answer (MODE_REPLAY) */
@@ -100,13 +146,20 @@ struct sink {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: " PROXY_NAME
-               " --upstream URL --port-file FILE [--port P] --mode MODE [ARG...]\n"
+    fprintf(f, "usage: " PROXY_NAME " --upstream URL --port-file FILE [--port P]\n"
+               "       [--ca FILE [--cert FILE --key FILE]] --mode MODE [ARG...]\n"
                "\n"
                "Test-only HTTP man-in-the-middle in front of an attest-agent. Listens on\n"
-               "127.0.0.1:P (default 0: any free port; the port is written to FILE), forwards\n"
-               "every request to URL and tampers with 200 answers to POST /v1/evidence.\n"
+               "127.0.0.1:P (default 0: any free port; the port is written to FILE), plain\n"
+               "HTTP, forwards every request to URL and tampers with the 200 answer to\n"
+               "POST /v1/evidence (evidence modes), GET /v1/identity (swap-ak,\n"
+               "unrestricted-ak) or POST /v1/activate (bad-secret).\n"
                "Runs until SIGTERM or SIGINT.\n"
+               "\n"
+               "upstream TLS (for https:// agent URLs; URL2 of a mode uses it too):\n"
+               "  --ca FILE            CA the agent certificates chain to (the fleet CA)\n"
+               "  --cert FILE          client certificate for mTLS (e.g. the verifier's)\n"
+               "  --key FILE           its key\n"
                "\n"
                "modes:\n"
                "  pass                 forward unchanged\n"
@@ -119,6 +172,9 @@ static void usage(FILE *f)
                "  garbage              answer 200 with random bytes that are not CBOR\n"
                "  bad-cbor-field       re-encode with \"attest\" as a 3-byte text string\n"
                "  short-attest         re-encode with \"attest\" as a 3-byte byte string\n"
+               "  swap-ak URL2         identity: replace ak_pub with the AK of the agent at URL2\n"
+               "  unrestricted-ak      identity: clear the restricted bit of the AK's attributes\n"
+               "  bad-secret           activate: flip a byte of the recovered secret\n"
                "\n"
                "Exit 0 after a signal, 1 if it cannot start, 2 on bad arguments.\n");
 }
@@ -139,9 +195,9 @@ static size_t on_data(char *p, size_t size, size_t n, void *user)
  * request with method). On success *status holds the HTTP status and ctype
  * the answer's content type ("" if none, truncated to ctype_len).
  */
-static att_rc fetch(const char *url, const char *method, const uint8_t *body, size_t body_len,
-                    struct att_buf *resp, long *status, char *ctype, size_t ctype_len, char *why,
-                    size_t why_len)
+static att_rc fetch(const struct upstream_tls *tls, const char *url, const char *method,
+                    const uint8_t *body, size_t body_len, struct att_buf *resp, long *status,
+                    char *ctype, size_t ctype_len, char *why, size_t why_len)
 {
     att_rc rc = ATT_ERR_IO;
     CURL *c = NULL;
@@ -158,7 +214,20 @@ static att_rc fetch(const char *url, const char *method, const uint8_t *body, si
         return ATT_ERR_NOMEM;
     }
     (void)curl_easy_setopt(c, CURLOPT_URL, url);
-    (void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+    (void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (tls->ca_file != NULL) {
+        /* Like att_httpc_setup(): peer and host name verified, only this CA. */
+        (void)curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+        (void)curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+        (void)curl_easy_setopt(c, CURLOPT_CAINFO, tls->ca_file);
+        (void)curl_easy_setopt(c, CURLOPT_CAPATH, (const char *)NULL);
+    }
+    if (tls->cert_file != NULL) {
+        (void)curl_easy_setopt(c, CURLOPT_SSLCERT, tls->cert_file);
+        (void)curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+        (void)curl_easy_setopt(c, CURLOPT_SSLKEY, tls->key_file);
+        (void)curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+    }
     (void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     (void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
     (void)curl_easy_setopt(c, CURLOPT_TIMEOUT, PROXY_TIMEOUT_S);
@@ -468,8 +537,184 @@ out:
 }
 
 /*
- * Turn the agent's 200 evidence answer @p in into what the verifier gets,
- * appended to @p out. Modes that keep the message well-formed decode and
+ * Clear TPMA_OBJECT_RESTRICTED in the marshalled TPM2B_PUBLIC *pub (replaced
+ * by a new allocation): a signing key that could sign any digest, including
+ * a forged TPMS_ATTEST. The rest of the public area stays as the TPM made it.
+ */
+static att_rc clear_restricted(uint8_t **pub, size_t *len, char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    TPM2B_PUBLIC tp;
+    uint8_t *nb = NULL;
+    size_t off = 0;
+    TSS2_RC trc;
+
+    memset(&tp, 0, sizeof(tp));
+    trc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(*pub, *len, &off, &tp);
+    if (trc != TSS2_RC_SUCCESS || off != *len) {
+        (void)snprintf(why, why_len, "the agent's ak_pub is not a TPM2B_PUBLIC (0x%08x)",
+                       (unsigned)trc);
+        rc = ATT_ERR_PARSE;
+        goto out;
+    }
+    if ((tp.publicArea.objectAttributes & TPMA_OBJECT_RESTRICTED) == 0) {
+        (void)snprintf(why, why_len, "the agent's AK is not restricted to begin with");
+        rc = ATT_ERR_INVALID_ARG;
+        goto out;
+    }
+    tp.publicArea.objectAttributes &= ~(TPMA_OBJECT)TPMA_OBJECT_RESTRICTED;
+    nb = malloc(sizeof(tp));
+    if (nb == NULL) {
+        rc = ATT_ERR_NOMEM;
+        goto out;
+    }
+    off = 0;
+    trc = Tss2_MU_TPM2B_PUBLIC_Marshal(&tp, nb, sizeof(tp), &off);
+    if (trc != TSS2_RC_SUCCESS) {
+        (void)snprintf(why, why_len, "cannot marshal the changed AK (0x%08x)", (unsigned)trc);
+        rc = ATT_ERR_INTERNAL;
+        goto out;
+    }
+    fprintf(stderr, PROXY_NAME ": cleared the restricted bit of the AK (attributes 0x%08x)\n",
+            (unsigned)tp.publicArea.objectAttributes);
+    free(*pub);
+    *pub = nb;
+    *len = off;
+    nb = NULL; /* transferred to the caller */
+    rc = ATT_OK;
+out:
+    free(nb);
+    return rc;
+}
+
+/* Fetch the identity of the agent at @p base (MODE_SWAP_AK's second agent). */
+static att_rc fetch_identity(const struct proxy *p, const char *base, struct att_identity *id,
+                             char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct att_buf raw;
+    char url[PROXY_URL_MAX];
+    char ctype[128];
+    char detail[400] = "";
+    long status = 0;
+
+    att_buf_init(&raw, ATT_PROTO_MAX_BODY);
+    if (snprintf(url, sizeof(url), "%s" PATH_IDENTITY, base) >= (int)sizeof(url)) {
+        (void)snprintf(why, why_len, "URL too long");
+        rc = ATT_ERR_INVALID_ARG;
+        goto out;
+    }
+    rc = fetch(&p->tls, url, "GET", NULL, 0, &raw, &status, ctype, sizeof(ctype), why, why_len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (status != 200) {
+        (void)snprintf(why, why_len, "%.300s answered HTTP %ld", url, status);
+        rc = ATT_ERR_IO;
+        goto out;
+    }
+    rc = att_identity_decode(raw.data != NULL ? raw.data : (const uint8_t *)"", raw.len, id, detail,
+                             sizeof(detail));
+    if (rc != ATT_OK) {
+        (void)snprintf(why, why_len, "identity from %.300s does not decode: %s", url, detail);
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    att_buf_cleanup(&raw);
+    return rc;
+}
+
+/*
+ * Change the agent's identity answer: its AK replaced by another TPM's
+ * (swap-ak) or made unrestricted (unrestricted-ak). The EK and its
+ * certificate stay genuine, which is what makes these attacks interesting.
+ */
+static att_rc tamper_identity(const struct proxy *p, const uint8_t *in, size_t len,
+                              struct att_buf *out, char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct att_identity id;
+    struct att_identity other;
+
+    memset(&id, 0, sizeof(id));
+    memset(&other, 0, sizeof(other));
+    rc = att_identity_decode(in, len, &id, why, why_len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (p->mode == MODE_SWAP_AK) {
+        rc = fetch_identity(p, p->foreign, &other, why, why_len);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+        if (other.ak_pub_len == id.ak_pub_len &&
+            memcmp(other.ak_pub, id.ak_pub, id.ak_pub_len) == 0) {
+            (void)snprintf(why, why_len, "the agent at %s has the same AK: nothing to swap",
+                           p->foreign);
+            rc = ATT_ERR_INVALID_ARG;
+            goto out;
+        }
+        free(id.ak_pub);
+        id.ak_pub = other.ak_pub;
+        id.ak_pub_len = other.ak_pub_len;
+        other.ak_pub = NULL; /* transferred to id */
+        other.ak_pub_len = 0;
+        fprintf(stderr, PROXY_NAME ": replaced ak_pub with the AK of %s (EK unchanged)\n",
+                p->foreign);
+    } else {
+        rc = clear_restricted(&id.ak_pub, &id.ak_pub_len, why, why_len);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    rc = att_identity_encode(&id, out);
+    if (rc != ATT_OK) {
+        (void)snprintf(why, why_len, "cannot re-encode the identity: %s", att_rc_str(rc));
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    att_identity_cleanup(&id);
+    att_identity_cleanup(&other);
+    return rc;
+}
+
+/* Flip a bit of the secret the agent's TPM recovered with ActivateCredential. */
+static att_rc tamper_activate(const uint8_t *in, size_t len, struct att_buf *out, char *why,
+                              size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct att_activate_response ar;
+
+    memset(&ar, 0, sizeof(ar));
+    rc = att_activate_response_decode(in, len, &ar, why, why_len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (ar.secret == NULL || ar.secret_len == 0) {
+        (void)snprintf(why, why_len, "the activation answer has an empty secret");
+        rc = ATT_ERR_PARSE;
+        goto out;
+    }
+    ar.secret[ar.secret_len - 1] ^= 0x01u;
+    fprintf(stderr, PROXY_NAME ": flipped the last byte of the %zu-byte activation secret\n",
+            ar.secret_len);
+    rc = att_activate_response_encode(&ar, out);
+    if (rc != ATT_OK) {
+        (void)snprintf(why, why_len, "cannot re-encode the activation answer: %s", att_rc_str(rc));
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    att_activate_response_cleanup(&ar);
+    return rc;
+}
+
+/*
+ * Turn the agent's 200 answer @p in into what the verifier gets,
+ * appended to @p out: the evidence, identity or activation answer, as
+ * mode_target() says. Modes that keep the message well-formed decode and
  * re-encode it with proto.h.
  */
 static att_rc tamper(const struct proxy *p, const uint8_t *in, size_t len, struct att_buf *out,
@@ -496,6 +741,11 @@ static att_rc tamper(const struct proxy *p, const uint8_t *in, size_t len, struc
         return att_buf_append(out, garbage, sizeof(garbage));
     case MODE_BAD_CBOR_FIELD:
         return tamper_bad_field(in, len, out, why, why_len);
+    case MODE_SWAP_AK:
+    case MODE_UNRESTRICTED_AK:
+        return tamper_identity(p, in, len, out, why, why_len);
+    case MODE_BAD_SECRET:
+        return tamper_activate(in, len, out, why, why_len);
     case MODE_ALTER_ENTRY:
     case MODE_DROP_ENTRY:
     case MODE_SWAP_ENTRIES:
@@ -592,10 +842,16 @@ static enum MHD_Result proxy_request(struct proxy *p, struct MHD_Connection *c, 
     char why[512] = "";
     const char *base = p->upstream;
     const uint8_t *body = NULL;
+    const char *t_method = NULL;
+    const char *t_path = NULL;
     long status = 0;
-    bool is_evidence = strcmp(url, "/v1/evidence") == 0 && strcmp(method, "POST") == 0;
+    bool is_evidence = strcmp(url, PATH_EVIDENCE) == 0 && strcmp(method, "POST") == 0;
+    bool is_target;
     enum MHD_Result ret;
     att_rc rc;
+
+    mode_target(p->mode, &t_method, &t_path);
+    is_target = strcmp(url, t_path) == 0 && strcmp(method, t_method) == 0;
 
     att_buf_init(&resp, ATT_PROTO_MAX_BODY);
     att_buf_init(&out, ATT_PROTO_MAX_BODY);
@@ -620,13 +876,13 @@ static enum MHD_Result proxy_request(struct proxy *p, struct MHD_Connection *c, 
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         body = r->body.data != NULL ? r->body.data : (const uint8_t *)"";
     }
-    rc = fetch(target, method, body, r->body.len, &resp, &status, ctype, sizeof(ctype), why,
-               sizeof(why));
+    rc = fetch(&p->tls, target, method, body, r->body.len, &resp, &status, ctype, sizeof(ctype),
+               why, sizeof(why));
     if (rc != ATT_OK) {
         ret = send_error(c, why);
         goto out;
     }
-    if (!is_evidence || status != 200) {
+    if (!is_target || status != 200) {
         ret = send_bytes(c, (unsigned)status, ctype, resp.data, resp.len);
         goto out;
     }
@@ -696,9 +952,24 @@ static int parse_index(const char *s, uint64_t *out)
     return 0;
 }
 
-static int is_http_url(const char *s)
+/* An agent URL we can reach: http://, or https:// when --ca says whom to trust. */
+static bool is_agent_url(const struct proxy *p, const char *s, const char *what)
 {
-    return strncmp(s, "http://", 7) == 0 && s[7] != '\0' && strlen(s) < PROXY_URL_MAX / 2;
+    bool is_http = strncmp(s, "http://", 7) == 0 && s[7] != '\0';
+    bool is_https = strncmp(s, "https://", 8) == 0 && s[8] != '\0';
+
+    if ((!is_http && !is_https) || strlen(s) >= PROXY_URL_MAX / 2) {
+        fprintf(stderr, PROXY_NAME ": %s \"%s\" is not an http:// or https:// URL\n", what, s);
+        return false;
+    }
+    if (is_https && p->tls.ca_file == NULL) {
+        fprintf(stderr,
+                PROXY_NAME ": %s \"%s\" is https://: give --ca (and --cert/--key "
+                           "for mTLS)\n",
+                what, s);
+        return false;
+    }
+    return true;
 }
 
 /*
@@ -708,10 +979,15 @@ static int is_http_url(const char *s)
 static int parse_args(int argc, char **argv, struct proxy *p, uint32_t *port,
                       const char **port_file)
 {
-    static const struct option opts[] = {
-        {"upstream", required_argument, NULL, 'u'}, {"port-file", required_argument, NULL, 'f'},
-        {"port", required_argument, NULL, 'p'},     {"mode", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"upstream", required_argument, NULL, 'u'},
+                                         {"port-file", required_argument, NULL, 'f'},
+                                         {"port", required_argument, NULL, 'p'},
+                                         {"mode", required_argument, NULL, 'm'},
+                                         {"ca", required_argument, NULL, 'a'},
+                                         {"cert", required_argument, NULL, 'c'},
+                                         {"key", required_argument, NULL, 'k'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *mode = NULL;
     size_t i;
     int nargs = -1;
@@ -734,6 +1010,15 @@ static int parse_args(int argc, char **argv, struct proxy *p, uint32_t *port,
         case 'm':
             mode = optarg;
             break;
+        case 'a':
+            p->tls.ca_file = optarg;
+            break;
+        case 'c':
+            p->tls.cert_file = optarg;
+            break;
+        case 'k':
+            p->tls.key_file = optarg;
+            break;
         case 'h':
             return 1;
         default:
@@ -744,8 +1029,15 @@ static int parse_args(int argc, char **argv, struct proxy *p, uint32_t *port,
         fprintf(stderr, PROXY_NAME ": --upstream, --port-file and --mode are required\n");
         return -1;
     }
-    if (!is_http_url(p->upstream)) {
-        fprintf(stderr, PROXY_NAME ": --upstream \"%s\" is not an http:// URL\n", p->upstream);
+    if ((p->tls.cert_file == NULL) != (p->tls.key_file == NULL)) {
+        fprintf(stderr, PROXY_NAME ": --cert and --key go together\n");
+        return -1;
+    }
+    if (p->tls.cert_file != NULL && p->tls.ca_file == NULL) {
+        fprintf(stderr, PROXY_NAME ": --cert needs --ca (the CA of the agent's certificate)\n");
+        return -1;
+    }
+    if (!is_agent_url(p, p->upstream, "--upstream")) {
         return -1;
     }
     for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
@@ -764,10 +1056,9 @@ static int parse_args(int argc, char **argv, struct proxy *p, uint32_t *port,
                 nargs == 1 ? "" : "s", argc - optind);
         return -1;
     }
-    if (p->mode == MODE_FOREIGN) {
+    if (p->mode == MODE_FOREIGN || p->mode == MODE_SWAP_AK) {
         p->foreign = argv[optind];
-        if (!is_http_url(p->foreign)) {
-            fprintf(stderr, PROXY_NAME ": foreign \"%s\" is not an http:// URL\n", p->foreign);
+        if (!is_agent_url(p, p->foreign, p->mode_name)) {
             return -1;
         }
     } else if (nargs >= 1 && parse_index(argv[optind], &p->n) != 0) {
@@ -800,6 +1091,8 @@ int main(int argc, char **argv)
     bool curl_up = false;
 
     memset(&p, 0, sizeof(p));
+    /* tss2-mu logs every structure it refuses; the proxy reports its own errors. */
+    (void)setenv("TSS2_LOG", "all+none", 0);
     att_buf_init(&p.replay, ATT_PROTO_MAX_BODY);
     rc = parse_args(argc, argv, &p, &port, &port_file);
     if (rc != 0) {
