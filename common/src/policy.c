@@ -17,6 +17,16 @@ struct att_policy *att_policy_new(void)
     return calloc(1, sizeof(struct att_policy));
 }
 
+static void free_strv(char **v, size_t n)
+{
+    size_t i;
+
+    for (i = 0; v != NULL && i < n; i++) {
+        free(v[i]);
+    }
+    free(v);
+}
+
 void att_policy_free(struct att_policy *p)
 {
     size_t i;
@@ -24,6 +34,16 @@ void att_policy_free(struct att_policy *p)
     if (p == NULL) {
         return;
     }
+    for (i = 0; i < p->n_containers; i++) {
+        struct att_container_policy *c = &p->containers[i];
+
+        free(c->name);
+        free_strv(c->images, c->n_images);
+        att_policy_free(c->files);
+        free_strv(c->exclude, c->n_exclude);
+        free_strv(c->forbid_caps, c->n_forbid_caps);
+    }
+    free(p->containers);
     for (i = 0; i < p->n_refs; i++) {
         free(p->refs[i].path);
         free(p->refs[i].digests);
@@ -231,4 +251,35 @@ enum att_policy_match att_policy_check(const struct att_policy *p, const char *p
         m = ATT_POLICY_ALLOWED;
     }
     return m;
+}
+
+const struct att_container_policy *att_policy_container_for_image(const struct att_policy *p,
+                                                                  const char *image_id)
+{
+    size_t i;
+    size_t k;
+
+    if (p == NULL || image_id == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < p->n_containers; i++) {
+        for (k = 0; k < p->containers[i].n_images; k++) {
+            if (strcmp(p->containers[i].images[k], image_id) == 0) {
+                return &p->containers[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+bool att_container_policy_excludes(const struct att_container_policy *c, const char *path)
+{
+    size_t i;
+
+    for (i = 0; c != NULL && path != NULL && i < c->n_exclude; i++) {
+        if (strncmp(path, c->exclude[i], strlen(c->exclude[i])) == 0) {
+            return true;
+        }
+    }
+    return false;
 }

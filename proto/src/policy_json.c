@@ -214,6 +214,213 @@ out:
     return rc;
 }
 
+
+#define MAX_CONTAINER_POLICIES 256
+#define MAX_LIST               64
+
+static bool image_id_ok(const char *s)
+{
+    size_t i;
+
+    if (s == NULL || strlen(s) != DIGEST_TEXT_LEN || strncmp(s, DIGEST_PREFIX, DIGEST_PREFIX_LEN)) {
+        return false;
+    }
+    for (i = DIGEST_PREFIX_LEN; i < DIGEST_TEXT_LEN; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool cap_ok(const char *s)
+{
+    size_t i;
+
+    if (s == NULL || strncmp(s, "CAP_", 4) != 0 || strlen(s) > 40 || strlen(s) < 5) {
+        return false;
+    }
+    for (i = 4; s[i] != '\0'; i++) {
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Copy a JSON array of strings that each pass @p ok into an owned vector. */
+static att_rc string_list(json_t *arr, bool (*ok)(const char *), char ***out, size_t *n,
+                          const char *what, const char *cname, char *why, size_t why_len)
+{
+    size_t i;
+    json_t *v;
+
+    *out = NULL;
+    *n = 0;
+    if (arr == NULL) {
+        return ATT_OK;
+    }
+    if (!json_is_array(arr) || json_array_size(arr) > MAX_LIST) {
+        att_set_why(why, why_len, "policy: container %s: \"%s\" must be an array of at most %d",
+                    cname, what, MAX_LIST);
+        return ATT_ERR_PARSE;
+    }
+    *out = calloc(json_array_size(arr) + 1, sizeof(char *));
+    if (*out == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    json_array_foreach(arr, i, v) {
+        const char *str = json_string_value(v);
+
+        if (!ok(str)) {
+            att_set_why(why, why_len, "policy: container %s: %s[%zu] is not valid", cname, what,
+                        i);
+            return ATT_ERR_PARSE;
+        }
+        (*out)[*n] = strdup(str);
+        if ((*out)[*n] == NULL) {
+            return ATT_ERR_NOMEM;
+        }
+        (*n)++;
+    }
+    return ATT_OK;
+}
+
+static bool abs_prefix_ok(const char *s)
+{
+    return s != NULL && s[0] == '/' && strlen(s) < ATT_POLICY_MAX_PATH;
+}
+
+/* Parse one element of "containers" into @p c (zeroed by the caller). */
+static att_rc add_container(struct att_container_policy *c, json_t *o, size_t idx, char *why,
+                            size_t why_len)
+{
+    att_rc rc;
+    const char *key;
+    json_t *value;
+    json_t *files;
+    json_t *posture;
+    json_t *jit;
+    const char *name = json_string_value(json_object_get(o, "name"));
+    char label[80];
+
+    (void)snprintf(label, sizeof(label), "#%zu", idx);
+    if (!json_is_object(o)) {
+        att_set_why(why, why_len, "policy: containers[%zu] must be an object", idx);
+        return ATT_ERR_PARSE;
+    }
+    json_object_foreach(o, key, value) {
+        if (strcmp(key, "name") != 0 && strcmp(key, "images") != 0 &&
+            strcmp(key, "files") != 0 && strcmp(key, "exclude") != 0 &&
+            strcmp(key, "allow_jit") != 0 && strcmp(key, "posture") != 0) {
+            att_set_why(why, why_len, "policy: containers[%zu]: unknown key \"%.100s\"", idx,
+                        quotable(key) ? key : "?");
+            return ATT_ERR_PARSE;
+        }
+    }
+    if (name == NULL || json_string_length(json_object_get(o, "name")) == 0 ||
+        json_string_length(json_object_get(o, "name")) > NAME_MAX_LEN || !quotable(name)) {
+        att_set_why(why, why_len, "policy: containers[%zu] needs a \"name\" string", idx);
+        return ATT_ERR_PARSE;
+    }
+    (void)snprintf(label, sizeof(label), "\"%.64s\"", name);
+    c->name = strdup(name);
+    c->files = att_policy_new();
+    if (c->name == NULL || c->files == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    rc = string_list(json_object_get(o, "images"), image_id_ok, &c->images, &c->n_images,
+                     "images", label, why, why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    if (c->n_images == 0) {
+        att_set_why(why, why_len,
+                    "policy: container %s: \"images\" must list at least one \"sha256:<64 hex>\" "
+                    "image ID",
+                    label);
+        return ATT_ERR_PARSE;
+    }
+    files = json_object_get(o, "files");
+    if (files != NULL) {
+        if (!json_is_object(files)) {
+            att_set_why(why, why_len, "policy: container %s: \"files\" must be an object", label);
+            return ATT_ERR_PARSE;
+        }
+        rc = add_reference_values(c->files, files, why, why_len);
+        if (rc != ATT_OK) {
+            return rc;
+        }
+    }
+    rc = string_list(json_object_get(o, "exclude"), abs_prefix_ok, &c->exclude, &c->n_exclude,
+                     "exclude", label, why, why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    jit = json_object_get(o, "allow_jit");
+    if (jit != NULL && !json_is_boolean(jit)) {
+        att_set_why(why, why_len, "policy: container %s: \"allow_jit\" must be true or false",
+                    label);
+        return ATT_ERR_PARSE;
+    }
+    c->allow_jit = jit != NULL && json_is_true(jit);
+    posture = json_object_get(o, "posture");
+    if (posture != NULL) {
+        json_t *priv = json_object_get(posture, "privileged");
+
+        if (!json_is_object(posture) || (priv != NULL && !json_is_boolean(priv))) {
+            att_set_why(why, why_len,
+                        "policy: container %s: \"posture\" must be {\"privileged\": bool, "
+                        "\"forbid_caps\": [...]}",
+                        label);
+            return ATT_ERR_PARSE;
+        }
+        json_object_foreach(posture, key, value) {
+            if (strcmp(key, "privileged") != 0 && strcmp(key, "forbid_caps") != 0) {
+                att_set_why(why, why_len, "policy: container %s: unknown posture key", label);
+                return ATT_ERR_PARSE;
+            }
+        }
+        c->allow_privileged = priv != NULL && json_is_true(priv);
+        rc = string_list(json_object_get(posture, "forbid_caps"), cap_ok, &c->forbid_caps,
+                         &c->n_forbid_caps, "posture.forbid_caps", label, why, why_len);
+        if (rc != ATT_OK) {
+            return rc;
+        }
+    }
+    return ATT_OK;
+}
+
+/* The optional "containers" array of per-container whitelist policies. */
+static att_rc add_containers(struct att_policy *p, json_t *arr, char *why, size_t why_len)
+{
+    size_t i;
+    json_t *o;
+    att_rc rc;
+
+    if (arr == NULL) {
+        return ATT_OK;
+    }
+    if (!json_is_array(arr) || json_array_size(arr) > MAX_CONTAINER_POLICIES) {
+        att_set_why(why, why_len, "policy: \"containers\" must be an array of at most %d",
+                    MAX_CONTAINER_POLICIES);
+        return ATT_ERR_PARSE;
+    }
+    p->containers = calloc(json_array_size(arr) + 1, sizeof(*p->containers));
+    if (p->containers == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    json_array_foreach(arr, i, o) {
+        /* counted first, so att_policy_free() releases a half-parsed element */
+        p->n_containers++;
+        rc = add_container(&p->containers[i], o, i, why, why_len);
+        if (rc != ATT_OK) {
+            return rc;
+        }
+    }
+    return ATT_OK;
+}
+
 att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **out, char *why,
                              size_t why_len)
 {
@@ -261,7 +468,7 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
     }
     json_object_foreach(root, key, value) {
         if (strcmp(key, "version") != 0 && strcmp(key, "name") != 0 &&
-            strcmp(key, "reference_values") != 0) {
+            strcmp(key, "reference_values") != 0 && strcmp(key, "containers") != 0) {
             if (quotable(key)) {
                 why_set(why, why_len, "policy: unknown key \"%.200s\"", key);
             } else {
@@ -304,6 +511,10 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
         }
     }
     rc = add_reference_values(p, rv, why, why_len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = add_containers(p, json_object_get(root, "containers"), why, why_len);
     if (rc != ATT_OK) {
         goto out;
     }
@@ -387,6 +598,57 @@ static json_t *digests_to_json(const struct att_policy_ref *r)
     return arr;
 }
 
+
+static json_t *strv_json(char *const *v, size_t n)
+{
+    json_t *arr = json_array();
+    size_t i;
+
+    for (i = 0; arr != NULL && i < n; i++) {
+        if (json_array_append_new(arr, json_string(v[i])) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static json_t *refs_json(const struct att_policy *p)
+{
+    json_t *rv = json_object();
+    size_t i;
+
+    for (i = 0; rv != NULL && i < p->n_refs; i++) {
+        if (json_object_set_new(rv, p->refs[i].path, digests_to_json(&p->refs[i])) != 0) {
+            json_decref(rv);
+            return NULL;
+        }
+    }
+    return rv;
+}
+
+static json_t *containers_json(const struct att_policy *p)
+{
+    json_t *arr = json_array();
+    size_t i;
+
+    for (i = 0; arr != NULL && i < p->n_containers; i++) {
+        const struct att_container_policy *c = &p->containers[i];
+        json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:{s:b, s:o}}", "name", c->name,
+                              "images", strv_json(c->images, c->n_images), "files",
+                              refs_json(c->files), "exclude", strv_json(c->exclude, c->n_exclude),
+                              "allow_jit", c->allow_jit, "posture", "privileged",
+                              c->allow_privileged, "forbid_caps",
+                              strv_json(c->forbid_caps, c->n_forbid_caps));
+
+        if (o == NULL || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
 att_rc att_policy_encode_json(const struct att_policy *p, struct att_buf *out)
 {
     att_rc rc = ATT_ERR_INTERNAL;
@@ -418,7 +680,9 @@ att_rc att_policy_encode_json(const struct att_policy *p, struct att_buf *out)
             goto out;
         }
     }
-    if (json_object_set(root, "reference_values", rv) != 0) {
+    if (json_object_set(root, "reference_values", rv) != 0 ||
+        (p->n_containers > 0 &&
+         json_object_set_new(root, "containers", containers_json(p)) != 0)) {
         rc = ATT_ERR_NOMEM;
         goto out;
     }

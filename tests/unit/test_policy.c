@@ -18,6 +18,7 @@
 #include "attest/buf.h"
 #include "attest/policy.h"
 #include "attest/policy_json.h"
+#include "attest/util.h"
 
 #define D_A      "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define D_B      "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -539,10 +540,99 @@ static void test_policy_encode_buffer_cap(void **state)
     att_policy_free(p);
 }
 
+/* ------------------------------------------------------------------------- */
+/* Per-container whitelist policies                                          */
+
+#define IMG1 "sha256:1b422d0c1e733ea70a15f520a3be2bef1a435cabb875cb3f18df99a4fa9e8483"
+#define IMG2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+#define DIG1 "sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+#define CPOL(inner)                                                                                \
+    "{\"version\": 1, \"reference_values\": {}, \"containers\": [" inner "]}"
+
+static void test_policy_containers_parse_and_lookup(void **state)
+{
+    const char *json = CPOL("{\"name\": \"web\", \"images\": [\"" IMG1 "\", \"" IMG2 "\"], "
+                            "\"files\": {\"/bin/ls\": [\"" DIG1 "\"]}, \"exclude\": [\"/tmp/\"], "
+                            "\"allow_jit\": true, \"posture\": {\"privileged\": false, "
+                            "\"forbid_caps\": [\"CAP_SYS_ADMIN\"]}}, "
+                            "{\"name\": \"db\", \"images\": [\"sha256:"
+                            "3333333333333333333333333333333333333333333333333333333333333333\"]}");
+    struct att_policy *p = NULL;
+    const struct att_container_policy *c;
+    struct att_buf a;
+    struct att_buf b;
+    struct att_policy *q = NULL;
+    uint8_t d[ATT_SHA256_LEN];
+    char why[256] = "";
+
+    (void)state;
+    assert_int_equal(parse(json, &p, why, sizeof(why)), ATT_OK);
+    assert_int_equal(p->n_containers, 2);
+    c = att_policy_container_for_image(p, IMG2);
+    assert_non_null(c);
+    assert_string_equal(c->name, "web");
+    assert_true(c->allow_jit);
+    assert_false(c->allow_privileged);
+    assert_int_equal(c->n_forbid_caps, 1);
+    assert_true(att_container_policy_excludes(c, "/tmp/x"));
+    assert_false(att_container_policy_excludes(c, "/bin/ls"));
+    assert_int_equal(att_hex_decode(DIG1 + 7, d, sizeof(d)), ATT_OK);
+    assert_int_equal(att_policy_check(c->files, "/bin/ls", d), ATT_POLICY_ALLOWED);
+    assert_int_equal(att_policy_check(c->files, "/bin/cat", d), ATT_POLICY_UNKNOWN_PATH);
+    assert_null(att_policy_container_for_image(p, "sha256:00"));
+    assert_non_null(att_policy_container_for_image(p, "sha256:"
+        "3333333333333333333333333333333333333333333333333333333333333333"));
+    /* encode -> parse -> encode is stable */
+    att_buf_init(&a, 1u << 20);
+    att_buf_init(&b, 1u << 20);
+    assert_int_equal(att_policy_encode_json(p, &a), ATT_OK);
+    assert_int_equal(att_policy_parse_json((const char *)a.data, a.len, &q, why, sizeof(why)),
+                     ATT_OK);
+    assert_int_equal(att_policy_encode_json(q, &b), ATT_OK);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    att_buf_cleanup(&a);
+    att_buf_cleanup(&b);
+    att_policy_free(q);
+    att_policy_free(p);
+}
+
+static void test_policy_containers_rejects(void **state)
+{
+    (void)state;
+    expect_reject(CPOL("1"), "containers[0]");
+    expect_reject("{\"version\": 1, \"reference_values\": {}, \"containers\": {}}", "containers");
+    expect_reject(CPOL("{\"images\": [\"" IMG1 "\"]}"), "name");
+    expect_reject(CPOL("{\"name\": \"x\"}"), "images");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": []}"), "images");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"sha256:abc\"]}"), "images[0]");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"" IMG1 "\"], \"color\": 1}"),
+                  "unknown key");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"" IMG1 "\"], \"allow_jit\": 1}"),
+                  "allow_jit");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"" IMG1 "\"], \"exclude\": [\"tmp\"]}"),
+                  "exclude[0]");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"" IMG1 "\"], \"files\": []}"), "files");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"" IMG1 "\"], "
+                       "\"files\": {\"bin/ls\": [\"" DIG1 "\"]}}"),
+                  "absolute");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"" IMG1 "\"], "
+                       "\"posture\": {\"forbid_caps\": [\"sys_admin\"]}}"),
+                  "forbid_caps[0]");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"" IMG1 "\"], "
+                       "\"posture\": {\"privileged\": \"no\"}}"),
+                  "posture");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"" IMG1 "\"], "
+                       "\"posture\": {\"seccomp\": true}}"),
+                  "posture");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_add_invalid_args),
+        cmocka_unit_test(test_policy_containers_parse_and_lookup),
+        cmocka_unit_test(test_policy_containers_rejects),
         cmocka_unit_test(test_policy_check_null_args_not_allowed),
         cmocka_unit_test(test_policy_empty_finds_nothing),
         cmocka_unit_test(test_policy_check_results),

@@ -7,6 +7,7 @@
 #ifndef ATT_COMMON_POLICY_H
 #define ATT_COMMON_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,10 +22,31 @@ struct att_policy_ref {
     size_t n_digests;
 };
 
+/*
+ * Whitelist policy for the containers started from some images (DESIGN §4,
+ * §5): which images may start, which (path, digest) may run inside, which
+ * paths are not appraised, whether JIT (anonymous executable memory) is
+ * allowed, and the security posture required.
+ */
+struct att_container_policy {
+    char *name;             /* owned */
+    char **images;          /* owned "sha256:<64 hex>" image IDs (config digests) */
+    size_t n_images;
+    struct att_policy *files; /* owned: allowed executables and libraries, never NULL */
+    char **exclude;         /* owned absolute path prefixes not appraised */
+    size_t n_exclude;
+    bool allow_jit;
+    bool allow_privileged;
+    char **forbid_caps;     /* owned, e.g. "CAP_SYS_ADMIN": must not be added */
+    size_t n_forbid_caps;
+};
+
 struct att_policy {
     char *name;                  /* owned, may be NULL */
     struct att_policy_ref *refs; /* owned, sorted by path (strcmp) */
     size_t n_refs;
+    struct att_container_policy *containers; /* owned array */
+    size_t n_containers;
 };
 
 /* Fail closed: a zero-initialised result is a refusal, never "allowed". */
@@ -42,5 +64,11 @@ att_rc att_policy_add(struct att_policy *p, const char *path, const uint8_t dige
 const struct att_policy_ref *att_policy_find(const struct att_policy *p, const char *path);
 enum att_policy_match att_policy_check(const struct att_policy *p, const char *path,
                                        const uint8_t digest[ATT_SHA256_LEN]);
+
+/** The container policy admitting @p image_id ("sha256:..."), or NULL. Borrowed. */
+const struct att_container_policy *att_policy_container_for_image(const struct att_policy *p,
+                                                                  const char *image_id);
+/** Whether @p path falls under one of the policy's exclude prefixes. */
+bool att_container_policy_excludes(const struct att_container_policy *c, const char *path);
 
 #endif
