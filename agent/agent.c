@@ -669,3 +669,64 @@ out:
     att_buf_cleanup(&secret);
     return rc;
 }
+
+/* Build, dedupe, log and extend one entry under the lock. */
+static att_rc record(struct agent *a, const char *name, const uint8_t *digest, const uint8_t *buf,
+                     size_t len, bool *is_new)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct att_ima_entry e;
+    uint8_t d[ATT_SHA256_LEN];
+
+    memset(&e, 0, sizeof(e));
+    if (is_new != NULL) {
+        *is_new = false;
+    }
+    if (buf != NULL) {
+        rc = att_sha256(buf, len, d);
+        if (rc != ATT_OK) {
+            return rc;
+        }
+        digest = d;
+    }
+    pthread_mutex_lock(&a->lock);
+    rc = ensure_tpm(a);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (agent_log_has(a->log, name, digest, ATT_SHA256_LEN)) {
+        rc = ATT_OK;
+        goto out;
+    }
+    rc = buf != NULL ? att_ima_entry_build_buf(&e, a->cfg.pcr, name, buf, len)
+                     : att_ima_entry_build_ng(&e, a->cfg.pcr, digest, name);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = log_and_extend(a, &e);
+    if (rc == ATT_OK && is_new != NULL) {
+        *is_new = true;
+    }
+out:
+    pthread_mutex_unlock(&a->lock);
+    att_ima_entry_cleanup(&e);
+    return rc;
+}
+
+att_rc agent_record_file(struct agent *a, const char *name, const uint8_t digest[32],
+                         bool *is_new)
+{
+    if (a == NULL || name == NULL || digest == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    return record(a, name, digest, NULL, 0, is_new);
+}
+
+att_rc agent_record_buf(struct agent *a, const char *name, const uint8_t *buf, size_t len,
+                        bool *is_new)
+{
+    if (a == NULL || name == NULL || buf == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    return record(a, name, NULL, buf, len, is_new);
+}

@@ -72,6 +72,17 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
                       unsigned *status, char *why, size_t why_len);
 
 /**
+ * Log one file measurement (ima-ng, name e.g. "<container-id>:/bin/ls") and
+ * extend it, unless that (name, digest) is logged already (IMA semantics).
+ * @param[out] is_new  whether an entry was written (may be NULL)
+ */
+att_rc agent_record_file(struct agent *a, const char *name, const uint8_t digest[32],
+                         bool *is_new);
+/** Log one ima-buf record (container identity, violation, enforcement) once per content. */
+att_rc agent_record_buf(struct agent *a, const char *name, const uint8_t *buf, size_t len,
+                        bool *is_new);
+
+/**
  * Answer a credential-activation request (enrollment): ActivateCredential
  * with this TPM's EK and AK, CBOR in, CBOR out.
  * @param[out] status  200, 400 (malformed or not for this TPM), 503 (TPM down)

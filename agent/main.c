@@ -24,6 +24,7 @@
 #include "agent.h"
 #include "agent_ctl.h"
 #include "agent_http.h"
+#include "agent_containers.h"
 #include "engine.h"
 #include "attest/log.h"
 #include "attest/util.h"
@@ -202,6 +203,7 @@ static int run(struct settings *s)
 {
     struct agent *a = NULL;
     struct agent_http *h = NULL;
+    struct agent_containers *containers = NULL;
     struct sigaction sa;
     char portfile[4200];
     char port[16];
@@ -266,12 +268,19 @@ static int run(struct settings *s)
     printf("attest-agent ready: http port %u, state dir %s, PCR %u\n", agent_http_port(h),
            s->cfg.state_dir, s->cfg.pcr);
     (void)fflush(stdout);
+    if (s->engine != NULL) {
+        rc = agent_containers_start(a, s->engine, 1000, 30, &containers);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
     rc = agent_ctl_serve(a, s->cfg.state_dir, stop_pipe[0]);
     if (rc != ATT_OK) {
         goto out;
     }
     ret = 0;
 out:
+    agent_containers_stop(containers);
     agent_http_stop(h);
     agent_free(a);
     if (lock_fd >= 0) {

@@ -37,6 +37,7 @@ void att_appraisal_cleanup(struct att_appraisal *a)
         free(a->findings[i].message);
     }
     free(a->findings);
+    free(a->containers);
     memset(a, 0, sizeof(*a));
 }
 
@@ -142,6 +143,249 @@ static att_rc appraise_entry(const struct att_ima_entry *e, int64_t idx,
     }
 }
 
+
+/* ---- containers ---------------------------------------------------------- */
+
+static bool is_cid(const char *s, size_t len)
+{
+    size_t i;
+
+    if (len != ATT_CONTAINER_ID_LEN) {
+        return false;
+    }
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Which container an entry is about, or NULL for a host entry:
+ * "container:<id>" and "violation:<id>" records, "<id>:<path>" files.
+ */
+static const char *container_of(const struct att_ima_entry *e, char id[ATT_CONTAINER_ID_LEN + 1])
+{
+    const char *n = e->name;
+    const char *colon = strchr(n, ':');
+
+    if (colon == NULL) {
+        return NULL;
+    }
+    if ((strncmp(n, "container:", 10) == 0 || strncmp(n, "violation:", 10) == 0) &&
+        is_cid(colon + 1, strlen(colon + 1))) {
+        memcpy(id, colon + 1, ATT_CONTAINER_ID_LEN + 1);
+        return id;
+    }
+    if (is_cid(n, (size_t)(colon - n))) {
+        memcpy(id, n, ATT_CONTAINER_ID_LEN);
+        id[ATT_CONTAINER_ID_LEN] = '\0';
+        return id;
+    }
+    return NULL;
+}
+
+static struct att_container_verdict *container_get(struct att_appraisal *a, const char *id)
+{
+    size_t i;
+    struct att_container_verdict *n;
+
+    for (i = 0; i < a->n_containers; i++) {
+        if (strcmp(a->containers[i].id, id) == 0) {
+            return &a->containers[i];
+        }
+    }
+    n = realloc(a->containers, (a->n_containers + 1) * sizeof(*n));
+    if (n == NULL) {
+        return NULL;
+    }
+    a->containers = n;
+    n = &a->containers[a->n_containers++];
+    memset(n, 0, sizeof(*n));
+    (void)snprintf(n->id, sizeof(n->id), "%s", id);
+    n->entry = -1;
+    return n;
+}
+
+static att_rc container_fail(struct att_appraisal *a, struct att_container_verdict *c,
+                             const char *code, int64_t idx, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Record a container failure: the first one becomes its verdict's reason. */
+static att_rc container_fail(struct att_appraisal *a, struct att_container_verdict *c,
+                             const char *code, int64_t idx, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (!c->is_failed) {
+        c->is_failed = true;
+        (void)snprintf(c->code, sizeof(c->code), "%s", code);
+        (void)snprintf(c->reason, sizeof(c->reason), "%s", msg);
+        c->entry = idx;
+    }
+    return att_appraisal_add(a, ATT_FIND_INFO, "container-failed", idx, "container %.12s: %s",
+                             c->id, msg);
+}
+
+/* Value of "key=" in a space-separated record, copied into out ("" if absent). */
+static void field(const uint8_t *buf, size_t len, const char *key, char *out, size_t out_len)
+{
+    size_t klen = strlen(key);
+    size_t i = 0;
+
+    out[0] = '\0';
+    while (i < len) {
+        size_t j = i;
+
+        while (j < len && buf[j] != ' ') {
+            j++;
+        }
+        if (j - i > klen && memcmp(buf + i, key, klen) == 0 && buf[i + klen] == '=') {
+            size_t vlen = j - i - klen - 1;
+
+            if (vlen >= out_len) {
+                vlen = out_len - 1;
+            }
+            memcpy(out, buf + i + klen + 1, vlen);
+            out[vlen] = '\0';
+            return;
+        }
+        i = j + 1;
+    }
+}
+
+static bool list_has(const char *csv, const char *item)
+{
+    size_t n = strlen(item);
+    const char *p = csv;
+
+    while (p != NULL && *p != '\0') {
+        if (strncmp(p, item, n) == 0 && (p[n] == ',' || p[n] == '\0')) {
+            return true;
+        }
+        p = strchr(p, ',');
+        p = p != NULL ? p + 1 : NULL;
+    }
+    return false;
+}
+
+/* Appraise one container entry against the per-container policy it selects. */
+static att_rc appraise_container_entry(const struct att_ima_entry *e, const char *id, int64_t idx,
+                                       const struct att_policy *policy, struct att_appraisal *a)
+{
+    struct att_container_verdict *c = container_get(a, id);
+    const struct att_container_policy *cp;
+    char hex[2 * ATT_IMA_MAX_DIGEST + 1];
+    char v[256];
+    size_t i;
+
+    if (c == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    cp = c->image[0] != '\0' ? att_policy_container_for_image(policy, c->image) : NULL;
+    if (strncmp(e->name, "container:", 10) == 0) {
+        if (e->tmpl != ATT_IMA_TEMPLATE_BUF) {
+            return container_fail(a, c, "malformed-record", idx, "identity record is not ima-buf");
+        }
+        field(e->buf, e->buf_len, "image", c->image, sizeof(c->image));
+        cp = att_policy_container_for_image(policy, c->image);
+        if (cp == NULL) {
+            return container_fail(a, c, "image-not-allowed", idx,
+                                  "image %s is not allowed by any container policy", c->image);
+        }
+        (void)snprintf(c->policy, sizeof(c->policy), "%s", cp->name);
+        field(e->buf, e->buf_len, "privileged", v, sizeof(v));
+        if (strcmp(v, "1") == 0 && !cp->allow_privileged) {
+            return container_fail(a, c, "posture-privileged", idx,
+                                  "runs privileged; policy %s forbids it", cp->name);
+        }
+        field(e->buf, e->buf_len, "cap_add", v, sizeof(v));
+        for (i = 0; i < cp->n_forbid_caps; i++) {
+            if (list_has(v, cp->forbid_caps[i])) {
+                return container_fail(a, c, "posture-capability", idx,
+                                      "has %s added; policy %s forbids it", cp->forbid_caps[i],
+                                      cp->name);
+            }
+        }
+        return ATT_OK;
+    }
+    if (strncmp(e->name, "violation:", 10) == 0) {
+        char kind[64];
+
+        if (e->tmpl != ATT_IMA_TEMPLATE_BUF) {
+            return container_fail(a, c, "malformed-record", idx, "violation record is not ima-buf");
+        }
+        field(e->buf, e->buf_len, "kind", kind, sizeof(kind));
+        if (cp != NULL && cp->allow_jit &&
+            (strcmp(kind, "anon_exec") == 0 || strcmp(kind, "wx") == 0)) {
+            return ATT_OK;
+        }
+        (void)snprintf(v, sizeof(v), "%.*s", (int)(e->buf_len < 200 ? e->buf_len : 200),
+                       (const char *)e->buf);
+        return container_fail(a, c, strcmp(kind, "code_modified") == 0 ? "code-modified"
+                                    : strcmp(kind, "anon_exec") == 0 || strcmp(kind, "wx") == 0
+                                        ? "injected-exec-memory"
+                                        : "memory-violation",
+                              idx, "memory integrity: %s", v);
+    }
+    /* "<id>:<path>": an executable or library that ran in the container */
+    if (cp == NULL) {
+        return container_fail(a, c, c->image[0] ? "image-not-allowed" : "unknown-container", idx,
+                              "%s ran in a container %s", strchr(e->name, ':') + 1,
+                              c->image[0] ? "whose image no policy allows"
+                                          : "without an identity record");
+    }
+    if (e->is_violation || e->tmpl != ATT_IMA_TEMPLATE_NG || e->digest_len != ATT_SHA256_LEN) {
+        return container_fail(a, c, "malformed-record", idx, "file entry %s is malformed",
+                              e->name);
+    }
+    if (att_container_policy_excludes(cp, strchr(e->name, ':') + 1)) {
+        return ATT_OK;
+    }
+    att_hex_encode(e->digest, e->digest_len, hex);
+    switch (att_policy_check(cp->files, strchr(e->name, ':') + 1, e->digest)) {
+    case ATT_POLICY_ALLOWED:
+        return ATT_OK;
+    case ATT_POLICY_UNKNOWN_PATH:
+        return container_fail(a, c, "unknown-binary", idx,
+                              "%s (sha256:%.16s...) is not in policy %s", strchr(e->name, ':') + 1,
+                              hex, cp->name);
+    case ATT_POLICY_DIGEST_MISMATCH:
+        break;
+    }
+    return container_fail(a, c, "changed-digest", idx, "%s has sha256:%.16s..., not allowed by %s",
+                          strchr(e->name, ':') + 1, hex, cp->name);
+}
+
+att_rc att_appraise_entries(const struct att_ima_entry *entries, size_t n, uint64_t offset,
+                            const struct att_policy *policy, struct att_appraisal *a)
+{
+    att_rc rc = ATT_OK;
+    size_t i;
+
+    if ((entries == NULL && n > 0) || policy == NULL || a == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    for (i = 0; i < n && rc == ATT_OK; i++) {
+        char cid[ATT_CONTAINER_ID_LEN + 1];
+        int64_t idx = (int64_t)(offset + i);
+
+        /* Container entries judge their container, not the host. */
+        rc = container_of(&entries[i], cid) != NULL
+                 ? appraise_container_entry(&entries[i], cid, idx, policy, a)
+                 : appraise_entry(&entries[i], idx, policy, a);
+    }
+    if (rc == ATT_OK) {
+        a->entries_appraised += n;
+    }
+    return rc;
+}
+
 att_rc att_appraise(const struct att_appraise_input *in, struct att_appraisal *a,
                     uint8_t pcr_end[ATT_SHA256_LEN])
 {
@@ -160,6 +404,14 @@ att_rc att_appraise(const struct att_appraise_input *in, struct att_appraisal *a
         return ATT_ERR_INVALID_ARG;
     }
     a->is_trusted = false;
+    if (in->n_containers > 0) {
+        a->containers = malloc(in->n_containers * sizeof(*a->containers));
+        if (a->containers == NULL) {
+            return ATT_ERR_NOMEM;
+        }
+        memcpy(a->containers, in->containers, in->n_containers * sizeof(*a->containers));
+        a->n_containers = in->n_containers;
+    }
 
     /* 1. The quote: genuine (AK signature), fresh (nonce), and covering these PCR values. */
     why[0] = '\0';
@@ -251,13 +503,10 @@ att_rc att_appraise(const struct att_appraise_input *in, struct att_appraisal *a
 
     /* 3. Every entry against policy; only for a log whose integrity holds. */
     if (log_ok && in->policy != NULL) {
-        for (i = 0; i < log.count; i++) {
-            rc = appraise_entry(&log.entries[i], (int64_t)(in->log_offset + i), in->policy, a);
-            if (rc != ATT_OK) {
-                goto out;
-            }
+        rc = att_appraise_entries(log.entries, log.count, in->log_offset, in->policy, a);
+        if (rc != ATT_OK) {
+            goto out;
         }
-        a->entries_appraised = log.count;
     }
     rc = att_appraisal_add(a, ATT_FIND_INFO, "summary", -1,
                            "%zu log entries checked; PCR %u resetCount %u restartCount %u",

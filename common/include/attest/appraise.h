@@ -30,6 +30,24 @@ struct att_finding {
     int64_t entry;     /* log entry index, or -1 */
 };
 
+#define ATT_CONTAINER_ID_LEN 64
+
+/*
+ * A container's appraisal state, carried across rounds (the verifier stores
+ * it): the image its identity record named and, once anything failed, the
+ * first failure. A failed container stays failed (sticky) until an operator
+ * acts; a container with entries but no identity record fails.
+ */
+struct att_container_verdict {
+    char id[ATT_CONTAINER_ID_LEN + 1];
+    char image[80];    /* "sha256:<hex>" from its "container:" record, "" if not seen */
+    char policy[80];   /* the container policy that admitted the image, "" if none */
+    bool is_failed;
+    char code[32];     /* first failure's code, e.g. "unknown-binary" */
+    char reason[512];  /* first failure's text */
+    int64_t entry;     /* log index of the first failure, -1 if none */
+};
+
 struct att_appraisal {
     bool is_trusted;
     struct att_finding *findings; /* owned */
@@ -38,6 +56,8 @@ struct att_appraisal {
     size_t entries_appraised;
     uint32_t reset_count;
     uint32_t restart_count;
+    struct att_container_verdict *containers; /* owned; per-container state after this round */
+    size_t n_containers;
 };
 
 /** Everything one quote round delivered; all pointers borrowed. */
@@ -61,6 +81,9 @@ struct att_appraise_input {
     bool log_consistent; /* as the agent reported it */
     const char *log_status;
     const struct att_policy *policy; /* may be NULL: no entry appraisal */
+    /* container states from earlier rounds (borrowed, copied into the result) */
+    const struct att_container_verdict *containers;
+    size_t n_containers;
 };
 
 void att_appraisal_init(struct att_appraisal *a);
@@ -78,5 +101,16 @@ att_rc att_appraisal_add(struct att_appraisal *a, enum att_finding_kind kind, co
  */
 att_rc att_appraise(const struct att_appraise_input *in, struct att_appraisal *a,
                     uint8_t pcr_end[ATT_SHA256_LEN]);
+
+struct att_ima_entry;
+/**
+ * Step 3 of att_appraise() on its own: every entry against @p policy. Host
+ * entries add FAIL findings; container entries ("container:<id>",
+ * "violation:<id>", "<id>:<path>") update a->containers (sticky failures,
+ * reported as info findings) and never fail the host.
+ * @param[in] offset  log index of entries[0], for the findings
+ */
+att_rc att_appraise_entries(const struct att_ima_entry *entries, size_t n, uint64_t offset,
+                            const struct att_policy *policy, struct att_appraisal *a);
 
 #endif

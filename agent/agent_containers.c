@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Runtime measurement of containers (DESIGN §4 item 2). A thread asks the
+ * engine for running containers every tick (1 s); for each container it logs
+ * one identity/posture record, finds the container's processes by cgroup
+ * membership, and inspects every process it has not seen yet (pid + start
+ * time) with procmem: each executable file (main binary and shared libraries)
+ * is logged once per (container, path, digest), and every memory finding
+ * (code modified, anonymous or W+X executable memory, memfd or deleted
+ * executables) becomes a "violation:<container>" record naming the process,
+ * mapping and kind. Every process is inspected again on the integrity
+ * interval (default 30 s), so a later patch of a code page is found too.
+ *
+ * Log entry names: "container:<id>" (ima-buf, text "image=... ref=...
+ * privileged=0|1 cap_add=A,B pid_mode=..."), "<id>:<path>" (ima-ng),
+ * "violation:<id>" (ima-buf, text "kind=... pid=... comm=... path=...
+ * addr=0x... detail=...").
+ *
+ * Memory: struct agent_containers owns its thread, engine client, procmem
+ * cache and the seen-process table; the agent it logs to is borrowed.
+ */
+#include "agent_containers.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attest/buf.h"
+#include "attest/engine_json.h"
+#include "attest/log.h"
+#include "attest/util.h"
+#include "engine.h"
+#include "procmem.h"
+
+#define MAX_SEEN      65536
+#define CGROUP_TEXT   8192
+#define REC_TEXT      2048
+
+struct seen {
+    pid_t pid;
+    uint64_t start_time;
+    char cid[ATT_ENGINE_ID_LEN + 1];
+};
+
+struct agent_containers {
+    struct agent *agent; /* borrowed */
+    char *engine_url;    /* owned */
+    unsigned tick_ms;
+    unsigned integrity_s;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+    struct procmem_cache *cache;
+    struct seen *seen; /* processes inspected since the last integrity sweep */
+    size_t n_seen;
+    uint64_t sweeps;
+};
+
+/* The cgroup a process belongs to, by the first v1 controller we know or v2. */
+static bool read_cgroup(pid_t pid, char *out, size_t out_len)
+{
+    char path[64];
+    char text[CGROUP_TEXT];
+    char *line;
+    char *next;
+    char *v2 = NULL;
+    ssize_t n;
+    int fd;
+
+    (void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    n = read(fd, text, sizeof(text) - 1);
+    (void)close(fd);
+    if (n <= 0) {
+        return false;
+    }
+    text[n] = '\0';
+    for (line = text; line != NULL && *line != '\0'; line = next) {
+        char *c1;
+        char *c2;
+
+        next = strchr(line, '\n');
+        if (next != NULL) {
+            *next++ = '\0';
+        }
+        c1 = strchr(line, ':');
+        c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+        if (c2 == NULL) {
+            continue;
+        }
+        *c2 = '\0';
+        if (strstr(c1 + 1, "freezer") != NULL || strstr(c1 + 1, "pids") != NULL) {
+            (void)snprintf(out, out_len, "%s:%s", c1 + 1, c2 + 1);
+            return true;
+        }
+        if (c1[1] == '\0' && v2 == NULL) {
+            v2 = c2 + 1;
+        }
+    }
+    if (v2 != NULL) {
+        (void)snprintf(out, out_len, "v2:%s", v2);
+        return true;
+    }
+    return false;
+}
+
+static bool in_cgroup(const char *cg, const char *root)
+{
+    size_t n = strlen(root);
+
+    return strncmp(cg, root, n) == 0 && (cg[n] == '\0' || cg[n] == '/');
+}
+
+static uint64_t start_time_of(pid_t pid, char *comm, size_t comm_len)
+{
+    char path[64];
+    char text[1024];
+    char *close_paren;
+    char *p;
+    int field;
+    ssize_t n;
+    int fd;
+
+    (void)snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return 0;
+    }
+    n = read(fd, text, sizeof(text) - 1);
+    (void)close(fd);
+    if (n <= 0) {
+        return 0;
+    }
+    text[n] = '\0';
+    p = strchr(text, '(');
+    close_paren = strrchr(text, ')');
+    if (p == NULL || close_paren == NULL || close_paren < p) {
+        return 0;
+    }
+    (void)snprintf(comm, comm_len, "%.*s", (int)(close_paren - p - 1), p + 1);
+    /* field 3 (state) follows ") "; start time is field 22 */
+    p = close_paren + 2;
+    for (field = 3; field < 22 && p != NULL; field++) {
+        p = strchr(p, ' ');
+        if (p != NULL) {
+            p++;
+        }
+    }
+    return p != NULL ? strtoull(p, NULL, 10) : 0;
+}
+
+static bool was_seen(struct agent_containers *c, pid_t pid, uint64_t st)
+{
+    size_t i;
+
+    for (i = 0; i < c->n_seen; i++) {
+        if (c->seen[i].pid == pid && c->seen[i].start_time == st) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void mark_seen(struct agent_containers *c, pid_t pid, uint64_t st, const char *cid)
+{
+    if (c->n_seen >= MAX_SEEN) {
+        c->n_seen = 0; /* start over: at worst a process is inspected once more */
+    }
+    c->seen[c->n_seen].pid = pid;
+    c->seen[c->n_seen].start_time = st;
+    (void)snprintf(c->seen[c->n_seen].cid, sizeof(c->seen[c->n_seen].cid), "%s", cid);
+    c->n_seen++;
+}
+
+/* "container:<id>": image identity and posture as the engine reports them. */
+static void record_identity(struct agent_containers *c, const struct att_engine_container *ct)
+{
+    char name[96];
+    struct att_buf b;
+    size_t i;
+
+    att_buf_init(&b, REC_TEXT);
+    (void)att_buf_printf(&b, "image=%s ref=%s privileged=%d cap_add=",
+                         ct->image_id != NULL ? ct->image_id : "-",
+                         ct->image_ref != NULL ? ct->image_ref : "-", ct->is_privileged ? 1 : 0);
+    for (i = 0; i < ct->n_cap_add; i++) {
+        (void)att_buf_printf(&b, "%s%s", i > 0 ? "," : "", ct->cap_add[i]);
+    }
+    (void)att_buf_printf(&b, " pid_mode=%s", ct->pid_mode != NULL ? ct->pid_mode : "-");
+    (void)snprintf(name, sizeof(name), "container:%s", ct->id);
+    if (b.data != NULL && agent_record_buf(c->agent, name, b.data, b.len, NULL) != ATT_OK) {
+        LOG_WARN("cannot log the identity of container %.12s", ct->id);
+    }
+    att_buf_cleanup(&b);
+}
+
+static void record_process(struct agent_containers *c, const char *cid, pid_t pid,
+                           const char *comm)
+{
+    struct procmem_report *r = NULL;
+    char name[ATT_ENGINE_ID_LEN + 4200];
+    char vname[96];
+    struct att_buf b;
+    size_t i;
+    bool is_new;
+
+    if (procmem_inspect(pid, c->cache, &r) != ATT_OK) {
+        LOG_DEBUG("cannot inspect pid %d of container %.12s", (int)pid, cid);
+        return;
+    }
+    for (i = 0; i < r->n_files; i++) {
+        if (!r->files[i].has_digest || r->files[i].path == NULL) {
+            continue;
+        }
+        if (snprintf(name, sizeof(name), "%s:%s", cid, r->files[i].path) >= (int)sizeof(name)) {
+            continue;
+        }
+        if (agent_record_file(c->agent, name, r->files[i].digest, &is_new) == ATT_OK && is_new) {
+            LOG_INFO("container %.12s: measured %s (pid %d %s)", cid, r->files[i].path,
+                     (int)pid, comm);
+        }
+    }
+    (void)snprintf(vname, sizeof(vname), "violation:%s", cid);
+    for (i = 0; i < r->n_findings; i++) {
+        const struct procmem_finding *f = &r->findings[i];
+
+        att_buf_init(&b, REC_TEXT);
+        (void)att_buf_printf(&b, "kind=%s pid=%d comm=%s path=%s addr=0x%llx hint=%s detail=%s",
+                             procmem_finding_kind_str(f->kind), (int)pid, comm,
+                             f->path != NULL ? f->path : "-", (unsigned long long)f->address,
+                             procmem_hint_str(f->hint)[0] ? procmem_hint_str(f->hint) : "-",
+                             f->detail);
+        if (b.data != NULL &&
+            agent_record_buf(c->agent, vname, b.data, b.len, &is_new) == ATT_OK && is_new) {
+            LOG_WARN("container %.12s: %s", cid, (const char *)b.data);
+        }
+        att_buf_cleanup(&b);
+    }
+    procmem_report_free(r);
+}
+
+/* One tick: every running container, every process not inspected yet. */
+static void tick(struct agent_containers *c, struct engine *e, bool full)
+{
+    struct att_engine_container *list = NULL;
+    struct att_engine_container *info = NULL;
+    char (*roots)[CGROUP_TEXT / 8] = NULL;
+    size_t n = 0;
+    size_t i;
+    DIR *d = NULL;
+    struct dirent *de;
+
+    if (full) {
+        c->n_seen = 0;
+    }
+    if (engine_list(e, &list, &n) != ATT_OK || n == 0) {
+        goto out;
+    }
+    info = calloc(n, sizeof(*info));
+    roots = calloc(n, sizeof(*roots));
+    if (info == NULL || roots == NULL) {
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        if (list[i].state == NULL || strcmp(list[i].state, "running") != 0 ||
+            engine_inspect(e, list[i].id, &info[i]) != ATT_OK || info[i].pid <= 0 ||
+            !read_cgroup((pid_t)info[i].pid, roots[i], sizeof(roots[i]))) {
+            roots[i][0] = '\0';
+            continue;
+        }
+        record_identity(c, &info[i]);
+    }
+    d = opendir("/proc");
+    if (d == NULL) {
+        goto out;
+    }
+    while ((de = readdir(d)) != NULL) {
+        char cg[CGROUP_TEXT / 8];
+        char comm[64] = "";
+        pid_t pid;
+        uint64_t st;
+
+        if (!isdigit((unsigned char)de->d_name[0])) {
+            continue;
+        }
+        pid = (pid_t)strtol(de->d_name, NULL, 10);
+        if (pid <= 1 || !read_cgroup(pid, cg, sizeof(cg))) {
+            continue;
+        }
+        for (i = 0; i < n; i++) {
+            if (roots[i][0] == '\0' || !in_cgroup(cg, roots[i])) {
+                continue;
+            }
+            st = start_time_of(pid, comm, sizeof(comm));
+            if (st != 0 && !was_seen(c, pid, st)) {
+                mark_seen(c, pid, st, info[i].id);
+                record_process(c, info[i].id, pid, comm);
+            }
+            break;
+        }
+    }
+out:
+    if (d != NULL) {
+        (void)closedir(d);
+    }
+    for (i = 0; info != NULL && i < n; i++) {
+        att_engine_container_cleanup(&info[i]);
+    }
+    free(info);
+    free(roots);
+    att_engine_containers_free(list, n);
+}
+
+static void *sweep_main(void *arg)
+{
+    struct agent_containers *c = arg;
+    struct engine *e = NULL;
+    time_t last_full = 0;
+
+    if (engine_open(c->engine_url, &e) != ATT_OK) {
+        LOG_ERR("container measurement disabled: bad engine URL %s", c->engine_url);
+        return NULL;
+    }
+    for (;;) {
+        struct timespec ts;
+        time_t now = time(NULL);
+        bool full = now - last_full >= (time_t)c->integrity_s;
+
+        pthread_mutex_lock(&c->lock);
+        if (c->stop) {
+            pthread_mutex_unlock(&c->lock);
+            break;
+        }
+        pthread_mutex_unlock(&c->lock);
+        tick(c, e, full);
+        if (full) {
+            last_full = now;
+            c->sweeps++;
+        }
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t)(c->tick_ms / 1000);
+        ts.tv_nsec += (long)(c->tick_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&c->lock);
+        if (!c->stop) {
+            (void)pthread_cond_timedwait(&c->wake, &c->lock, &ts);
+        }
+        pthread_mutex_unlock(&c->lock);
+    }
+    engine_free(e);
+    return NULL;
+}
+
+att_rc agent_containers_start(struct agent *a, const char *engine_url, unsigned tick_ms,
+                              unsigned integrity_s, struct agent_containers **out)
+{
+    att_rc rc = ATT_ERR_NOMEM;
+    struct agent_containers *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    c->agent = a;
+    c->tick_ms = tick_ms != 0 ? tick_ms : 1000;
+    c->integrity_s = integrity_s != 0 ? integrity_s : 30;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    c->engine_url = strdup(engine_url);
+    c->seen = calloc(MAX_SEEN, sizeof(*c->seen));
+    if (c->engine_url == NULL || c->seen == NULL) {
+        goto out;
+    }
+    rc = procmem_cache_new(NULL, &c->cache);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (pthread_create(&c->thread, NULL, sweep_main, c) != 0) {
+        rc = ATT_ERR_INTERNAL;
+        goto out;
+    }
+    c->started = true;
+    *out = c;
+    c = NULL;
+    rc = ATT_OK;
+out:
+    agent_containers_stop(c);
+    return rc;
+}
+
+void agent_containers_stop(struct agent_containers *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    c->stop = true;
+    pthread_cond_broadcast(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    if (c->started) {
+        (void)pthread_join(c->thread, NULL);
+    }
+    procmem_cache_free(c->cache);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+    free(c->seen);
+    free(c->engine_url);
+    free(c);
+}
