@@ -421,6 +421,39 @@ static void verdicts_list(struct verifier *v, const char *host,
     send_json(resp, 200, json_pack("{s:o}", "verdicts", arr));
 }
 
+static void containers_list(struct verifier *v, const char *host, struct att_http_response *resp)
+{
+    struct store_container *c = NULL;
+    size_t n = 0;
+    size_t i;
+    json_t *arr;
+
+    if (host != NULL) {
+        struct store_host h;
+
+        if (store_host_get(verifier_store(v), host, &h) != ATT_OK) {
+            errorf(resp, 404, "no host named \"%s\"", host);
+            return;
+        }
+        store_host_cleanup(&h);
+    }
+    if (store_containers_list(verifier_store(v), host, &c, &n) != ATT_OK) {
+        errorf(resp, 500, "cannot read containers");
+        return;
+    }
+    arr = json_array();
+    for (i = 0; i < n; i++) {
+        (void)json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "host", c[i].host,
+                           "id", c[i].id, "image", c[i].image, "policy", c[i].policy, "verdict",
+                           c[i].is_failed ? "failed" : "trusted", "code", c[i].code, "reason",
+                           c[i].reason, "entry", (json_int_t)c[i].entry, "updated_at",
+                           (json_int_t)c[i].updated_at));
+    }
+    store_container_list_free(c, n);
+    send_json(resp, 200, json_pack("{s:o}", "containers", arr));
+}
+
 static void events_list(struct verifier *v, const struct att_http_request *req,
                         struct att_http_response *resp)
 {
@@ -622,9 +655,15 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
         return;
     }
     if ((strcmp(u, "/metrics") == 0 || strcmp(u, "/api/v1/events") == 0 ||
-         strcmp(u, "/api/v1/verdicts") == 0) &&
+         strcmp(u, "/api/v1/verdicts") == 0 || strcmp(u, "/api/v1/containers") == 0) &&
         strcmp(m, "GET") != 0) {
         errorf(resp, 405, "%s is not allowed on %s", m, u);
+    } else if (strcmp(u, "/api/v1/containers") == 0) {
+        if (need(role, ROLE_VIEWER, resp)) {
+            const char *h = att_http_request_query(req, "host");
+
+            containers_list(v, h, resp);
+        }
     } else if (strcmp(u, "/metrics") == 0) {
         if (need(role, ROLE_VIEWER, resp)) {
             metrics(v, resp);
@@ -660,8 +699,12 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
             if (need(role, ROLE_VIEWER, resp)) {
                 verdicts_list(v, name, req, resp);
             }
+        } else if (strcmp(sub, "containers") == 0 && strcmp(m, "GET") == 0) {
+            if (need(role, ROLE_VIEWER, resp)) {
+                containers_list(v, name, resp);
+            }
         } else if (sub[0] == '\0' || strcmp(sub, "attest") == 0 || strcmp(sub, "policy") == 0 ||
-                   strcmp(sub, "verdicts") == 0) {
+                   strcmp(sub, "verdicts") == 0 || strcmp(sub, "containers") == 0) {
             errorf(resp, 405, "%s is not allowed on %s", m, u);
         } else {
             errorf(resp, 404, "no such resource: %.200s", u);

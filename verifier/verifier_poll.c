@@ -177,6 +177,42 @@ void verifier_poller_policy_changed(struct verifier_poller *p)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* The host's stored container verdicts, as appraisal state. */
+static att_rc load_known(struct store *s, const char *host, struct att_container_verdict **out,
+                         size_t *n)
+{
+    struct store_container *c = NULL;
+    size_t count = 0;
+    size_t i;
+    att_rc rc = store_containers_list(s, host, &c, &count);
+
+    *out = NULL;
+    *n = 0;
+    if (rc != ATT_OK || count == 0) {
+        store_container_list_free(c, count);
+        return rc;
+    }
+    *out = calloc(count, sizeof(**out));
+    if (*out == NULL) {
+        store_container_list_free(c, count);
+        return ATT_ERR_NOMEM;
+    }
+    for (i = 0; i < count; i++) {
+        struct att_container_verdict *v = &(*out)[i];
+
+        (void)snprintf(v->id, sizeof(v->id), "%s", c[i].id);
+        (void)snprintf(v->image, sizeof(v->image), "%s", c[i].image);
+        (void)snprintf(v->policy, sizeof(v->policy), "%s", c[i].policy);
+        v->is_failed = c[i].is_failed;
+        (void)snprintf(v->code, sizeof(v->code), "%s", c[i].code);
+        (void)snprintf(v->reason, sizeof(v->reason), "%s", c[i].reason);
+        v->entry = c[i].entry;
+    }
+    *n = count;
+    store_container_list_free(c, count);
+    return ATT_OK;
+}
+
 /* Load and parse the host's policy. NULL with no policy or a broken one (with why). */
 static struct att_policy *load_policy(struct store *s, const char *name, char *why,
                                       size_t why_len)
@@ -323,6 +359,14 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     char why[512] = "";
     char polwhy[256] = "";
     char msg[3][600];
+    struct att_container_verdict *known = NULL;
+    size_t n_known = 0;
+    struct store_container *sc = NULL;
+    struct store_event *cev = NULL;
+    char (*cmsg)[600] = NULL;
+    size_t n_cev = 0;
+    size_t i;
+    bool advance = false;
     size_t nev = 0;
     bool retry = false;
     bool quote_ok;
@@ -370,6 +414,14 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     in.log_consistent = ev.log_consistent;
     in.log_status = ev.log_status;
     in.policy = pol;
+    /* Containers appraised in earlier rounds of this boot (none when starting over). */
+    if (!j->from_zero && j->offset > 0 &&
+        load_known(s, j->host.name, &known, &n_known) != ATT_OK) {
+        record_simple(p, j, "untrusted", "cannot read the host's container state", o);
+        goto out;
+    }
+    in.containers = known;
+    in.n_containers = n_known;
     memset(pcr_end, 0, sizeof(pcr_end));
     if (att_appraise(&in, &a, pcr_end) != ATT_OK) {
         record_simple(p, j, "untrusted", "appraisal could not run", o);
@@ -427,9 +479,52 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     r.findings_json = (const char *)fj.data;
     r.log_from = j->offset;
     r.log_to = ev.log_count;
-    r.events = evs;
-    r.n_events = nev;
-    if (a.is_trusted && policy_gen_now(p) == j->policy_gen) {
+    /* Newly failed containers become events; all of them go with the state,
+     * so only a round that advances the state reports them (once). */
+    advance = a.is_trusted && policy_gen_now(p) == j->policy_gen;
+    if (advance && a.n_containers > 0) {
+        sc = calloc(a.n_containers, sizeof(*sc));
+        cev = calloc(a.n_containers + 3, sizeof(*cev));
+        cmsg = calloc(a.n_containers, sizeof(*cmsg));
+        if (sc == NULL || cev == NULL || cmsg == NULL) {
+            record_simple(p, j, "untrusted", "out of memory appraising containers", o);
+            goto out;
+        }
+        memcpy(cev, evs, nev * sizeof(*evs));
+        n_cev = nev;
+        for (i = 0; i < a.n_containers; i++) {
+            const struct att_container_verdict *c = &a.containers[i];
+            bool was_failed = false;
+            size_t k;
+
+            for (k = 0; k < n_known; k++) {
+                if (strcmp(known[k].id, c->id) == 0) {
+                    was_failed = known[k].is_failed;
+                }
+            }
+            sc[i].id = (char *)(uintptr_t)c->id;
+            sc[i].image = (char *)(uintptr_t)c->image;
+            sc[i].policy = (char *)(uintptr_t)c->policy;
+            sc[i].is_failed = c->is_failed;
+            sc[i].code = (char *)(uintptr_t)c->code;
+            sc[i].reason = (char *)(uintptr_t)c->reason;
+            sc[i].entry = c->entry;
+            if (c->is_failed && !was_failed) {
+                (void)snprintf(cmsg[i], sizeof(cmsg[i]), "container %.12s failed (%s): %s",
+                               c->id, c->code, c->reason);
+                set_event(&cev[n_cev++], "container-failed", cmsg[i]);
+                LOG_WARN("%s: %s", j->host.name, cmsg[i]);
+            }
+        }
+        r.events = cev;
+        r.n_events = n_cev;
+        r.containers = sc;
+        r.n_containers = a.n_containers;
+    } else {
+        r.events = evs;
+        r.n_events = nev;
+    }
+    if (advance) {
         /* Only a trusted round moves the incremental state forward, and only
          * if no policy changed meanwhile (the API reset the state to 0). */
         r.has_state = true;
@@ -453,6 +548,10 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     complete_pending(p, j->host.name, ATT_OK, verdict, reason, (const char *)fj.data, j->offset,
                      ev.log_count);
 out:
+    free(known);
+    free(sc);
+    free(cev);
+    free(cmsg);
     att_policy_free(pol);
     att_evidence_cleanup(&ev);
     att_appraisal_cleanup(&a);

@@ -1543,12 +1543,102 @@ static void test_store_host_rekey(void **state)
     assert_int_equal(store_host_rekey(NULL, &h), ATT_ERR_INVALID_ARG);
 }
 
+
+/* A store written by schema v1 is migrated to v2 on open, data kept. */
+static void test_store_migrates_v1_to_v2(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *db = NULL;
+    struct store_host h;
+
+    add_host(f->s, "old");
+    store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE containers; PRAGMA user_version = 1;", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
+    assert_int_equal(store_open(f->db, &f->s), ATT_OK);
+    assert_int_equal(store_schema_version(f->s), 2);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM containers"), 0);
+    assert_int_equal(store_host_get(f->s, "old", &h), ATT_OK);
+    store_host_cleanup(&h);
+}
+
+/* Trusted rounds replace the host's containers; delete and reset clear them. */
+static void test_store_round_containers(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_container c[2];
+    struct store_container *got = NULL;
+    size_t n = 0;
+
+    add_host(f->s, "h1");
+    memset(c, 0, sizeof(c));
+    c[0].id = (char *)(uintptr_t) "1111111111111111111111111111111111111111111111111111111111111111";
+    c[0].image = (char *)(uintptr_t) "sha256:aa";
+    c[0].policy = (char *)(uintptr_t) "app";
+    c[0].entry = -1;
+    c[1].id = (char *)(uintptr_t) "2222222222222222222222222222222222222222222222222222222222222222";
+    c[1].is_failed = true;
+    c[1].code = (char *)(uintptr_t) "unknown-binary";
+    c[1].reason = (char *)(uintptr_t) "/opt/x is not in policy app";
+    c[1].entry = 5;
+    memset(&r, 0, sizeof(r));
+    r.host = "h1";
+    r.at = 1700000000;
+    r.verdict = "trusted";
+    r.has_state = true;
+    r.log_offset = 6;
+    r.containers = c;
+    r.n_containers = 2;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_int_equal(store_containers_list(f->s, "h1", &got, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    assert_false(got[0].is_failed);
+    assert_string_equal(got[0].policy, "app");
+    assert_true(got[1].is_failed);
+    assert_string_equal(got[1].code, "unknown-binary");
+    assert_int_equal(got[1].entry, 5);
+    store_container_list_free(got, n);
+    /* a round without state leaves them alone */
+    r.has_state = false;
+    r.n_containers = 0;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_int_equal(store_containers_list(f->s, NULL, &got, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    store_container_list_free(got, n);
+    /* a trusted round with one container replaces both */
+    r.has_state = true;
+    r.containers = &c[1];
+    r.n_containers = 1;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_int_equal(store_containers_list(f->s, "h1", &got, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    store_container_list_free(got, n);
+    assert_int_equal(store_host_reset_state(f->s, "h1"), ATT_OK);
+    assert_int_equal(store_containers_list(f->s, "h1", &got, &n), ATT_OK);
+    assert_int_equal(n, 0);
+    store_container_list_free(got, n);
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_int_equal(store_host_delete(f->s, "h1"), ATT_OK);
+    assert_int_equal(store_containers_list(f->s, NULL, &got, &n), ATT_OK);
+    assert_int_equal(n, 0);
+    store_container_list_free(got, n);
+    assert_int_equal(store_containers_list(f->s, "", &got, &n), ATT_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         /* open: negative */
         cmocka_unit_test_setup_teardown(test_store_open_null_args, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_store_host_rekey, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_migrates_v1_to_v2, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_round_containers, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_store_open_missing_dir_io, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_store_open_second_in_process_exists, setup_open,
                                         teardown),

@@ -245,6 +245,74 @@ out:
     return ret;
 }
 
+/* containers [--host H] | container ID-PREFIX */
+static int cmd_containers(const struct api *a, int argc, char **argv, const char *one)
+{
+    json_t *j = NULL;
+    json_t *c;
+    size_t i;
+    int ret = CLI_EXIT_ERROR;
+    char path[256] = "/api/v1/containers";
+    int found = 0;
+
+    if (one == NULL && argc == 3 && strcmp(argv[1], "--host") == 0) {
+        (void)snprintf(path, sizeof(path), "/api/v1/hosts/%s/containers", argv[2]);
+    } else if (one == NULL && argc != 1) {
+        fprintf(stderr, "usage: attest-verify containers [--host HOST]\n");
+        return CLI_EXIT_ERROR;
+    }
+    if (call(a, "GET", path, NULL, &j) != 200) {
+        goto out;
+    }
+    if (a->json && one == NULL) {
+        print_json(j);
+        ret = CLI_EXIT_OK;
+        goto out;
+    }
+    if (one == NULL) {
+        printf("%-16s %-12s %-8s %-14s %s\n", "HOST", "CONTAINER", "VERDICT", "POLICY", "REASON");
+    }
+    json_array_foreach(json_object_get(j, "containers"), i, c) {
+        const char *id = str(c, "id");
+
+        if (one != NULL) {
+            if (strncmp(id, one, strlen(one)) != 0) {
+                continue;
+            }
+            found++;
+            if (a->json) {
+                print_json(c);
+            } else {
+                printf("container %s on %s\n  image   %s\n  policy  %s\n  verdict %s\n", id,
+                       str(c, "host"), str(c, "image"), str(c, "policy"), str(c, "verdict"));
+                if (strcmp(str(c, "verdict"), "failed") == 0) {
+                    printf("  reason  %s: %s (log entry %lld)\n", str(c, "code"),
+                           str(c, "reason"),
+                           (long long)json_integer_value(json_object_get(c, "entry")));
+                }
+            }
+            ret = strcmp(str(c, "verdict"), "trusted") == 0 ? CLI_EXIT_OK : CLI_EXIT_UNTRUSTED;
+            continue;
+        }
+        printf("%-16s %-12.12s %-8s %-14s %s\n", str(c, "host"), id, str(c, "verdict"),
+               str(c, "policy")[0] ? str(c, "policy") : "-",
+               str(c, "reason")[0] ? str(c, "reason") : "");
+    }
+    if (one == NULL) {
+        ret = CLI_EXIT_OK;
+    } else if (found == 0) {
+        fprintf(stderr, "attest-verify: no container %s seen by the verifier\n", one);
+        ret = CLI_EXIT_ERROR;
+    } else if (found > 1) {
+        fprintf(stderr, "attest-verify: %s matches %d containers; give more of the id\n", one,
+                found);
+        ret = CLI_EXIT_ERROR;
+    }
+out:
+    json_decref(j);
+    return ret;
+}
+
 static int cmd_enroll(const struct api *a, int argc, char **argv)
 {
     static const struct option opts[] = {{"agent", required_argument, NULL, 'a'},
@@ -400,6 +468,16 @@ int cli_fleet(const struct cli_fleet *f, const char *cmd, int argc, char **argv)
     }
     if (strcmp(cmd, "enroll") == 0) {
         return cmd_enroll(&a, argc, argv);
+    }
+    if (strcmp(cmd, "containers") == 0) {
+        return cmd_containers(&a, argc, argv, NULL);
+    }
+    if (strcmp(cmd, "container") == 0) {
+        if (argc != 2 || strlen(argv[1]) < 4) {
+            fprintf(stderr, "usage: attest-verify container ID (at least 4 hex characters)\n");
+            return CLI_EXIT_ERROR;
+        }
+        return cmd_containers(&a, 1, argv, argv[1]);
     }
     if (strcmp(cmd, "policy") == 0) {
         return cmd_policy(&a, argc, argv);

@@ -28,6 +28,8 @@ static void usage(FILE *f)
             "  hosts                        enrolled hosts and their verdicts\n"
             "  events [--host H] [--kind K] [--after ID] [--limit N]\n"
             "  enroll --agent URL --name NAME\n"
+            "  containers [--host H]        per-container verdicts\n"
+            "  container ID                 one container (exit 0 trusted, 1 failed)\n"
             "  policy apply NAME FILE | policy show [NAME] | policy assign HOST NAME\n"
             "Direct mode (no verifier):\n"
             "  host --agent URL --policy FILE [--save-evidence DIR] [--known-aks FILE]\n"
@@ -116,7 +118,8 @@ int main(int argc, char **argv)
         ret = cli_policy(argc, argv);
     } else if (strcmp(cmd, "host") == 0 || strcmp(cmd, "hosts") == 0 ||
                strcmp(cmd, "events") == 0 || strcmp(cmd, "enroll") == 0 ||
-               strcmp(cmd, "policy") == 0) {
+               strcmp(cmd, "policy") == 0 || strcmp(cmd, "containers") == 0 ||
+               strcmp(cmd, "container") == 0) {
         ret = cli_fleet(&f, cmd, argc, argv);
     } else {
         fprintf(stderr, "attest-verify: unknown command \"%s\"\n", cmd);

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The verifier store schema, version 1 (PRAGMA user_version = 1).
+-- The verifier store schema, version 2 (PRAGMA user_version = 2): migration 1 then 2.
 -- Documentation copy: the migrations that build it are embedded in
 -- store_sqlite.c (migrations[]), and test_store checks that this file
 -- creates the same schema as a fresh store. When a migration is added,
@@ -78,3 +78,16 @@ CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+-- migration 2: per-container verdicts, replaced as a whole by each trusted round
+CREATE TABLE containers (
+    host       TEXT NOT NULL,
+    id         TEXT NOT NULL CHECK (length(id) = 64),
+    image      TEXT NOT NULL DEFAULT '',
+    policy     TEXT NOT NULL DEFAULT '',
+    failed     INTEGER NOT NULL CHECK (failed IN (0, 1)),
+    code       TEXT NOT NULL DEFAULT '',
+    reason     TEXT NOT NULL DEFAULT '',
+    entry      INTEGER NOT NULL DEFAULT -1,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (host, id)
+);

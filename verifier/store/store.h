@@ -25,7 +25,7 @@
 #include "attest/digest.h"
 #include "attest/rc.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -74,6 +74,19 @@ struct store_event {
     char *message;
 };
 
+/* A container's verdict on a host (schema v2), as the last trusted round left it. */
+struct store_container {
+    char *host;
+    char *id;     /* 64 hex */
+    char *image;  /* "sha256:..." or "" */
+    char *policy; /* container policy name or "" */
+    bool is_failed;
+    char *code;   /* first failure's code or "" */
+    char *reason; /* first failure's text or "" */
+    int64_t entry; /* log index of the first failure, -1 */
+    int64_t updated_at;
+};
+
 /** One attestation round, written atomically (state + verdict + events). */
 struct store_round {
     const char *host;
@@ -91,6 +104,9 @@ struct store_round {
     uint8_t pcr_value[ATT_SHA256_LEN];
     const struct store_event *events; /* host/at of each event are taken from the round */
     size_t n_events;
+    /* with has_state: the host's complete container list replaces the stored one */
+    const struct store_container *containers; /* host/updated_at taken from the round */
+    size_t n_containers;
 };
 
 /**
@@ -118,7 +134,7 @@ att_rc store_host_list(struct store *s, struct store_host **out, size_t *n);
 att_rc store_host_delete(struct store *s, const char *name);
 /** @retval ATT_ERR_NOT_FOUND host or policy unknown; @p policy NULL unassigns */
 att_rc store_host_set_policy(struct store *s, const char *name, const char *policy);
-/** Forget the incremental state (e.g. a new boot is seen): offset 0, PCR zero. */
+/** Forget the incremental state (e.g. policy changed): offset 0, PCR zero, no containers. */
 att_rc store_host_reset_state(struct store *s, const char *name);
 void store_host_cleanup(struct store_host *h);
 void store_host_list_free(struct store_host *hosts, size_t n);
@@ -150,6 +166,11 @@ att_rc store_policy_put(struct store *s, const char *name, const char *json, boo
 att_rc store_policy_get(struct store *s, const char *name, char **json);
 /** @param[out] names  owned array of owned strings; free each and the array */
 att_rc store_policy_list(struct store *s, char ***names, size_t *n);
+
+/** Containers of @p host (NULL: all hosts), by host then id. */
+att_rc store_containers_list(struct store *s, const char *host, struct store_container **out,
+                             size_t *n);
+void store_container_list_free(struct store_container *c, size_t n);
 
 /** Tokens are stored as sha256 of the secret only. @p role: viewer|operator|admin. */
 att_rc store_token_add(struct store *s, const char *name, const char *role,

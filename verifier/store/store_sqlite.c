@@ -117,6 +117,21 @@ static const char schema_v1[] =
     "CREATE TRIGGER events_no_delete BEFORE DELETE ON events\n"
     "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n";
 
+/* v2: per-container verdicts, replaced as a whole by each trusted round. */
+static const char schema_v2[] =
+    "CREATE TABLE containers (\n"
+    "    host       TEXT NOT NULL,\n"
+    "    id         TEXT NOT NULL CHECK (length(id) = 64),\n"
+    "    image      TEXT NOT NULL DEFAULT '',\n"
+    "    policy     TEXT NOT NULL DEFAULT '',\n"
+    "    failed     INTEGER NOT NULL CHECK (failed IN (0, 1)),\n"
+    "    code       TEXT NOT NULL DEFAULT '',\n"
+    "    reason     TEXT NOT NULL DEFAULT '',\n"
+    "    entry      INTEGER NOT NULL DEFAULT -1,\n"
+    "    updated_at INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (host, id)\n"
+    ");\n";
+
 struct migration {
     int version; /* user_version after this step */
     const char *sql;
@@ -124,6 +139,7 @@ struct migration {
 
 static const struct migration migrations[] = {
     {1, schema_v1},
+    {2, schema_v2},
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -1290,6 +1306,8 @@ out:
     return rc;
 }
 
+static att_rc exec_sql_host(struct store *s, const char *func, const char *sql, const char *host);
+
 att_rc store_host_delete(struct store *s, const char *name)
 {
     att_rc rc = ATT_ERR_INTERNAL;
@@ -1300,6 +1318,9 @@ att_rc store_host_delete(struct store *s, const char *name)
     store_lock(s);
     /* verdicts and events name the host by text, not by key, so history stays */
     rc = exec_on_host(s, __func__, "DELETE FROM hosts WHERE name = ?", name);
+    if (rc == ATT_OK) {
+        rc = exec_sql_host(s, __func__, "DELETE FROM containers WHERE host = ?", name);
+    }
     store_unlock(s);
     return rc;
 }
@@ -1362,6 +1383,9 @@ att_rc store_host_reset_state(struct store *s, const char *name)
     rc = exec_on_host(s, __func__,
                       "UPDATE hosts SET log_offset = 0, pcr_value = zeroblob(32) WHERE name = ?",
                       name);
+    if (rc == ATT_OK) {
+        rc = exec_sql_host(s, __func__, "DELETE FROM containers WHERE host = ?", name);
+    }
     store_unlock(s);
     return rc;
 }
@@ -1501,6 +1525,169 @@ out:
     return rc;
 }
 
+/* Run one statement with the host name as its only parameter (no row count check). */
+static att_rc exec_sql_host(struct store *s, const char *func, const char *sql, const char *host)
+{
+    att_rc rc;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    rc = prepare(s, func, sql, &st);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    binder_init(&b, st);
+    bind_text(&b, host);
+    rc = bind_check(s, func, &b);
+    if (rc == ATT_OK) {
+        rc = step_done(s, func, st);
+    }
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+/* Inside the round's transaction: the host's containers become exactly r->containers. */
+static att_rc round_replace_containers(struct store *s, const struct store_round *r)
+{
+    att_rc rc;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    size_t i;
+
+    rc = exec_sql_host(s, __func__, "DELETE FROM containers WHERE host = ?", r->host);
+    if (rc != ATT_OK || r->n_containers == 0) {
+        return rc;
+    }
+    rc = prepare(s, __func__,
+                 "INSERT INTO containers (host, id, image, policy, failed, code, reason, entry, "
+                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 &st);
+    for (i = 0; rc == ATT_OK && i < r->n_containers; i++) {
+        const struct store_container *c = &r->containers[i];
+
+        (void)sqlite3_reset(st);
+        binder_init(&b, st);
+        bind_text(&b, r->host);
+        bind_text(&b, c->id);
+        bind_text(&b, c->image != NULL ? c->image : "");
+        bind_text(&b, c->policy != NULL ? c->policy : "");
+        bind_i64(&b, c->is_failed ? 1 : 0);
+        bind_text(&b, c->code != NULL ? c->code : "");
+        bind_text(&b, c->reason != NULL ? c->reason : "");
+        bind_i64(&b, c->entry);
+        bind_i64(&b, r->at);
+        rc = bind_check(s, __func__, &b);
+        if (rc == ATT_OK) {
+            rc = step_done(s, __func__, st);
+        }
+    }
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+void store_container_list_free(struct store_container *c, size_t n)
+{
+    size_t i;
+
+    for (i = 0; c != NULL && i < n; i++) {
+        free(c[i].host);
+        free(c[i].id);
+        free(c[i].image);
+        free(c[i].policy);
+        free(c[i].code);
+        free(c[i].reason);
+    }
+    free(c);
+}
+
+att_rc store_containers_list(struct store *s, const char *host, struct store_container **out,
+                             size_t *n)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct store_container *arr = NULL;
+    size_t len = 0;
+    size_t cap = 0;
+    struct binder b;
+    struct reader rd;
+    int src;
+
+    if (s == NULL || out == NULL || n == NULL || (host != NULL && !is_name(host))) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    *n = 0;
+    store_lock(s);
+    rc = prepare(s, __func__,
+                 host != NULL
+                     ? "SELECT host, id, image, policy, failed, code, reason, entry, updated_at "
+                       "FROM containers WHERE host = ? ORDER BY host, id"
+                     : "SELECT host, id, image, policy, failed, code, reason, entry, updated_at "
+                       "FROM containers ORDER BY host, id LIMIT 100000",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (host != NULL) {
+        binder_init(&b, st);
+        bind_text(&b, host);
+        rc = bind_check(s, __func__, &b);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    for (;;) {
+        int64_t failed = 0;
+
+        src = sqlite3_step(st);
+        if (src == SQLITE_DONE) {
+            break;
+        }
+        if (src != SQLITE_ROW) {
+            rc = db_fail(s, __func__, src);
+            goto out;
+        }
+        if (len == cap) {
+            size_t ncap = cap != 0 ? cap * 2 : 16;
+            struct store_container *na = realloc(arr, ncap * sizeof(*na));
+
+            if (na == NULL) {
+                rc = ATT_ERR_NOMEM;
+                goto out;
+            }
+            arr = na;
+            cap = ncap;
+        }
+        memset(&arr[len], 0, sizeof(arr[len]));
+        reader_init(&rd, st);
+        col_text(&rd, &arr[len].host);
+        col_text(&rd, &arr[len].id);
+        col_text(&rd, &arr[len].image);
+        col_text(&rd, &arr[len].policy);
+        col_i64(&rd, &failed);
+        col_text(&rd, &arr[len].code);
+        col_text(&rd, &arr[len].reason);
+        col_i64(&rd, &arr[len].entry);
+        col_i64(&rd, &arr[len].updated_at);
+        arr[len].is_failed = failed != 0;
+        len++;
+        if (rd.rc != ATT_OK) {
+            rc = rd.rc;
+            goto out;
+        }
+    }
+    *out = arr;
+    *n = len;
+    arr = NULL;
+    len = 0;
+    rc = ATT_OK;
+out:
+    store_container_list_free(arr, len);
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
 att_rc store_record_round(struct store *s, const struct store_round *r)
 {
     att_rc rc = ATT_ERR_INTERNAL;
@@ -1536,6 +1723,12 @@ att_rc store_record_round(struct store *s, const struct store_round *r)
     }
     for (i = 0; i < r->n_events; i++) {
         rc = insert_event(s, __func__, ev, r->at, r->host, r->events[i].kind, r->events[i].message);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    if (r->has_state) {
+        rc = round_replace_containers(s, r);
         if (rc != ATT_OK) {
             goto out;
         }
