@@ -948,11 +948,18 @@ att_rc att_evidence_request_encode(const struct att_evidence_request *r, struct 
         return ATT_ERR_INVALID_ARG;
     }
     start = out->len;
-    enc_map(&e, 3);
+    if (r->admission != NULL && !text_ok(r->admission, 1, ATT_PROTO_MAX_ADMISSION)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    enc_map(&e, r->admission != NULL ? 4u : 3u);
     enc_text(&e, "nonce");
     enc_bytes(&e, r->nonce, sizeof(r->nonce));
     enc_text(&e, "pcr_mask");
     enc_uint(&e, r->pcr_mask);
+    if (r->admission != NULL) {
+        enc_text(&e, "admission");
+        enc_text(&e, r->admission);
+    }
     enc_text(&e, "log_offset");
     enc_uint(&e, r->log_offset);
     rc = enc_finish(&e, start);
@@ -976,6 +983,8 @@ att_rc att_evidence_request_decode(const uint8_t *buf, size_t len, struct att_ev
          .dst.fixed = r.nonce},
         {FIELD("pcr_mask", FK_U32, REQUIRED, 1, ATT_PCR_ALL_MASK), .dst.u32 = &r.pcr_mask},
         {FIELD("log_offset", FK_U64, REQUIRED, 0, UINT64_MAX), .dst.u64 = &r.log_offset},
+        {FIELD("admission", FK_TEXT, OPTIONAL, 1, ATT_PROTO_MAX_ADMISSION),
+         .dst.text = &r.admission},
     };
 
     memset(&r, 0, sizeof(r));
@@ -1000,12 +1009,23 @@ att_rc att_evidence_request_decode(const uint8_t *buf, size_t len, struct att_ev
      * range qualifies, so the range check above is the whole rule.
      */
     *out = r;
+    memset(&r, 0, sizeof(r)); /* transferred to out */
     rc = ATT_OK;
 out:
     if (root != NULL) {
         cbor_decref(&root);
     }
+    att_evidence_request_cleanup(&r);
     return rc;
+}
+
+void att_evidence_request_cleanup(struct att_evidence_request *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    free(r->admission);
+    r->admission = NULL;
 }
 
 /* ------------------------------------------------------------------------- */

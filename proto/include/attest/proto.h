@@ -43,11 +43,15 @@ struct att_identity {
     char *boot_id;         /* owned */
 };
 
+#define ATT_PROTO_MAX_ADMISSION (1024u * 1024u)
+
 /* POST /v1/evidence request */
 struct att_evidence_request {
     uint8_t nonce[ATT_PROTO_NONCE_LEN];
     uint32_t pcr_mask;   /* sha256 PCRs to quote; non-zero, bits 0..23 only */
     uint64_t log_offset; /* first log entry index wanted */
+    char *admission;     /* owned, optional: the host's policy JSON, whose "containers"
+                            section the agent enforces at container start */
 };
 
 /* POST /v1/evidence response */
@@ -78,6 +82,7 @@ void att_identity_cleanup(struct att_identity *id);
 att_rc att_evidence_request_encode(const struct att_evidence_request *r, struct att_buf *out);
 att_rc att_evidence_request_decode(const uint8_t *buf, size_t len,
                                    struct att_evidence_request *out, char *why, size_t why_len);
+void att_evidence_request_cleanup(struct att_evidence_request *r);
 
 att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out);
 att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *out, char *why,
