@@ -27,14 +27,22 @@
 #include "attest/digest.h"
 #include "attest/imalog.h"
 #include "attest/log.h"
+#include "attest/policy.h"
+#include "attest/policy_json.h"
 #include "attest/proto.h"
 #include "attest/util.h"
 
 #define BOOT_STATE_MAX 256
+#define ADMISSION_FILE "admission.json"
 
 struct agent {
     struct agent_config cfg;
     pthread_mutex_t lock;
+    /* admission: the verifier's policy for this host; its containers section is
+     * enforced by the prestart hook. Own lock: hooks must not wait on quotes. */
+    pthread_mutex_t adm_lock;
+    struct att_policy *admission;           /* owned, NULL until the verifier sent one */
+    uint8_t admission_digest[ATT_SHA256_LEN];
     struct att_tpm *tpm; /* NULL while the TPM is unreachable */
     struct agent_log *log;
     struct att_buf ek_cert_rsa;
@@ -104,6 +112,7 @@ bool agent_pcr_allowed(uint32_t pcr, char *why, size_t why_len)
 
 static void set_status(struct agent *a, bool consistent, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static void admission_load(struct agent *a);
 
 static void set_status(struct agent *a, bool consistent, const char *fmt, ...)
 {
@@ -361,6 +370,7 @@ att_rc agent_new(const struct agent_config *cfg, struct agent **out)
         return ATT_ERR_NOMEM;
     }
     pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->adm_lock, NULL);
     att_buf_init(&a->ek_cert_rsa, ATT_PROTO_MAX_CERT);
     att_buf_init(&a->ek_cert_ecc, ATT_PROTO_MAX_CERT);
     att_buf_init(&a->ek_pub, ATT_PROTO_MAX_TPMBLOB);
@@ -390,6 +400,7 @@ att_rc agent_new(const struct agent_config *cfg, struct agent **out)
     if (rc != ATT_OK) {
         goto out;
     }
+    admission_load(a);
     *out = a;
     a = NULL;
     rc = ATT_OK;
@@ -410,6 +421,8 @@ void agent_free(struct agent *a)
     att_buf_cleanup(&a->ek_pub);
     att_buf_cleanup(&a->ak_pub);
     agent_config_cleanup(&a->cfg);
+    att_policy_free(a->admission);
+    pthread_mutex_destroy(&a->adm_lock);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -566,7 +579,15 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
     if ((r.pcr_mask & (1u << a->cfg.pcr)) == 0) {
         (void)snprintf(why, why_len, "pcr_mask 0x%06x does not include the measurement PCR %u",
                        r.pcr_mask, a->cfg.pcr);
+        att_evidence_request_cleanup(&r);
         return ATT_ERR_INVALID_ARG;
+    }
+    if (r.admission != NULL) {
+        rc = agent_admission_set(a, r.admission, why, why_len);
+        att_evidence_request_cleanup(&r);
+        if (rc != ATT_OK) {
+            return rc;
+        }
     }
     pthread_mutex_lock(&a->lock);
     rc = ensure_tpm(a);
@@ -729,4 +750,85 @@ att_rc agent_record_buf(struct agent *a, const char *name, const uint8_t *buf, s
         return ATT_ERR_INVALID_ARG;
     }
     return record(a, name, NULL, buf, len, is_new);
+}
+
+/* The admission policy kept from a previous run (the verifier resends it anyway). */
+static void admission_load(struct agent *a)
+{
+    char path[4200];
+    struct att_buf b;
+    char why[256] = "";
+
+    (void)snprintf(path, sizeof(path), "%s/%s", a->cfg.state_dir, ADMISSION_FILE);
+    att_buf_init(&b, ATT_PROTO_MAX_ADMISSION);
+    if (att_file_read(path, &b) == ATT_OK && b.len > 0 &&
+        agent_admission_set(a, (const char *)b.data, why, sizeof(why)) != ATT_OK) {
+        LOG_WARN("ignoring %s: %s", path, why);
+    }
+    att_buf_cleanup(&b);
+}
+
+att_rc agent_admission_set(struct agent *a, const char *json, char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct att_policy *p = NULL;
+    uint8_t d[ATT_SHA256_LEN];
+    char path[4200];
+    size_t len = strlen(json);
+
+    rc = att_sha256(json, len, d);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    pthread_mutex_lock(&a->adm_lock);
+    if (a->admission != NULL && memcmp(d, a->admission_digest, sizeof(d)) == 0) {
+        rc = ATT_OK; /* unchanged: the usual case on every poll */
+        goto out;
+    }
+    rc = att_policy_parse_json(json, len, &p, why, why_len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    (void)snprintf(path, sizeof(path), "%s/%s", a->cfg.state_dir, ADMISSION_FILE);
+    rc = att_file_write_atomic(path, json, len);
+    if (rc != ATT_OK) {
+        (void)snprintf(why, why_len, "cannot store the admission policy");
+        goto out;
+    }
+    att_policy_free(a->admission);
+    a->admission = p;
+    p = NULL;
+    memcpy(a->admission_digest, d, sizeof(d));
+    LOG_INFO("admission policy updated (%zu container policies)", a->admission->n_containers);
+    rc = ATT_OK;
+out:
+    pthread_mutex_unlock(&a->adm_lock);
+    att_policy_free(p);
+    return rc;
+}
+
+att_rc agent_admission_check(struct agent *a, const char *image_id, char *policy_name,
+                             size_t policy_len, char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_POLICY;
+    const struct att_container_policy *c;
+
+    pthread_mutex_lock(&a->adm_lock);
+    if (a->admission == NULL) {
+        (void)snprintf(why, why_len,
+                       "no admission policy from the verifier yet: refusing every start "
+                       "(fail closed)");
+        goto out;
+    }
+    c = att_policy_container_for_image(a->admission, image_id);
+    if (c == NULL) {
+        (void)snprintf(why, why_len, "image %s is not allowed by the admission policy",
+                       image_id);
+        goto out;
+    }
+    (void)snprintf(policy_name, policy_len, "%s", c->name);
+    rc = ATT_OK;
+out:
+    pthread_mutex_unlock(&a->adm_lock);
+    return rc;
 }

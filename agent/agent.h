@@ -83,6 +83,21 @@ att_rc agent_record_buf(struct agent *a, const char *name, const uint8_t *buf, s
                         bool *is_new);
 
 /**
+ * Replace the admission policy (the verifier's policy JSON for this host;
+ * its "containers" section says which images may start). Kept in the state
+ * dir. Unchanged text is a no-op.
+ * @retval ATT_OK @retval ATT_ERR_PARSE (why names the problem) @retval ATT_ERR_IO
+ */
+att_rc agent_admission_set(struct agent *a, const char *json, char *why, size_t why_len);
+/**
+ * May a container of image @p image_id start?
+ * @param[out] policy_name  the container policy that admits it
+ * @retval ATT_OK admitted @retval ATT_ERR_POLICY refused (why says why; also when no policy yet)
+ */
+att_rc agent_admission_check(struct agent *a, const char *image_id, char *policy_name,
+                             size_t policy_len, char *why, size_t why_len);
+
+/**
  * Answer a credential-activation request (enrollment): ActivateCredential
  * with this TPM's EK and AK, CBOR in, CBOR out.
  * @param[out] status  200, 400 (malformed or not for this TPM), 503 (TPM down)

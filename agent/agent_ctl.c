@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "attest/buf.h"
+#include "agent_hook.h"
 #include "attest/log.h"
+#include "rootfs.h"
 
 static att_rc sock_path(const char *state_dir, struct sockaddr_un *sa)
 {
@@ -48,7 +50,7 @@ static void write_all(int fd, const char *s, size_t len)
 
 /* Read the whole request (bounded, 2 s per read, given up when the agent is
  * told to stop), answer line by line. */
-static void serve_one(struct agent *a, int fd, int stop_fd)
+static void serve_one(struct agent *a, struct rootfs_cache *cache, int fd, int stop_fd)
 {
     struct att_buf req;
     char chunk[4096];
@@ -94,6 +96,13 @@ static void serve_one(struct agent *a, int fd, int stop_fd)
         }
         if (strncmp(line, "MEASURE ", 8) == 0) {
             (void)agent_measure_file(a, line + 8, reply, sizeof(reply) - 1);
+        } else if (strncmp(line, "HOOK ", 5) == 0 && strchr(line + 5, ' ') != NULL) {
+            /* HOOK <storage root or -> <OCI state JSON on one line> */
+            char *json = strchr(line + 5, ' ');
+
+            *json++ = '\0';
+            (void)agent_hook(a, cache, strcmp(line + 5, "-") == 0 ? NULL : line + 5, json,
+                             strlen(json), reply, sizeof(reply) - 1);
         } else {
             (void)snprintf(reply, sizeof(reply) - 1, "error: unknown request \"%.64s\"", line);
         }
@@ -114,15 +123,20 @@ att_rc agent_ctl_serve(struct agent *a, const char *state_dir, int stop_fd)
     struct sockaddr_un sa;
     int lfd = -1;
     mode_t old;
+    struct rootfs_cache *cache = rootfs_cache_new(ROOTFS_CACHE_DEFAULT_MAX);
 
+    if (cache == NULL) {
+        return ATT_ERR_NOMEM;
+    }
     rc = sock_path(state_dir, &sa);
     if (rc != ATT_OK) {
-        return rc;
+        goto out;
     }
     (void)unlink(sa.sun_path); /* stale from a killed agent; the state-dir lock is ours */
     lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (lfd < 0) {
-        return ATT_ERR_IO;
+        rc = ATT_ERR_IO;
+        goto out;
     }
     old = umask(0177);
     if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
@@ -157,7 +171,7 @@ att_rc agent_ctl_serve(struct agent *a, const char *state_dir, int stop_fd)
         if (cfd < 0) {
             continue;
         }
-        serve_one(a, cfd, stop_fd);
+        serve_one(a, cache, cfd, stop_fd);
         (void)close(cfd);
     }
     rc = ATT_OK;
@@ -166,6 +180,7 @@ out:
         (void)close(lfd);
         (void)unlink(sa.sun_path);
     }
+    rootfs_cache_free(cache);
     return rc;
 }
 
@@ -236,6 +251,72 @@ int agent_ctl_measure(const char *state_dir, char *const *paths, size_t n)
     if (resp.len == 0) {
         fprintf(stderr, "attest-agent: the agent closed the connection without an answer\n");
         ret = 2;
+    }
+out:
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    att_buf_cleanup(&req);
+    att_buf_cleanup(&resp);
+    return ret;
+}
+
+int agent_ctl_hook(const char *state_dir, const char *storage, bool fail_open)
+{
+    struct sockaddr_un sa;
+    struct att_buf req;
+    struct att_buf resp;
+    char chunk[4096];
+    ssize_t r;
+    size_t i;
+    int fd = -1;
+    int ret = 1;
+
+    att_buf_init(&req, AGENT_CTL_MAX_REQUEST);
+    att_buf_init(&resp, 65536);
+    if (att_buf_printf(&req, "HOOK %s ", storage != NULL ? storage : "-") != ATT_OK) {
+        goto out;
+    }
+    while ((r = read(STDIN_FILENO, chunk, sizeof(chunk))) > 0) {
+        /* JSON never needs a raw newline (strings escape them): fold to one line. */
+        for (i = 0; i < (size_t)r; i++) {
+            if (chunk[i] == '\n' || chunk[i] == '\r') {
+                chunk[i] = ' ';
+            }
+        }
+        if (att_buf_append(&req, chunk, (size_t)r) != ATT_OK) {
+            fprintf(stderr, "attest: OCI state larger than %u bytes: refusing\n",
+                    AGENT_CTL_MAX_REQUEST);
+            goto out;
+        }
+    }
+    if (att_buf_append_str(&req, "\n") != ATT_OK || sock_path(state_dir, &sa) != ATT_OK) {
+        goto out;
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        if (fail_open) {
+            fprintf(stderr, "attest: agent unreachable at %s; starting anyway (--fail-open)\n",
+                    sa.sun_path);
+            ret = 0;
+        } else {
+            fprintf(stderr, "attest: agent unreachable at %s: refusing the start (fail closed)\n",
+                    sa.sun_path);
+        }
+        goto out;
+    }
+    write_all(fd, (const char *)req.data, req.len);
+    (void)shutdown(fd, SHUT_WR);
+    while ((r = read(fd, chunk, sizeof(chunk))) > 0) {
+        if (att_buf_append(&resp, chunk, (size_t)r) != ATT_OK) {
+            break;
+        }
+    }
+    if (resp.len > 0 && strncmp((const char *)resp.data, "admit ", 6) == 0) {
+        ret = 0;
+    } else {
+        fprintf(stderr, "attest: %s", resp.len > 0 ? (const char *)resp.data
+                                                   : "no answer from the agent: refusing\n");
     }
 out:
     if (fd >= 0) {

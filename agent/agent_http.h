@@ -18,7 +18,7 @@
 #include "attest/httpd.h"
 #include "attest/rc.h"
 
-#define AGENT_HTTP_MAX_BODY 4096
+#define AGENT_HTTP_MAX_BODY (2u * 1024u * 1024u) /* evidence requests carry the admission policy */
 
 struct agent_http;
 

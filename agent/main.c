@@ -37,6 +37,8 @@ static void usage(FILE *f)
             "usage: attest-agent [run] [OPTIONS]\n"
             "       attest-agent measure [--state-dir DIR] PATH...\n"
             "       attest-agent containers --engine unix:///PATH.sock\n"
+            "       attest-agent hook [--state-dir DIR] [--storage GRAPHROOT] [--fail-open]\n"
+            "                         (OCI prestart hook: OCI state on stdin)\n"
             "\n"
             "Runs the attest host agent: measures files into a TPM PCR, keeps an IMA-format\n"
             "measurement log and serves identity and signed evidence over HTTP.\n"
@@ -57,7 +59,10 @@ static void usage(FILE *f)
             "  --tls-client-ca FILE fleet CA: clients (the verifier) must present a certificate\n"
             "                       chaining to it (mTLS)\n"
             "  --insecure-dev       plain HTTP, no client authentication (test rigs only!)\n"
-            "  --engine URL         container engine API (Docker or podman), unix:///PATH.sock\n"
+            "  --engine URL         container engine API (Docker or podman), unix:///PATH.sock:\n"
+            "                       measure running containers' processes\n"
+            "  --storage DIR        hook: containers/storage graph root, to name the image\n"
+            "  --fail-open          hook: let containers start when the agent is down\n"
             "  --help, --version\n");
 }
 
@@ -68,6 +73,8 @@ struct settings {
     char *tls_key;       /* owned */
     char *tls_client_ca; /* owned: fleet CA that verifier certificates chain to */
     char *engine;        /* owned: container engine API, unix:///path.sock */
+    char *storage;       /* owned: containers/storage graph root (hook image lookup) */
+    bool fail_open;      /* hook: start containers when the agent is unreachable */
     bool insecure_dev;
 };
 
@@ -86,6 +93,10 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
         rc = agent_config_set(&s->cfg.agent_id, val);
     } else if (strcmp(key, "log_level") == 0 || strcmp(key, "log-level") == 0) {
         rc = agent_config_set(&s->log_level, val);
+    } else if (strcmp(key, "storage") == 0) {
+        rc = agent_config_set(&s->storage, val);
+    } else if (strcmp(key, "fail_open") == 0 || strcmp(key, "fail-open") == 0) {
+        s->fail_open = strcmp(val, "true") == 0;
     } else if (strcmp(key, "engine") == 0) {
         rc = agent_config_set(&s->engine, val);
     } else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls-cert") == 0) {
@@ -352,6 +363,7 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},         {"tls-cert", required_argument, NULL, 'T'},
         {"tls-key", required_argument, NULL, 'K'},   {"tls-client-ca", required_argument, NULL, 'A'},
         {"insecure-dev", no_argument, NULL, 'I'},    {"engine", required_argument, NULL, 'E'},
+        {"storage", required_argument, NULL, 'S'},   {"fail-open", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0}};
     struct settings s;
     const char *cmd = "run";
@@ -372,7 +384,7 @@ int main(int argc, char **argv)
         argc--;
     }
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "measure") != 0 &&
-        strcmp(cmd, "containers") != 0) {
+        strcmp(cmd, "containers") != 0 && strcmp(cmd, "hook") != 0) {
         fprintf(stderr, "attest-agent: unknown command \"%s\"\n", cmd);
         usage(stderr);
         return 2;
@@ -406,7 +418,8 @@ int main(int argc, char **argv)
         if (c == 'c') {
             continue;
         }
-        if (apply(&s, opts[idx].name, c == 'I' ? "true" : optarg, why, sizeof(why)) != ATT_OK) {
+        if (apply(&s, opts[idx].name, c == 'I' || c == 'F' ? "true" : optarg, why, sizeof(why)) !=
+            ATT_OK) {
             fprintf(stderr, "attest-agent: --%s\n", why);
             goto out;
         }
@@ -421,6 +434,11 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "containers") == 0) {
         ret = list_containers(s.engine);
+        goto out;
+    }
+    if (strcmp(cmd, "hook") == 0) {
+        /* OCI prestart hook: 0 lets the container start, anything else refuses it. */
+        ret = agent_ctl_hook(s.cfg.state_dir, s.storage, s.fail_open);
         goto out;
     }
     if (strcmp(cmd, "measure") == 0) {
@@ -452,5 +470,6 @@ out:
     free(s.tls_key);
     free(s.tls_client_ca);
     free(s.engine);
+    free(s.storage);
     return ret;
 }

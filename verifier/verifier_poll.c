@@ -131,7 +131,14 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
     memcpy(r.nonce, j->nonce, sizeof(r.nonce));
     r.pcr_mask = ATT_PCR_ALL_MASK;
     r.log_offset = j->offset;
+    /* The host's policy rides along: its containers section is what the
+     * agent's prestart hook admits (the agent ignores an unchanged copy). */
+    if (j->host.policy != NULL &&
+        store_policy_get(verifier_store(p->v), j->host.policy, &r.admission) != ATT_OK) {
+        r.admission = NULL;
+    }
     rc = att_evidence_request_encode(&r, &j->req);
+    free(r.admission);
     if (rc != ATT_OK) {
         return rc;
     }

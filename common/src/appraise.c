@@ -163,7 +163,7 @@ static bool is_cid(const char *s, size_t len)
 
 /*
  * Which container an entry is about, or NULL for a host entry:
- * "container:<id>" and "violation:<id>" records, "<id>:<path>" files.
+ * "container:<id>", "violation:<id>" and "admission:<id>" records, "<id>:<path>" files.
  */
 static const char *container_of(const struct att_ima_entry *e, char id[ATT_CONTAINER_ID_LEN + 1])
 {
@@ -173,7 +173,8 @@ static const char *container_of(const struct att_ima_entry *e, char id[ATT_CONTA
     if (colon == NULL) {
         return NULL;
     }
-    if ((strncmp(n, "container:", 10) == 0 || strncmp(n, "violation:", 10) == 0) &&
+    if ((strncmp(n, "container:", 10) == 0 || strncmp(n, "violation:", 10) == 0 ||
+         strncmp(n, "admission:", 10) == 0) &&
         is_cid(colon + 1, strlen(colon + 1))) {
         memcpy(id, colon + 1, ATT_CONTAINER_ID_LEN + 1);
         return id;
@@ -313,6 +314,21 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
             }
         }
         return ATT_OK;
+    }
+    if (strncmp(e->name, "admission:", 10) == 0) {
+        char decision[16];
+
+        if (e->tmpl != ATT_IMA_TEMPLATE_BUF) {
+            return container_fail(a, c, "malformed-record", idx, "admission record is not ima-buf");
+        }
+        field(e->buf, e->buf_len, "decision", decision, sizeof(decision));
+        if (strcmp(decision, "admit") == 0) {
+            return ATT_OK;
+        }
+        (void)snprintf(v, sizeof(v), "%.*s", (int)(e->buf_len < 200 ? e->buf_len : 200),
+                       (const char *)e->buf);
+        return container_fail(a, c, "refused-at-start", idx, "the agent refused its start: %s",
+                              v);
     }
     if (strncmp(e->name, "violation:", 10) == 0) {
         char kind[64];

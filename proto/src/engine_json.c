@@ -247,3 +247,44 @@ out:
     json_decref(j);
     return rc;
 }
+
+att_rc att_engine_storage_image(const char *json, size_t len, const char *id, char *image_id,
+                                size_t image_id_len, char *image_ref, size_t image_ref_len)
+{
+    att_rc rc = ATT_ERR_NOT_FOUND;
+    json_t *j = load(json, len, NULL, 0);
+    json_t *c;
+    size_t i;
+
+    if (j == NULL || !json_is_array(j) || id == NULL) {
+        json_decref(j);
+        return ATT_ERR_PARSE;
+    }
+    json_array_foreach(j, i, c) {
+        const char *cid = json_string_value(json_object_get(c, "id"));
+        const char *img = json_string_value(json_object_get(c, "image"));
+        const char *meta = json_string_value(json_object_get(c, "metadata"));
+        json_t *m;
+
+        if (cid == NULL || strcmp(cid, id) != 0) {
+            continue;
+        }
+        if (!id_ok(img)) {
+            rc = ATT_ERR_PARSE;
+            break;
+        }
+        (void)snprintf(image_id, image_id_len, "sha256:%s", img);
+        image_ref[0] = '\0';
+        m = meta != NULL ? json_loads(meta, 0, NULL) : NULL;
+        if (json_is_string(json_object_get(m, "image-name")) &&
+            strlen(json_string_value(json_object_get(m, "image-name"))) < image_ref_len) {
+            (void)snprintf(image_ref, image_ref_len, "%s",
+                           json_string_value(json_object_get(m, "image-name")));
+        }
+        json_decref(m);
+        rc = ATT_OK;
+        break;
+    }
+    json_decref(j);
+    return rc;
+}

@@ -5,7 +5,7 @@
 # - refused PCRs (0, 10, 16, 23, 24) and bad flags: exit 2, a message naming
 #   the problem, no agent left behind;
 # - one agent per state dir (flock);
-# - HTTP API: garbage -> 400 CBOR error, > 4096 bytes -> 413, unknown path
+# - HTTP API: garbage -> 400 CBOR error, > 2 MiB -> 413, unknown path
 #   -> 404, wrong method -> 405, log_offset past the end -> 400 naming it; the
 #   agent keeps serving trusted attestations afterwards;
 # - crash consistency (DESIGN §4): SIGKILL between log append and PCR extend
@@ -130,8 +130,8 @@ http_expect 400 "garbage POST /v1/evidence" -H 'Content-Type: application/cbor' 
 assert_contains "$T_OUT" "error" "garbage: the body is a CBOR error"
 assert_eq "$(head -c1 "$T_OUT" | od -An -tx1 | tr -d ' ')" "a1" "garbage: the error is a 1-entry CBOR map"
 
-head -c 5000 /dev/zero >"$T_DIR/big.bin"
-http_expect 413 "5000-byte POST /v1/evidence" -H 'Content-Type: application/cbor' \
+head -c 2200000 /dev/zero >"$T_DIR/big.bin"
+http_expect 413 "2.2 MB POST /v1/evidence" -H 'Content-Type: application/cbor' \
     --data-binary "@$T_DIR/big.bin" "$U/v1/evidence"
 assert_contains "$T_OUT" "error" "413: the body is a CBOR error"
 http_expect 404 "GET /v1/nothing-here" "$U/v1/nothing-here"

@@ -124,6 +124,7 @@ static void test_container_allowed_image_and_binary_trusted(void **state)
 
     (void)state;
     add_buf(&l, "container:" C1, "image=" IMG_OK " ref=app:1 privileged=0 cap_add= pid_mode=private");
+    add_buf(&l, "admission:" C1, "decision=admit image=" IMG_OK " policy=app");
     add_file(&l, C1 ":/bin/ls", ls_digest);
     add_file(&l, C1 ":/tmp/anything", ls_digest); /* excluded path */
     run(&l, &a);
@@ -213,6 +214,16 @@ static void test_container_failures(void **state)
     add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
     add_buf(&l, "violation:" C1, "kind=anon_exec pid=7 comm=ls path=- addr=0x1");
     expect_failed(&l, C1, "injected-exec-memory", 101);
+
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_BAD " ref=x privileged=0 source=hook");
+    add_buf(&l, "admission:" C1, "decision=refuse image=" IMG_BAD " reason=not allowed");
+    expect_failed(&l, C1, "image-not-allowed", 100); /* the identity already fails it */
+
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " ref=x privileged=0 source=hook");
+    add_buf(&l, "admission:" C1, "decision=refuse image=" IMG_OK " reason=rootfs-unmeasurable");
+    expect_failed(&l, C1, "refused-at-start", 101);
 
     l.n = 0;
     add_buf(&l, "container:" C2, "image=" IMG_OK " privileged=0 cap_add=");

@@ -44,4 +44,15 @@ att_rc att_engine_inspect_decode(const char *json, size_t len, struct att_engine
 void att_engine_container_cleanup(struct att_engine_container *c);
 void att_engine_containers_free(struct att_engine_container *c, size_t n);
 
+/**
+ * Find container @p id in containers/storage's containers.json (podman,
+ * CRI-O: GRAPHROOT/<driver>-containers/containers.json), readable while the
+ * engine holds the container's lock, e.g. from a prestart hook.
+ * @param[out] image_id  "sha256:<64 hex>"
+ * @param[out] image_ref the image name from the metadata, "" if none
+ * @retval ATT_OK @retval ATT_ERR_NOT_FOUND no such container @retval ATT_ERR_PARSE
+ */
+att_rc att_engine_storage_image(const char *json, size_t len, const char *id, char *image_id,
+                                size_t image_id_len, char *image_ref, size_t image_ref_len);
+
 #endif

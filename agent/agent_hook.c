@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The agent's half of the OCI prestart hook (DESIGN §4 item 1). The hook
+ * process (`attest-agent hook`) forwards the OCI state; here the agent opens
+ * the bundle and the rootfs about to run, measures every ELF executable and
+ * shared library in it (rootfs_scan, cached by content identity), learns the
+ * image from containers/storage's metadata (the engine itself cannot be
+ * asked: it holds the container's lock during the hook), logs and extends:
+ *   "container:<id>"  image identity (source=hook),
+ *   "<id>:<path>"     every ELF file of the rootfs,
+ *   "admission:<id>"  the decision, so admission itself is attested,
+ * then answers admit or refuse from the verifier's admission policy. Any
+ * error refuses (fail closed); the hook client decides about --fail-open
+ * only when it cannot reach the agent at all.
+ * Memory: the rootfs cache is owned by the caller (one per agent).
+ */
+#include "agent_hook.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attest/buf.h"
+#include "attest/engine_json.h"
+#include "attest/log.h"
+#include "attest/util.h"
+#include "ocistate.h"
+#include "rootfs.h"
+
+#define STORAGE_JSON_MAX (16u * 1024u * 1024u)
+
+/* Image of container @p id from GRAPHROOT/<driver>-containers/containers.json. */
+static att_rc storage_image(const char *root, const char *id, char *image, size_t image_len,
+                            char *ref, size_t ref_len)
+{
+    DIR *d;
+    struct dirent *de;
+    att_rc rc = ATT_ERR_NOT_FOUND;
+
+    if (root == NULL || root[0] != '/') {
+        return ATT_ERR_NOT_FOUND;
+    }
+    d = opendir(root);
+    if (d == NULL) {
+        return ATT_ERR_NOT_FOUND;
+    }
+    while (rc == ATT_ERR_NOT_FOUND && (de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        char path[4200];
+        struct att_buf b;
+
+        if (n < 12 || strcmp(de->d_name + n - 11, "-containers") != 0) {
+            continue;
+        }
+        (void)snprintf(path, sizeof(path), "%s/%s/containers.json", root, de->d_name);
+        att_buf_init(&b, STORAGE_JSON_MAX);
+        if (att_file_read(path, &b) == ATT_OK && b.data != NULL) {
+            rc = att_engine_storage_image((const char *)b.data, b.len, id, image, image_len, ref,
+                                          ref_len);
+        }
+        att_buf_cleanup(&b);
+    }
+    (void)closedir(d);
+    return rc;
+}
+
+static void record_decision(struct agent *a, const char *id, bool admit, const char *image,
+                            const char *detail)
+{
+    char name[96];
+    struct att_buf b;
+
+    att_buf_init(&b, 2048);
+    (void)att_buf_printf(&b, "decision=%s image=%s %s", admit ? "admit" : "refuse", image,
+                         detail);
+    (void)snprintf(name, sizeof(name), "admission:%s", id);
+    if (b.data == NULL || agent_record_buf(a, name, b.data, b.len, NULL) != ATT_OK) {
+        LOG_ERR("cannot log the admission decision for container %.12s", id);
+    }
+    att_buf_cleanup(&b);
+}
+
+att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *storage_root,
+                  const char *state_json, size_t len, char *reply, size_t reply_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct ocistate *st = NULL;
+    struct ocistate_config *cfg = NULL;
+    struct rootfs_result *res = NULL;
+    struct att_buf rec;
+    char why[512] = "";
+    char image[80] = "unknown";
+    char ref[256] = "";
+    char policy[80] = "";
+    char name[ATT_ENGINE_ID_LEN + 4200];
+    int bundle = -1;
+    int root = -1;
+    size_t i;
+
+    att_buf_init(&rec, 4096);
+    rc = ocistate_parse(state_json, len, &st, why, sizeof(why));
+    if (rc != ATT_OK) {
+        (void)snprintf(reply, reply_len, "refuse malformed OCI state: %s", why);
+        goto out;
+    }
+    rc = ocistate_bundle_open(st, &bundle, why, sizeof(why));
+    if (rc == ATT_OK) {
+        rc = ocistate_config_load(bundle, &cfg, why, sizeof(why));
+    }
+    if (rc == ATT_OK) {
+        rc = ocistate_rootfs_open(bundle, cfg, &root, why, sizeof(why));
+    }
+    if (rc != ATT_OK) {
+        (void)snprintf(reply, reply_len, "refuse container %.12s: %s", st->id, why);
+        goto out;
+    }
+    if (storage_image(storage_root, st->id, image, sizeof(image), ref, sizeof(ref)) != ATT_OK) {
+        (void)snprintf(image, sizeof(image), "unknown");
+    }
+    rc = rootfs_scan(root, cache, NULL, &res, why, sizeof(why));
+    if (rc != ATT_OK) {
+        (void)snprintf(reply, reply_len, "refuse container %.12s: cannot measure its rootfs: %s",
+                       st->id, why);
+        record_decision(a, st->id, false, image, "reason=rootfs-unmeasurable");
+        goto out;
+    }
+    /* Identity first: appraisal reads files of a container against its image. */
+    (void)att_buf_printf(&rec, "image=%s ref=%s privileged=%d source=hook", image,
+                         ref[0] ? ref : "-",
+                         ocistate_annotation_get(st, "io.podman.annotations.privileged") != NULL &&
+                                 strcmp(ocistate_annotation_get(
+                                            st, "io.podman.annotations.privileged"),
+                                        "TRUE") == 0
+                             ? 1
+                             : 0);
+    (void)snprintf(name, sizeof(name), "container:%s", st->id);
+    rc = rec.data != NULL ? agent_record_buf(a, name, rec.data, rec.len, NULL) : ATT_ERR_NOMEM;
+    for (i = 0; rc == ATT_OK && i < res->n_entries; i++) {
+        if (snprintf(name, sizeof(name), "%s:%s", st->id, res->entries[i].path) >=
+            (int)sizeof(name)) {
+            continue;
+        }
+        rc = agent_record_file(a, name, res->entries[i].digest, NULL);
+    }
+    if (rc != ATT_OK) {
+        (void)snprintf(reply, reply_len, "refuse container %.12s: cannot log measurements: %s",
+                       st->id, att_rc_str(rc));
+        goto out;
+    }
+    rc = agent_admission_check(a, image, policy, sizeof(policy), why, sizeof(why));
+    if (rc != ATT_OK) {
+        char detail[600];
+
+        (void)snprintf(detail, sizeof(detail), "reason=%s", why);
+        record_decision(a, st->id, false, image, detail);
+        (void)snprintf(reply, reply_len, "refuse container %.12s: %s", st->id, why);
+        LOG_WARN("refused container %.12s at start: %s", st->id, why);
+        goto out;
+    }
+    {
+        char detail[128];
+
+        (void)snprintf(detail, sizeof(detail), "policy=%s", policy);
+        record_decision(a, st->id, true, image, detail);
+    }
+    (void)snprintf(reply, reply_len, "admit container %.12s image %s policy %s (%zu files measured)",
+                   st->id, image, policy, res->n_entries);
+    LOG_INFO("admitted container %.12s: image %s, %zu ELF files measured (%zu hashed, %zu cached)",
+             st->id, image, res->n_entries, res->stats.hashed, res->stats.cache_hits);
+    rc = ATT_OK;
+out:
+    if (root >= 0) {
+        (void)close(root);
+    }
+    if (bundle >= 0) {
+        (void)close(bundle);
+    }
+    rootfs_result_free(res);
+    ocistate_config_free(cfg);
+    ocistate_free(st);
+    att_buf_cleanup(&rec);
+    return rc == ATT_OK ? ATT_OK : ATT_ERR_POLICY;
+}
