@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +50,13 @@ struct seen {
     char cid[ATT_ENGINE_ID_LEN + 1];
 };
 
+/* A process's RELRO "dynamic baseline" (procmem), kept across sweeps. */
+struct baseline {
+    pid_t pid;
+    uint64_t start_time;
+    uint8_t digest[32];
+};
+
 struct agent_containers {
     struct agent *agent; /* borrowed */
     char *engine_url;    /* owned */
@@ -62,6 +70,8 @@ struct agent_containers {
     struct procmem_cache *cache;
     struct seen *seen; /* processes inspected since the last integrity sweep */
     size_t n_seen;
+    struct baseline *base; /* RELRO baselines, never reset by a sweep */
+    size_t n_base;
     uint64_t sweeps;
 };
 
@@ -196,7 +206,16 @@ static void record_identity(struct agent_containers *c, const struct att_engine_
                          ct->image_id != NULL ? ct->image_id : "-",
                          ct->image_ref != NULL ? ct->image_ref : "-", ct->is_privileged ? 1 : 0);
     for (i = 0; i < ct->n_cap_add; i++) {
-        (void)att_buf_printf(&b, "%s%s", i > 0 ? "," : "", ct->cap_add[i]);
+        /* Docker and podman report "SYS_ADMIN" or "CAP_SYS_ADMIN": one spelling here. */
+        bool has_prefix = strncasecmp(ct->cap_add[i], "CAP_", 4) == 0;
+        size_t k;
+
+        (void)att_buf_printf(&b, "%s%s", i > 0 ? "," : "", has_prefix ? "" : "CAP_");
+        for (k = 0; ct->cap_add[i][k] != '\0'; k++) {
+            char up = (char)toupper((unsigned char)ct->cap_add[i][k]);
+
+            (void)att_buf_append(&b, &up, 1);
+        }
     }
     (void)att_buf_printf(&b, " pid_mode=%s", ct->pid_mode != NULL ? ct->pid_mode : "-");
     (void)snprintf(name, sizeof(name), "container:%s", ct->id);
@@ -204,6 +223,31 @@ static void record_identity(struct agent_containers *c, const struct att_engine_
         LOG_WARN("cannot log the identity of container %.12s", ct->id);
     }
     att_buf_cleanup(&b);
+}
+
+/*
+ * Compare the process's RELRO digest with the baseline taken the first time
+ * it was seen (after start-up relocation): a change is tampering. Returns
+ * true when it changed.
+ */
+static bool relro_changed(struct agent_containers *c, pid_t pid, uint64_t st,
+                          const uint8_t digest[32])
+{
+    size_t i;
+
+    for (i = 0; i < c->n_base; i++) {
+        if (c->base[i].pid == pid && c->base[i].start_time == st) {
+            return memcmp(c->base[i].digest, digest, 32) != 0;
+        }
+    }
+    if (c->n_base >= MAX_SEEN) {
+        c->n_base = 0; /* forget old processes; new baselines are taken again */
+    }
+    c->base[c->n_base].pid = pid;
+    c->base[c->n_base].start_time = st;
+    memcpy(c->base[c->n_base].digest, digest, 32);
+    c->n_base++;
+    return false;
 }
 
 static void record_process(struct agent_containers *c, const char *cid, pid_t pid,
@@ -217,7 +261,10 @@ static void record_process(struct agent_containers *c, const char *cid, pid_t pi
     bool is_new;
 
     if (procmem_inspect(pid, c->cache, &r) != ATT_OK) {
-        LOG_DEBUG("cannot inspect pid %d of container %.12s", (int)pid, cid);
+        /* Retried at the next sweep; never silently counted as checked. */
+        LOG_WARN("container %.12s: pid %d (%s) could not be inspected; retrying at the next "
+                 "sweep",
+                 cid, (int)pid, comm);
         return;
     }
     for (i = 0; i < r->n_files; i++) {
@@ -233,9 +280,28 @@ static void record_process(struct agent_containers *c, const char *cid, pid_t pi
         }
     }
     (void)snprintf(vname, sizeof(vname), "violation:%s", cid);
+    if (!r->is_gone && r->n_relro > 0 && relro_changed(c, pid, r->start_time, r->relro_baseline)) {
+        att_buf_init(&b, REC_TEXT);
+        (void)att_buf_printf(&b, "kind=relro_modified pid=%d comm=%s path=- addr=0x0 hint=- "
+                                 "detail=read-only-after-relocation data changed since the "
+                                 "process was first inspected",
+                             (int)pid, comm);
+        if (b.data != NULL && agent_record_buf(c->agent, vname, b.data, b.len, &is_new) == ATT_OK &&
+            is_new) {
+            LOG_WARN("container %.12s: %s", cid, (const char *)b.data);
+        }
+        att_buf_cleanup(&b);
+    }
     for (i = 0; i < r->n_findings; i++) {
         const struct procmem_finding *f = &r->findings[i];
 
+        if (f->kind == PROCMEM_FINDING_UNVERIFIED) {
+            /* "Could not check" (a race with an unload, a read error): retried at
+             * the next sweep rather than made a sticky violation. */
+            LOG_WARN("container %.12s: pid %d %s not verified this sweep: %s", cid, (int)pid,
+                     f->path != NULL ? f->path : "-", f->detail);
+            continue;
+        }
         att_buf_init(&b, REC_TEXT);
         (void)att_buf_printf(&b, "kind=%s pid=%d comm=%s path=%s addr=0x%llx hint=%s detail=%s",
                              procmem_finding_kind_str(f->kind), (int)pid, comm,
@@ -382,7 +448,8 @@ att_rc agent_containers_start(struct agent *a, const char *engine_url, unsigned 
     pthread_cond_init(&c->wake, NULL);
     c->engine_url = strdup(engine_url);
     c->seen = calloc(MAX_SEEN, sizeof(*c->seen));
-    if (c->engine_url == NULL || c->seen == NULL) {
+    c->base = calloc(MAX_SEEN, sizeof(*c->base));
+    if (c->engine_url == NULL || c->seen == NULL || c->base == NULL) {
         goto out;
     }
     rc = procmem_cache_new(NULL, &c->cache);
@@ -418,6 +485,7 @@ void agent_containers_stop(struct agent_containers *c)
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     free(c->seen);
+    free(c->base);
     free(c->engine_url);
     free(c);
 }

@@ -61,6 +61,7 @@ static void usage(FILE *f)
             "  --insecure-dev       plain HTTP, no client authentication (test rigs only!)\n"
             "  --engine URL         container engine API (Docker or podman), unix:///PATH.sock:\n"
             "                       measure running containers' processes\n"
+            "  --integrity-interval S  re-inspect every container process this often (default 30)\n"
             "  --storage DIR        hook: containers/storage graph root, to name the image\n"
             "  --fail-open          hook: let containers start when the agent is down\n"
             "  --help, --version\n");
@@ -75,6 +76,7 @@ struct settings {
     char *engine;        /* owned: container engine API, unix:///path.sock */
     char *storage;       /* owned: containers/storage graph root (hook image lookup) */
     bool fail_open;      /* hook: start containers when the agent is unreachable */
+    uint32_t integrity_s; /* full memory-integrity sweep period (0: default 30 s) */
     bool insecure_dev;
 };
 
@@ -93,6 +95,12 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
         rc = agent_config_set(&s->cfg.agent_id, val);
     } else if (strcmp(key, "log_level") == 0 || strcmp(key, "log-level") == 0) {
         rc = agent_config_set(&s->log_level, val);
+    } else if (strcmp(key, "integrity_interval") == 0 || strcmp(key, "integrity-interval") == 0) {
+        if (att_parse_u32(val, 86400, &s->integrity_s) != ATT_OK || s->integrity_s == 0) {
+            (void)snprintf(why, why_len, "integrity_interval \"%s\" must be 1..86400 seconds",
+                           val);
+            return ATT_ERR_INVALID_ARG;
+        }
     } else if (strcmp(key, "storage") == 0) {
         rc = agent_config_set(&s->storage, val);
     } else if (strcmp(key, "fail_open") == 0 || strcmp(key, "fail-open") == 0) {
@@ -280,7 +288,7 @@ static int run(struct settings *s)
            s->cfg.state_dir, s->cfg.pcr);
     (void)fflush(stdout);
     if (s->engine != NULL) {
-        rc = agent_containers_start(a, s->engine, 1000, 30, &containers);
+        rc = agent_containers_start(a, s->engine, 1000, s->integrity_s, &containers);
         if (rc != ATT_OK) {
             goto out;
         }
@@ -364,6 +372,7 @@ int main(int argc, char **argv)
         {"tls-key", required_argument, NULL, 'K'},   {"tls-client-ca", required_argument, NULL, 'A'},
         {"insecure-dev", no_argument, NULL, 'I'},    {"engine", required_argument, NULL, 'E'},
         {"storage", required_argument, NULL, 'S'},   {"fail-open", no_argument, NULL, 'F'},
+        {"integrity-interval", required_argument, NULL, 'G'},
         {NULL, 0, NULL, 0}};
     struct settings s;
     const char *cmd = "run";

@@ -52,7 +52,7 @@ T_API_N=0
 
 # Sanitizer reports in any log we captured are failures, even when the exit
 # status looked right (a leak report at exit, a UBSan message).
-readonly T_SAN_PATTERN='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
+readonly T_SAN_PATTERN='ERROR: AddressSanitizer|ERROR: LeakSanitizer|\.[ch]:[0-9]+:[0-9]+: runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
 
 log() {
     printf '# %s\n' "$*"
