@@ -194,7 +194,58 @@ static void mark_seen(struct agent_containers *c, pid_t pid, uint64_t st, const 
     c->n_seen++;
 }
 
-/* "container:<id>": image identity and posture as the engine reports them. */
+/*
+ * Posture as the kernel sees the container's init process: seccomp mode
+ * (0 off, 1 strict, 2 filter), no_new_privs, effective capabilities (hex
+ * mask) and the LSM label (AppArmor/SELinux), appended as key=value.
+ */
+static void append_proc_posture(struct att_buf *b, pid_t pid)
+{
+    char path[64];
+    char text[4096];
+    char label[256] = "-";
+    const char *keys[3] = {"Seccomp:", "NoNewPrivs:", "CapEff:"};
+    const char *names[3] = {"seccomp", "no_new_privs", "cap_eff"};
+    ssize_t n;
+    size_t i;
+    int fd;
+
+    (void)snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    text[n > 0 ? n : 0] = '\0';
+    for (i = 0; i < 3; i++) {
+        const char *p = strstr(text, keys[i]);
+        char v[32] = "-";
+
+        if (p != NULL && sscanf(p + strlen(keys[i]), " %31s", v) != 1) {
+            (void)snprintf(v, sizeof(v), "-");
+        }
+        (void)att_buf_printf(b, " %s=%s", names[i], v);
+    }
+    (void)snprintf(path, sizeof(path), "/proc/%d/attr/current", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = fd >= 0 ? read(fd, label, sizeof(label) - 1) : -1;
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    if (n > 0) {
+        label[n] = '\0';
+        for (i = 0; label[i] != '\0'; i++) {
+            if (label[i] == ' ' || label[i] == '\n') {
+                label[i] = label[i] == ' ' ? '_' : '\0';
+            }
+        }
+    } else {
+        (void)snprintf(label, sizeof(label), "-");
+    }
+    (void)att_buf_printf(b, " lsm=%s", label[0] ? label : "-");
+}
+
+/* "container:<id>": image identity and posture as the engine and the kernel report them. */
 static void record_identity(struct agent_containers *c, const struct att_engine_container *ct)
 {
     char name[96];
@@ -217,7 +268,12 @@ static void record_identity(struct agent_containers *c, const struct att_engine_
             (void)att_buf_append(&b, &up, 1);
         }
     }
-    (void)att_buf_printf(&b, " pid_mode=%s", ct->pid_mode != NULL ? ct->pid_mode : "-");
+    (void)att_buf_printf(&b, " pid_mode=%s network_mode=%s",
+                         ct->pid_mode != NULL ? ct->pid_mode : "-",
+                         ct->network_mode != NULL ? ct->network_mode : "-");
+    if (ct->pid > 0) {
+        append_proc_posture(&b, (pid_t)ct->pid);
+    }
     (void)snprintf(name, sizeof(name), "container:%s", ct->id);
     if (b.data != NULL && agent_record_buf(c->agent, name, b.data, b.len, NULL) != ATT_OK) {
         LOG_WARN("cannot log the identity of container %.12s", ct->id);

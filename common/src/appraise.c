@@ -305,6 +305,23 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
             return container_fail(a, c, "posture-privileged", idx,
                                   "runs privileged; policy %s forbids it", cp->name);
         }
+        field(e->buf, e->buf_len, "seccomp", v, sizeof(v));
+        if (cp->require_seccomp && v[0] != '\0' && strcmp(v, "2") != 0) {
+            return container_fail(a, c, "posture-seccomp", idx,
+                                  "runs without a seccomp filter (mode %s); policy %s requires one",
+                                  v, cp->name);
+        }
+        field(e->buf, e->buf_len, "no_new_privs", v, sizeof(v));
+        if (cp->require_no_new_privs && v[0] != '\0' && strcmp(v, "1") != 0) {
+            return container_fail(a, c, "posture-no-new-privs", idx,
+                                  "runs without no_new_privs; policy %s requires it", cp->name);
+        }
+        field(e->buf, e->buf_len, "pid_mode", v, sizeof(v));
+        if (!cp->allow_host_pid && strcmp(v, "host") == 0) {
+            return container_fail(a, c, "posture-host-pid", idx,
+                                  "shares the host's pid namespace; policy %s forbids it",
+                                  cp->name);
+        }
         field(e->buf, e->buf_len, "cap_add", v, sizeof(v));
         for (i = 0; i < cp->n_forbid_caps; i++) {
             if (list_has(v, cp->forbid_caps[i])) {

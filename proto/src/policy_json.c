@@ -376,12 +376,31 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
             return ATT_ERR_PARSE;
         }
         json_object_foreach(posture, key, value) {
-            if (strcmp(key, "privileged") != 0 && strcmp(key, "forbid_caps") != 0) {
+            if (strcmp(key, "privileged") != 0 && strcmp(key, "forbid_caps") != 0 &&
+                strcmp(key, "require_seccomp") != 0 && strcmp(key, "require_no_new_privs") != 0 &&
+                strcmp(key, "host_pid") != 0) {
                 att_set_why(why, why_len, "policy: container %s: unknown posture key", label);
                 return ATT_ERR_PARSE;
             }
         }
         c->allow_privileged = priv != NULL && json_is_true(priv);
+        {
+            json_t *b1 = json_object_get(posture, "require_seccomp");
+            json_t *b2 = json_object_get(posture, "require_no_new_privs");
+            json_t *b3 = json_object_get(posture, "host_pid");
+
+            if ((b1 != NULL && !json_is_boolean(b1)) || (b2 != NULL && !json_is_boolean(b2)) ||
+                (b3 != NULL && !json_is_boolean(b3))) {
+                att_set_why(why, why_len,
+                            "policy: container %s: posture require_seccomp, "
+                            "require_no_new_privs and host_pid must be true or false",
+                            label);
+                return ATT_ERR_PARSE;
+            }
+            c->require_seccomp = b1 != NULL && json_is_true(b1);
+            c->require_no_new_privs = b2 != NULL && json_is_true(b2);
+            c->allow_host_pid = b3 != NULL && json_is_true(b3);
+        }
         rc = string_list(json_object_get(posture, "forbid_caps"), cap_ok, &c->forbid_caps,
                          &c->n_forbid_caps, "posture.forbid_caps", label, why, why_len);
         if (rc != ATT_OK) {
@@ -634,12 +653,14 @@ static json_t *containers_json(const struct att_policy *p)
 
     for (i = 0; arr != NULL && i < p->n_containers; i++) {
         const struct att_container_policy *c = &p->containers[i];
-        json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:{s:b, s:o}}", "name", c->name,
-                              "images", strv_json(c->images, c->n_images), "files",
+        json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:{s:b, s:o, s:b, s:b, s:b}}", "name",
+                              c->name, "images", strv_json(c->images, c->n_images), "files",
                               refs_json(c->files), "exclude", strv_json(c->exclude, c->n_exclude),
                               "allow_jit", c->allow_jit, "posture", "privileged",
                               c->allow_privileged, "forbid_caps",
-                              strv_json(c->forbid_caps, c->n_forbid_caps));
+                              strv_json(c->forbid_caps, c->n_forbid_caps), "require_seccomp",
+                              c->require_seccomp, "require_no_new_privs",
+                              c->require_no_new_privs, "host_pid", c->allow_host_pid);
 
         if (o == NULL || json_array_append_new(arr, o) != 0) {
             json_decref(arr);

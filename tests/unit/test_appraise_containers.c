@@ -97,7 +97,8 @@ static int setup(void **state)
                    "{\"version\": 1, \"reference_values\": {}, \"containers\": [{\"name\": "
                    "\"app\", \"images\": [\"" IMG_OK "\"], \"files\": {\"/bin/ls\": "
                    "[\"sha256:%s\"]}, \"exclude\": [\"/tmp/\"], \"posture\": {\"privileged\": "
-                   "false, \"forbid_caps\": [\"CAP_SYS_ADMIN\"]}}]}",
+                   "false, \"forbid_caps\": [\"CAP_SYS_ADMIN\"], \"require_seccomp\": true, "
+                   "\"require_no_new_privs\": true}}]}",
                    ls_hex);
     return att_policy_parse_json(json, strlen(json), &policy, why, sizeof(why)) == ATT_OK ? 0 : -1;
 }
@@ -123,7 +124,8 @@ static void test_container_allowed_image_and_binary_trusted(void **state)
     const struct att_container_verdict *c;
 
     (void)state;
-    add_buf(&l, "container:" C1, "image=" IMG_OK " ref=app:1 privileged=0 cap_add= pid_mode=private");
+    add_buf(&l, "container:" C1, "image=" IMG_OK " ref=app:1 privileged=0 cap_add= pid_mode=private "
+                                 "seccomp=2 no_new_privs=1 cap_eff=00000000a80425fb lsm=-");
     add_buf(&l, "admission:" C1, "decision=admit image=" IMG_OK " policy=app");
     add_file(&l, C1 ":/bin/ls", ls_digest);
     add_file(&l, C1 ":/tmp/anything", ls_digest); /* excluded path */
@@ -204,6 +206,18 @@ static void test_container_failures(void **state)
     l.n = 0;
     add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=CAP_NET_RAW,CAP_SYS_ADMIN");
     expect_failed(&l, C1, "posture-capability", 100);
+
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add= seccomp=0 no_new_privs=1");
+    expect_failed(&l, C1, "posture-seccomp", 100);
+
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add= seccomp=2 no_new_privs=0");
+    expect_failed(&l, C1, "posture-no-new-privs", 100);
+
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add= pid_mode=host");
+    expect_failed(&l, C1, "posture-host-pid", 100);
 
     l.n = 0;
     add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * HTTP(S) client side on libcurl: one-shot requests for the CLI and the
- * verifier's enrollment, and the TLS options every curl easy handle of the
- * project gets (the verifier's poller uses them on its multi handles).
+ * verifier's enrollment, and the TLS options set on every curl easy handle of
+ * the project (the verifier's poller uses them on its multi handles).
  * With a CA file the server certificate must chain to it and match the URL's
  * host; with a cert+key the client presents them (mTLS).
  * Lives in libattest_net.

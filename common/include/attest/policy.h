@@ -39,6 +39,9 @@ struct att_container_policy {
     bool allow_privileged;
     char **forbid_caps;     /* owned, e.g. "CAP_SYS_ADMIN": must not be added */
     size_t n_forbid_caps;
+    bool require_seccomp;       /* seccomp filter mode (2) on the container's init */
+    bool require_no_new_privs;  /* no_new_privs set on the container's init */
+    bool allow_host_pid;        /* may share the host's pid namespace */
 };
 
 struct att_policy {
