@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# attest demo: one simulated TPM host, its agent and a verifier, all over
-# mTLS. The host is enrolled (EK certificate chain + TPM credential
-# activation), its files are measured into PCR 15 and attested trusted; a file
-# is tampered with and the verifier names it; the evidence is re-checked with
-# tpm2_checkquote and evmctl; a reboot is followed without operator action.
-# Nothing is mocked: swtpm, tpm2-tss, OpenSSL, GnuTLS, SQLite.
+# attest demo: one simulated TPM host with its own podman, its agent and a
+# verifier, all over mTLS. The host is enrolled (EK certificate chain + TPM
+# credential activation); containers are admitted at start by a prestart hook
+# (an image not in policy is refused), their code and libraries measured while
+# they run; a foreign binary run inside one container fails that container
+# and only that one; a host file is tampered with and the verifier names it;
+# the evidence is re-checked with tpm2_checkquote and evmctl; a reboot is
+# followed without operator action. Nothing is mocked: swtpm, tpm2-tss,
+# OpenSSL, GnuTLS, SQLite, podman, runc.
 # Usage: demo/demo.sh BIN_DIR
 set -euo pipefail
 
@@ -35,8 +38,8 @@ expect_exit() { # expect_exit CODE CMD...: run, show, check the exit code
     echo "(exit $rc)"
 }
 
-bold "1. A simulated TPM host: swtpm with RSA and ECC EK certificates from a rig-local CA"
-run "$SRC/swtpm-setup/rig" up "$DEMO/rig" --hosts 1
+bold "1. A simulated TPM host: swtpm with RSA and ECC EK certificates, and its own podman"
+run "$SRC/swtpm-setup/rig" up "$DEMO/rig" --hosts 1 --podman
 TCTI=$(cat "$DEMO/rig/host-1/tcti")
 
 bold "2. A fleet CA for mTLS, certificates for the agent, the verifier and the operator"
@@ -48,7 +51,8 @@ ls "$DEMO/fleet"
 
 bold "3. The agent on that TPM, serving mTLS (EK from the TCG template, ECC P-256 AK under it)"
 "$BIN/attest-agent" --tcti "$TCTI" --state-dir "$DEMO/agent" --listen 127.0.0.1:0 \
-    --agent-id demo-host-1 --tls-cert "$DEMO/fleet/demo-agent.pem" \
+    --agent-id demo-host-1 --engine "$(cat "$DEMO/rig/host-1/engine")" --integrity-interval 5 \
+    --tls-cert "$DEMO/fleet/demo-agent.pem" \
     --tls-key "$DEMO/fleet/demo-agent.key" --tls-client-ca "$DEMO/fleet/ca.pem" \
     > "$DEMO/agent.out" 2> "$DEMO/agent.err" &
 PIDS+=($!)
@@ -102,21 +106,70 @@ bold "9. Anyone can check the same kind of evidence with standard tools (direct 
   echo "tpm2_checkquote: quote signature, nonce and PCR digest OK" &&
   evmctl ima_measurement --pcrs sha256,pcrs.evmctl log.bin ) || fail "independent check failed"
 
-bold "10. Tamper: change the server's config; the agent measures it again"
+bold "10. Containers: a prestart hook measures each image's rootfs and asks the agent to admit it"
+PODMAN=$DEMO/rig/host-1/podman
+"$SRC/swtpm-setup/rig" hook "$DEMO/rig" 1 --path "$BIN/attest-agent" --arg hook \
+    --arg --state-dir --arg "$DEMO/agent" --arg --storage --arg "$DEMO/rig/host-1/podman.d/root" \
+    > /dev/null
+container_policy() { # container_policy IMAGE NAME: a container policy from the image's files
+    local id cid
+    id=$("$PODMAN" image inspect --format '{{.Id}}' "$1")
+    cid=$("$PODMAN" create --network none "$1" /bin/true)
+    mkdir -p "$DEMO/rootfs-$2"
+    "$PODMAN" export "$cid" | tar -x -C "$DEMO/rootfs-$2"
+    "$PODMAN" rm "$cid" > /dev/null
+    "$BIN/attest-verify" policy generate --rootfs "$DEMO/rootfs-$2" --image-id "sha256:$id" \
+        --name "$2"
+}
+container_policy localhost/attest-dyn:1 dyn > "$DEMO/p-dyn.json"
+container_policy localhost/attest-static:1 static > "$DEMO/p-static.json"
+jq -s '{version: 1, name: "demo", reference_values: .[0].reference_values,
+        containers: [.[1].containers[0], .[2].containers[0]]}' \
+    "$DEMO/policy.json" "$DEMO/p-dyn.json" "$DEMO/p-static.json" > "$DEMO/policy-all.json"
+run "$BIN/attest-verify" policy apply demo-app "$DEMO/policy-all.json"
+echo "(host files, plus container policies for attest-dyn:1 and attest-static:1)"
+sleep 2 # the verifier hands the policy to the agent with its next evidence request
+echo '$ podman run -d localhost/attest-dyn:1 /bin/sleep 600'
+A=$("$PODMAN" run -d localhost/attest-dyn:1 /bin/sleep 600) || fail "allowed image refused"
+echo "container A ${A:0:12} (attest-dyn:1) admitted and started"
+echo '$ podman run -d localhost/attest-static:1 /bin/busybox sleep 600'
+B=$("$PODMAN" run -d localhost/attest-static:1 /bin/busybox sleep 600) ||
+    fail "allowed image refused"
+echo "container B ${B:0:12} (attest-static:1) admitted and started"
+expect_exit 126 "$PODMAN" run --rm localhost/attest-dyn:2 /bin/sh -c 'echo should-not-run'
+echo "(attest-dyn:2 is not in the policy: the hook refused it, it never ran)"
+sleep 2
+run "$BIN/attest-verify" containers
+
+bold "11. A foreign binary is run inside container A"
+mkdir -p "$DEMO/foreign/opt"
+cp /bin/busybox "$DEMO/foreign/opt/sleep" && printf 'x' >> "$DEMO/foreign/opt/sleep"
+"$PODMAN" cp "$DEMO/foreign/opt" "$A:/"
+run "$PODMAN" exec -d "$A" /opt/sleep 60
+for _ in $(seq 50); do
+    "$BIN/attest-verify" container "${A:0:12}" > /dev/null 2>&1 || break
+    sleep 0.2
+done
+expect_exit 1 "$BIN/attest-verify" container "${A:0:12}"
+expect_exit 0 "$BIN/attest-verify" container "${B:0:12}"
+echo "(only container A failed; B and the host stay trusted)"
+"$PODMAN" rm -f -t 1 "$A" "$B" > /dev/null
+
+bold "12. Tamper: change the server's config; the agent measures it again"
 printf 'listen = 0.0.0.0:8080\nmode = debug\nallow_remote_shell = yes\n' > "$DEMO/app/etc/server.conf"
 run "$BIN/attest-agent" measure --state-dir "$DEMO/agent" "$DEMO/app/etc/server.conf"
 
-bold "11. Attest again: untrusted, and the verifier names the changed file"
+bold "13. Attest again: untrusted, and the verifier names the changed file"
 expect_exit 1 "$BIN/attest-verify" host demo-host-1
 
-bold "12. The host reboots (TPM reset): the verifier follows it onto its new boot"
+bold "14. The host reboots (TPM reset): the verifier follows it onto its new boot"
 "$SRC/swtpm-setup/rig" stop "$DEMO/rig" 1 > /dev/null
 "$SRC/swtpm-setup/rig" start "$DEMO/rig" 1 > /dev/null
 sleep 1
 expect_exit 0 "$BIN/attest-verify" host demo-host-1
 
-bold "13. What the verifier recorded"
+bold "15. What the verifier recorded"
 run "$BIN/attest-verify" events --host demo-host-1
 run "$BIN/attest-verify" hosts
 
-bold "Demo complete: enrolled -> trusted -> tampered: untrusted -> rebooted: trusted, all real"
+bold "Demo complete: enrolled -> containers admitted, foreign binary caught in one -> host file tampered: untrusted -> rebooted: trusted, all real"
