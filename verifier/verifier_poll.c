@@ -374,6 +374,7 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     size_t n_cev = 0;
     size_t i;
     bool advance = false;
+    char rollback[300] = "";
     size_t nev = 0;
     bool retry = false;
     bool quote_ok;
@@ -445,11 +446,12 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
                         strcmp(ev.boot_id, j->host.boot_id) != 0;
 
         if (backwards) {
-            (void)att_appraisal_add(&a, ATT_FIND_FAIL, "counter-backwards", -1,
-                                    "TPM counters went backwards (resetCount %u -> %u, "
-                                    "restartCount %u -> %u): a replayed quote or another TPM",
-                                    j->host.reset_count, a.reset_count, j->host.restart_count,
-                                    a.restart_count);
+            (void)snprintf(rollback, sizeof(rollback),
+                           "TPM counters went backwards (resetCount %u -> %u, restartCount %u -> "
+                           "%u): a rolled-back TPM state, a replayed quote or another TPM",
+                           j->host.reset_count, a.reset_count, j->host.restart_count,
+                           a.restart_count);
+            (void)att_appraisal_add(&a, ATT_FIND_FAIL, "counter-backwards", -1, "%s", rollback);
             a.is_trusted = false;
         } else if (new_boot && !j->from_zero) {
             /* Our offset belongs to the previous boot's log: start over at 0. */
@@ -471,7 +473,8 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
         (void)att_buf_append_str(&fj, "[]");
     }
     verdict = a.is_trusted ? "trusted" : "untrusted";
-    reason = a.is_trusted ? NULL : first_failure(&a);
+    /* A rollback explains every other failure of this round: name it first. */
+    reason = a.is_trusted ? NULL : rollback[0] != '\0' ? rollback : first_failure(&a);
     if (j->host.verdict == NULL || strcmp(j->host.verdict, verdict) != 0) {
         (void)snprintf(msg[nev], sizeof(msg[nev]), "%s -> %s%s%s",
                        j->host.verdict != NULL ? j->host.verdict : "pending", verdict,
