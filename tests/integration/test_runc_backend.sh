@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Bare runc as the agent's container backend (--engine runc://ROOT), real
+# runc + swtpm, no engine process anywhere:
+# - a container started with `runc run -d` is listed by
+#   `attest-agent containers` with its init pid and its bundle;
+# - the agent measures the container's /bin/busybox and a foreign binary
+#   copied into the rootfs and run with `runc exec`;
+# - a `runc pause`d container reads as paused, a killed one as stopped (pid 0);
+# - a URL that is neither unix:// nor runc:// is refused.
+# Needs root and runc; static busybox is copied into the bundle's rootfs.
+source "$(dirname "$0")/lib.sh"
+
+RUNC_ROOT=$T_DIR/runc
+BUNDLE=$T_DIR/bundle
+CID=attrunc$$
+ENGINE=runc://$RUNC_ROOT
+R=(runc --root "$RUNC_ROOT")
+
+# Containers outlive this shell unless deleted: remove ours before lib.sh's
+# own EXIT handler (which removes T_DIR) runs, keeping the exit status.
+runc_cleanup() {
+    "${R[@]}" delete -f "$CID" >/dev/null 2>&1 || true
+}
+trap 'T_EXIT=$?; runc_cleanup; (exit $T_EXIT); _t_on_exit' EXIT
+
+# agent_containers: the agent's own view of the runc root.
+agent_containers() {
+    "$ATT_BIN/attest-agent" containers --engine "$ENGINE" >"$T_DIR/out/containers.txt" 2>&1
+}
+# container_line_has STATE PID: the listing names CID with STATE and PID.
+container_line_has() {
+    agent_containers && grep -Eq "^${CID:0:12} +$CID +$1 +$2 +- $BUNDLE\$" \
+        "$T_DIR/out/containers.txt"
+}
+
+section "bundle with a static busybox"
+command -v runc >/dev/null || die "runc is not installed"
+command -v jq >/dev/null || die "jq is not installed"
+((EUID == 0)) || die "runc containers need root here"
+BUSYBOX=$(command -v busybox) || die "busybox is not installed"
+[[ $(ldd "$BUSYBOX" 2>&1) == *"not a dynamic executable"* ]] || die "$BUSYBOX is not statically linked"
+mkdir -p "$BUNDLE/rootfs/bin" "$RUNC_ROOT"
+cp -- "$BUSYBOX" "$BUNDLE/rootfs/bin/busybox"
+(cd "$BUNDLE" && runc spec) || die "runc spec failed"
+jq '.process.args = ["/bin/busybox", "sleep", "120"] | .process.terminal = false' \
+    "$BUNDLE/config.json" >"$BUNDLE/config.json.new" && mv "$BUNDLE/config.json.new" \
+    "$BUNDLE/config.json" || die "cannot edit config.json"
+
+expect_cmd 0 "no container yet: an empty listing" "$ATT_BIN/attest-agent" containers \
+    --engine "$ENGINE"
+expect_cmd 0 "a runc root that does not exist yet is an empty listing, not an error" \
+    "$ATT_BIN/attest-agent" containers --engine "runc://$T_DIR/no-such-root"
+expect_cmd 2 "a relative runc root is refused" "$ATT_BIN/attest-agent" containers \
+    --engine "runc://relative/root"
+expect_cmd 2 "an unknown scheme is refused" "$ATT_BIN/attest-agent" containers \
+    --engine "http://localhost:2375"
+
+section "run the container, start the agent on the runc root"
+(cd "$BUNDLE" && "${R[@]}" run -d "$CID" </dev/null >"$T_DIR/out/runc-run.txt" 2>&1) ||
+    die "runc run -d failed" "$T_DIR/out/runc-run.txt"
+PID=$("${R[@]}" state "$CID" | jq -r .pid)
+[[ $PID =~ ^[0-9]+$ && $PID -gt 0 ]] || die "runc state gave no pid for $CID"
+log "container $CID runs as pid $PID"
+if container_line_has running "$PID"; then
+    pass "attest-agent containers lists $CID as running with pid $PID and its bundle"
+else
+    fail "attest-agent containers does not list $CID running with pid $PID"
+    show_file "$T_DIR/out/containers.txt"
+fi
+
+start_rig 1
+start_agent a "$(rig_tcti 1)" --engine "$ENGINE" --integrity-interval 2 --log-level info
+if wait_until 15 grep -q "container ${CID:0:12}: measured /bin/busybox" "$(agent_log a)"; then
+    pass "the agent measured /bin/busybox in $CID"
+else
+    fail "the agent did not measure /bin/busybox in $CID"
+    show_file "$(agent_log a)"
+fi
+
+section "a foreign binary run inside is measured too"
+# Same code, different bytes: a digest the rootfs never had at start. Named
+# sleep, since busybox picks its applet from argv[0].
+cp -- "$BUSYBOX" "$BUNDLE/rootfs/bin/sleep"
+printf 'not-in-any-image-%s' "$$" >>"$BUNDLE/rootfs/bin/sleep"
+"${R[@]}" exec "$CID" /bin/sleep 6 </dev/null >"$T_DIR/out/exec.txt" 2>&1 &
+EXEC_PID=$!
+if wait_until 15 grep -q "container ${CID:0:12}: measured /bin/sleep" "$(agent_log a)"; then
+    pass "the agent measured /bin/sleep run by runc exec in $CID"
+else
+    fail "the agent did not measure /bin/sleep in $CID"
+    show_file "$(agent_log a)"
+    show_file "$T_DIR/out/exec.txt"
+fi
+wait "$EXEC_PID" 2>/dev/null || true
+
+section "state as runc changes it"
+expect_cmd 0 "runc pause" "${R[@]}" pause "$CID"
+if container_line_has paused "$PID"; then
+    pass "a paused container reads as paused (freezer cgroup FROZEN)"
+else
+    fail "the paused container is not listed as paused"
+    show_file "$T_DIR/out/containers.txt"
+fi
+expect_cmd 0 "runc resume" "${R[@]}" resume "$CID"
+if container_line_has running "$PID"; then
+    pass "a resumed container reads as running again"
+else
+    fail "the resumed container is not listed as running"
+    show_file "$T_DIR/out/containers.txt"
+fi
+expect_cmd 0 "runc kill KILL" "${R[@]}" kill "$CID" KILL
+if wait_until 10 container_line_has stopped 0; then
+    pass "a killed container reads as stopped with pid 0"
+else
+    fail "the killed container is not listed as stopped"
+    show_file "$T_DIR/out/containers.txt"
+fi
+if kill -0 "${AGENT_PID[a]}" 2>/dev/null; then
+    pass "the agent kept running through pause, resume and kill"
+else
+    fail "the agent died"
+    show_file "$(agent_log a)"
+fi
+stop_agent a
+expect_cmd 0 "runc delete" "${R[@]}" delete "$CID"
+expect_cmd 0 "after runc delete the listing is empty again" "$ATT_BIN/attest-agent" containers \
+    --engine "$ENGINE"
+assert_not_contains "$T_OUT" "$CID" "the deleted container is gone from the listing"
+finish
