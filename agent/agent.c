@@ -42,6 +42,7 @@ struct agent {
      * enforced by the prestart hook. Own lock: hooks must not wait on quotes. */
     pthread_mutex_t adm_lock;
     struct att_policy *admission;           /* owned, NULL until the verifier sent one */
+    char *inventory;                        /* owned: running containers, from the sweep */
     uint8_t admission_digest[ATT_SHA256_LEN];
     struct att_tpm *tpm; /* NULL while the TPM is unreachable */
     struct agent_log *log;
@@ -422,6 +423,7 @@ void agent_free(struct agent *a)
     att_buf_cleanup(&a->ak_pub);
     agent_config_cleanup(&a->cfg);
     att_policy_free(a->admission);
+    free(a->inventory);
     pthread_mutex_destroy(&a->adm_lock);
     pthread_mutex_destroy(&a->lock);
     free(a);
@@ -626,7 +628,10 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
     ev.boot_id = a->boot_id;
     ev.log_consistent = a->log_consistent;
     ev.log_status = a->log_status;
+    pthread_mutex_lock(&a->adm_lock);
+    ev.inventory = a->inventory; /* borrowed under adm_lock for encoding */
     rc = att_evidence_encode(&ev, out);
+    pthread_mutex_unlock(&a->adm_lock);
     if (rc != ATT_OK) {
         *status = 500;
         (void)snprintf(why, why_len, "cannot encode evidence: %s", att_rc_str(rc));
@@ -831,4 +836,14 @@ att_rc agent_admission_check(struct agent *a, const char *image_id, char *policy
 out:
     pthread_mutex_unlock(&a->adm_lock);
     return rc;
+}
+
+void agent_set_inventory(struct agent *a, const char *text)
+{
+    char *n = text != NULL && text[0] != '\0' ? strdup(text) : NULL;
+
+    pthread_mutex_lock(&a->adm_lock);
+    free(a->inventory);
+    a->inventory = n;
+    pthread_mutex_unlock(&a->adm_lock);
 }

@@ -98,6 +98,14 @@ att_rc agent_admission_check(struct agent *a, const char *image_id, char *policy
                              size_t policy_len, char *why, size_t why_len);
 
 /**
+ * The running containers as the sweep last saw them, one
+ * "<id> <image id or -> <name>" per line (copied; NULL or "" for none):
+ * sent with every evidence so the verifier can list containers it has no
+ * entries for yet.
+ */
+void agent_set_inventory(struct agent *a, const char *text);
+
+/**
  * Answer a credential-activation request (enrollment): ActivateCredential
  * with this TPM's EK and AK, CBOR in, CBOR out.
  * @param[out] status  200, 400 (malformed or not for this TPM), 503 (TPM down)

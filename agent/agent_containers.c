@@ -36,6 +36,7 @@
 #include "attest/buf.h"
 #include "attest/engine_json.h"
 #include "attest/log.h"
+#include "attest/proto.h"
 #include "attest/util.h"
 #include "engine.h"
 #include "procmem.h"
@@ -379,6 +380,7 @@ static void tick(struct agent_containers *c, struct engine *e, bool full)
     struct att_engine_container *list = NULL;
     struct att_engine_container *info = NULL;
     char (*roots)[CGROUP_TEXT / 8] = NULL;
+    struct att_buf inv;
     size_t n = 0;
     size_t i;
     DIR *d = NULL;
@@ -387,7 +389,11 @@ static void tick(struct agent_containers *c, struct engine *e, bool full)
     if (full) {
         c->n_seen = 0;
     }
-    if (engine_list(e, &list, &n) != ATT_OK || n == 0) {
+    if (engine_list(e, &list, &n) != ATT_OK) {
+        goto out;
+    }
+    if (n == 0) {
+        agent_set_inventory(c->agent, NULL);
         goto out;
     }
     info = calloc(n, sizeof(*info));
@@ -395,6 +401,7 @@ static void tick(struct agent_containers *c, struct engine *e, bool full)
     if (info == NULL || roots == NULL) {
         goto out;
     }
+    att_buf_init(&inv, ATT_PROTO_MAX_INVENTORY);
     for (i = 0; i < n; i++) {
         if (list[i].state == NULL || strcmp(list[i].state, "running") != 0 ||
             engine_inspect(e, list[i].id, &info[i]) != ATT_OK || info[i].pid <= 0 ||
@@ -403,7 +410,12 @@ static void tick(struct agent_containers *c, struct engine *e, bool full)
             continue;
         }
         record_identity(c, &info[i]);
+        (void)att_buf_printf(&inv, "%s %s %s\n", info[i].id,
+                             info[i].image_id != NULL ? info[i].image_id : "-",
+                             info[i].name != NULL && info[i].name[0] != '\0' ? info[i].name : "-");
     }
+    agent_set_inventory(c->agent, inv.data != NULL ? (const char *)inv.data : NULL);
+    att_buf_cleanup(&inv);
     d = opendir("/proc");
     if (d == NULL) {
         goto out;

@@ -446,7 +446,10 @@ static void containers_list(struct verifier *v, const char *host, struct att_htt
         (void)json_array_append_new(
             arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "host", c[i].host,
                            "id", c[i].id, "image", c[i].image, "policy", c[i].policy, "verdict",
-                           c[i].is_failed ? "failed" : "trusted", "code", c[i].code, "reason",
+                           c[i].is_failed ? "failed"
+                           : c[i].image[0] == '\0' ? "not-seen"
+                                                    : "trusted",
+                           "code", c[i].code, "reason",
                            c[i].reason, "entry", (json_int_t)c[i].entry, "updated_at",
                            (json_int_t)c[i].updated_at));
     }

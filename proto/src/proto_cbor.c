@@ -1053,9 +1053,12 @@ att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out)
     if (ev == NULL || out == NULL || !evidence_ok(ev)) {
         return ATT_ERR_INVALID_ARG;
     }
+    if (ev->inventory != NULL && !text_ok(ev->inventory, 1, ATT_PROTO_MAX_INVENTORY)) {
+        return ATT_ERR_INVALID_ARG;
+    }
     start = out->len;
     /* keys in RFC 8949 §4.2.1 order: shorter first, then bytewise */
-    enc_map(&e, 13);
+    enc_map(&e, ev->inventory != NULL ? 14u : 13u);
     enc_text(&e, "log");
     enc_bytes(&e, ev->log, ev->log_len);
     enc_text(&e, "sig");
@@ -1076,6 +1079,10 @@ att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out)
     enc_uint(&e, ev->version);
     enc_text(&e, "meas_pcr");
     enc_uint(&e, ev->meas_pcr);
+    if (ev->inventory != NULL) {
+        enc_text(&e, "inventory");
+        enc_text(&e, ev->inventory);
+    }
     enc_text(&e, "log_count");
     enc_uint(&e, ev->log_count);
     enc_text(&e, "log_offset");
@@ -1124,6 +1131,8 @@ att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *
         {FIELD("log_consistent", FK_BOOL, REQUIRED, 0, 0), .dst.b = &ev.log_consistent},
         {FIELD("log_status", FK_TEXT, REQUIRED, STATUS_MIN, ATT_PROTO_MAX_TEXT),
          .dst.text = &ev.log_status},
+        {FIELD("inventory", FK_TEXT, OPTIONAL, 1, ATT_PROTO_MAX_INVENTORY),
+         .dst.text = &ev.inventory},
     };
 
     memset(&ev, 0, sizeof(ev));
@@ -1168,6 +1177,7 @@ void att_evidence_cleanup(struct att_evidence *ev)
     free(ev->log);
     free(ev->boot_id);
     free(ev->log_status);
+    free(ev->inventory);
     memset(ev, 0, sizeof(*ev));
 }
 

@@ -44,6 +44,7 @@ struct att_identity {
 };
 
 #define ATT_PROTO_MAX_ADMISSION (1024u * 1024u)
+#define ATT_PROTO_MAX_INVENTORY (1024u * 1024u)
 
 /* POST /v1/evidence request */
 struct att_evidence_request {
@@ -72,6 +73,8 @@ struct att_evidence {
     char *boot_id;          /* owned */
     bool log_consistent;
     char *log_status;       /* owned human text, e.g. "ok" or why inconsistent */
+    char *inventory;        /* owned, optional: running containers as the agent last saw
+                               them, one "<64 hex id> <image id or -> <name>" per line */
 };
 
 att_rc att_identity_encode(const struct att_identity *id, struct att_buf *out);
