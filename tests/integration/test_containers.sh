@@ -55,6 +55,18 @@ image_policy() { # image_policy REF NAME OUTFILE
 }
 image_policy localhost/attest-dyn:1 dyn "$T_DIR/p-dyn.json"
 image_policy localhost/attest-static:1 static "$T_DIR/p-static.json"
+# The same policy straight from the engine (--image): export and hash in memory.
+expect_cmd 0 "policy generate --image through the engine API" "$ATT_BIN/attest-verify" policy \
+    generate --image localhost/attest-dyn:1 --engine "$ENGINE" --name dyn
+cp "$T_OUT" "$T_DIR/p-dyn-image.json"
+assert_eq "$(jq -S -c .containers "$T_DIR/p-dyn-image.json")" \
+    "$(jq -S -c .containers "$T_DIR/p-dyn.json")" "--image and --rootfs agree on attest-dyn:1"
+n=$(jq '.containers[0].files | length' "$T_DIR/p-dyn.json")
+((n >= 5)) && pass "attest-dyn:1 has $n ELF files in its policy" ||
+    fail "attest-dyn:1 policy lists only $n ELF files"
+expect_cmd 2 "policy generate --image of an unknown image" "$ATT_BIN/attest-verify" policy \
+    generate --image localhost/no-such:1 --engine "$ENGINE"
+assert_contains "$T_OUT" "has no image" "the error names the missing image"
 # Merge both container policies into one host policy; forbid CAP_SYS_ADMIN.
 jq -s '{version: 1, name: "apps", reference_values: {},
         containers: [(.[0].containers[0] | .posture.forbid_caps = ["CAP_SYS_ADMIN"]),
