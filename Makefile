@@ -40,7 +40,7 @@ demo: build
 	bash demo/demo.sh $(BUILD)/bin
 
 bench: build
-	@for b in $(BUILD)/bin/bench_*; do [ -x "$$b" ] && "$$b"; done
+	bash bench/run.sh $(BUILD)/bin
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
