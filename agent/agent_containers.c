@@ -172,6 +172,36 @@ static uint64_t start_time_of(pid_t pid, char *comm, size_t comm_len)
     return p != NULL ? strtoull(p, NULL, 10) : 0;
 }
 
+/*
+ * The runtime's own helper ("runc:[2:INIT]") sits in a container's cgroup for
+ * a moment during a start or an exec, mapping the host's runtime binary and
+ * loader, before it execs the container's program under the same pid. Such a
+ * young process is skipped for this tick (not marked seen), so the program it
+ * becomes is inspected next tick. The name proves nothing (any process can
+ * take it), so one that keeps it past the grace time is inspected anyway.
+ */
+#define RUNTIME_HELPER_GRACE_S 5
+
+static bool is_young_runtime_helper(const char *comm, uint64_t start_ticks)
+{
+    long hz = sysconf(_SC_CLK_TCK);
+    double uptime = 0;
+    FILE *f;
+
+    if (strncmp(comm, "runc:[", 6) != 0 || hz <= 0) {
+        return false;
+    }
+    f = fopen("/proc/uptime", "re");
+    if (f == NULL) {
+        return false;
+    }
+    if (fscanf(f, "%lf", &uptime) != 1) {
+        uptime = 0;
+    }
+    (void)fclose(f);
+    return uptime - (double)start_ticks / (double)hz < RUNTIME_HELPER_GRACE_S;
+}
+
 static bool was_seen(struct agent_containers *c, pid_t pid, uint64_t st)
 {
     size_t i;
@@ -438,7 +468,7 @@ static void tick(struct agent_containers *c, struct engine *e, bool full)
                 continue;
             }
             st = start_time_of(pid, comm, sizeof(comm));
-            if (st != 0 && !was_seen(c, pid, st)) {
+            if (st != 0 && !was_seen(c, pid, st) && !is_young_runtime_helper(comm, st)) {
                 mark_seen(c, pid, st, info[i].id);
                 record_process(c, info[i].id, pid, comm);
             }

@@ -56,6 +56,17 @@ for b in "${benches[@]}"; do
         status=1
     fi
 done
+# Rig benchmarks (swtpm, podman): whole-system figures, minutes long; not in
+# the ctest smoke run (ATT_BENCH_NO_RIG=1).
+if [ -z "${ATT_BENCH_NO_RIG:-}" ]; then
+    for b in "$HERE"/bench_*.sh; do
+        echo "== $(basename "$b") ${QUICK[*]}"
+        if ! bash "$b" "$BIN_DIR" "${QUICK[@]}" --json "$LINES"; then
+            echo "$0: $(basename "$b") failed" >&2
+            status=1
+        fi
+    done
+fi
 
 # results.json: a JSON array of every figure, each carrying the machine and date.
 MACHINE=$(printf '"machine":{"nproc":%s,"cpu":%s,"kernel":%s},"date":%s,' \

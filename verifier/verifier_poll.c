@@ -726,7 +726,7 @@ static void run_round(struct verifier_poller *p, bool all)
         jobs[next]->host = hosts[i];
         jobs[next]->policy_gen = gen;
         memset(&hosts[i], 0, sizeof(hosts[i])); /* moved into the job */
-        att_buf_init(&jobs[next]->req, 4096);
+        att_buf_init(&jobs[next]->req, ATT_PROTO_MAX_ADMISSION + 65536); /* the policy rides along */
         att_buf_init(&jobs[next]->resp, ATT_PROTO_MAX_BODY);
         next++;
     }

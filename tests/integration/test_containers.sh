@@ -68,10 +68,17 @@ expect_cmd 2 "policy generate --image of an unknown image" "$ATT_BIN/attest-veri
     generate --image localhost/no-such:1 --engine "$ENGINE"
 assert_contains "$T_OUT" "has no image" "the error names the missing image"
 # Merge both container policies into one host policy; forbid CAP_SYS_ADMIN.
+# plus a filler policy of 300 files, so the policy is far larger than one
+# small request: the verifier must still deliver it with every evidence request.
 jq -s '{version: 1, name: "apps", reference_values: {},
         containers: [(.[0].containers[0] | .posture.forbid_caps = ["CAP_SYS_ADMIN"]),
-                     .[1].containers[0]]}' "$T_DIR/p-dyn.json" "$T_DIR/p-static.json" \
-    >"$T_DIR/policy.json"
+                     .[1].containers[0],
+                     {name: "filler", images: ["sha256:" + ("0" * 64)],
+                      files: ([range(300)] | map({key: "/filler/file-\(.)",
+                              value: ["sha256:" + ("a" * 64)]}) | from_entries)}]}' \
+    "$T_DIR/p-dyn.json" "$T_DIR/p-static.json" >"$T_DIR/policy.json"
+size=$(wc -c <"$T_DIR/policy.json")
+((size > 16384)) && pass "the policy is $size bytes (> 16 KiB)" || fail "policy only $size bytes"
 expect_cmd 0 "policy apply" "$ATT_BIN/attest-verify" "${V[@]}" policy apply apps \
     "$T_DIR/policy.json"
 expect_cmd 0 "policy assign" "$ATT_BIN/attest-verify" "${V[@]}" policy assign h1 apps
