@@ -353,7 +353,7 @@ int main(int argc, char **argv)
         c.spawn_runs = 3;
     }
     if (!read_all(dir, "ak.pub", &f.ak) || !read_all(dir, "quote.msg", &f.msg) ||
-        !read_all(dir, "quote.sig", &f.sig) || !read_all(dir, "ak.pub.pem", &f.pem) ||
+        !read_all(dir, "quote.sig", &f.sig) || !read_all(dir, "ak.pub.pem.expected", &f.pem) ||
         !read_all(dir, "nonce.hex", &f.nonce_hex) || !read_all(dir, "pcrs.txt", &f.pcrs_txt)) {
         goto out;
     }

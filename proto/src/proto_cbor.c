@@ -1184,6 +1184,27 @@ void att_evidence_cleanup(struct att_evidence *ev)
 /* ------------------------------------------------------------------------- */
 /* error body                                                                */
 
+/*
+ * The common skeleton of a message decoder: load the bounded map, fill the
+ * field table, release the item. The caller zeroes its struct first and, on
+ * ATT_OK, hands the filled struct out; on failure it cleans up what the
+ * table wrote.
+ */
+static att_rc decode_message(const uint8_t *buf, size_t len, struct dec *d, struct field *f,
+                             size_t nf)
+{
+    cbor_item_t *root = NULL;
+    att_rc rc = load_map(buf, len, d, &root);
+
+    if (rc == ATT_OK) {
+        rc = decode_fields(root, f, nf, d);
+    }
+    if (root != NULL) {
+        cbor_decref(&root);
+    }
+    return rc;
+}
+
 /* ------------------------------------------------------------------------- */
 /* credential activation                                                     */
 
@@ -1214,7 +1235,6 @@ att_rc att_activate_request_decode(const uint8_t *buf, size_t len,
     att_rc rc = ATT_ERR_INTERNAL;
     struct dec d = {.msg = "activate request", .why = why, .why_len = why_len};
     struct att_activate_request r;
-    cbor_item_t *root = NULL;
     struct field f[] = {
         {FIELD("cred_blob", FK_BYTES, REQUIRED, 1, ATT_PROTO_MAX_TPMBLOB),
          .dst.bytes = {&r.cred_blob, &r.cred_blob_len}},
@@ -1231,20 +1251,10 @@ att_rc att_activate_request_decode(const uint8_t *buf, size_t len,
     if (buf == NULL) {
         return fail_arg(&d, "no input buffer");
     }
-    rc = load_map(buf, len, &d, &root);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    rc = decode_fields(root, f, sizeof(f) / sizeof(f[0]), &d);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    *out = r;
-    memset(&r, 0, sizeof(r)); /* transferred to out */
-    rc = ATT_OK;
-out:
-    if (root != NULL) {
-        cbor_decref(&root);
+    rc = decode_message(buf, len, &d, f, sizeof(f) / sizeof(f[0]));
+    if (rc == ATT_OK) {
+        *out = r;
+        memset(&r, 0, sizeof(r)); /* transferred to out */
     }
     att_activate_request_cleanup(&r);
     return rc;
@@ -1282,7 +1292,6 @@ att_rc att_activate_response_decode(const uint8_t *buf, size_t len,
     att_rc rc = ATT_ERR_INTERNAL;
     struct dec d = {.msg = "activate response", .why = why, .why_len = why_len};
     struct att_activate_response r;
-    cbor_item_t *root = NULL;
     struct field f[] = {
         {FIELD("secret", FK_BYTES, REQUIRED, 1, SECRET_MAX),
          .dst.bytes = {&r.secret, &r.secret_len}},
@@ -1297,20 +1306,10 @@ att_rc att_activate_response_decode(const uint8_t *buf, size_t len,
     if (buf == NULL) {
         return fail_arg(&d, "no input buffer");
     }
-    rc = load_map(buf, len, &d, &root);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    rc = decode_fields(root, f, sizeof(f) / sizeof(f[0]), &d);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    *out = r;
-    memset(&r, 0, sizeof(r)); /* transferred to out */
-    rc = ATT_OK;
-out:
-    if (root != NULL) {
-        cbor_decref(&root);
+    rc = decode_message(buf, len, &d, f, sizeof(f) / sizeof(f[0]));
+    if (rc == ATT_OK) {
+        *out = r;
+        memset(&r, 0, sizeof(r)); /* transferred to out */
     }
     att_activate_response_cleanup(&r);
     return rc;

@@ -8,7 +8,7 @@
 #
 # Per algorithm directory:
 #   ak.pub          TPM2B_PUBLIC of the AK as `tpm2_createak -u` writes it
-#   ak.pub.pem      the same key as SubjectPublicKeyInfo PEM (tpm2_readpublic -f pem)
+#   ak.pub.pem.expected  the same key as SubjectPublicKeyInfo PEM (tpm2_readpublic -f pem)
 #   ak.name.hex     the AK's Name as tpm2_readpublic -n reports it, lower-case hex
 #   other-ak.pub    a second AK of the same algorithm (signature must not verify)
 #   ek.pub          TPM2B_PUBLIC of the EK (restricted decrypt: not an AK)
@@ -135,9 +135,10 @@ make_dir() {
              print "firmware_version_hex " v }' "$w/quote.yaml" >"$w/info.txt"
     [ "$(wc -l <"$w/info.txt")" -eq 5 ]
 
-    cp "$w/ak.pub" "$w/ak.pub.pem" "$w/other-ak.pub" "$w/ek.pub" "$w/quote.msg" \
+    cp "$w/ak.pub" "$w/other-ak.pub" "$w/ek.pub" "$w/quote.msg" \
         "$w/quote.sig" "$w/quote.pcrs" "$w/partial.msg" "$w/partial.sig" "$w/partial.pcrs" \
         "$w/pcrs.txt" "$w/info.txt" "$out/"
+    cp "$w/ak.pub.pem" "$out/ak.pub.pem.expected" # public key; named so no one mistakes it for a key file
     od -An -v -tx1 "$w/ak.name" | tr -d ' \n' >"$out/ak.name.hex"
     echo >>"$out/ak.name.hex"
     echo "$NONCE" >"$out/nonce.hex"

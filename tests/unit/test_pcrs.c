@@ -397,7 +397,7 @@ static int checkquote(const char *alg, const char *msg, const char *sig, uint32_
 
     assert_true(snprintf(dir, sizeof(dir), "%s/quote-%s", ATT_TEST_DATA_DIR, alg) <
                 (int)sizeof(dir));
-    assert_true(snprintf(pem, sizeof(pem), "%s/ak.pub.pem", dir) < (int)sizeof(pem));
+    assert_true(snprintf(pem, sizeof(pem), "%s/ak.pub.pem.expected", dir) < (int)sizeof(pem));
     assert_true(snprintf(msgp, sizeof(msgp), "%s/%s", dir, msg) < (int)sizeof(msgp));
     assert_true(snprintf(sigp, sizeof(sigp), "%s/%s", dir, sig) < (int)sizeof(sigp));
     {

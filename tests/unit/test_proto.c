@@ -1357,9 +1357,56 @@ static void test_decode_bit_flips(void **state)
     }
 }
 
+static void test_activate_round_trip_and_rejects(void **state)
+{
+    uint8_t cblob[70];
+    uint8_t enc[258];
+    uint8_t sec[32];
+    struct att_activate_request r = {cblob, sizeof(cblob), enc, sizeof(enc)};
+    struct att_activate_request r2;
+    struct att_activate_response a = {sec, sizeof(sec)};
+    struct att_activate_response a2;
+    struct att_buf b;
+    char why[256] = "";
+    size_t cut;
+
+    (void)state;
+    memset(cblob, 1, sizeof(cblob));
+    memset(enc, 2, sizeof(enc));
+    memset(sec, 3, sizeof(sec));
+    att_buf_init(&b, 1u << 16);
+    assert_int_equal(att_activate_request_encode(&r, &b), ATT_OK);
+    assert_int_equal(att_activate_request_decode(b.data, b.len, &r2, why, sizeof(why)), ATT_OK);
+    assert_int_equal(r2.cred_blob_len, sizeof(cblob));
+    assert_memory_equal(r2.enc_secret, enc, sizeof(enc));
+    att_activate_request_cleanup(&r2);
+    for (cut = 0; cut < b.len; cut++) {
+        assert_int_equal(att_activate_request_decode(b.data, cut, &r2, why, sizeof(why)),
+                         ATT_ERR_PARSE);
+        assert_null(r2.cred_blob);
+    }
+    att_buf_reset(&b);
+    assert_int_equal(att_activate_response_encode(&a, &b), ATT_OK);
+    assert_int_equal(att_activate_response_decode(b.data, b.len, &a2, why, sizeof(why)), ATT_OK);
+    assert_int_equal(a2.secret_len, sizeof(sec));
+    att_activate_response_cleanup(&a2);
+    /* a request is not a response: the required field is missing */
+    att_buf_reset(&b);
+    assert_int_equal(att_activate_request_encode(&r, &b), ATT_OK);
+    assert_int_equal(att_activate_response_decode(b.data, b.len, &a2, why, sizeof(why)),
+                     ATT_ERR_PARSE);
+    assert_non_null(strstr(why, "secret"));
+    a.secret_len = 65; /* over the 64-byte cap */
+    assert_int_equal(att_activate_response_encode(&a, &b), ATT_ERR_INVALID_ARG);
+    r.cred_blob_len = 0;
+    assert_int_equal(att_activate_request_encode(&r, &b), ATT_ERR_INVALID_ARG);
+    att_buf_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_activate_round_trip_and_rejects),
         cmocka_unit_test(test_decode_null_args),
         cmocka_unit_test(test_decode_empty),
         cmocka_unit_test(test_encode_null_args),

@@ -215,7 +215,7 @@ static void fx_cleanup(struct fx *f)
 static int fx_setup(struct fx *f)
 {
     if (load(f->alg, "ak.pub", &f->ak) != 0 || load(f->alg, "other-ak.pub", &f->other_ak) != 0 ||
-        load(f->alg, "ek.pub", &f->ek) != 0 || load(f->alg, "ak.pub.pem", &f->pem) != 0 ||
+        load(f->alg, "ek.pub", &f->ek) != 0 || load(f->alg, "ak.pub.pem.expected", &f->pem) != 0 ||
         load(f->alg, "ak.name.hex", &f->name_hex) != 0 || load(f->alg, "quote.msg", &f->msg) != 0 ||
         load(f->alg, "quote.sig", &f->sig) != 0 ||
         load(f->alg, "partial.msg", &f->partial_msg) != 0 ||
