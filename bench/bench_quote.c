@@ -211,7 +211,15 @@ struct fx {
     uint8_t *der;
     size_t der_len;
     uint8_t digest[ATT_SHA256_LEN];
+    struct att_ak *parsed; /* the AK parsed once, as the verifier keeps it per host */
 };
+
+/* What the verifier's poller does: the AK parsed once, every quote checked with it. */
+static bool ours_cached_once(const struct fx *f)
+{
+    return att_quote_verify_ak(f->parsed, f->msg.p, f->msg.len, f->sig.p, f->sig.len, f->nonce,
+                               f->nonce_len, &f->pcrs, NULL, NULL, 0) == ATT_OK;
+}
 
 static bool ours_once(const struct fx *f)
 {
@@ -323,7 +331,7 @@ int main(int argc, char **argv)
     char dir[1024];
     struct fx f;
     BIO *bio = NULL;
-    double ours = 0, lim = 0, lim2 = 0;
+    double ours = 0, uncached = 0, lim = 0, lim2 = 0;
     int rc = 2;
 
     memset(&f, 0, sizeof(f));
@@ -370,7 +378,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_quote: cannot prepare the OpenSSL reference\n");
         goto out;
     }
-    if (!ours_once(&f) || !pkey_verify_once(&f) || !digest_verify_once(&f)) {
+    if (att_ak_new(f.ak.p, f.ak.len, &f.parsed, NULL, 0) != ATT_OK) {
+        fprintf(stderr, "bench_quote: the committed AK does not parse\n");
+        goto out;
+    }
+    if (!ours_once(&f) || !ours_cached_once(&f) || !pkey_verify_once(&f) ||
+        !digest_verify_once(&f)) {
         fprintf(stderr, "bench_quote: the committed quote does not verify\n");
         goto out;
     }
@@ -378,15 +391,19 @@ int main(int argc, char **argv)
     printf("%-34s | %12s | %12s | %6s | %-7s | %s\n", "figure", "ours", "limit", "ratio", "target",
            "pass/miss");
     for (int r = 0; r < c.rounds; r++) {
-        double a = rate(&c, &f, ours_once);
+        double a = rate(&c, &f, ours_cached_once);
+        double u = rate(&c, &f, ours_once);
         double b = rate(&c, &f, pkey_verify_once);
         double d = rate(&c, &f, digest_verify_once);
         ours = a > ours ? a : ours;
+        uncached = u > uncached ? u : uncached;
         lim = b > lim ? b : lim;
         lim2 = d > lim2 ? d : lim2;
     }
     report(&c, "quote verify vs ECDSA P-256 verify", "verifies/s", ours, lim, ours / lim, ">=",
            0.7);
+    report(&c, "  same, AK parsed on every call", "verifies/s", uncached, lim, uncached / lim, "",
+           0);
     report(&c, "quote verify vs EVP_DigestVerify", "verifies/s", ours, lim2, ours / lim2, "", 0);
     {
         double t = checkquote(&c, dir, &f);
@@ -403,6 +420,7 @@ int main(int argc, char **argv)
 out:
     BIO_free(bio);
     EVP_PKEY_free(f.key);
+    att_ak_free(f.parsed);
     OPENSSL_free(f.der);
     free(f.ak.p);
     free(f.msg.p);

@@ -30,6 +30,7 @@
 #include "attest/policy.h"
 #include "attest/policy_json.h"
 #include "attest/proto.h"
+#include "attest/quote.h"
 #include "attest/util.h"
 #include "attest/verdict_json.h"
 #include "store.h"
@@ -48,8 +49,20 @@ struct pending {
     struct pending *next;
 };
 
+/* A host's parsed AK, so a round does not rebuild the OpenSSL key (poller thread only). */
+struct ak_cache_entry {
+    char host[72];
+    uint8_t digest[ATT_SHA256_LEN]; /* of the marshalled AK it was made from */
+    struct att_ak *ak;              /* owned */
+};
+
+#define AK_CACHE_MAX 65536
+
 struct verifier_poller {
     struct verifier *v; /* borrowed */
+    struct ak_cache_entry *aks; /* owned array */
+    size_t n_aks;
+    size_t cap_aks;
     uint64_t policy_gen; /* bumped (under lock) whenever a policy or assignment changes */
     pthread_t thread;
     bool started;
@@ -261,6 +274,59 @@ static att_rc load_known(struct store *s, const char *host, struct att_container
     return ATT_OK;
 }
 
+/*
+ * The parsed AK of @p h, made once per (host, AK) and kept: re-enrollment
+ * changes the AK bytes, so the digest check replaces a stale entry. NULL on
+ * any failure: the caller then verifies from the raw bytes (same result).
+ */
+static const struct att_ak *ak_for(struct verifier_poller *p, const struct store_host *h)
+{
+    uint8_t d[ATT_SHA256_LEN];
+    struct att_ak *ak = NULL;
+    size_t i;
+
+    if (att_sha256(h->ak_pub, h->ak_pub_len, d) != ATT_OK) {
+        return NULL;
+    }
+    for (i = 0; i < p->n_aks; i++) {
+        if (strcmp(p->aks[i].host, h->name) == 0) {
+            if (memcmp(p->aks[i].digest, d, sizeof(d)) == 0) {
+                return p->aks[i].ak;
+            }
+            att_ak_free(p->aks[i].ak);
+            p->aks[i].ak = NULL;
+            if (att_ak_new(h->ak_pub, h->ak_pub_len, &p->aks[i].ak, NULL, 0) != ATT_OK) {
+                p->aks[i].host[0] = '\0';
+                return NULL;
+            }
+            memcpy(p->aks[i].digest, d, sizeof(d));
+            return p->aks[i].ak;
+        }
+    }
+    if (p->n_aks == p->cap_aks) {
+        size_t ncap = p->cap_aks != 0 ? p->cap_aks * 2 : 64;
+        struct ak_cache_entry *n;
+
+        if (ncap > AK_CACHE_MAX) {
+            return NULL;
+        }
+        n = realloc(p->aks, ncap * sizeof(*n));
+        if (n == NULL) {
+            return NULL;
+        }
+        p->aks = n;
+        p->cap_aks = ncap;
+    }
+    if (att_ak_new(h->ak_pub, h->ak_pub_len, &ak, NULL, 0) != ATT_OK) {
+        return NULL;
+    }
+    (void)snprintf(p->aks[p->n_aks].host, sizeof(p->aks[p->n_aks].host), "%s", h->name);
+    memcpy(p->aks[p->n_aks].digest, d, sizeof(d));
+    p->aks[p->n_aks].ak = ak;
+    p->n_aks++;
+    return ak;
+}
+
 /* Load and parse the host's policy. NULL with no policy or a broken one (with why). */
 static struct att_policy *load_policy(struct store *s, const char *name, char *why,
                                       size_t why_len)
@@ -446,6 +512,7 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     memset(&in, 0, sizeof(in));
     in.ak_pub = j->host.ak_pub;
     in.ak_pub_len = j->host.ak_pub_len;
+    in.ak = ak_for(p, &j->host);
     in.attest = ev.attest;
     in.attest_len = ev.attest_len;
     in.sig = ev.sig;
@@ -889,6 +956,10 @@ void verifier_poller_stop(struct verifier_poller *p)
     if (p->multi != NULL) {
         curl_multi_cleanup(p->multi);
     }
+    for (size_t i = 0; i < p->n_aks; i++) {
+        att_ak_free(p->aks[i].ak);
+    }
+    free(p->aks);
     pthread_cond_destroy(&p->wake);
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->lock);

@@ -448,9 +448,12 @@ att_rc att_appraise(const struct att_appraise_input *in, struct att_appraisal *a
 
     /* 1. The quote: genuine (AK signature), fresh (nonce), and covering these PCR values. */
     why[0] = '\0';
-    rc = att_quote_verify(in->ak_pub, in->ak_pub_len, in->attest, in->attest_len, in->sig,
-                          in->sig_len, in->nonce, in->nonce_len, in->pcrs, &info, why,
-                          sizeof(why));
+    rc = in->ak != NULL
+             ? att_quote_verify_ak(in->ak, in->attest, in->attest_len, in->sig, in->sig_len,
+                                   in->nonce, in->nonce_len, in->pcrs, &info, why, sizeof(why))
+             : att_quote_verify(in->ak_pub, in->ak_pub_len, in->attest, in->attest_len, in->sig,
+                                in->sig_len, in->nonce, in->nonce_len, in->pcrs, &info, why,
+                                sizeof(why));
     if (rc == ATT_ERR_CRYPTO || rc == ATT_ERR_NOMEM || rc == ATT_ERR_INVALID_ARG) {
         goto out;
     }

@@ -297,6 +297,43 @@ static void test_quote_verify_valid(void **state)
                      ATT_OK);
 }
 
+/* The verifier's path: the AK parsed once, many quotes checked with it. */
+static void test_quote_verify_parsed_ak(void **state)
+{
+    const struct fx *f = *state;
+    struct att_ak *ak = NULL;
+    struct att_quote_info info;
+    uint8_t bad[NONCE_LEN];
+    char why[WHY_LEN];
+    int i;
+
+    assert_int_equal(att_ak_new(f->ak.data, f->ak.len, &ak, why, sizeof(why)), ATT_OK);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(att_quote_verify_ak(ak, f->msg.data, f->msg.len, f->sig.data, f->sig.len,
+                                             f->nonce, NONCE_LEN, &f->pcrs, &info, why,
+                                             sizeof(why)),
+                         ATT_OK);
+        assert_int_equal(info.reset_count, f->expect.reset_count);
+    }
+    memcpy(bad, f->nonce, NONCE_LEN);
+    bad[0] ^= 1;
+    assert_int_equal(att_quote_verify_ak(ak, f->msg.data, f->msg.len, f->sig.data, f->sig.len, bad,
+                                         NONCE_LEN, &f->pcrs, &info, why, sizeof(why)),
+                     ATT_ERR_VERIFY);
+    assert_string_equal(why, "nonce mismatch");
+    assert_int_equal(att_quote_verify_ak(NULL, f->msg.data, f->msg.len, f->sig.data, f->sig.len,
+                                         f->nonce, NONCE_LEN, &f->pcrs, &info, why, sizeof(why)),
+                     ATT_ERR_INVALID_ARG);
+    att_ak_free(ak);
+    ak = NULL;
+    /* An EK (restricted decryption key) is not an AK. */
+    assert_int_equal(att_ak_new(f->ek.data, f->ek.len, &ak, why, sizeof(why)), ATT_ERR_VERIFY);
+    assert_null(ak);
+    assert_int_equal(att_ak_new(f->ak.data, f->ak.len - 1, &ak, why, sizeof(why)), ATT_ERR_PARSE);
+    assert_null(ak);
+    att_ak_free(NULL);
+}
+
 static void test_quote_verify_partial_selection(void **state)
 {
     const struct fx *f = *state;
@@ -812,6 +849,7 @@ static void test_quote_fuzz_seed_is_current(void **state)
 
 #define QUOTE_TESTS                                                                                \
     cmocka_unit_test(test_quote_verify_valid),                                                     \
+        cmocka_unit_test(test_quote_verify_parsed_ak),                                             \
         cmocka_unit_test(test_quote_verify_partial_selection),                                     \
         cmocka_unit_test(test_quote_verify_wrong_nonce),                                           \
         cmocka_unit_test(test_quote_verify_other_ak),                                              \

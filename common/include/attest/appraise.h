@@ -61,9 +61,12 @@ struct att_appraisal {
 };
 
 /** Everything one quote round delivered; all pointers borrowed. */
+struct att_ak;
+
 struct att_appraise_input {
     const uint8_t *ak_pub;
     size_t ak_pub_len;
+    const struct att_ak *ak; /* optional: ak_pub already parsed (quote.h), reused across rounds */
     const uint8_t *attest;
     size_t attest_len;
     const uint8_t *sig;

@@ -56,6 +56,28 @@ att_rc att_quote_verify(const uint8_t *ak_pub, size_t ak_pub_len, const uint8_t 
                         struct att_quote_info *info, char *why, size_t why_len);
 
 /**
+ * A parsed attestation key, for verifying many quotes without rebuilding the
+ * OpenSSL key each time (the verifier keeps one per enrolled host).
+ */
+struct att_ak;
+
+/**
+ * Parse an AK's marshalled TPM2B_PUBLIC (exact length) and require a
+ * restricted signing key.
+ * @param[out] out  free with att_ak_free()
+ * @retval ATT_OK @retval ATT_ERR_PARSE @retval ATT_ERR_VERIFY not a restricted signing key
+ * @retval ATT_ERR_CRYPTO @retval ATT_ERR_NOMEM @retval ATT_ERR_INVALID_ARG
+ */
+att_rc att_ak_new(const uint8_t *ak_pub, size_t ak_pub_len, struct att_ak **out, char *why,
+                  size_t why_len);
+void att_ak_free(struct att_ak *k);
+/** att_quote_verify() with a parsed AK; same checks, same results. */
+att_rc att_quote_verify_ak(const struct att_ak *ak, const uint8_t *attest, size_t attest_len,
+                           const uint8_t *sig, size_t sig_len, const uint8_t *nonce,
+                           size_t nonce_len, const struct att_pcrs *pcrs,
+                           struct att_quote_info *info, char *why, size_t why_len);
+
+/**
  * Name of a TPM object: nameAlg (big-endian UINT16) || H_nameAlg(marshalled TPMT_PUBLIC).
  * @param[in,out] name_len  in: capacity of @p name; out: bytes written
  */

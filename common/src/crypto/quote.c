@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -345,23 +346,80 @@ static att_rc attest_check(const TPMS_ATTEST *a, const uint8_t *nonce, size_t no
     return ATT_OK;
 }
 
-att_rc att_quote_verify(const uint8_t *ak_pub, size_t ak_pub_len, const uint8_t *attest,
-                        size_t attest_len, const uint8_t *sig, size_t sig_len, const uint8_t *nonce,
-                        size_t nonce_len, const struct att_pcrs *pcrs, struct att_quote_info *info,
-                        char *why, size_t why_len)
+struct att_ak {
+    TPM2B_PUBLIC pub; /* parsed public area */
+    EVP_PKEY *key;    /* owned */
+};
+
+att_rc att_ak_new(const uint8_t *ak_pub, size_t ak_pub_len, struct att_ak **out, char *why,
+                  size_t why_len)
 {
     att_rc rc = ATT_ERR_INTERNAL;
-    TPM2B_PUBLIC ak;
+    struct att_ak *k = NULL;
+
+    if (ak_pub == NULL || out == NULL) {
+        att_set_why(why, why_len, "missing argument");
+        return ATT_ERR_INVALID_ARG;
+    }
+    k = calloc(1, sizeof(*k));
+    if (k == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    rc = tpmkey_public_parse(ak_pub, ak_pub_len, &k->pub, why, why_len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    /*
+     * Only a restricted signing key makes TPM_GENERATED_VALUE meaningful: an
+     * unrestricted one signs any digest (TPM2_Sign), forged TPMS_ATTEST too.
+     */
+    if ((k->pub.publicArea.objectAttributes &
+         (TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)) !=
+            (TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT) ||
+        (k->pub.publicArea.objectAttributes & TPMA_OBJECT_DECRYPT) != 0) {
+        att_set_why(why, why_len, "AK is not a restricted signing key");
+        rc = ATT_ERR_VERIFY;
+        goto out;
+    }
+    rc = tpmkey_to_pkey(&k->pub.publicArea, &k->key, why, why_len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *out = k;
+    k = NULL;
+    rc = ATT_OK;
+out:
+    att_ak_free(k);
+    return rc;
+}
+
+void att_ak_free(struct att_ak *k)
+{
+    if (k == NULL) {
+        return;
+    }
+    EVP_PKEY_free(k->key);
+    free(k);
+}
+
+att_rc att_quote_verify_ak(const struct att_ak *ak, const uint8_t *attest, size_t attest_len,
+                           const uint8_t *sig, size_t sig_len, const uint8_t *nonce,
+                           size_t nonce_len, const struct att_pcrs *pcrs,
+                           struct att_quote_info *info, char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
     TPMS_ATTEST a;
     TPMT_SIGNATURE s;
-    EVP_PKEY *key = NULL;
     struct att_quote_info found;
     bool parsed = false;
     size_t off = 0;
     TSS2_RC trc;
 
     att_set_why(why, why_len, "%s", "");
-    if (ak_pub == NULL || attest == NULL || sig == NULL || nonce == NULL || pcrs == NULL) {
+    if (info != NULL) {
+        memset(info, 0, sizeof(*info));
+    }
+    if (ak == NULL || attest == NULL || sig == NULL || nonce == NULL || pcrs == NULL) {
         att_set_why(why, why_len, "missing argument");
         return ATT_ERR_INVALID_ARG;
     }
@@ -373,26 +431,6 @@ att_rc att_quote_verify(const uint8_t *ak_pub, size_t ak_pub_len, const uint8_t 
     memset(&found, 0, sizeof(found));
     memset(&s, 0, sizeof(s));
     memset(&a, 0, sizeof(a));
-
-    rc = tpmkey_public_parse(ak_pub, ak_pub_len, &ak, why, why_len);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    /*
-     * Only a restricted signing key makes TPM_GENERATED_VALUE meaningful: an
-     * unrestricted one signs any digest (TPM2_Sign), forged TPMS_ATTEST too.
-     */
-    if ((ak.publicArea.objectAttributes & (TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)) !=
-            (TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT) ||
-        (ak.publicArea.objectAttributes & TPMA_OBJECT_DECRYPT) != 0) {
-        att_set_why(why, why_len, "AK is not a restricted signing key");
-        rc = ATT_ERR_VERIFY;
-        goto out;
-    }
-    rc = tpmkey_to_pkey(&ak.publicArea, &key, why, why_len);
-    if (rc != ATT_OK) {
-        goto out;
-    }
 
     trc = Tss2_MU_TPMS_ATTEST_Unmarshal(attest, attest_len, &off, &a);
     if (trc != TSS2_RC_SUCCESS || off != attest_len) {
@@ -417,7 +455,7 @@ att_rc att_quote_verify(const uint8_t *ak_pub, size_t ak_pub_len, const uint8_t 
     }
     parsed = true;
 
-    rc = signature_verify(key, &ak.publicArea, &s, attest, attest_len, why, why_len);
+    rc = signature_verify(ak->key, &ak->pub.publicArea, &s, attest, attest_len, why, why_len);
     if (rc != ATT_OK) {
         goto out;
     }
@@ -427,17 +465,40 @@ att_rc att_quote_verify(const uint8_t *ak_pub, size_t ak_pub_len, const uint8_t 
     }
     rc = ATT_OK;
 out:
-    if (info != NULL) {
-        if (rc == ATT_OK || (rc == ATT_ERR_VERIFY && parsed)) {
-            *info = found;
-        } else {
-            memset(info, 0, sizeof(*info));
-        }
+    if (info != NULL && (rc == ATT_OK || (rc == ATT_ERR_VERIFY && parsed))) {
+        *info = found;
     }
     if (rc != ATT_OK) {
         LOG_DEBUG("quote rejected (%s)", att_rc_str(rc));
     }
-    EVP_PKEY_free(key);
+    return rc;
+}
+
+att_rc att_quote_verify(const uint8_t *ak_pub, size_t ak_pub_len, const uint8_t *attest,
+                        size_t attest_len, const uint8_t *sig, size_t sig_len, const uint8_t *nonce,
+                        size_t nonce_len, const struct att_pcrs *pcrs, struct att_quote_info *info,
+                        char *why, size_t why_len)
+{
+    struct att_ak *ak = NULL;
+    att_rc rc;
+
+    if (info != NULL) {
+        memset(info, 0, sizeof(*info));
+    }
+    if (ak_pub == NULL || attest == NULL || sig == NULL || nonce == NULL || pcrs == NULL) {
+        att_set_why(why, why_len, "missing argument");
+        return ATT_ERR_INVALID_ARG;
+    }
+    if (nonce_len == 0 || pcrs->mask == 0 || (pcrs->mask & ~ATT_PCR_ALL_MASK) != 0) {
+        att_set_why(why, why_len, "empty nonce or invalid PCR mask");
+        return ATT_ERR_INVALID_ARG;
+    }
+    rc = att_ak_new(ak_pub, ak_pub_len, &ak, why, why_len);
+    if (rc == ATT_OK) {
+        rc = att_quote_verify_ak(ak, attest, attest_len, sig, sig_len, nonce, nonce_len, pcrs,
+                                 info, why, why_len);
+    }
+    att_ak_free(ak);
     return rc;
 }
 
