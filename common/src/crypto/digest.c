@@ -43,10 +43,39 @@ static EVP_MD *md_sha256;
 static EVP_MD *md_sha1;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
+/* One digest context per thread, reused (EVP_DigestInit_ex resets it):
+ * a log replay hashes three times per entry. Freed when the thread exits. */
+static pthread_key_t ctx_key;
+
+static void ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
 static void md_fetch(void)
 {
     md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    if (pthread_key_create(&ctx_key, ctx_free) != 0) {
+        LOG_WARN("no per-thread digest context: allocating one per digest");
+    }
+}
+
+/* This thread's reusable context; NULL when none can be had. */
+static EVP_MD_CTX *thread_ctx(void)
+{
+    EVP_MD_CTX *ctx;
+
+    (void)pthread_once(&md_once, md_fetch);
+    ctx = pthread_getspecific(ctx_key);
+    if (ctx == NULL) {
+        ctx = EVP_MD_CTX_new();
+        if (ctx != NULL && pthread_setspecific(ctx_key, ctx) != 0) {
+            EVP_MD_CTX_free(ctx);
+            ctx = NULL;
+        }
+    }
+    return ctx;
 }
 
 static const EVP_MD *sha256_md(void)
@@ -65,7 +94,7 @@ static att_rc digest2(const EVP_MD *md, const void *a, size_t alen, const void *
                       uint8_t *out)
 {
     att_rc rc = ATT_ERR_CRYPTO;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_MD_CTX *ctx = thread_ctx();
 
     if (ctx == NULL) {
         att_log_openssl("EVP_MD_CTX_new");
@@ -75,11 +104,11 @@ static att_rc digest2(const EVP_MD *md, const void *a, size_t alen, const void *
         (blen > 0 && EVP_DigestUpdate(ctx, b, blen) != 1) ||
         EVP_DigestFinal_ex(ctx, out, NULL) != 1) {
         att_log_openssl("digest");
+        (void)EVP_MD_CTX_reset(ctx);
         goto out;
     }
     rc = ATT_OK;
 out:
-    EVP_MD_CTX_free(ctx);
     return rc;
 }
 
