@@ -862,13 +862,42 @@ out:
     return rc;
 }
 
+/*
+ * The common skeleton of a message decoder: clear why, check and zero the
+ * caller's struct, load the bounded map, fill the field table, release the
+ * item. The caller's field table points into a zeroed local; on ATT_OK it
+ * hands that local out, on failure it cleans up what the table wrote.
+ */
+static att_rc decode_message(const uint8_t *buf, size_t len, struct dec *d, void *out,
+                             size_t out_size, struct field *f, size_t nf)
+{
+    cbor_item_t *root = NULL;
+    att_rc rc;
+
+    why_clear(d);
+    if (out == NULL) {
+        return fail_arg(d, "no output struct");
+    }
+    memset(out, 0, out_size);
+    if (buf == NULL) {
+        return fail_arg(d, "no input buffer");
+    }
+    rc = load_map(buf, len, d, &root);
+    if (rc == ATT_OK) {
+        rc = decode_fields(root, f, nf, d);
+    }
+    if (root != NULL) {
+        cbor_decref(&root);
+    }
+    return rc;
+}
+
 att_rc att_identity_decode(const uint8_t *buf, size_t len, struct att_identity *out, char *why,
                            size_t why_len)
 {
     att_rc rc = ATT_ERR_INTERNAL;
     struct dec d = {.msg = "identity", .why = why, .why_len = why_len};
     struct att_identity id;
-    cbor_item_t *root = NULL;
     struct field f[] = {
         {FIELD("version", FK_U32, REQUIRED, ATT_PROTO_VERSION, ATT_PROTO_VERSION),
          .dst.u32 = &id.version},
@@ -889,19 +918,7 @@ att_rc att_identity_decode(const uint8_t *buf, size_t len, struct att_identity *
     };
 
     memset(&id, 0, sizeof(id));
-    why_clear(&d);
-    if (out == NULL) {
-        return fail_arg(&d, "no output struct");
-    }
-    memset(out, 0, sizeof(*out));
-    if (buf == NULL) {
-        return fail_arg(&d, "no input buffer");
-    }
-    rc = load_map(buf, len, &d, &root);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    rc = decode_fields(root, f, sizeof(f) / sizeof(f[0]), &d);
+    rc = decode_message(buf, len, &d, out, sizeof(*out), f, sizeof(f) / sizeof(f[0]));
     if (rc != ATT_OK) {
         goto out;
     }
@@ -913,9 +930,6 @@ att_rc att_identity_decode(const uint8_t *buf, size_t len, struct att_identity *
     memset(&id, 0, sizeof(id)); /* transferred to out */
     rc = ATT_OK;
 out:
-    if (root != NULL) {
-        cbor_decref(&root);
-    }
     att_identity_cleanup(&id);
     return rc;
 }
@@ -977,7 +991,6 @@ att_rc att_evidence_request_decode(const uint8_t *buf, size_t len, struct att_ev
     att_rc rc = ATT_ERR_INTERNAL;
     struct dec d = {.msg = "evidence request", .why = why, .why_len = why_len};
     struct att_evidence_request r;
-    cbor_item_t *root = NULL;
     struct field f[] = {
         {FIELD("nonce", FK_FIXED, REQUIRED, ATT_PROTO_NONCE_LEN, ATT_PROTO_NONCE_LEN),
          .dst.fixed = r.nonce},
@@ -988,19 +1001,7 @@ att_rc att_evidence_request_decode(const uint8_t *buf, size_t len, struct att_ev
     };
 
     memset(&r, 0, sizeof(r));
-    why_clear(&d);
-    if (out == NULL) {
-        return fail_arg(&d, "no output struct");
-    }
-    memset(out, 0, sizeof(*out));
-    if (buf == NULL) {
-        return fail_arg(&d, "no input buffer");
-    }
-    rc = load_map(buf, len, &d, &root);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    rc = decode_fields(root, f, sizeof(f) / sizeof(f[0]), &d);
+    rc = decode_message(buf, len, &d, out, sizeof(*out), f, sizeof(f) / sizeof(f[0]));
     if (rc != ATT_OK) {
         goto out;
     }
@@ -1012,9 +1013,6 @@ att_rc att_evidence_request_decode(const uint8_t *buf, size_t len, struct att_ev
     memset(&r, 0, sizeof(r)); /* transferred to out */
     rc = ATT_OK;
 out:
-    if (root != NULL) {
-        cbor_decref(&root);
-    }
     att_evidence_request_cleanup(&r);
     return rc;
 }
@@ -1110,7 +1108,6 @@ att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *
     att_rc rc = ATT_ERR_INTERNAL;
     struct dec d = {.msg = "evidence", .why = why, .why_len = why_len};
     struct att_evidence ev;
-    cbor_item_t *root = NULL;
     struct field f[] = {
         {FIELD("version", FK_U32, REQUIRED, ATT_PROTO_VERSION, ATT_PROTO_VERSION),
          .dst.u32 = &ev.version},
@@ -1136,19 +1133,7 @@ att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *
     };
 
     memset(&ev, 0, sizeof(ev));
-    why_clear(&d);
-    if (out == NULL) {
-        return fail_arg(&d, "no output struct");
-    }
-    memset(out, 0, sizeof(*out));
-    if (buf == NULL) {
-        return fail_arg(&d, "no input buffer");
-    }
-    rc = load_map(buf, len, &d, &root);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    rc = decode_fields(root, f, sizeof(f) / sizeof(f[0]), &d);
+    rc = decode_message(buf, len, &d, out, sizeof(*out), f, sizeof(f) / sizeof(f[0]));
     if (rc != ATT_OK) {
         goto out;
     }
@@ -1160,9 +1145,6 @@ att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *
     memset(&ev, 0, sizeof(ev)); /* transferred to out */
     rc = ATT_OK;
 out:
-    if (root != NULL) {
-        cbor_decref(&root);
-    }
     att_evidence_cleanup(&ev);
     return rc;
 }
@@ -1183,27 +1165,6 @@ void att_evidence_cleanup(struct att_evidence *ev)
 
 /* ------------------------------------------------------------------------- */
 /* error body                                                                */
-
-/*
- * The common skeleton of a message decoder: load the bounded map, fill the
- * field table, release the item. The caller zeroes its struct first and, on
- * ATT_OK, hands the filled struct out; on failure it cleans up what the
- * table wrote.
- */
-static att_rc decode_message(const uint8_t *buf, size_t len, struct dec *d, struct field *f,
-                             size_t nf)
-{
-    cbor_item_t *root = NULL;
-    att_rc rc = load_map(buf, len, d, &root);
-
-    if (rc == ATT_OK) {
-        rc = decode_fields(root, f, nf, d);
-    }
-    if (root != NULL) {
-        cbor_decref(&root);
-    }
-    return rc;
-}
 
 /* ------------------------------------------------------------------------- */
 /* credential activation                                                     */
@@ -1243,15 +1204,7 @@ att_rc att_activate_request_decode(const uint8_t *buf, size_t len,
     };
 
     memset(&r, 0, sizeof(r));
-    why_clear(&d);
-    if (out == NULL) {
-        return fail_arg(&d, "no output struct");
-    }
-    memset(out, 0, sizeof(*out));
-    if (buf == NULL) {
-        return fail_arg(&d, "no input buffer");
-    }
-    rc = decode_message(buf, len, &d, f, sizeof(f) / sizeof(f[0]));
+    rc = decode_message(buf, len, &d, out, sizeof(*out), f, sizeof(f) / sizeof(f[0]));
     if (rc == ATT_OK) {
         *out = r;
         memset(&r, 0, sizeof(r)); /* transferred to out */
@@ -1298,15 +1251,7 @@ att_rc att_activate_response_decode(const uint8_t *buf, size_t len,
     };
 
     memset(&r, 0, sizeof(r));
-    why_clear(&d);
-    if (out == NULL) {
-        return fail_arg(&d, "no output struct");
-    }
-    memset(out, 0, sizeof(*out));
-    if (buf == NULL) {
-        return fail_arg(&d, "no input buffer");
-    }
-    rc = decode_message(buf, len, &d, f, sizeof(f) / sizeof(f[0]));
+    rc = decode_message(buf, len, &d, out, sizeof(*out), f, sizeof(f) / sizeof(f[0]));
     if (rc == ATT_OK) {
         *out = r;
         memset(&r, 0, sizeof(r)); /* transferred to out */
@@ -1354,32 +1299,14 @@ att_rc att_error_decode(const uint8_t *buf, size_t len, char **message)
     att_rc rc = ATT_ERR_INTERNAL;
     struct dec d = {.msg = "error", .why = NULL, .why_len = 0};
     char *text = NULL;
-    cbor_item_t *root = NULL;
     struct field f[] = {
         {FIELD("error", FK_TEXT, REQUIRED, TEXT_MIN, ATT_PROTO_MAX_TEXT), .dst.text = &text},
     };
 
-    if (message == NULL) {
-        return ATT_ERR_INVALID_ARG;
-    }
-    *message = NULL;
-    if (buf == NULL) {
-        return ATT_ERR_INVALID_ARG;
-    }
-    rc = load_map(buf, len, &d, &root);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    rc = decode_fields(root, f, sizeof(f) / sizeof(f[0]), &d);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    *message = text;
-    text = NULL; /* transferred to caller */
-    rc = ATT_OK;
-out:
-    if (root != NULL) {
-        cbor_decref(&root);
+    rc = decode_message(buf, len, &d, message, sizeof(*message), f, sizeof(f) / sizeof(f[0]));
+    if (rc == ATT_OK) {
+        *message = text;
+        text = NULL; /* transferred to caller */
     }
     free(text);
     return rc;
