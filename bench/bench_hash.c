@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 
 #include "attest/digest.h"
+#include "report.h"
 
 #define MIB ((size_t)1024 * 1024)
 
@@ -40,37 +41,13 @@ struct cfg {
     double min_round; /* seconds each side spends per round */
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* One result row on stdout and, with --json, one JSON line appended. */
 static bool report(const struct cfg *c, const char *figure, const char *unit, double ours,
                    double limit, double ratio, const char *op, double target)
 {
-    bool is_pass = (op[0] == '>') ? ratio >= target : ratio <= target;
-    FILE *f = NULL;
-
-    printf("%-34s | %12.1f | %12.1f | %6.3f | %s%-5.2f | %s   (%s)\n", figure, ours, limit, ratio,
-           op, target, is_pass ? "pass" : "miss", unit);
-    if (c->json != NULL) {
-        f = fopen(c->json, "a");
-        if (f == NULL) {
-            fprintf(stderr, "bench_hash: cannot open %s: %s\n", c->json, strerror(errno));
-            return is_pass;
-        }
-        fprintf(f,
-                "{\"bench\":\"hash\",\"figure\":\"%s\",\"unit\":\"%s\",\"ours\":%.3f,"
-                "\"limit\":%.3f,\"ratio\":%.4f,\"target\":\"%s%.2f\",\"pass\":%s,\"quick\":%s}\n",
-                figure, unit, ours, limit, ratio, op, target, is_pass ? "true" : "false",
-                c->is_quick ? "true" : "false");
-        (void)fclose(f);
-    }
-    return is_pass;
+    return bench_report("hash", c->is_quick, c->json, figure, unit, ours, limit, ratio, op,
+                        target);
 }
 
 static void fill(uint8_t *p, size_t len, uint64_t seed)
@@ -162,7 +139,7 @@ static size_t big_once(const struct big *b, enum big_kind k, uint8_t out[ATT_SHA
 /* Best rate (MiB/s) of kind @p k over rounds; ours and limit are called alternately by caller. */
 static double big_round(const struct cfg *c, const struct big *b, enum big_kind k)
 {
-    double t0 = now_s();
+    double t0 = bench_now();
     double t;
     size_t bytes = 0;
     uint8_t out[ATT_SHA256_LEN];
@@ -174,7 +151,7 @@ static double big_round(const struct cfg *c, const struct big *b, enum big_kind 
             exit(2);
         }
         bytes += n;
-        t = now_s() - t0;
+        t = bench_now() - t0;
     } while (t < c->min_round);
     return (double)bytes / (double)MIB / t;
 }
@@ -229,7 +206,7 @@ static void *files_worker(void *arg)
 static double files_pass(struct files *f, int threads)
 {
     pthread_t tid[8];
-    double t0 = now_s();
+    double t0 = bench_now();
 
     atomic_store(&f->next, 0);
     for (int i = 1; i < threads; i++) {
@@ -246,7 +223,7 @@ static double files_pass(struct files *f, int threads)
         fprintf(stderr, "bench_hash: file hashing failed\n");
         exit(2);
     }
-    return now_s() - t0;
+    return bench_now() - t0;
 }
 
 static void usage(void)

@@ -24,6 +24,7 @@
 #include "attest/digest.h"
 #include "attest/imalog.h"
 #include "attest/policy.h"
+#include "report.h"
 
 #define MEAS_PCR 10u
 #define NEW_ENTRIES 100u
@@ -38,45 +39,12 @@ struct cfg {
     int inc_reps;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
 
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Table row; op "" marks an informational figure without a target. */
 static void report(const struct cfg *c, const char *figure, const char *unit, double ours,
                    double limit, double ratio, const char *op, double target)
 {
-    bool is_info = op[0] == '\0';
-    bool is_pass = is_info || ((op[0] == '>') ? ratio >= target : ratio <= target);
-    const char *verdict = is_info ? "info" : (is_pass ? "pass" : "miss");
-    char tgt[16];
-    FILE *f = NULL;
-
-    if (is_info) {
-        (void)snprintf(tgt, sizeof(tgt), "-");
-    } else {
-        (void)snprintf(tgt, sizeof(tgt), "%s%.2f", op, target);
-    }
-    printf("%-34s | %12.1f | %12.1f | %6.3f | %-7s | %s   (%s)\n", figure, ours, limit, ratio, tgt,
-           verdict, unit);
-    if (c->json == NULL) {
-        return;
-    }
-    f = fopen(c->json, "a");
-    if (f == NULL) {
-        fprintf(stderr, "bench_log: cannot open %s: %s\n", c->json, strerror(errno));
-        return;
-    }
-    fprintf(f,
-            "{\"bench\":\"log\",\"figure\":\"%s\",\"unit\":\"%s\",\"ours\":%.3f,"
-            "\"limit\":%.3f,\"ratio\":%.4f,\"target\":\"%s\",\"pass\":%s,\"quick\":%s}\n",
-            figure, unit, ours, limit, ratio, tgt, is_info ? "null" : (is_pass ? "true" : "false"),
-            c->is_quick ? "true" : "false");
-    (void)fclose(f);
+    (void)bench_report("log", c->is_quick, c->json, figure, unit, ours, limit, ratio, op,
+                        target);
 }
 
 static void die(const char *what)
@@ -126,20 +94,20 @@ static void pipeline(const uint8_t *buf, size_t len, size_t max, uint64_t offset
     att_ima_log_init(&log);
     att_appraisal_init(&a);
     memcpy(pcr_end, pcr_start, ATT_SHA256_LEN);
-    t0 = now_s();
+    t0 = bench_now();
     if (att_ima_log_parse(buf, len, max, &log, why, sizeof(why)) != ATT_OK) {
         fprintf(stderr, "bench_log: parse: %s\n", why);
         die("att_ima_log_parse");
     }
-    t1 = now_s();
+    t1 = bench_now();
     if (att_ima_replay(log.entries, log.count, MEAS_PCR, pcr_end, &bad) != ATT_OK) {
         die("att_ima_replay");
     }
-    t2 = now_s();
+    t2 = bench_now();
     if (att_appraise_entries(log.entries, log.count, offset, pol, &a) != ATT_OK) {
         die("att_appraise_entries");
     }
-    t3 = now_s();
+    t3 = bench_now();
     if (a.n_findings != 0 || a.entries_appraised != log.count) {
         fprintf(stderr, "bench_log: unexpected finding: %s\n",
                 a.n_findings > 0 ? a.findings[0].code : "count");
@@ -171,10 +139,10 @@ static double incremental(const struct cfg *c, const uint8_t *tail, size_t tail_
     size_t n = 0;
 
     for (int r = 0; r < c->inc_reps; r++) {
-        double t0 = now_s();
+        double t0 = bench_now();
         memset(&st, 0, sizeof(st));
         pipeline(tail, tail_len, NEW_ENTRIES, offset, pcr, pol, &st, end, &n);
-        samples[r] = now_s() - t0;
+        samples[r] = bench_now() - t0;
         if (n != NEW_ENTRIES) {
             die("incremental record count");
         }
@@ -227,7 +195,7 @@ int main(int argc, char **argv)
     }
 
     /* Policy and records. */
-    t0 = now_s();
+    t0 = bench_now();
     for (size_t i = 0; i < c.n_policy; i++) {
         uint8_t d[ATT_SHA256_LEN];
         path_of(i, path, sizeof(path));
@@ -236,8 +204,8 @@ int main(int argc, char **argv)
             die("att_policy_add");
         }
     }
-    printf("setup: policy of %zu paths built in %.3f s\n", c.n_policy, now_s() - t0);
-    t0 = now_s();
+    printf("setup: policy of %zu paths built in %.3f s\n", c.n_policy, bench_now() - t0);
+    t0 = bench_now();
     for (size_t i = 0; i < c.n_policy; i++) {
         struct att_ima_entry e;
         uint8_t d[ATT_SHA256_LEN];
@@ -256,7 +224,7 @@ int main(int argc, char **argv)
     }
     rec_off[c.n_policy] = block.len;
     printf("setup: %zu ima-ng records (%zu bytes) built in %.3f s\n", c.n_policy, block.len,
-           now_s() - t0);
+           bench_now() - t0);
 
     printf("%-34s | %12s | %12s | %6s | %-7s | %s\n", "figure", "ours", "limit", "ratio", "target",
            "pass/miss");
@@ -299,7 +267,7 @@ int main(int argc, char **argv)
         double t_long;
         double t_short;
 
-        t0 = now_s();
+        t0 = bench_now();
         memcpy(pcr_long, zero, sizeof(zero));
         for (size_t r = 0; r < reps; r++) {
             if (att_buf_append(&big, block.data, block.len) != ATT_OK) {
@@ -317,7 +285,7 @@ int main(int argc, char **argv)
         pipeline(block.data, rec_off[c.short_log], c.short_log, 0, pcr_short, pol, &st, pcr_short,
                  &n);
         printf("setup: %zu-entry log (%zu bytes) replayed for its stored PCR in %.3f s\n",
-               reps * c.n_policy, big.len, now_s() - t0);
+               reps * c.n_policy, big.len, bench_now() - t0);
 
         /* Interleave so both see the same machine state; median of reps each. */
         t_long = 1e30;

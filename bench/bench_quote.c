@@ -29,6 +29,9 @@
 #include "attest/digest.h"
 #include "attest/pcrs.h"
 #include "attest/quote.h"
+#include "attest/buf.h"
+#include "attest/util.h"
+#include "report.h"
 
 extern char **environ;
 
@@ -45,97 +48,43 @@ struct blob {
     size_t len;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
 
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Table row; op "" marks an informational figure without a target. */
 static void report(const struct cfg *c, const char *figure, const char *unit, double ours,
                    double limit, double ratio, const char *op, double target)
 {
-    bool is_info = op[0] == '\0';
-    bool is_pass = is_info || ((op[0] == '>') ? ratio >= target : ratio <= target);
-    const char *verdict = is_info ? "info" : (is_pass ? "pass" : "miss");
-    char tgt[16];
-    FILE *f = NULL;
-
-    if (is_info) {
-        (void)snprintf(tgt, sizeof(tgt), "-");
-    } else {
-        (void)snprintf(tgt, sizeof(tgt), "%s%.2f", op, target);
-    }
-    printf("%-34s | %12.1f | %12.1f | %6.3f | %-7s | %s   (%s)\n", figure, ours, limit, ratio, tgt,
-           verdict, unit);
-    if (c->json == NULL) {
-        return;
-    }
-    f = fopen(c->json, "a");
-    if (f == NULL) {
-        fprintf(stderr, "bench_quote: cannot open %s: %s\n", c->json, strerror(errno));
-        return;
-    }
-    fprintf(f,
-            "{\"bench\":\"quote\",\"figure\":\"%s\",\"unit\":\"%s\",\"ours\":%.3f,"
-            "\"limit\":%.3f,\"ratio\":%.4f,\"target\":\"%s\",\"pass\":%s,\"quick\":%s}\n",
-            figure, unit, ours, limit, ratio, tgt, is_info ? "null" : (is_pass ? "true" : "false"),
-            c->is_quick ? "true" : "false");
-    (void)fclose(f);
+    (void)bench_report("quote", c->is_quick, c->json, figure, unit, ours, limit, ratio, op,
+                        target);
 }
 
 static bool read_all(const char *dir, const char *name, struct blob *b)
 {
     char path[1024];
-    FILE *f = NULL;
-    uint8_t tmp[4096];
-    size_t n;
+    struct att_buf buf;
+    att_rc rc;
 
     (void)snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "bench_quote: %s: %s\n", path, strerror(errno));
+    att_buf_init(&buf, 1u << 20);
+    rc = att_file_read(path, &buf);
+    if (rc != ATT_OK || buf.data == NULL) {
+        fprintf(stderr, "bench_quote: %s: %s\n", path, att_rc_str(rc != ATT_OK ? rc : ATT_ERR_IO));
+        att_buf_cleanup(&buf);
         return false;
     }
-    n = fread(tmp, 1, sizeof(tmp), f);
-    (void)fclose(f);
-    b->p = malloc(n + 1);
-    if (b->p == NULL) {
-        return false;
-    }
-    memcpy(b->p, tmp, n);
-    b->p[n] = 0;
-    b->len = n;
+    b->p = att_buf_steal(&buf, &b->len); /* NUL-terminated by att_buf */
     return true;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    if (ch >= 'A' && ch <= 'F') {
-        return ch - 'A' + 10;
-    }
-    return -1;
-}
-
+/* len bytes from the first 2*len hex characters of s (which may go on). */
 static bool unhex(const char *s, uint8_t *out, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        int hi = hexval(s[2 * i]);
-        int lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return false;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
+    char tmp[2 * 64 + 1];
+
+    if (2 * len >= sizeof(tmp) || strnlen(s, 2 * len) != 2 * len) {
+        return false;
     }
-    return true;
+    memcpy(tmp, s, 2 * len);
+    tmp[2 * len] = '\0';
+    return att_hex_decode(tmp, out, len) == ATT_OK;
 }
 
 /* pcrs.txt: 24 lines "NN <64 hex>". */
@@ -259,7 +208,7 @@ typedef bool (*once_fn)(const struct fx *f);
 
 static double rate(const struct cfg *c, const struct fx *f, once_fn fn)
 {
-    double t0 = now_s();
+    double t0 = bench_now();
     double t;
     size_t n = 0;
 
@@ -271,7 +220,7 @@ static double rate(const struct cfg *c, const struct fx *f, once_fn fn)
             }
         }
         n += 16;
-        t = now_s() - t0;
+        t = bench_now() - t0;
     } while (t < c->min_round);
     return (double)n / t;
 }
@@ -309,7 +258,7 @@ static double checkquote(const struct cfg *c, const char *dir, const struct fx *
     for (int i = 0; i < c->spawn_runs; i++) {
         pid_t pid;
         int st = 0;
-        double t0 = now_s();
+        double t0 = bench_now();
 
         if (posix_spawnp(&pid, "tpm2_checkquote", &fa, NULL, args, environ) != 0) {
             best = -1;
@@ -319,7 +268,7 @@ static double checkquote(const struct cfg *c, const char *dir, const struct fx *
             best = -1;
             break;
         }
-        best += now_s() - t0;
+        best += bench_now() - t0;
     }
     (void)posix_spawn_file_actions_destroy(&fa);
     return best < 0 ? -1 : best / c->spawn_runs;
