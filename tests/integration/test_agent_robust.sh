@@ -157,6 +157,23 @@ verify_host 0 "$U" "$T_DIR/policy0.json"
 assert_contains "$T_OUT" "verdict: trusted" "still a trusted attestation after bad requests"
 
 # ---------------------------------------------------------------------------
+section "OCI prestart hook without a container engine"
+STATE='{"ociVersion":"1.0.2","id":"abc","status":"creating","pid":1,"bundle":"/nonexistent"}'
+expect_cmd 1 "hook with no agent: refused (fail closed)" bash -c \
+    "printf '%s' '$STATE' | '$AGENT' hook --state-dir '$T_DIR/no-agent'"
+assert_contains "$T_OUT" "refusing the start (fail closed)" "it says it fails closed"
+expect_cmd 0 "hook with no agent and --fail-open: admitted, with a warning" bash -c \
+    "printf '%s' '$STATE' | '$AGENT' hook --state-dir '$T_DIR/no-agent' --fail-open"
+assert_contains "$T_OUT" "starting anyway (--fail-open)" "it says it fails open"
+expect_cmd 1 "hook with malformed OCI state: refused" bash -c \
+    "printf 'not json' | '$AGENT' hook --state-dir '${AGENT_DIR[m]}'"
+assert_contains "$T_OUT" "malformed OCI state" "the refusal names the malformed state"
+expect_cmd 1 "hook with a missing bundle: refused" bash -c \
+    "printf '%s' '$STATE' | '$AGENT' hook --state-dir '${AGENT_DIR[m]}'"
+assert_contains "$T_OUT" "refuse container abc" "the refusal names the container"
+expect_cmd 0 "the agent still serves after refusing" "$AGENT" measure --state-dir \
+    "${AGENT_DIR[m]}" "$FILES/f0"
+
 section "crash between log append and PCR extend"
 stop_agent m
 ATT_FAULT_INJECT=kill-after-append start_agent m "$T1" --agent-id robust-m
