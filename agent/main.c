@@ -6,7 +6,6 @@
  *   attest-agent [run] [--config FILE] [--tcti T] [--state-dir D] [--listen A:P] ...
  *   attest-agent measure [--state-dir D] PATH...
  */
-#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,10 +25,9 @@
 #include "agent_http.h"
 #include "agent_containers.h"
 #include "engine.h"
+#include "attest/daemon.h"
 #include "attest/log.h"
 #include "attest/util.h"
-
-static int stop_pipe[2] = {-1, -1};
 
 static void usage(FILE *f)
 {
@@ -175,15 +173,6 @@ static att_rc load_config(struct settings *s, const char *path)
     return ATT_OK;
 }
 
-static void on_signal(int sig)
-{
-    char c = (char)sig;
-
-    if (write(stop_pipe[1], &c, 1) < 0) {
-        _exit(1);
-    }
-}
-
 static att_rc ensure_state_dir(const char *dir)
 {
     struct stat st;
@@ -224,11 +213,11 @@ static int run(struct settings *s)
     struct agent *a = NULL;
     struct agent_http *h = NULL;
     struct agent_containers *containers = NULL;
-    struct sigaction sa;
     char portfile[4200];
     char port[16];
     char why[256];
     int lock_fd = -1;
+    int stop_fd;
     int ret = 1;
     att_rc rc;
 
@@ -256,15 +245,11 @@ static int run(struct settings *s)
     if (lock_fd < 0) {
         return 1;
     }
-    if (pipe2(stop_pipe, O_CLOEXEC) != 0) {
+    stop_fd = att_daemon_stop_fd();
+    if (stop_fd < 0) {
+        fprintf(stderr, "attest-agent: cannot set up signal handling: %s\n", strerror(errno));
         goto out;
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    (void)sigaction(SIGTERM, &sa, NULL);
-    (void)sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    (void)sigaction(SIGPIPE, &sa, NULL);
 
     rc = agent_new(&s->cfg, &a);
     if (rc != ATT_OK) {
@@ -294,7 +279,7 @@ static int run(struct settings *s)
             goto out;
         }
     }
-    rc = agent_ctl_serve(a, s->cfg.state_dir, stop_pipe[0]);
+    rc = agent_ctl_serve(a, s->cfg.state_dir, stop_fd);
     if (rc != ATT_OK) {
         goto out;
     }
@@ -347,18 +332,6 @@ out:
     att_engine_containers_free(list, n);
     engine_free(e);
     return ret;
-}
-
-static att_rc set_log_level(const char *name)
-{
-    enum att_log_level level;
-
-    if (att_log_level_parse(name, &level) != 0) {
-        fprintf(stderr, "%s: log level \"%s\" must be error|warning|info|debug\n", "attest-agent", name);
-        return ATT_ERR_INVALID_ARG;
-    }
-    att_log_set_level(level);
-    return ATT_OK;
 }
 
 int main(int argc, char **argv)
@@ -439,7 +412,7 @@ int main(int argc, char **argv)
         (s.cfg.listen == NULL && agent_config_set(&s.cfg.listen, AGENT_DEFAULT_LISTEN) != ATT_OK)) {
         goto out;
     }
-    if (s.log_level != NULL && set_log_level(s.log_level) != ATT_OK) {
+    if (s.log_level != NULL && att_daemon_log_level("attest-agent", s.log_level) != ATT_OK) {
         goto out;
     }
     if (strcmp(cmd, "containers") == 0) {

@@ -4,7 +4,6 @@
  *   attest-verifier [run] [--config FILE] [--db FILE] [--listen A:P] ...
  *   attest-verifier token create --db FILE --name NAME --role viewer|operator|admin
  */
-#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,12 +18,11 @@
 #include <ini.h>
 
 #include "attest/digest.h"
+#include "attest/daemon.h"
 #include "attest/log.h"
 #include "attest/util.h"
 #include "store.h"
 #include "verifier.h"
-
-static int stop_pipe[2] = {-1, -1};
 
 static void usage(FILE *f)
 {
@@ -200,27 +198,6 @@ static int ini_cb(void *user, const char *section, const char *name, const char 
     return apply(c->s, name, value, c->why, sizeof(c->why)) == ATT_OK;
 }
 
-static att_rc set_log_level(const char *name)
-{
-    enum att_log_level level;
-
-    if (att_log_level_parse(name, &level) != 0) {
-        fprintf(stderr, "%s: log level \"%s\" must be error|warning|info|debug\n", "attest-verifier", name);
-        return ATT_ERR_INVALID_ARG;
-    }
-    att_log_set_level(level);
-    return ATT_OK;
-}
-
-static void on_signal(int sig)
-{
-    char c = (char)sig;
-
-    if (write(stop_pipe[1], &c, 1) < 0) {
-        _exit(1);
-    }
-}
-
 /* attest-verifier token create: a random token, shown once, stored hashed. */
 static int token_main(int argc, char **argv)
 {
@@ -297,19 +274,14 @@ static int token_main(int argc, char **argv)
 static int run(struct settings *s)
 {
     struct verifier *v = NULL;
-    struct sigaction sa;
     struct pollfd pfd;
     att_rc rc;
 
-    if (pipe2(stop_pipe, O_CLOEXEC) != 0) {
+    pfd.fd = att_daemon_stop_fd();
+    if (pfd.fd < 0) {
+        fprintf(stderr, "attest-verifier: cannot set up signal handling: %s\n", strerror(errno));
         return 1;
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    (void)sigaction(SIGTERM, &sa, NULL);
-    (void)sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    (void)sigaction(SIGPIPE, &sa, NULL);
     rc = verifier_start(&s->cfg, &v);
     if (rc != ATT_OK) {
         fprintf(stderr, "attest-verifier: cannot start: %s (see messages above)\n",
@@ -318,7 +290,6 @@ static int run(struct settings *s)
     }
     printf("attest-verifier ready: API port %u, store %s\n", verifier_api_port(v), s->cfg.db);
     (void)fflush(stdout);
-    pfd.fd = stop_pipe[0];
     pfd.events = POLLIN;
     while (poll(&pfd, 1, -1) < 0 && errno == EINTR) {
     }
@@ -416,7 +387,7 @@ int main(int argc, char **argv)
         s.cfg.tpm_ca[0] = strdup(VERIFIER_DEFAULT_TPM_CA);
         s.cfg.n_tpm_ca = s.cfg.tpm_ca[0] != NULL ? 1 : 0;
     }
-    if (s.log_level != NULL && set_log_level(s.log_level) != ATT_OK) {
+    if (s.log_level != NULL && att_daemon_log_level("attest-verifier", s.log_level) != ATT_OK) {
         goto out;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What both daemons (attest-agent, attest-verifier) do the same way at start:
+ * a self-pipe that SIGTERM/SIGINT write to, SIGPIPE ignored, and the
+ * --log-level flag. No allocation; the pipe lives for the process.
+ */
+#ifndef ATTEST_DAEMON_H
+#define ATTEST_DAEMON_H
+
+#include "attest/rc.h"
+
+/**
+ * Install SIGTERM/SIGINT handlers that write the signal number to a pipe and
+ * ignore SIGPIPE. Returns the pipe's read end (readable once a stop signal
+ * came; poll it), or -1 with errno set. Call once per process.
+ */
+int att_daemon_stop_fd(void);
+
+/** Set the log level from "error|warning|info|debug"; an unknown name is reported as @p prog. */
+att_rc att_daemon_log_level(const char *prog, const char *name);
+
+#endif
