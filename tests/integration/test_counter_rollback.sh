@@ -30,8 +30,11 @@ log "resetCount before: $R"
 
 section "save the TPM state, reboot, follow the new boot"
 rig stop "$RIG" 1 >"$T_DIR/out/stop1.txt" 2>&1 || die "rig stop failed" "$T_DIR/out/stop1.txt"
+# Only a state saved after an orderly TPM2_Shutdown(STATE) can be resumed.
+[[ -f $RIG/host-1/counts-at-stop ]] ||
+    die "rig stop did not shut the TPM down in order (no counts-at-stop)" "$T_DIR/out/stop1.txt"
 cp -a "$RIG/host-1/state" "$T_DIR/saved-state"
-cp -a "$RIG/host-1/counts-at-stop" "$T_DIR/saved-counts" 2>/dev/null || true
+cp -a "$RIG/host-1/counts-at-stop" "$T_DIR/saved-counts"
 rig start "$RIG" 1 >"$T_DIR/out/start1.txt" 2>&1 || die "rig start failed" "$T_DIR/out/start1.txt"
 measure a /etc/hostname
 expect_cmd 0 "trusted on the new boot" "$ATT_BIN/attest-verify" "${V[@]}" host h1
@@ -45,7 +48,7 @@ fi
 section "roll the TPM back to the saved state"
 rig stop "$RIG" 1 >"$T_DIR/out/stop2.txt" 2>&1 || die "rig stop failed" "$T_DIR/out/stop2.txt"
 rm -rf "$RIG/host-1/state" && cp -a "$T_DIR/saved-state" "$RIG/host-1/state"
-[[ -f $T_DIR/saved-counts ]] && cp -a "$T_DIR/saved-counts" "$RIG/host-1/counts-at-stop"
+cp -a "$T_DIR/saved-counts" "$RIG/host-1/counts-at-stop"
 # --no-reset resumes the saved state: the TPM now says resetCount R again.
 if ! rig start "$RIG" 1 --no-reset >"$T_DIR/out/start2.txt" 2>&1; then
     die "rig start --no-reset on the restored state failed" "$T_DIR/out/start2.txt"
