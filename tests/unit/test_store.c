@@ -735,6 +735,30 @@ static void test_store_host_add_get_roundtrip(void **state)
     store_host_cleanup(&got);
 }
 
+/* A row the store cannot read back fails the whole list, frees what was read, and loses nothing. */
+static void test_store_host_list_corrupt_row(void **state)
+{
+    struct fx *f = *state;
+    struct store_host *list = (struct store_host *)(uintptr_t)0x1;
+    struct store_host h;
+    size_t n = 99;
+
+    add_host(f->s, "a");
+    add_host(f->s, "b");
+    add_host(f->s, "c");
+    close_store(f);
+    assert_int_equal(raw_exec(f->db, "UPDATE hosts SET reset_count = 5000000000 WHERE name = 'b'"),
+                     SQLITE_OK);
+    reopen(f);
+    assert_int_equal(store_host_list(f->s, &list, &n), ATT_ERR_IO);
+    assert_ptr_equal(list, (struct store_host *)(uintptr_t)0x1);
+    assert_int_equal(n, 99);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK);
+    assert_string_equal(h.name, "a");
+    store_host_cleanup(&h);
+    assert_int_equal(store_host_get(f->s, "b", &h), ATT_ERR_IO);
+}
+
 static void test_store_host_list_sorted(void **state)
 {
     struct fx *f = *state;
@@ -1663,6 +1687,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_host_add_get_roundtrip, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_store_host_list_sorted, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_host_list_corrupt_row, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_store_host_delete_keeps_history, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_store_host_set_policy, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_store_host_reset_state, setup_open, teardown),

@@ -988,6 +988,62 @@ static att_rc read_host(sqlite3_stmt *st, struct store_host *h)
     return r.rc;
 }
 
+/*
+ * Step @p st to its end (or @p max rows, 0 = no bound), appending one
+ * @p size-byte element per row to *@p arr (grown, caller frees) and counting
+ * it in *@p len. @p read fills a zeroed element from the current row; a row
+ * it fails on is still counted, so the caller's list-free releases what it
+ * filled. On failure *@p arr and *@p len hold what was read so far.
+ */
+typedef att_rc (*row_reader)(sqlite3_stmt *st, void *elem);
+
+static att_rc collect_rows(struct store *s, const char *func, sqlite3_stmt *st, size_t size,
+                           size_t max, row_reader read, void **arr, size_t *len)
+{
+    size_t cap = 0;
+    att_rc rc;
+    int src;
+
+    while (max == 0 || *len < max) {
+        src = sqlite3_step(st);
+        if (src == SQLITE_DONE) {
+            break;
+        }
+        if (src != SQLITE_ROW) {
+            return db_fail(s, func, src);
+        }
+        if (*len == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            void *grown;
+
+            if (max != 0 && ncap > max) {
+                ncap = max;
+            }
+            if (ncap > SIZE_MAX / size) {
+                return ATT_ERR_NOMEM;
+            }
+            grown = realloc(*arr, ncap * size);
+            if (grown == NULL) {
+                return ATT_ERR_NOMEM;
+            }
+            *arr = grown;
+            cap = ncap;
+        }
+        memset((char *)*arr + *len * size, 0, size);
+        rc = read(st, (char *)*arr + *len * size);
+        (*len)++;
+        if (rc != ATT_OK) {
+            return rc;
+        }
+    }
+    return ATT_OK;
+}
+
+static att_rc host_row(sqlite3_stmt *st, void *elem)
+{
+    return read_host(st, elem);
+}
+
 void store_host_cleanup(struct store_host *h)
 {
     if (h == NULL) {
@@ -1215,10 +1271,8 @@ att_rc store_host_list(struct store *s, struct store_host **out, size_t *n)
 {
     att_rc rc = ATT_ERR_INTERNAL;
     sqlite3_stmt *st = NULL;
-    struct store_host *arr = NULL;
+    void *arr = NULL;
     size_t len = 0;
-    size_t cap = 0;
-    int src;
 
     if (s == NULL || out == NULL || n == NULL) {
         return ATT_ERR_INVALID_ARG;
@@ -1228,40 +1282,9 @@ att_rc store_host_list(struct store *s, struct store_host **out, size_t *n)
     if (rc != ATT_OK) {
         goto out;
     }
-    for (;;) {
-        src = sqlite3_step(st);
-        if (src == SQLITE_DONE) {
-            break;
-        }
-        if (src != SQLITE_ROW) {
-            rc = db_fail(s, __func__, src);
-            goto out;
-        }
-        if (len == cap) {
-            size_t ncap = cap == 0 ? 16 : cap * 2;
-            struct store_host *grown;
-
-            if (ncap > SIZE_MAX / sizeof(*arr)) {
-                rc = ATT_ERR_NOMEM;
-                goto out;
-            }
-            grown = realloc(arr, ncap * sizeof(*arr));
-            if (grown == NULL) {
-                rc = ATT_ERR_NOMEM;
-                goto out;
-            }
-            arr = grown;
-            cap = ncap;
-        }
-        rc = read_host(st, &arr[len]);
-        if (rc != ATT_OK) {
-            goto out;
-        }
-        len++;
-    }
-    if (len == 0) {
-        free(arr);
-        arr = NULL;
+    rc = collect_rows(s, __func__, st, sizeof(struct store_host), 0, host_row, &arr, &len);
+    if (rc != ATT_OK) {
+        goto out;
     }
     *out = arr;
     *n = len;
@@ -1600,17 +1623,34 @@ void store_container_list_free(struct store_container *c, size_t n)
     free(c);
 }
 
+static att_rc container_row(sqlite3_stmt *st, void *elem)
+{
+    struct store_container *c = elem;
+    struct reader r;
+    int64_t failed = 0;
+
+    reader_init(&r, st);
+    col_text(&r, &c->host);
+    col_text(&r, &c->id);
+    col_text(&r, &c->image);
+    col_text(&r, &c->policy);
+    col_i64(&r, &failed);
+    col_text(&r, &c->code);
+    col_text(&r, &c->reason);
+    col_i64(&r, &c->entry);
+    col_i64(&r, &c->updated_at);
+    c->is_failed = failed != 0;
+    return r.rc;
+}
+
 att_rc store_containers_list(struct store *s, const char *host, struct store_container **out,
                              size_t *n)
 {
     att_rc rc = ATT_ERR_INTERNAL;
     sqlite3_stmt *st = NULL;
-    struct store_container *arr = NULL;
+    void *arr = NULL;
     size_t len = 0;
-    size_t cap = 0;
     struct binder b;
-    struct reader rd;
-    int src;
 
     if (s == NULL || out == NULL || n == NULL || (host != NULL && !is_name(host))) {
         return ATT_ERR_INVALID_ARG;
@@ -1636,45 +1676,10 @@ att_rc store_containers_list(struct store *s, const char *host, struct store_con
             goto out;
         }
     }
-    for (;;) {
-        int64_t failed = 0;
-
-        src = sqlite3_step(st);
-        if (src == SQLITE_DONE) {
-            break;
-        }
-        if (src != SQLITE_ROW) {
-            rc = db_fail(s, __func__, src);
-            goto out;
-        }
-        if (len == cap) {
-            size_t ncap = cap != 0 ? cap * 2 : 16;
-            struct store_container *na = realloc(arr, ncap * sizeof(*na));
-
-            if (na == NULL) {
-                rc = ATT_ERR_NOMEM;
-                goto out;
-            }
-            arr = na;
-            cap = ncap;
-        }
-        memset(&arr[len], 0, sizeof(arr[len]));
-        reader_init(&rd, st);
-        col_text(&rd, &arr[len].host);
-        col_text(&rd, &arr[len].id);
-        col_text(&rd, &arr[len].image);
-        col_text(&rd, &arr[len].policy);
-        col_i64(&rd, &failed);
-        col_text(&rd, &arr[len].code);
-        col_text(&rd, &arr[len].reason);
-        col_i64(&rd, &arr[len].entry);
-        col_i64(&rd, &arr[len].updated_at);
-        arr[len].is_failed = failed != 0;
-        len++;
-        if (rd.rc != ATT_OK) {
-            rc = rd.rc;
-            goto out;
-        }
+    rc = collect_rows(s, __func__, st, sizeof(struct store_container), 0, container_row, &arr,
+                      &len);
+    if (rc != ATT_OK) {
+        goto out;
     }
     *out = arr;
     *n = len;
@@ -1798,6 +1803,20 @@ static size_t clamp_limit(size_t limit)
     return limit > STORE_LIST_MAX ? STORE_LIST_MAX : limit;
 }
 
+static att_rc event_row(sqlite3_stmt *st, void *elem)
+{
+    struct store_event *e = elem;
+    struct reader r;
+
+    reader_init(&r, st);
+    col_i64(&r, &e->id);
+    col_i64(&r, &e->at);
+    col_text(&r, &e->host);
+    col_text(&r, &e->kind);
+    col_text(&r, &e->message);
+    return r.rc;
+}
+
 att_rc store_events_list(struct store *s, const char *host, const char *kind, int64_t after_id,
                          size_t limit, struct store_event **out, size_t *n)
 {
@@ -1817,20 +1836,14 @@ att_rc store_events_list(struct store *s, const char *host, const char *kind, in
     };
     att_rc rc = ATT_ERR_INTERNAL;
     sqlite3_stmt *st = NULL;
-    struct store_event *arr = NULL;
+    void *arr = NULL;
     size_t len = 0;
     struct binder b;
-    struct reader r;
-    int src;
 
     if (s == NULL || out == NULL || n == NULL || limit == 0) {
         return ATT_ERR_INVALID_ARG;
     }
     limit = clamp_limit(limit);
-    arr = calloc(limit, sizeof(*arr));
-    if (arr == NULL) {
-        return ATT_ERR_NOMEM;
-    }
     store_lock(s);
     rc = prepare(s, __func__, sql[(host != NULL ? 1 : 0) + (kind != NULL ? 2 : 0)], &st);
     if (rc != ATT_OK) {
@@ -1849,30 +1862,9 @@ att_rc store_events_list(struct store *s, const char *host, const char *kind, in
     if (rc != ATT_OK) {
         goto out;
     }
-    while (len < limit) {
-        src = sqlite3_step(st);
-        if (src == SQLITE_DONE) {
-            break;
-        }
-        if (src != SQLITE_ROW) {
-            rc = db_fail(s, __func__, src);
-            goto out;
-        }
-        reader_init(&r, st);
-        col_i64(&r, &arr[len].id);
-        col_i64(&r, &arr[len].at);
-        col_text(&r, &arr[len].host);
-        col_text(&r, &arr[len].kind);
-        col_text(&r, &arr[len].message);
-        len++; /* counted even when partial, so the cleanup below frees it */
-        if (r.rc != ATT_OK) {
-            rc = r.rc;
-            goto out;
-        }
-    }
-    if (len == 0) {
-        free(arr);
-        arr = NULL;
+    rc = collect_rows(s, __func__, st, sizeof(struct store_event), limit, event_row, &arr, &len);
+    if (rc != ATT_OK) {
+        goto out;
     }
     *out = arr;
     *n = len;
@@ -1902,6 +1894,23 @@ void store_verdict_list_free(struct store_verdict *v, size_t n)
     free(v);
 }
 
+static att_rc verdict_row(sqlite3_stmt *st, void *elem)
+{
+    struct store_verdict *v = elem;
+    struct reader r;
+
+    reader_init(&r, st);
+    col_i64(&r, &v->id);
+    col_i64(&r, &v->at);
+    col_text(&r, &v->host);
+    col_text(&r, &v->verdict);
+    col_text(&r, &v->reason);
+    col_text(&r, &v->findings_json);
+    col_u64(&r, &v->log_from);
+    col_u64(&r, &v->log_to);
+    return r.rc;
+}
+
 att_rc store_verdicts_list(struct store *s, const char *host, int64_t before_id, size_t limit,
                            struct store_verdict **out, size_t *n)
 {
@@ -1914,20 +1923,14 @@ att_rc store_verdicts_list(struct store *s, const char *host, int64_t before_id,
     };
     att_rc rc = ATT_ERR_INTERNAL;
     sqlite3_stmt *st = NULL;
-    struct store_verdict *arr = NULL;
+    void *arr = NULL;
     size_t len = 0;
     struct binder b;
-    struct reader r;
-    int src;
 
     if (s == NULL || out == NULL || n == NULL || limit == 0 || before_id < 0) {
         return ATT_ERR_INVALID_ARG;
     }
     limit = clamp_limit(limit);
-    arr = calloc(limit, sizeof(*arr));
-    if (arr == NULL) {
-        return ATT_ERR_NOMEM;
-    }
     store_lock(s);
     rc = prepare(s, __func__, sql[host != NULL ? 1 : 0], &st);
     if (rc != ATT_OK) {
@@ -1943,33 +1946,10 @@ att_rc store_verdicts_list(struct store *s, const char *host, int64_t before_id,
     if (rc != ATT_OK) {
         goto out;
     }
-    while (len < limit) {
-        src = sqlite3_step(st);
-        if (src == SQLITE_DONE) {
-            break;
-        }
-        if (src != SQLITE_ROW) {
-            rc = db_fail(s, __func__, src);
-            goto out;
-        }
-        reader_init(&r, st);
-        col_i64(&r, &arr[len].id);
-        col_i64(&r, &arr[len].at);
-        col_text(&r, &arr[len].host);
-        col_text(&r, &arr[len].verdict);
-        col_text(&r, &arr[len].reason);
-        col_text(&r, &arr[len].findings_json);
-        col_u64(&r, &arr[len].log_from);
-        col_u64(&r, &arr[len].log_to);
-        len++; /* counted even when partial, so the cleanup below frees it */
-        if (r.rc != ATT_OK) {
-            rc = r.rc;
-            goto out;
-        }
-    }
-    if (len == 0) {
-        free(arr);
-        arr = NULL;
+    rc = collect_rows(s, __func__, st, sizeof(struct store_verdict), limit, verdict_row, &arr,
+                      &len);
+    if (rc != ATT_OK) {
+        goto out;
     }
     *out = arr;
     *n = len;
