@@ -35,6 +35,7 @@
 #include "attest/credential.h"
 #include "attest/quote.h"
 #include "attest/tpm.h"
+#include "attest/tpm_template.h"
 #include "attest/util.h"
 
 #define WHY_LEN 256
@@ -46,18 +47,6 @@
  */
 #define HANDLE_TRANSIENT_FIRST      0x80000000u
 #define HANDLE_LOADED_SESSION_FIRST 0x02000000u
-
-/* TCG EK Credential Profile: PolicySecret(TPM_RH_ENDORSEMENT) with sha256. */
-static const uint8_t ek_policy_a[32] = {
-    0x83, 0x71, 0x97, 0x67, 0x44, 0x84, 0xb3, 0xf8, 0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
-    0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64, 0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
-
-#define EK_ATTRS                                                                                   \
-    (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |            \
-     TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT)
-#define AK_ATTRS                                                                                   \
-    (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |            \
-     TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT)
 
 static char state_dir[] = "/tmp/att-test-cred.XXXXXX";
 
@@ -129,61 +118,12 @@ static bool is_tpm_rc(TSS2_RC rc, TSS2_RC want)
  */
 static void ek_template(bool rsa, uint8_t fill, TPM2B_PUBLIC *pub)
 {
-    memset(pub, 0, sizeof(*pub));
-    pub->publicArea.nameAlg = TPM2_ALG_SHA256;
-    pub->publicArea.objectAttributes = EK_ATTRS;
-    pub->publicArea.authPolicy.size = sizeof(ek_policy_a);
-    memcpy(pub->publicArea.authPolicy.buffer, ek_policy_a, sizeof(ek_policy_a));
+    att_tpm_ek_template(rsa ? ATT_KEY_RSA : ATT_KEY_ECC, pub);
     if (rsa) {
-        TPMS_RSA_PARMS *p = &pub->publicArea.parameters.rsaDetail;
-
-        pub->publicArea.type = TPM2_ALG_RSA;
-        p->symmetric.algorithm = TPM2_ALG_AES;
-        p->symmetric.keyBits.aes = 128;
-        p->symmetric.mode.aes = TPM2_ALG_CFB;
-        p->scheme.scheme = TPM2_ALG_NULL;
-        p->keyBits = 2048;
-        pub->publicArea.unique.rsa.size = 256;
-        memset(pub->publicArea.unique.rsa.buffer, fill, 256);
+        memset(pub->publicArea.unique.rsa.buffer, fill, pub->publicArea.unique.rsa.size);
     } else {
-        TPMS_ECC_PARMS *p = &pub->publicArea.parameters.eccDetail;
-
-        pub->publicArea.type = TPM2_ALG_ECC;
-        p->symmetric.algorithm = TPM2_ALG_AES;
-        p->symmetric.keyBits.aes = 128;
-        p->symmetric.mode.aes = TPM2_ALG_CFB;
-        p->scheme.scheme = TPM2_ALG_NULL;
-        p->curveID = TPM2_ECC_NIST_P256;
-        p->kdf.scheme = TPM2_ALG_NULL;
-        pub->publicArea.unique.ecc.x.size = 32;
-        pub->publicArea.unique.ecc.y.size = 32;
-        memset(pub->publicArea.unique.ecc.x.buffer, fill, 32);
-        memset(pub->publicArea.unique.ecc.y.buffer, fill, 32);
-    }
-}
-
-static void ak_template(bool rsa, TPM2B_PUBLIC *pub)
-{
-    memset(pub, 0, sizeof(*pub));
-    pub->publicArea.nameAlg = TPM2_ALG_SHA256;
-    pub->publicArea.objectAttributes = AK_ATTRS;
-    if (rsa) {
-        TPMS_RSA_PARMS *p = &pub->publicArea.parameters.rsaDetail;
-
-        pub->publicArea.type = TPM2_ALG_RSA;
-        p->symmetric.algorithm = TPM2_ALG_NULL;
-        p->scheme.scheme = TPM2_ALG_RSASSA;
-        p->scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
-        p->keyBits = 2048;
-    } else {
-        TPMS_ECC_PARMS *p = &pub->publicArea.parameters.eccDetail;
-
-        pub->publicArea.type = TPM2_ALG_ECC;
-        p->symmetric.algorithm = TPM2_ALG_NULL;
-        p->scheme.scheme = TPM2_ALG_ECDSA;
-        p->scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-        p->curveID = TPM2_ECC_NIST_P256;
-        p->kdf.scheme = TPM2_ALG_NULL;
+        memset(pub->publicArea.unique.ecc.x.buffer, fill, pub->publicArea.unique.ecc.x.size);
+        memset(pub->publicArea.unique.ecc.y.buffer, fill, pub->publicArea.unique.ecc.y.size);
     }
 }
 
@@ -255,7 +195,7 @@ static void create_ak(struct tpm *t, bool rsa, struct keys *k)
     TPM2B_NAME *name = NULL;
     ESYS_TR s;
 
-    ak_template(rsa, &tmpl);
+    att_tpm_ak_template(rsa ? ATT_KEY_RSA : ATT_KEY_ECC, &tmpl);
     s = ek_session(t);
     assert_int_equal(Esys_Create(t->esys, k->ek, s, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl,
                                  &outside, &pcrs, &priv, &pub, NULL, NULL, NULL),

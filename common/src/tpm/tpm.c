@@ -7,6 +7,7 @@
  * Not done here: anything the verifier needs (it never links ESAPI).
  */
 #include "attest/tpm.h"
+#include "attest/tpm_template.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -325,7 +326,7 @@ out:
     return rc;
 }
 
-static void ek_template(enum att_key_alg alg, TPM2B_PUBLIC *pub)
+void att_tpm_ek_template(enum att_key_alg alg, TPM2B_PUBLIC *pub)
 {
     memset(pub, 0, sizeof(*pub));
     pub->publicArea.nameAlg = TPM2_ALG_SHA256;
@@ -358,7 +359,7 @@ static void ek_template(enum att_key_alg alg, TPM2B_PUBLIC *pub)
     }
 }
 
-static void ak_template(enum att_key_alg alg, TPM2B_PUBLIC *pub)
+void att_tpm_ak_template(enum att_key_alg alg, TPM2B_PUBLIC *pub)
 {
     memset(pub, 0, sizeof(*pub));
     pub->publicArea.nameAlg = TPM2_ALG_SHA256;
@@ -410,7 +411,7 @@ att_rc att_tpm_ek_create(struct att_tpm *t, enum att_key_alg alg, struct att_buf
     }
     flush_tr(t, &t->ak); /* an AK hangs under the EK it was loaded with */
     flush_tr(t, &t->ek);
-    ek_template(alg, &tmpl);
+    att_tpm_ek_template(alg, &tmpl);
     trc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
                              ESYS_TR_NONE, &sens, &tmpl, &outside, &pcrs, &t->ek, &pub, NULL,
                              NULL, NULL);
@@ -473,7 +474,7 @@ static att_rc ak_create(struct att_tpm *t, const char *state_dir, enum att_key_a
     size_t off = 0;
     TSS2_RC trc;
 
-    ak_template(alg, &tmpl);
+    att_tpm_ak_template(alg, &tmpl);
     rc = ek_policy_session(t, &session);
     if (rc != ATT_OK) {
         goto out;
