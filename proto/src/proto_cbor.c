@@ -1274,7 +1274,6 @@ void att_activate_response_cleanup(struct att_activate_response *r)
 
 att_rc att_error_encode(const char *message, struct att_buf *out)
 {
-    att_rc rc = ATT_ERR_INTERNAL;
     struct enc e = {.b = out, .failed = false, .rc = ATT_ERR_INTERNAL};
     size_t start;
 
@@ -1285,13 +1284,7 @@ att_rc att_error_encode(const char *message, struct att_buf *out)
     enc_map(&e, 1);
     enc_text(&e, "error");
     enc_text(&e, message);
-    rc = enc_finish(&e, start);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    rc = ATT_OK;
-out:
-    return rc;
+    return enc_finish(&e, start);
 }
 
 att_rc att_error_decode(const uint8_t *buf, size_t len, char **message)
