@@ -1806,6 +1806,31 @@ static void test_ocistate_config_parse_valid(void **state)
     }
 }
 
+/*
+ * Set cfg's root.path to @p root and open it under the bundle: @p want, a
+ * reason containing @p why_has (when given), and an fd only on success.
+ */
+static void expect_root(int bfd, struct ocistate_config *cfg, const char *root, att_rc want,
+                        const char *why_has)
+{
+    char why[WHY_SIZE] = "";
+    int rfd = -1;
+
+    free(cfg->root_path);
+    cfg->root_path = strdup(root);
+    assert_non_null(cfg->root_path);
+    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), want);
+    if (why_has != NULL) {
+        assert_non_null(strstr(why, why_has));
+    }
+    if (want == ATT_OK) {
+        assert_true(rfd >= 0);
+        (void)close(rfd);
+    } else {
+        assert_int_equal(rfd, -1);
+    }
+}
+
 /* The hook's path: state -> bundle -> config.json -> rootfs fd -> scan. */
 static void test_ocistate_bundle_rootfs_open(void **state)
 {
@@ -1847,59 +1872,26 @@ static void test_ocistate_bundle_rootfs_open(void **state)
     (void)close(rfd);
 
     /* root.path variants */
-    free(cfg->root_path);
-    cfg->root_path = strdup("./rootfs//bin/");
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_OK);
-    (void)close(rfd);
-    free(cfg->root_path);
-    cfg->root_path = strdup(".");
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_OK);
-    (void)close(rfd);
-    free(cfg->root_path);
+    expect_root(bfd, cfg, "./rootfs//bin/", ATT_OK, NULL);
+    expect_root(bfd, cfg, ".", ATT_OK, NULL);
     join(p, sizeof(p), bundle, "/rootfs");
-    cfg->root_path = strdup(p);
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_OK);
-    (void)close(rfd);
-    rfd = -1;
-    free(cfg->root_path);
-    cfg->root_path = strdup("../bundle/rootfs");
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_ERR_PARSE);
-    assert_non_null(strstr(why, "\"..\""));
-    free(cfg->root_path);
-    cfg->root_path = strdup("rootfs/..");
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_ERR_PARSE);
-    free(cfg->root_path);
+    expect_root(bfd, cfg, p, ATT_OK, NULL);
+    expect_root(bfd, cfg, "../bundle/rootfs", ATT_ERR_PARSE, "\"..\"");
+    expect_root(bfd, cfg, "rootfs/..", ATT_ERR_PARSE, NULL);
     join(p, sizeof(p), bundle, "/rootfs/../rootfs");
-    cfg->root_path = strdup(p);
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_ERR_PARSE);
-    free(cfg->root_path);
-    cfg->root_path = strdup("nope");
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_ERR_NOT_FOUND);
-    free(cfg->root_path);
-    cfg->root_path = strdup("rootfs/bin/ls");
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_ERR_IO);
-    assert_non_null(strstr(why, "not a directory"));
+    expect_root(bfd, cfg, p, ATT_ERR_PARSE, NULL);
+    expect_root(bfd, cfg, "nope", ATT_ERR_NOT_FOUND, NULL);
+    expect_root(bfd, cfg, "rootfs/bin/ls", ATT_ERR_IO, "not a directory");
     /* a symlink anywhere in a relative root.path, or last in an absolute one */
     join(p, sizeof(p), bundle, "/link");
     assert_int_equal(symlink("rootfs", p), 0);
     join(p, sizeof(p), bundle, "/rootfs/up");
     assert_int_equal(symlink("/", p), 0);
-    free(cfg->root_path);
-    cfg->root_path = strdup("link");
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_ERR_IO);
-    assert_non_null(strstr(why, "symlink"));
-    free(cfg->root_path);
-    cfg->root_path = strdup("link/bin");
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_ERR_IO);
-    free(cfg->root_path);
-    cfg->root_path = strdup("rootfs/up/tmp");
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_ERR_IO);
-    free(cfg->root_path);
+    expect_root(bfd, cfg, "link", ATT_ERR_IO, "symlink");
+    expect_root(bfd, cfg, "link/bin", ATT_ERR_IO, NULL);
+    expect_root(bfd, cfg, "rootfs/up/tmp", ATT_ERR_IO, NULL);
     join(p, sizeof(p), bundle, "/link");
-    cfg->root_path = strdup(p);
-    assert_int_equal(ocistate_rootfs_open(bfd, cfg, &rfd, why, sizeof(why)), ATT_ERR_IO);
-    assert_non_null(strstr(why, "symlink"));
-    assert_int_equal(rfd, -1);
+    expect_root(bfd, cfg, p, ATT_ERR_IO, "symlink");
     ocistate_config_free(cfg);
     cfg = NULL;
 
