@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "attest/buf.h"
+#include "attest/json_what.h"
 #include "attest/util.h"
 
 #define WHY_STATE  "oci state"
@@ -60,42 +61,10 @@ const char *ocistate_ns_str(unsigned ns_bit)
 /* ------------------------------------------------------------------------- */
 /* JSON helpers                                                              */
 
-/* Our words for what jansson found; its error text stays out of why. */
 static void why_json(char *why, size_t why_len, const char *doc, const json_error_t *err)
 {
-    const char *what;
-
-    switch (json_error_code(err)) {
-    case json_error_end_of_input_expected:
-        what = "trailing content after the JSON value";
-        break;
-    case json_error_duplicate_key:
-        what = "duplicate key";
-        break;
-    case json_error_invalid_utf8:
-        what = "invalid UTF-8";
-        break;
-    case json_error_null_character:
-    case json_error_null_byte_in_key:
-        what = "NUL character";
-        break;
-    case json_error_numeric_overflow:
-        what = "number out of range";
-        break;
-    case json_error_out_of_memory:
-        what = "out of memory";
-        break;
-    case json_error_stack_overflow:
-        what = "nested too deeply";
-        break;
-    case json_error_premature_end_of_input:
-        what = "truncated JSON";
-        break;
-    default:
-        what = "invalid JSON";
-        break;
-    }
-    att_set_why(why, why_len, "%s: %s at line %d, column %d", doc, what, err->line, err->column);
+    att_set_why(why, why_len, "%s: %s at line %d, column %d", doc, att_json_error_what(err),
+                err->line, err->column);
 }
 
 /*

@@ -10,7 +10,6 @@
  */
 #include "attest/policy_json.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "attest/json_what.h"
 #include "attest/proto.h"
 #include "attest/util.h"
 
@@ -28,53 +28,11 @@
 #define POLICY_VERSION    1
 #define NAME_MAX_LEN      ATT_PROTO_MAX_TEXT
 
-static void why_set(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void why_set(char *why, size_t why_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (why != NULL && why_len > 0) {
-        (void)vsnprintf(why, why_len, fmt, ap);
-    }
-    va_end(ap);
-}
-
 /* Our words for what jansson found; its error text stays out of why. */
 static void why_json(char *why, size_t why_len, const json_error_t *err)
 {
-    const char *what;
-
-    switch (json_error_code(err)) {
-    case json_error_end_of_input_expected:
-        why_set(why, why_len, "policy: trailing content after the JSON value (line %d, column %d)",
-                err->line, err->column);
-        return;
-    case json_error_duplicate_key:
-        what = "duplicate key";
-        break;
-    case json_error_invalid_utf8:
-        what = "invalid UTF-8";
-        break;
-    case json_error_null_character:
-    case json_error_null_byte_in_key:
-        what = "NUL character";
-        break;
-    case json_error_numeric_overflow:
-        what = "number out of range";
-        break;
-    case json_error_out_of_memory:
-        what = "out of memory";
-        break;
-    case json_error_stack_overflow:
-        what = "nested too deeply";
-        break;
-    default:
-        what = "invalid JSON";
-        break;
-    }
-    why_set(why, why_len, "policy: %s at line %d, column %d", what, err->line, err->column);
+    att_set_why(why, why_len, "policy: %s at line %d, column %d", att_json_error_what(err), err->line,
+            err->column);
 }
 
 /* "sha256:" followed by exactly 64 hex digits (either case) -> 32 bytes. */
@@ -178,7 +136,7 @@ static att_rc add_reference_values(struct att_policy *p, json_t *rv, char *why, 
 
         path_label(label, sizeof(label), m[i].key, i);
         if (m[i].key[0] != '/' || len >= ATT_POLICY_MAX_PATH) {
-            why_set(why, why_len,
+            att_set_why(why, why_len,
                     "policy: reference_values key %s must be an absolute path shorter than %d "
                     "bytes",
                     label, ATT_POLICY_MAX_PATH);
@@ -186,7 +144,7 @@ static att_rc add_reference_values(struct att_policy *p, json_t *rv, char *why, 
             goto out;
         }
         if (!json_is_array(m[i].value) || json_array_size(m[i].value) == 0) {
-            why_set(why, why_len,
+            att_set_why(why, why_len,
                     "policy: reference_values[%s] must be a non-empty array of digests", label);
             rc = ATT_ERR_PARSE;
             goto out;
@@ -195,7 +153,7 @@ static att_rc add_reference_values(struct att_policy *p, json_t *rv, char *why, 
             uint8_t digest[ATT_SHA256_LEN];
 
             if (!digest_parse(json_array_get(m[i].value, k), digest)) {
-                why_set(why, why_len,
+                att_set_why(why, why_len,
                         "policy: reference_values[%s][%zu] must be \"sha256:\" followed by 64 "
                         "hex digits",
                         label, k);
@@ -457,15 +415,15 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
         why[0] = '\0';
     }
     if (json == NULL || out == NULL) {
-        why_set(why, why_len, "policy: no input");
+        att_set_why(why, why_len, "policy: no input");
         return ATT_ERR_INVALID_ARG;
     }
     if (len == 0) {
-        why_set(why, why_len, "policy: empty document");
+        att_set_why(why, why_len, "policy: empty document");
         return ATT_ERR_PARSE;
     }
     if (len > ATT_POLICY_MAX_JSON) {
-        why_set(why, why_len, "policy: larger than %u bytes", ATT_POLICY_MAX_JSON);
+        att_set_why(why, why_len, "policy: larger than %u bytes", ATT_POLICY_MAX_JSON);
         return ATT_ERR_PARSE;
     }
     /*
@@ -481,7 +439,7 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
         goto out;
     }
     if (!json_is_object(root)) {
-        why_set(why, why_len, "policy: top level must be a JSON object");
+        att_set_why(why, why_len, "policy: top level must be a JSON object");
         rc = ATT_ERR_PARSE;
         goto out;
     }
@@ -489,9 +447,9 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
         if (strcmp(key, "version") != 0 && strcmp(key, "name") != 0 &&
             strcmp(key, "reference_values") != 0 && strcmp(key, "containers") != 0) {
             if (quotable(key)) {
-                why_set(why, why_len, "policy: unknown key \"%.200s\"", key);
+                att_set_why(why, why_len, "policy: unknown key \"%.200s\"", key);
             } else {
-                why_set(why, why_len, "policy: unknown top-level key");
+                att_set_why(why, why_len, "policy: unknown top-level key");
             }
             rc = ATT_ERR_PARSE;
             goto out;
@@ -500,20 +458,20 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
     /* json_is_integer: 1.0 is a real in jansson and rejected like "1" */
     version = json_object_get(root, "version");
     if (!json_is_integer(version) || json_integer_value(version) != POLICY_VERSION) {
-        why_set(why, why_len, "policy: \"version\" must be the integer %d", POLICY_VERSION);
+        att_set_why(why, why_len, "policy: \"version\" must be the integer %d", POLICY_VERSION);
         rc = ATT_ERR_PARSE;
         goto out;
     }
     name = json_object_get(root, "name");
     if (name != NULL && (!json_is_string(name) || json_string_length(name) > NAME_MAX_LEN)) {
-        why_set(why, why_len, "policy: \"name\" must be a string of at most %u bytes",
+        att_set_why(why, why_len, "policy: \"name\" must be a string of at most %u bytes",
                 (unsigned)NAME_MAX_LEN);
         rc = ATT_ERR_PARSE;
         goto out;
     }
     rv = json_object_get(root, "reference_values");
     if (!json_is_object(rv)) {
-        why_set(why, why_len, "policy: \"reference_values\" must be an object");
+        att_set_why(why, why_len, "policy: \"reference_values\" must be an object");
         rc = ATT_ERR_PARSE;
         goto out;
     }
