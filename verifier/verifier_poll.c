@@ -43,6 +43,7 @@ void verifier_metrics_round(struct verifier *v, unsigned trusted, unsigned untru
 /* An "attest now" request from the API, waiting for the poller. */
 struct pending {
     char host[72];
+    uint64_t seq; /* order of arrival: only a round that read the host after it answers it */
     bool done;
     att_rc rc;
     struct verifier_result result;
@@ -64,6 +65,7 @@ struct verifier_poller {
     size_t n_aks;
     size_t cap_aks;
     uint64_t policy_gen; /* bumped (under lock) whenever a policy or assignment changes */
+    uint64_t req_seq;    /* last struct pending's seq (under lock) */
     pthread_t thread;
     bool started;
     pthread_mutex_t lock;
@@ -82,6 +84,7 @@ struct job {
     bool from_zero;     /* this request starts over at entry 0 (first time or new boot) */
     int attempt;        /* 1 = the retry from entry 0 after a new boot was seen */
     uint64_t policy_gen; /* policy generation when the host's state was read */
+    uint64_t req_seq;    /* requests up to this seq came before the host's state was read */
     const char *why_retry;
     struct att_buf req;
     struct att_buf resp;
@@ -376,7 +379,7 @@ static bool has_finding(const struct att_appraisal *a, const char *code)
 }
 
 /* Hand a finished round's outcome to an API thread waiting for this host. */
-static void complete_pending(struct verifier_poller *p, const char *host, att_rc rc,
+static void complete_pending(struct verifier_poller *p, const struct job *j, att_rc rc,
                              const char *verdict, const char *reason, const char *findings,
                              uint64_t from, uint64_t to)
 {
@@ -384,7 +387,9 @@ static void complete_pending(struct verifier_poller *p, const char *host, att_rc
 
     pthread_mutex_lock(&p->lock);
     for (q = p->queue; q != NULL; q = q->next) {
-        if (q->done || strcmp(q->host, host) != 0) {
+        /* A request that came after the host's state was read (a policy
+         * assigned since, say) waits for the next round. */
+        if (q->done || q->seq > j->req_seq || strcmp(q->host, j->host.name) != 0) {
             continue;
         }
         q->rc = rc;
@@ -452,7 +457,7 @@ static void record_simple(struct verifier_poller *p, struct job *j, const char *
         o->untrusted++;
     }
     LOG_INFO("%s: %s (%s)", j->host.name, verdict, reason);
-    complete_pending(p, j->host.name, ATT_OK, verdict, reason, findings, j->offset, j->offset);
+    complete_pending(p, j, ATT_OK, verdict, reason, findings, j->offset, j->offset);
 }
 
 /*
@@ -666,7 +671,7 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     LOG_INFO("%s: %s, log entries %llu..%llu%s%s", j->host.name, verdict,
              (unsigned long long)j->offset, (unsigned long long)ev.log_count,
              reason != NULL ? ": " : "", reason != NULL ? reason : "");
-    complete_pending(p, j->host.name, ATT_OK, verdict, reason, (const char *)fj.data, j->offset,
+    complete_pending(p, j, ATT_OK, verdict, reason, (const char *)fj.data, j->offset,
                      ev.log_count);
 out:
     free(known);
@@ -722,21 +727,23 @@ static bool process_job(struct verifier_poller *p, struct job *j, struct outcome
     return false;
 }
 
-static bool host_wanted(struct verifier_poller *p, const char *name, bool all)
+/* Whether a round that read the hosts after request @p seen attests @p name. */
+static bool host_wanted(struct verifier_poller *p, const char *name, bool all, uint64_t seen)
 {
     struct pending *q;
     bool want = all;
 
     pthread_mutex_lock(&p->lock);
     for (q = p->queue; q != NULL && !want; q = q->next) {
-        want = !q->done && strcmp(q->host, name) == 0;
+        want = !q->done && q->seq <= seen && strcmp(q->host, name) == 0;
     }
     pthread_mutex_unlock(&p->lock);
     return want;
 }
 
-/* Fail "attest now" requests for hosts that do not exist. */
-static void complete_unknown(struct verifier_poller *p, struct store_host *hosts, size_t n)
+/* Fail "attest now" requests (up to @p seen) for hosts that do not exist. */
+static void complete_unknown(struct verifier_poller *p, struct store_host *hosts, size_t n,
+                             uint64_t seen)
 {
     struct pending *q;
     size_t i;
@@ -748,7 +755,7 @@ static void complete_unknown(struct verifier_poller *p, struct store_host *hosts
         for (i = 0; i < n && !found; i++) {
             found = strcmp(hosts[i].name, q->host) == 0;
         }
-        if (!q->done && !found) {
+        if (!q->done && !found && q->seq <= seen) {
             q->rc = ATT_ERR_NOT_FOUND;
             q->done = true;
         }
@@ -770,20 +777,28 @@ static void run_round(struct verifier_poller *p, bool all)
     size_t inflight = 0;
     size_t max_inflight = verifier_cfg(p->v)->max_inflight;
     double t0 = mono_now();
-    uint64_t gen = policy_gen_now(p); /* read before the hosts' state */
+    uint64_t gen;
+    uint64_t seen;
+
+    /* Read before the hosts' state: a policy change or request after this
+     * is not answered by this round's snapshot. */
+    pthread_mutex_lock(&p->lock);
+    gen = p->policy_gen;
+    seen = p->req_seq;
+    pthread_mutex_unlock(&p->lock);
 
     if (store_host_list(s, &hosts, &n) != ATT_OK) {
         LOG_ERR("cannot list hosts; skipping this round");
         return;
     }
-    complete_unknown(p, hosts, n);
+    complete_unknown(p, hosts, n, seen);
     jobs = calloc(n > 0 ? n : 1, sizeof(*jobs));
     if (jobs == NULL) {
         store_host_list_free(hosts, n);
         return;
     }
     for (i = 0; i < n; i++) {
-        if (!host_wanted(p, hosts[i].name, all)) {
+        if (!host_wanted(p, hosts[i].name, all, seen)) {
             continue;
         }
         jobs[next] = calloc(1, sizeof(struct job));
@@ -792,6 +807,7 @@ static void run_round(struct verifier_poller *p, bool all)
         }
         jobs[next]->host = hosts[i];
         jobs[next]->policy_gen = gen;
+        jobs[next]->req_seq = seen;
         memset(&hosts[i], 0, sizeof(hosts[i])); /* moved into the job */
         att_buf_init(&jobs[next]->req, ATT_PROTO_MAX_ADMISSION + 65536); /* the policy rides along */
         att_buf_init(&jobs[next]->resp, ATT_PROTO_MAX_BODY);
@@ -983,6 +999,7 @@ att_rc verifier_poller_attest_now(struct verifier_poller *p, const char *host,
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += (time_t)verifier_cfg(p->v)->timeout_s * 2 + 5;
     pthread_mutex_lock(&p->lock);
+    me.seq = ++p->req_seq;
     me.next = p->queue;
     p->queue = &me;
     pthread_cond_broadcast(&p->wake);

@@ -348,6 +348,24 @@ else
 fi
 assert_eq "$(host_field h2 .verdict)" "trusted" "h2 (policy all) stayed trusted throughout"
 
+section "attest now after a policy assignment: not answered by a round that read h1 before it"
+# Hold a round in flight: h1's agent is stopped, so the round that read h1
+# (policy web, trusted) waits on it while the policy changes and a request comes.
+kill -STOP "${AGENT_PID[a1]}"
+sleep 0.6 # > INTERVAL: a round has read h1 and waits for its agent
+fleet_expect 0 v "$ADMIN" policy assign h1 all
+"$ATT_BIN/attest-verify" --verifier "${VERIFIER_URL[v]}" --token "$ADMIN" --ca "$FLEET/ca.pem" \
+    host h1 >"$T_DIR/out/now-host.txt" 2>&1 &
+NOW=$!
+sleep 0.3 # the request is queued while that round is still in flight
+kill -CONT "${AGENT_PID[a1]}"
+rc=0
+wait "$NOW" || rc=$?
+assert_eq "$rc" "1" "attest now right after assigning policy all: untrusted (exit 1)"
+assert_contains "$T_DIR/out/now-host.txt" "$FILES/rogue" "it names $FILES/rogue, outside policy all"
+fleet_expect 0 v "$ADMIN" policy assign h1 web
+wait_until 5 host_is h1 trusted || fail "h1 not trusted again under policy web"
+
 section "shutdown"
 stop_verifier v
 stop_agent a1
