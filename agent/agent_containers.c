@@ -12,7 +12,7 @@
  * interval (default 30 s), so a later patch of a code page is found too.
  *
  * Log entry names: "container:<id>" (ima-buf, text "image=... ref=...
- * privileged=0|1 cap_add=A,B pid_mode=..."), "<id>:<path>" (ima-ng),
+ * privileged=0|1 cap_add=A,B pid_mode=... [policy_label=NAME]"), "<id>:<path>" (ima-ng),
  * "violation:<id>" (ima-buf, text "kind=... pid=... comm=... path=...
  * addr=0x... detail=...").
  *
@@ -302,6 +302,9 @@ static void record_identity(struct agent_containers *c, const struct att_engine_
     (void)att_buf_printf(&b, " pid_mode=%s network_mode=%s",
                          ct->pid_mode != NULL ? ct->pid_mode : "-",
                          ct->network_mode != NULL ? ct->network_mode : "-");
+    if (ct->policy_label != NULL) {
+        (void)att_buf_printf(&b, " policy_label=%s", ct->policy_label);
+    }
     if (ct->pid > 0) {
         append_proc_posture(&b, (pid_t)ct->pid);
     }

@@ -34,7 +34,7 @@
 
 /* Image of container @p id from GRAPHROOT/<driver>-containers/containers.json. */
 static att_rc storage_image(const char *root, const char *id, char *image, size_t image_len,
-                            char *ref, size_t ref_len)
+                            char *ref, size_t ref_len, struct timespec *created)
 {
     DIR *d;
     struct dirent *de;
@@ -59,7 +59,7 @@ static att_rc storage_image(const char *root, const char *id, char *image, size_
         att_buf_init(&b, STORAGE_JSON_MAX);
         if (att_file_read(path, &b) == ATT_OK && b.data != NULL) {
             rc = att_engine_storage_image((const char *)b.data, b.len, id, image, image_len, ref,
-                                          ref_len);
+                                          ref_len, created);
         }
         att_buf_cleanup(&b);
     }
@@ -95,6 +95,7 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
     char image[80] = "unknown";
     char ref[256] = "";
     char policy[80] = "";
+    struct rootfs_origin origin;
     char name[ATT_ENGINE_ID_LEN + 4200];
     int bundle = -1;
     int root = -1;
@@ -117,10 +118,16 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
         (void)snprintf(reply, reply_len, "refuse container %.12s: %s", st->id, why);
         goto out;
     }
-    if (storage_image(storage_root, st->id, image, sizeof(image), ref, sizeof(ref)) != ATT_OK) {
+    memset(&origin, 0, sizeof(origin));
+    if (storage_image(storage_root, st->id, image, sizeof(image), ref, sizeof(ref),
+                      &origin.created) != ATT_OK) {
         (void)snprintf(image, sizeof(image), "unknown");
     }
-    rc = rootfs_scan(root, cache, NULL, &res, why, sizeof(why));
+    origin.image_id = image;
+    rc = rootfs_scan_image(root, cache, NULL,
+                           strcmp(image, "unknown") != 0 && origin.created.tv_sec > 0 ? &origin
+                                                                                     : NULL,
+                           &res, why, sizeof(why));
     if (rc != ATT_OK) {
         (void)snprintf(reply, reply_len, "refuse container %.12s: cannot measure its rootfs: %s",
                        st->id, why);
@@ -136,6 +143,15 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
                                         "TRUE") == 0
                              ? 1
                              : 0);
+    {
+        const char *label = ocistate_annotation_get(st, ATT_POLICY_LABEL);
+
+        if (label != NULL) {
+            (void)att_buf_printf(&rec, " policy_label=%s",
+                                 att_engine_policy_label_ok(label) ? label
+                                                                   : ATT_POLICY_LABEL_INVALID);
+        }
+    }
     (void)snprintf(name, sizeof(name), "container:%s", st->id);
     rc = rec.data != NULL ? agent_record_buf(a, name, rec.data, rec.len, NULL) : ATT_ERR_NOMEM;
     for (i = 0; rc == ATT_OK && i < res->n_entries; i++) {
@@ -168,8 +184,10 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
     }
     (void)snprintf(reply, reply_len, "admit container %.12s image %s policy %s (%zu files measured)",
                    st->id, image, policy, res->n_entries);
-    LOG_INFO("admitted container %.12s: image %s, %zu ELF files measured (%zu hashed, %zu cached)",
-             st->id, image, res->n_entries, res->stats.hashed, res->stats.cache_hits);
+    LOG_INFO("admitted container %.12s: image %s, %zu ELF files measured (%zu hashed, %zu cached, "
+             "%zu of them by the image manifest)",
+             st->id, image, res->n_entries, res->stats.hashed, res->stats.cache_hits,
+             res->stats.manifest_hits);
     rc = ATT_OK;
 out:
     if (root >= 0) {

@@ -430,7 +430,15 @@ att_rc rootfs_elf_classify_mem(const uint8_t *file, size_t len, struct rootfs_el
 /* ------------------------------------------------------------------------- */
 /* Cache                                                                     */
 
+/*
+ * Two kinds of key share the cache. An inode key: (dev, ino, size, mtime,
+ * ctime) of the file itself, name NULL. A manifest key: dev = ino = 0,
+ * ctime zero, name = "<image id>\n<path>" plus the file's size and mtime:
+ * what a copy of that image's file measured (see struct rootfs_origin).
+ */
 struct cache_key {
+    const char *name; /* borrowed in lookups; owned by the node once inserted */
+    size_t name_len;
     uint64_t dev;
     uint64_t ino;
     uint64_t size;
@@ -441,7 +449,8 @@ struct cache_key {
 };
 
 struct cache_node {
-    struct cache_key key;
+    struct cache_key key; /* key.name points at owned_name */
+    char *owned_name;
     enum rootfs_kind kind;
     bool has_interp;
     uint8_t digest[ATT_SHA256_LEN];
@@ -462,6 +471,8 @@ struct rootfs_cache {
 
 static void key_from_stat(const struct stat *st, struct cache_key *k)
 {
+    k->name = NULL;
+    k->name_len = 0;
     k->dev = (uint64_t)st->st_dev;
     k->ino = (uint64_t)st->st_ino;
     k->size = (uint64_t)st->st_size;
@@ -473,6 +484,10 @@ static void key_from_stat(const struct stat *st, struct cache_key *k)
 
 static bool key_eq(const struct cache_key *a, const struct cache_key *b)
 {
+    if (a->name_len != b->name_len ||
+        (a->name_len > 0 && memcmp(a->name, b->name, a->name_len) != 0)) {
+        return false;
+    }
     return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
            a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
            a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
@@ -493,6 +508,8 @@ static uint64_t mix(uint64_t h, uint64_t v)
 static size_t key_bucket(const struct rootfs_cache *c, const struct cache_key *k)
 {
     uint64_t h = 0;
+    uint64_t f = 0xcbf29ce484222325ull;
+    size_t i;
 
     h = mix(h, k->dev);
     h = mix(h, k->ino);
@@ -501,6 +518,10 @@ static size_t key_bucket(const struct rootfs_cache *c, const struct cache_key *k
     h = mix(h, (uint64_t)k->mtime_nsec);
     h = mix(h, (uint64_t)k->ctime_sec);
     h = mix(h, (uint64_t)k->ctime_nsec);
+    for (i = 0; i < k->name_len; i++) {
+        f = (f ^ (uint8_t)k->name[i]) * 0x100000001b3ull; /* FNV-1a */
+    }
+    h = mix(h, f);
     return (size_t)(h & (uint64_t)(c->nbuckets - 1));
 }
 
@@ -540,6 +561,7 @@ void rootfs_cache_clear(struct rootfs_cache *cache)
     }
     for (n = cache->mru; n != NULL; n = next) {
         next = n->older;
+        free(n->owned_name);
         free(n);
     }
     memset(cache->buckets, 0, cache->nbuckets * sizeof(*cache->buckets));
@@ -631,6 +653,8 @@ static struct cache_node *cache_evict(struct rootfs_cache *c)
     }
     lru_unlink(c, victim);
     c->count--;
+    free(victim->owned_name);
+    victim->owned_name = NULL;
     return victim;
 }
 
@@ -638,15 +662,26 @@ static att_rc cache_insert(struct rootfs_cache *c, const struct cache_key *k, en
                            bool has_interp, const uint8_t digest[ATT_SHA256_LEN])
 {
     struct cache_node *n = cache_lookup(c, k);
+    char *name = NULL;
     size_t b;
 
     if (n == NULL) {
+        if (k->name_len > 0) {
+            name = malloc(k->name_len);
+            if (name == NULL) {
+                return ATT_ERR_NOMEM;
+            }
+            memcpy(name, k->name, k->name_len);
+        }
         n = c->count >= c->max ? cache_evict(c) : malloc(sizeof(*n));
         if (n == NULL) {
+            free(name);
             return ATT_ERR_NOMEM;
         }
         memset(n, 0, sizeof(*n));
         n->key = *k;
+        n->owned_name = name;
+        n->key.name = name;
         b = key_bucket(c, k);
         n->hnext = c->buckets[b];
         c->buckets[b] = n;
@@ -692,6 +727,9 @@ static bool cacheable(const struct rootfs_cache *c, const struct stat *st,
 struct scan {
     const struct rootfs_limits *lim;
     struct rootfs_cache *cache; /* borrowed, may be NULL */
+    const struct rootfs_origin *origin; /* borrowed, may be NULL */
+    char *mkey;                 /* owned: "<image>\n<path>" for manifest keys, NULL without origin */
+    size_t mkey_prefix;         /* bytes of "<image>\n" */
     struct rootfs_result *res;  /* being built; owned by rootfs_scan() */
     size_t cap_entries;
     size_t cap_skipped;
@@ -890,6 +928,55 @@ static att_rc use_cached(struct scan *s, const struct cache_node *n, uint64_t si
 }
 
 /*
+ * Whether the engine made this file while creating the container, so that
+ * it is the image's own content (struct rootfs_origin): its last change is
+ * older than the container's creation by more than the margin.
+ */
+static bool origin_made(const struct scan *s, const struct stat *st)
+{
+    const struct timespec *c = &s->origin->created;
+    int64_t diff;
+
+    if ((int64_t)st->st_ctim.tv_sec > (int64_t)c->tv_sec) {
+        return false;
+    }
+    if ((int64_t)st->st_ctim.tv_sec < (int64_t)c->tv_sec - 1000) {
+        return true;
+    }
+    diff = ((int64_t)c->tv_sec - (int64_t)st->st_ctim.tv_sec) * 1000000000ll +
+           ((int64_t)c->tv_nsec - (int64_t)st->st_ctim.tv_nsec);
+    return diff > ROOTFS_ORIGIN_MARGIN_NSEC;
+}
+
+/* The manifest key of the current path for a file with @p st; false without an origin. */
+static bool manifest_key(struct scan *s, const struct stat *st, struct cache_key *k)
+{
+    if (s->cache == NULL || s->mkey == NULL || !origin_made(s, st)) {
+        return false;
+    }
+    memcpy(s->mkey + s->mkey_prefix, s->path, s->path_len);
+    memset(k, 0, sizeof(*k));
+    k->name = s->mkey;
+    k->name_len = s->mkey_prefix + s->path_len;
+    k->size = (uint64_t)st->st_size;
+    k->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+    k->mtime_nsec = (int64_t)st->st_mtim.tv_nsec;
+    return true;
+}
+
+/* Remember what an engine-made file of the origin image measured as. */
+static att_rc manifest_note(struct scan *s, const struct stat *st, enum rootfs_kind kind,
+                            bool has_interp, const uint8_t *digest)
+{
+    struct cache_key k;
+
+    if (!manifest_key(s, st, &k)) {
+        return ATT_OK;
+    }
+    return cache_insert(s->cache, &k, kind, has_interp, digest);
+}
+
+/*
  * Count a file that is not measured (not ELF, or ET_REL/ET_CORE) and cache
  * that verdict, so a warm scan need not open it again.
  */
@@ -902,6 +989,9 @@ static att_rc note_unmeasured(struct scan *s, const struct stat *st, const struc
         s->res->stats.not_elf++;
     } else {
         s->res->stats.elf_other++;
+    }
+    if (manifest_note(s, st, kind, false, NULL) != ATT_OK) {
+        return ATT_ERR_NOMEM;
     }
     if (s->cache == NULL || !cacheable(s->cache, st, now)) {
         return ATT_OK;
@@ -942,6 +1032,13 @@ static att_rc scan_file(struct scan *s, int dfd, const char *name, const struct 
         hit = cache_lookup(s->cache, &key);
         if (hit != NULL) {
             return use_cached(s, hit, (uint64_t)lst->st_size);
+        }
+        if (manifest_key(s, lst, &key)) {
+            hit = cache_lookup(s->cache, &key);
+            if (hit != NULL) {
+                s->res->stats.manifest_hits++;
+                return use_cached(s, hit, (uint64_t)lst->st_size);
+            }
         }
     }
     if (clock_gettime(CLOCK_REALTIME, &now) != 0) {
@@ -1007,6 +1104,10 @@ static att_rc scan_file(struct scan *s, int dfd, const char *name, const struct 
         if (rc != ATT_OK) {
             goto out;
         }
+    }
+    rc = manifest_note(s, &st, info.kind, info.has_interp, digest);
+    if (rc != ATT_OK) {
+        goto out;
     }
     rc = add_entry(s, info.kind, info.has_interp, (uint64_t)st.st_size, digest);
     if (rc != ATT_OK) {
@@ -1233,6 +1334,13 @@ void rootfs_result_free(struct rootfs_result *res)
 att_rc rootfs_scan(int root_fd, struct rootfs_cache *cache, const struct rootfs_limits *lim,
                    struct rootfs_result **out, char *why, size_t why_len)
 {
+    return rootfs_scan_image(root_fd, cache, lim, NULL, out, why, why_len);
+}
+
+att_rc rootfs_scan_image(int root_fd, struct rootfs_cache *cache, const struct rootfs_limits *lim,
+                         const struct rootfs_origin *origin, struct rootfs_result **out,
+                         char *why, size_t why_len)
+{
     att_rc rc = ATT_ERR_INTERNAL;
     struct rootfs_limits defaults;
     struct scan s;
@@ -1262,6 +1370,19 @@ att_rc rootfs_scan(int root_fd, struct rootfs_cache *cache, const struct rootfs_
     if (s.res == NULL || s.path == NULL) {
         rc = ATT_ERR_NOMEM;
         goto out;
+    }
+    if (origin != NULL && cache != NULL && origin->image_id != NULL &&
+        origin->image_id[0] != '\0' && strlen(origin->image_id) < 256 &&
+        strchr(origin->image_id, '\n') == NULL) {
+        s.origin = origin;
+        s.mkey_prefix = strlen(origin->image_id) + 1;
+        s.mkey = malloc(s.mkey_prefix + lim->max_path + 1);
+        if (s.mkey == NULL) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+        memcpy(s.mkey, origin->image_id, s.mkey_prefix - 1);
+        s.mkey[s.mkey_prefix - 1] = '\n';
     }
     s.path[0] = '\0';
     if (fstat(root_fd, &st) != 0) {
@@ -1293,6 +1414,7 @@ out:
     }
     rootfs_result_free(s.res);
     free(s.path);
+    free(s.mkey);
     return rc;
 }
 

@@ -200,47 +200,6 @@ void verifier_poller_policy_changed(struct verifier_poller *p)
     pthread_mutex_unlock(&p->lock);
 }
 
-/*
- * Running containers the agent reported that no log entry has named yet:
- * listed as "not seen" (no image, not failed) until their entries arrive.
- */
-static void inventory_add(struct att_appraisal *a, const char *inv)
-{
-    const char *line = inv;
-
-    while (line != NULL && *line != '\0') {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
-        bool known = false;
-        size_t i;
-
-        bool hex = len > ATT_CONTAINER_ID_LEN && line[ATT_CONTAINER_ID_LEN] == ' ';
-
-        for (i = 0; hex && i < ATT_CONTAINER_ID_LEN; i++) {
-            hex = (line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f');
-        }
-        if (hex) {
-            for (i = 0; i < a->n_containers && !known; i++) {
-                known = strncmp(a->containers[i].id, line, ATT_CONTAINER_ID_LEN) == 0;
-            }
-            if (!known) {
-                struct att_container_verdict *n =
-                    realloc(a->containers, (a->n_containers + 1) * sizeof(*n));
-
-                if (n == NULL) {
-                    return;
-                }
-                a->containers = n;
-                n = &a->containers[a->n_containers++];
-                memset(n, 0, sizeof(*n));
-                memcpy(n->id, line, ATT_CONTAINER_ID_LEN);
-                n->entry = -1;
-            }
-        }
-        line = nl != NULL ? nl + 1 : NULL;
-    }
-}
-
 /* The host's stored container verdicts, as appraisal state. */
 static att_rc load_known(struct store *s, const char *host, struct att_container_verdict **out,
                          size_t *n)
@@ -606,7 +565,9 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
      * so only a round that advances the state reports them (once). */
     advance = a.is_trusted && policy_gen_now(p) == j->policy_gen;
     if (advance) {
-        inventory_add(&a, ev.inventory);
+        if (att_appraisal_add_inventory(&a, ev.inventory) != ATT_OK) {
+            LOG_WARN("host %s: out of memory listing its not-yet-seen containers", j->host.name);
+        }
     }
     if (advance && a.n_containers > 0) {
         sc = calloc(a.n_containers, sizeof(*sc));

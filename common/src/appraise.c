@@ -275,6 +275,34 @@ static bool list_has(const char *csv, const char *item)
     return false;
 }
 
+static bool allows_image(const struct att_container_policy *cp, const char *image)
+{
+    size_t i;
+
+    for (i = 0; i < cp->n_images; i++) {
+        if (strcmp(cp->images[i], image) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The policy a container's earlier records chose: by name (it may have been
+ * chosen by label), else by its image; NULL before any identity record.
+ */
+static const struct att_container_policy *current_policy(const struct att_policy *policy,
+                                                         const struct att_container_verdict *c)
+{
+    const struct att_container_policy *cp =
+        c->policy[0] != '\0' ? att_policy_container_by_name(policy, c->policy) : NULL;
+
+    if (cp != NULL && allows_image(cp, c->image)) {
+        return cp;
+    }
+    return c->image[0] != '\0' ? att_policy_container_for_image(policy, c->image) : NULL;
+}
+
 /* Appraise one container entry against the per-container policy it selects. */
 static att_rc appraise_container_entry(const struct att_ima_entry *e, const char *id, int64_t idx,
                                        const struct att_policy *policy, struct att_appraisal *a)
@@ -288,17 +316,47 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
     if (c == NULL) {
         return ATT_ERR_NOMEM;
     }
-    cp = c->image[0] != '\0' ? att_policy_container_for_image(policy, c->image) : NULL;
+    cp = current_policy(policy, c);
     if (strncmp(e->name, "container:", 10) == 0) {
+        const struct att_container_policy *sel;
+
         if (e->tmpl != ATT_IMA_TEMPLATE_BUF) {
             return container_fail(a, c, "malformed-record", idx, "identity record is not ima-buf");
         }
         field(e->buf, e->buf_len, "image", c->image, sizeof(c->image));
-        cp = att_policy_container_for_image(policy, c->image);
-        if (cp == NULL) {
+        field(e->buf, e->buf_len, "policy_label", v, sizeof(v));
+        if (v[0] != '\0') {
+            /* chosen by name through the io.attest.policy label or annotation */
+            sel = att_policy_container_by_name(policy, v);
+            if (sel == NULL) {
+                return container_fail(a, c, "policy-not-found", idx,
+                                      "its io.attest.policy label \"%.80s\" names no container "
+                                      "policy",
+                                      v);
+            }
+            if (!allows_image(sel, c->image)) {
+                return container_fail(a, c, "image-not-allowed", idx,
+                                      "image %s is not allowed by policy %s (chosen by its label)",
+                                      c->image, sel->name);
+            }
+        } else if (cp != NULL && allows_image(cp, c->image)) {
+            sel = cp; /* a record without the label keeps a label's choice */
+        } else {
+            sel = att_policy_container_for_image(policy, c->image);
+        }
+        if (sel == NULL) {
             return container_fail(a, c, "image-not-allowed", idx,
                                   "image %s is not allowed by any container policy", c->image);
         }
+        if (cp != NULL && !att_container_policy_covers(sel, cp)) {
+            /* entries already passed under cp might not pass under sel */
+            return container_fail(a, c, "policy-changed", idx,
+                                  "policy %s was chosen after its entries were appraised under %s, "
+                                  "which allows more; give the container the io.attest.policy "
+                                  "annotation so the prestart hook sees the choice too",
+                                  sel->name, cp->name);
+        }
+        cp = sel;
         (void)snprintf(c->policy, sizeof(c->policy), "%s", cp->name);
         field(e->buf, e->buf_len, "privileged", v, sizeof(v));
         if (strcmp(v, "1") == 0 && !cp->allow_privileged) {
@@ -417,6 +475,43 @@ att_rc att_appraise_entries(const struct att_ima_entry *entries, size_t n, uint6
         a->entries_appraised += n;
     }
     return rc;
+}
+
+att_rc att_appraisal_add_inventory(struct att_appraisal *a, const char *inv)
+{
+    const char *line = inv;
+
+    while (line != NULL && *line != '\0') {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+        bool known = false;
+        size_t i;
+        bool hex = len > ATT_CONTAINER_ID_LEN && line[ATT_CONTAINER_ID_LEN] == ' ';
+
+        for (i = 0; hex && i < ATT_CONTAINER_ID_LEN; i++) {
+            hex = (line[i] >= '0' && line[i] <= '9') || (line[i] >= 'a' && line[i] <= 'f');
+        }
+        if (hex) {
+            for (i = 0; i < a->n_containers && !known; i++) {
+                known = strncmp(a->containers[i].id, line, ATT_CONTAINER_ID_LEN) == 0;
+            }
+            if (!known) {
+                struct att_container_verdict *n =
+                    realloc(a->containers, (a->n_containers + 1) * sizeof(*n));
+
+                if (n == NULL) {
+                    return ATT_ERR_NOMEM;
+                }
+                a->containers = n;
+                n = &a->containers[a->n_containers++];
+                memset(n, 0, sizeof(*n));
+                memcpy(n->id, line, ATT_CONTAINER_ID_LEN);
+                n->entry = -1;
+            }
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+    return ATT_OK;
 }
 
 att_rc att_appraise(const struct att_appraise_input *in, struct att_appraisal *a,

@@ -272,6 +272,54 @@ const struct att_container_policy *att_policy_container_for_image(const struct a
     return NULL;
 }
 
+const struct att_container_policy *att_policy_container_by_name(const struct att_policy *p,
+                                                                const char *name)
+{
+    size_t i;
+
+    for (i = 0; p != NULL && name != NULL && i < p->n_containers; i++) {
+        if (p->containers[i].name != NULL && strcmp(p->containers[i].name, name) == 0) {
+            return &p->containers[i];
+        }
+    }
+    return NULL;
+}
+
+bool att_container_policy_covers(const struct att_container_policy *to,
+                                 const struct att_container_policy *from)
+{
+    size_t i;
+    size_t k;
+
+    if (to == NULL || from == NULL) {
+        return false;
+    }
+    if (to == from) {
+        return true;
+    }
+    if (from->allow_jit && !to->allow_jit) {
+        return false;
+    }
+    for (i = 0; i < from->n_exclude; i++) {
+        if (!att_container_policy_excludes(to, from->exclude[i])) {
+            return false;
+        }
+    }
+    for (i = 0; i < from->files->n_refs; i++) {
+        const struct att_policy_ref *r = &from->files->refs[i];
+
+        if (att_container_policy_excludes(to, r->path)) {
+            continue;
+        }
+        for (k = 0; k < r->n_digests; k++) {
+            if (att_policy_check(to->files, r->path, r->digests[k]) != ATT_POLICY_ALLOWED) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 bool att_container_policy_excludes(const struct att_container_policy *c, const char *path)
 {
     size_t i;

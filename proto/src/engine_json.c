@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#define _DEFAULT_SOURCE /* timegm */
 /*
  * Docker Engine API container list/inspect decoding (see attest/engine_json.h).
  * Engine answers are untrusted input: sizes are capped, types checked, ids
@@ -25,6 +26,25 @@ static bool id_ok(const char *s)
     }
     for (i = 0; i < ATT_ENGINE_ID_LEN; i++) {
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool att_engine_policy_label_ok(const char *v)
+{
+    size_t i;
+
+    if (v == NULL || v[0] == '\0') {
+        return false;
+    }
+    for (i = 0; v[i] != '\0'; i++) {
+        char ch = v[i];
+
+        if (i >= 79 || !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                         (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == ':' ||
+                         ch == '-')) {
             return false;
         }
     }
@@ -58,6 +78,7 @@ void att_engine_container_cleanup(struct att_engine_container *c)
     free(c->image_id);
     free(c->image_ref);
     free(c->state);
+    free(c->policy_label);
     free(c->network_mode);
     free(c->pid_mode);
     for (i = 0; i < c->n_cap_add; i++) {
@@ -188,6 +209,16 @@ att_rc att_engine_inspect_decode(const char *json, size_t len, struct att_engine
         att_set_why(why, why_len, "inspect: \"Config.Image\" malformed");
         goto out;
     }
+    v = json_object_get(json_object_get(json_object_get(j, "Config"), "Labels"), ATT_POLICY_LABEL);
+    if (v != NULL) {
+        c.policy_label = strdup(json_is_string(v) && att_engine_policy_label_ok(json_string_value(v))
+                                    ? json_string_value(v)
+                                    : ATT_POLICY_LABEL_INVALID);
+        if (c.policy_label == NULL) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+    }
     state = json_object_get(j, "State");
     pid = json_object_get(state, "Pid");
     if (!json_is_object(state) || !opt_str(state, "Status", &c.state) ||
@@ -248,8 +279,59 @@ out:
     return rc;
 }
 
+/*
+ * RFC 3339 time as Go writes it ("2026-11-22T22:23:58.040264812Z", or with a
+ * +hh:mm / -hh:mm offset) into @p out. False for anything else.
+ */
+static bool parse_rfc3339(const char *t, struct timespec *out)
+{
+    struct tm tm;
+    int y, mo, d, h, mi, sec, n = 0;
+    long nsec = 0;
+    long scale = 100000000L;
+    time_t base;
+    const char *p;
+
+    if (t == NULL || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+        n != 19 || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec > 60) {
+        return false;
+    }
+    p = t + n;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+            nsec += scale * (*p - '0');
+            scale /= 10;
+        }
+    }
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    base = timegm(&tm);
+    if (base == (time_t)-1) {
+        return false;
+    }
+    if ((p[0] == '+' || p[0] == '-') && p[1] >= '0' && p[1] <= '2' && p[2] >= '0' &&
+        p[2] <= '9' && p[3] == ':' && p[4] >= '0' && p[4] <= '5' && p[5] >= '0' &&
+        p[5] <= '9' && p[6] == '\0') {
+        long off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
+
+        base += p[0] == '+' ? -off : off;
+    } else if (strcmp(p, "Z") != 0) {
+        return false;
+    }
+    out->tv_sec = base;
+    out->tv_nsec = nsec;
+    return true;
+}
+
 att_rc att_engine_storage_image(const char *json, size_t len, const char *id, char *image_id,
-                                size_t image_id_len, char *image_ref, size_t image_ref_len)
+                                size_t image_id_len, char *image_ref, size_t image_ref_len,
+                                struct timespec *created)
 {
     att_rc rc = ATT_ERR_NOT_FOUND;
     json_t *j = load(json, len, NULL, 0);
@@ -275,6 +357,11 @@ att_rc att_engine_storage_image(const char *json, size_t len, const char *id, ch
         }
         (void)snprintf(image_id, image_id_len, "sha256:%s", img);
         image_ref[0] = '\0';
+        if (created != NULL &&
+            !parse_rfc3339(json_string_value(json_object_get(c, "created")), created)) {
+            created->tv_sec = 0;
+            created->tv_nsec = 0;
+        }
         m = meta != NULL ? json_loads(meta, 0, NULL) : NULL;
         if (json_is_string(json_object_get(m, "image-name")) &&
             strlen(json_string_value(json_object_get(m, "image-name"))) < image_ref_len) {

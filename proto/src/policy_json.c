@@ -394,6 +394,12 @@ static att_rc add_containers(struct att_policy *p, json_t *arr, char *why, size_
         if (rc != ATT_OK) {
             return rc;
         }
+        /* names select policies (the io.attest.policy label): one policy per name */
+        if (att_policy_container_by_name(p, p->containers[i].name) != &p->containers[i]) {
+            att_set_why(why, why_len, "policy: containers[%zu]: name \"%.64s\" is used twice", i,
+                        p->containers[i].name);
+            return ATT_ERR_PARSE;
+        }
     }
     return ATT_OK;
 }

@@ -72,6 +72,8 @@ assert_contains "$T_OUT" "has no image" "the error names the missing image"
 # small request: the verifier must still deliver it with every evidence request.
 jq -s '{version: 1, name: "apps", reference_values: {},
         containers: [(.[0].containers[0] | .posture.forbid_caps = ["CAP_SYS_ADMIN"]),
+                     (.[0].containers[0] | .name = "dyn-strict" |
+                      .posture.forbid_caps = ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]),
                      .[1].containers[0],
                      {name: "filler", images: ["sha256:" + ("0" * 64)],
                       files: ([range(300)] | map({key: "/filler/file-\(.)",
@@ -141,6 +143,15 @@ expect_cmd 0 "the host itself stays trusted" "$ATT_BIN/attest-verify" "${V[@]}" 
 section "an LD_PRELOADed unknown library is caught"
 C=$("$PODMAN" run -d localhost/attest-dyn:1 /bin/sleep 300) || die "container C did not start"
 wait_verdict "$C" "trusted" "container C trusted before the preload"
+# C is the second container of attest-dyn:1: vfs gave it new inodes, the image
+# manifest answered for the files the engine copied (rootfs.h, struct rootfs_origin).
+line=$(grep "admitted container ${C:0:12}" "$(agent_log a)" | tail -1)
+mh=$(sed -n 's/.*, \([0-9]*\) of them by the image manifest.*/\1/p' <<<"$line")
+if [[ -n $mh ]] && ((mh > 0)); then
+    pass "a second start of attest-dyn:1 used the image manifest: ${line##*: image }"
+else
+    fail "the second start of attest-dyn:1 hashed everything again: $line"
+fi
 LIB=$(ldd /bin/ls | awk '/libselinux|libpcre/ {print $3; exit}')
 [[ -n $LIB ]] || LIB=$(ldd /usr/bin/curl | awk '/libz/ {print $3; exit}')
 mkdir -p "$T_DIR/preload/plib" && cp "$LIB" "$T_DIR/preload/plib/preload.so"
@@ -174,6 +185,22 @@ E=$("$PODMAN" run -d --cap-add CAP_SYS_ADMIN localhost/attest-dyn:1 /bin/sleep 3
     die "container E did not start"
 wait_verdict "$E" "failed posture-capability" "container E failed: CAP_SYS_ADMIN added"
 
+section "the io.attest.policy label chooses the container policy"
+# Same image, same extra capability: by image the policy is "dyn" (CAP_NET_ADMIN
+# allowed); the label chooses "dyn-strict", which forbids it.
+G=$("$PODMAN" run -d --cap-add CAP_NET_ADMIN localhost/attest-dyn:1 /bin/sleep 300) ||
+    die "container G did not start"
+H=$("$PODMAN" run -d --cap-add CAP_NET_ADMIN --label io.attest.policy=dyn-strict \
+    localhost/attest-dyn:1 /bin/sleep 300) || die "container H did not start"
+wait_verdict "$G" "trusted" "container G (no label) trusted under dyn"
+wait_verdict "$H" "failed posture-capability" "container H (label dyn-strict) failed"
+pol=$("$ATT_BIN/attest-verify" "${V[@]}" --json containers --host h1 |
+    jq -r --arg id "$H" '.containers[] | select(.id == $id) | .policy')
+assert_eq "$pol" "dyn-strict" "H was appraised under the policy its label names"
+I=$("$PODMAN" run -d --label io.attest.policy=no-such localhost/attest-dyn:1 /bin/sleep 300) ||
+    die "container I did not start"
+wait_verdict "$I" "failed policy-not-found" "container I (label names no policy) failed"
+
 section "many short-lived processes do not flood the log"
 F=$("$PODMAN" run -d localhost/attest-static:1 /bin/busybox sleep 300) ||
     die "container F did not start"
@@ -192,7 +219,7 @@ assert_eq "$cnt" "1" "F's busybox is logged once for 50 processes"
 wait_verdict "$F" "trusted" "container F still trusted"
 
 section "cleanup"
-"$PODMAN" rm -f -t 1 "$A" "$B" "$C" "$D" "$E" "$F" >/dev/null 2>&1 || true
+"$PODMAN" rm -f -t 1 "$A" "$B" "$C" "$D" "$E" "$F" "$G" "$H" "$I" >/dev/null 2>&1 || true
 stop_agent a
 stop_verifier v
 "$T_RIG_CMD" down "$RIG" >"$T_DIR/out/rig-down.txt" 2>&1 || fail "rig down failed"

@@ -26,6 +26,7 @@
 #define C2 "2222222222222222222222222222222222222222222222222222222222222222"
 #define IMG_OK "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define IMG_BAD "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define IMG_C "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 
 static uint8_t ls_digest[ATT_SHA256_LEN];
 static char ls_hex[65];
@@ -85,7 +86,7 @@ static size_t host_fails(const struct att_appraisal *a)
 
 static int setup(void **state)
 {
-    char json[2048];
+    char json[4096];
     char why[256] = "";
 
     (void)state;
@@ -98,8 +99,15 @@ static int setup(void **state)
                    "\"app\", \"images\": [\"" IMG_OK "\"], \"files\": {\"/bin/ls\": "
                    "[\"sha256:%s\"]}, \"exclude\": [\"/tmp/\"], \"posture\": {\"privileged\": "
                    "false, \"forbid_caps\": [\"CAP_SYS_ADMIN\"], \"require_seccomp\": true, "
-                   "\"require_no_new_privs\": true}}]}",
-                   ls_hex);
+                   "\"require_no_new_privs\": true}}, "
+                   /* chosen by label only: same files, a stricter posture */
+                   "{\"name\": \"strict\", \"images\": [\"" IMG_C "\", \"" IMG_OK "\"], "
+                   "\"files\": {\"/bin/ls\": [\"sha256:%s\"]}, \"exclude\": [\"/tmp/\"], "
+                   "\"posture\": {\"forbid_caps\": [\"CAP_NET_RAW\"]}}, "
+                   /* allows less than app */
+                   "{\"name\": \"narrow\", \"images\": [\"" IMG_OK "\"]}, "
+                   "{\"name\": \"other\", \"images\": [\"" IMG_C "\"]}]}",
+                   ls_hex, ls_hex);
     return att_policy_parse_json(json, strlen(json), &policy, why, sizeof(why)) == ATT_OK ? 0 : -1;
 }
 
@@ -276,6 +284,137 @@ static void test_container_state_carried(void **state)
     log_free(&l);
 }
 
+/* The io.attest.policy label chooses a policy by name; the image must still be in it. */
+static void test_container_policy_by_label(void **state)
+{
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+    const struct att_container_verdict *c;
+
+    (void)state;
+    /* the same image: by image it is "app", by label "strict" (which forbids CAP_NET_RAW) */
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=CAP_NET_RAW");
+    add_buf(&l, "container:" C2,
+            "image=" IMG_OK " privileged=0 cap_add=CAP_NET_RAW policy_label=strict");
+    run(&l, &a);
+    assert_false(find(&a, C1)->is_failed);
+    assert_string_equal(find(&a, C1)->policy, "app");
+    c = find(&a, C2);
+    assert_true(c->is_failed);
+    assert_string_equal(c->code, "posture-capability");
+    assert_string_equal(c->policy, "strict");
+    assert_non_null(strstr(c->reason, "strict"));
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add= policy_label=nosuch");
+    expect_failed(&l, C1, "policy-not-found", 100);
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add= policy_label=%invalid");
+    expect_failed(&l, C1, "policy-not-found", 100);
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add= policy_label=other");
+    expect_failed(&l, C1, "image-not-allowed", 100);
+
+    /* chosen by label before any file: the label's whitelist judges the files */
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add= policy_label=narrow");
+    add_file(&l, C1 ":/bin/ls", ls_digest);
+    expect_failed(&l, C1, "unknown-binary", 101);
+}
+
+/*
+ * The prestart hook cannot see labels, so its record chooses by image; the
+ * engine's record then names the label. The switch is taken when the new
+ * policy allows everything already appraised, and kept by later records
+ * without the label; otherwise the container fails.
+ */
+static void test_container_policy_label_after_hook(void **state)
+{
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+    const struct att_container_verdict *c;
+
+    (void)state;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 source=hook");
+    add_file(&l, C1 ":/bin/ls", ls_digest);
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add= policy_label=strict");
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 source=hook");
+    add_file(&l, C1 ":/bin/ls", ls_digest);
+    run(&l, &a);
+    c = find(&a, C1);
+    assert_false(c->is_failed);
+    assert_string_equal(c->policy, "strict");
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 source=hook");
+    add_file(&l, C1 ":/bin/ls", ls_digest);
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add= policy_label=narrow");
+    expect_failed(&l, C1, "policy-changed", 102);
+}
+
+static void test_policy_covers_and_unique_names(void **state)
+{
+    const char *dup = "{\"version\": 1, \"reference_values\": {}, \"containers\": [{\"name\": "
+                      "\"x\", \"images\": [\"" IMG_OK "\"]}, {\"name\": \"x\", \"images\": "
+                      "[\"" IMG_C "\"]}]}";
+    struct att_policy *p = NULL;
+    char why[256] = "";
+
+    (void)state;
+    assert_int_equal(att_policy_parse_json(dup, strlen(dup), &p, why, sizeof(why)),
+                     ATT_ERR_PARSE);
+    assert_null(p);
+    assert_non_null(strstr(why, "used twice"));
+    assert_true(att_container_policy_covers(att_policy_container_by_name(policy, "strict"),
+                                            att_policy_container_by_name(policy, "app")));
+    assert_false(att_container_policy_covers(att_policy_container_by_name(policy, "narrow"),
+                                             att_policy_container_by_name(policy, "app")));
+    assert_true(att_container_policy_covers(att_policy_container_by_name(policy, "app"),
+                                            att_policy_container_by_name(policy, "narrow")));
+    assert_false(att_container_policy_covers(NULL, att_policy_container_by_name(policy, "app")));
+    assert_null(att_policy_container_by_name(policy, "nosuch"));
+}
+
+/* Running containers no entry has named yet are listed as not seen, once. */
+static void test_container_not_seen_from_inventory(void **state)
+{
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+    const struct att_container_verdict *c;
+
+    (void)state;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    run(&l, &a);
+    assert_int_equal(att_appraisal_add_inventory(&a, NULL), ATT_OK);
+    assert_int_equal(att_appraisal_add_inventory(&a, C1 " running\n" C2 " running\n"
+                                                    "not-an-id running\n"
+                                                    "3333333333333333333333333333333333333333333333333333333333333333\n"
+                                                    "ABCDEF0000000000000000000000000000000000000000000000000000000000 x\n"
+                                                    C2 " running"),
+                     ATT_OK);
+    assert_int_equal(a.n_containers, 2);
+    assert_false(find(&a, C1)->is_failed);
+    assert_string_equal(find(&a, C1)->image, IMG_OK);
+    c = find(&a, C2);
+    assert_false(c->is_failed);
+    assert_string_equal(c->image, "");
+    assert_string_equal(c->policy, "");
+    assert_int_equal(c->entry, -1);
+    /* its first entries then judge it as usual */
+    log_free(&l);
+    l.n = 0;
+    add_file(&l, C2 ":/bin/ls", ls_digest);
+    assert_int_equal(att_appraise_entries(l.e, l.n, 200, policy, &a), ATT_OK);
+    assert_true(find(&a, C2)->is_failed);
+    assert_string_equal(find(&a, C2)->code, "unknown-container");
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+}
+
 static void test_appraise_entries_bad_args(void **state)
 {
     struct att_appraisal a;
@@ -295,6 +434,10 @@ int main(void)
         cmocka_unit_test(test_container_unknown_binary_fails_only_that_container),
         cmocka_unit_test(test_container_failures),
         cmocka_unit_test(test_container_state_carried),
+        cmocka_unit_test(test_container_policy_by_label),
+        cmocka_unit_test(test_container_policy_label_after_hook),
+        cmocka_unit_test(test_policy_covers_and_unique_names),
+        cmocka_unit_test(test_container_not_seen_from_inventory),
         cmocka_unit_test(test_appraise_entries_bad_args),
     };
 

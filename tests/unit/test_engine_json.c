@@ -144,6 +144,95 @@ static void test_engine_inspect_privileged_caps(void **state)
     att_engine_container_cleanup(&c);
 }
 
+/* The io.attest.policy label: a valid name is kept, anything else is marked invalid. */
+static void test_engine_inspect_policy_label(void **state)
+{
+    static const struct {
+        const char *labels;
+        const char *want; /* NULL: no label */
+    } cases[] = {
+        {"{\"io.attest.policy\": \"web-1.2_x:y\"}", "web-1.2_x:y"},
+        {"{\"other\": \"x\"}", NULL},
+        {"null", NULL},
+        {"{\"io.attest.policy\": \"two words\"}", ATT_POLICY_LABEL_INVALID},
+        {"{\"io.attest.policy\": \"\"}", ATT_POLICY_LABEL_INVALID},
+        {"{\"io.attest.policy\": 7}", ATT_POLICY_LABEL_INVALID},
+        {"{\"io.attest.policy\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+         ATT_POLICY_LABEL_INVALID},
+    };
+    struct att_engine_container c;
+    char why[256] = "";
+    char j[1024];
+    size_t i;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        (void)snprintf(j, sizeof(j),
+                       "{" ID ", \"Name\": \"/p\", \"State\": {\"Status\": \"running\", "
+                       "\"Pid\": 42}, \"Config\": {\"Labels\": %s}}",
+                       cases[i].labels);
+        assert_int_equal(att_engine_inspect_decode(j, strlen(j), &c, why, sizeof(why)), ATT_OK);
+        if (cases[i].want == NULL) {
+            assert_null(c.policy_label);
+        } else {
+            assert_string_equal(c.policy_label, cases[i].want);
+        }
+    }
+    att_engine_container_cleanup(&c);
+    assert_false(att_engine_policy_label_ok(NULL));
+    assert_false(att_engine_policy_label_ok(ATT_POLICY_LABEL_INVALID));
+}
+
+#define X1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define X2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define X3 "3333333333333333333333333333333333333333333333333333333333333333"
+#define X4 "4444444444444444444444444444444444444444444444444444444444444444"
+#define XA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define XB "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define XC "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+
+/* containers/storage metadata: image and creation time (the image manifest's anchor). */
+static void test_engine_storage_image_created(void **state)
+{
+    char json[1024];
+    char image[80];
+    char ref[64];
+    struct timespec t;
+
+    (void)state;
+    (void)snprintf(json, sizeof(json),
+                   "[{\"id\": \"%s\", \"image\": \"%s\", \"created\": "
+                   "\"2026-11-22T22:23:58.040264812Z\", \"metadata\": "
+                   "\"{\\\"image-name\\\":\\\"localhost/a:1\\\"}\"}, "
+                   "{\"id\": \"%s\", \"image\": \"%s\", \"created\": "
+                   "\"2026-11-22T23:23:58.5+01:00\"}, "
+                   "{\"id\": \"%s\", \"image\": \"%s\", \"created\": \"yesterday\"}]",
+                   X1, XA, X2, XB, X3, XC);
+    assert_int_equal(att_engine_storage_image(json, strlen(json), X1, image,
+                                              sizeof(image), ref, sizeof(ref), &t),
+                     ATT_OK);
+    assert_string_equal(image, "sha256:" XA);
+    assert_string_equal(ref, "localhost/a:1");
+    assert_int_equal(t.tv_sec, 1795386238); /* date -u -d 2026-11-22T22:23:58Z +%s */
+    assert_int_equal(t.tv_nsec, 40264812);
+    assert_int_equal(att_engine_storage_image(json, strlen(json), X2, image,
+                                              sizeof(image), ref, sizeof(ref), &t),
+                     ATT_OK);
+    assert_int_equal(t.tv_sec, 1795386238);
+    assert_int_equal(t.tv_nsec, 500000000);
+    assert_int_equal(att_engine_storage_image(json, strlen(json), X3, image,
+                                              sizeof(image), ref, sizeof(ref), &t),
+                     ATT_OK);
+    assert_int_equal(t.tv_sec, 0);
+    assert_int_equal(att_engine_storage_image(json, strlen(json), X4, image,
+                                              sizeof(image), ref, sizeof(ref), NULL),
+                     ATT_ERR_NOT_FOUND);
+    assert_int_equal(att_engine_storage_image("{", 1, X1, image, sizeof(image), ref,
+                                              sizeof(ref), NULL),
+                     ATT_ERR_PARSE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +241,8 @@ int main(void)
         cmocka_unit_test(test_engine_list_malformed),
         cmocka_unit_test(test_engine_inspect_malformed),
         cmocka_unit_test(test_engine_inspect_privileged_caps),
+        cmocka_unit_test(test_engine_inspect_policy_label),
+        cmocka_unit_test(test_engine_storage_image_created),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

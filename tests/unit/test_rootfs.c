@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE /* SEEK_DATA, SEEK_HOLE */
 /*
  * Unit tests for agent/rootfs.h (pre-start rootfs measurement) and
  * agent/ocistate.h (OCI runtime state and config.json). Negative cases come
@@ -875,14 +876,19 @@ static void tree_teardown(struct tree *t)
     free(t->dir);
 }
 
-static void check_digest(const struct tree *t, const struct rootfs_entry *e)
+static void check_digest_at(const char *root, const struct rootfs_entry *e)
 {
     uint8_t want[ATT_SHA256_LEN];
-    char p[4096];
+    char p[8400];
 
-    tree_path(t, e->path, p, sizeof(p));
+    join(p, sizeof(p), root, e->path);
     assert_int_equal(att_sha256_file(p, want), ATT_OK);
     assert_memory_equal(e->digest, want, ATT_SHA256_LEN);
+}
+
+static void check_digest(const struct tree *t, const struct rootfs_entry *e)
+{
+    check_digest_at(t->root, e);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1259,6 +1265,176 @@ static void test_rootfs_cache_hits_and_rehash(void **state)
     assert_int_equal(rootfs_cache_count(cache), 0);
     rootfs_cache_free(cache);
     rootfs_cache_free(NULL);
+    tree_teardown(&t);
+}
+
+static att_rc scan_image(const char *dir, struct rootfs_cache *cache,
+                         const struct rootfs_origin *origin, struct rootfs_result **out)
+{
+    char why[WHY_SIZE];
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    att_rc rc;
+
+    assert_true(fd >= 0);
+    rc = rootfs_scan_image(fd, cache, NULL, origin, out, why, sizeof(why));
+    assert_int_equal(close(fd), 0);
+    return rc;
+}
+
+/* Copy a tree the way the vfs driver copies an image: new inodes, same mtimes. */
+static void copy_tree(const char *src, const char *dst)
+{
+    struct stat st;
+    struct dirent *de;
+    char a[4200];
+    char b[4200];
+    DIR *d;
+
+    assert_int_equal(lstat(src, &st), 0);
+    if (S_ISDIR(st.st_mode)) {
+        assert_int_equal(mkdir(dst, 0755), 0);
+        d = opendir(src);
+        assert_non_null(d);
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+                assert_true((size_t)snprintf(a, sizeof(a), "%s/%s", src, de->d_name) < sizeof(a));
+                assert_true((size_t)snprintf(b, sizeof(b), "%s/%s", dst, de->d_name) < sizeof(b));
+                copy_tree(a, b);
+            }
+        }
+        assert_int_equal(closedir(d), 0);
+    } else if (S_ISLNK(st.st_mode)) {
+        ssize_t n = readlink(src, a, sizeof(a) - 1);
+
+        assert_true(n > 0);
+        a[n] = '\0';
+        assert_int_equal(symlink(a, dst), 0);
+        return;
+    } else if (S_ISREG(st.st_mode)) {
+        /* data segments only (SEEK_DATA/SEEK_HOLE): the tree holds a 64 GiB sparse file */
+        static uint8_t buf[1 << 16];
+        int in = open(src, O_RDONLY | O_CLOEXEC);
+        int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
+        off_t off = 0;
+
+        assert_true(in >= 0 && out >= 0);
+        while ((off = lseek(in, off, SEEK_DATA)) >= 0) {
+            off_t end = lseek(in, off, SEEK_HOLE);
+
+            assert_true(end > off);
+            while (off < end) {
+                size_t want = (size_t)(end - off) < sizeof(buf) ? (size_t)(end - off) : sizeof(buf);
+                ssize_t n = pread(in, buf, want, off);
+
+                assert_true(n > 0);
+                assert_int_equal(pwrite(out, buf, (size_t)n, off), n);
+                off += n;
+            }
+        }
+        assert_int_equal(ftruncate(out, st.st_size), 0);
+        assert_int_equal(close(in), 0);
+        assert_int_equal(close(out), 0);
+    } else {
+        return;
+    }
+    {
+        struct timespec ts[2] = {st.st_atim, st.st_mtim};
+
+        assert_int_equal(utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW), 0);
+    }
+}
+
+/*
+ * The image manifest: a copy of the same image (new inodes) is answered
+ * without hashing, but only for files the engine made before the container's
+ * creation time, only for that image, and never for a file changed since.
+ */
+static void test_rootfs_cache_manifest(void **state)
+{
+    struct rootfs_cache *cache = rootfs_cache_new(ROOTFS_CACHE_DEFAULT_MAX);
+    struct rootfs_result *r[5] = {NULL, NULL, NULL, NULL, NULL};
+    struct rootfs_origin x;
+    struct rootfs_origin y;
+    struct rootfs_origin old;
+    char b[4200];
+    char c[4200];
+    char p[4200];
+    struct stat st0;
+    struct tree t;
+    size_t i;
+    int fd;
+
+    (void)state;
+    assert_non_null(cache);
+    rootfs_cache_set_racy_nsec(cache, 0);
+    tree_setup(&t);
+    join(b, sizeof(b), t.dir, "/copy-b");
+    join(c, sizeof(c), t.dir, "/copy-c");
+    copy_tree(t.root, b);
+    copy_tree(t.root, c);
+    tick(); /* every file is now older than "created" by more than the margin */
+    memset(&x, 0, sizeof(x));
+    x.image_id = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    assert_int_equal(clock_gettime(CLOCK_REALTIME, &x.created), 0);
+    y = x;
+    y.image_id = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+    old = x;
+    old.created.tv_sec -= 3600; /* created before these files were written */
+
+    assert_int_equal(scan_image(t.root, cache, &x, &r[0]), ATT_OK);
+    assert_int_equal(r[0]->stats.hashed, r[0]->n_entries);
+    assert_int_equal(r[0]->stats.manifest_hits, 0);
+
+    /* another container of image x: nothing hashed, same result */
+    assert_int_equal(scan_image(b, cache, &x, &r[1]), ATT_OK);
+    assert_int_equal(r[1]->stats.hashed, 0);
+    assert_int_equal(r[1]->stats.manifest_hits, r[0]->stats.regular - 2);
+    assert_int_equal(r[1]->n_entries, r[0]->n_entries);
+    for (i = 0; i < r[0]->n_entries; i++) {
+        assert_string_equal(r[0]->entries[i].path, r[1]->entries[i].path);
+        assert_memory_equal(r[0]->entries[i].digest, r[1]->entries[i].digest, ATT_SHA256_LEN);
+    }
+
+    /* the same files said to come from another image: hashed */
+    assert_int_equal(scan_image(c, cache, &y, &r[2]), ATT_OK);
+    assert_int_equal(r[2]->stats.hashed, r[2]->n_entries);
+    assert_int_equal(r[2]->stats.manifest_hits, 0);
+    rootfs_cache_clear(cache);
+    assert_int_equal(scan_image(t.root, cache, &x, &r[3]), ATT_OK);
+    rootfs_result_free(r[3]);
+
+    /* a file rewritten after creation, same size and mtime put back: hashed */
+    join(p, sizeof(p), b, "/bin/ls");
+    assert_int_equal(stat(p, &st0), 0);
+    fd = open(p, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "XXXX", 4, 64), 4);
+    assert_int_equal(close(fd), 0);
+    {
+        struct timespec ts[2] = {{0, UTIME_OMIT}, st0.st_mtim};
+
+        assert_int_equal(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+    }
+    assert_int_equal(scan_image(b, cache, &x, &r[3]), ATT_OK);
+    assert_int_equal(r[3]->stats.hashed, 1);
+    assert_memory_not_equal(must_find(r[3], "/bin/ls")->digest, must_find(r[0], "/bin/ls")->digest,
+                            ATT_SHA256_LEN);
+    for (i = 0; i < r[3]->n_entries; i++) {
+        check_digest_at(b, &r[3]->entries[i]);
+    }
+
+    /* files newer than the container's creation are the container's, not the engine's */
+    rootfs_cache_clear(cache);
+    assert_int_equal(scan_image(t.root, cache, &old, &r[4]), ATT_OK);
+    rootfs_result_free(r[4]);
+    assert_int_equal(scan_image(c, cache, &old, &r[4]), ATT_OK);
+    assert_int_equal(r[4]->stats.hashed, r[4]->n_entries);
+    assert_int_equal(r[4]->stats.manifest_hits, 0);
+
+    for (i = 0; i < 5; i++) {
+        rootfs_result_free(r[i]);
+    }
+    rootfs_cache_free(cache);
     tree_teardown(&t);
 }
 
@@ -1958,6 +2134,7 @@ int main(void)
         cmocka_unit_test(test_rootfs_scan_classifies),
         cmocka_unit_test(test_rootfs_scan_mount_point_skipped),
         cmocka_unit_test(test_rootfs_cache_hits_and_rehash),
+        cmocka_unit_test(test_rootfs_cache_manifest),
         cmocka_unit_test(test_rootfs_cache_racy_default),
         cmocka_unit_test(test_rootfs_cache_bound),
         cmocka_unit_test(test_rootfs_scan_odd_names),

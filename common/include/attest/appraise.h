@@ -116,4 +116,13 @@ struct att_ima_entry;
 att_rc att_appraise_entries(const struct att_ima_entry *entries, size_t n, uint64_t offset,
                             const struct att_policy *policy, struct att_appraisal *a);
 
+/**
+ * Add the containers of an agent's inventory ("<64 hex id> <state>" lines,
+ * running containers) that no log entry has named yet: verdict "not seen"
+ * (no image, not failed, entry -1) until their entries arrive. Lines that
+ * are not of that form are ignored; @p inv may be NULL.
+ * @retval ATT_OK @retval ATT_ERR_NOMEM (containers added before it stay)
+ */
+att_rc att_appraisal_add_inventory(struct att_appraisal *a, const char *inv);
+
 #endif

@@ -71,6 +71,18 @@ enum att_policy_match att_policy_check(const struct att_policy *p, const char *p
 /** The container policy admitting @p image_id ("sha256:..."), or NULL. Borrowed. */
 const struct att_container_policy *att_policy_container_for_image(const struct att_policy *p,
                                                                   const char *image_id);
+/** The container policy named @p name (names are unique), or NULL. Borrowed. */
+const struct att_container_policy *att_policy_container_by_name(const struct att_policy *p,
+                                                                const char *name);
+/**
+ * Whether everything @p from lets pass, @p to lets pass too: every (path,
+ * digest) of from's whitelist is allowed or excluded by to, every exclude of
+ * from is covered by one of to's, and JIT allowed by from is allowed by to.
+ * Entries appraised under @p from then need no second look under @p to.
+ * (Posture is not compared: it is judged on each identity record.)
+ */
+bool att_container_policy_covers(const struct att_container_policy *to,
+                                 const struct att_container_policy *from);
 /** Whether @p path falls under one of the policy's exclude prefixes. */
 bool att_container_policy_excludes(const struct att_container_policy *c, const char *path);
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "attest/rc.h"
 
@@ -30,7 +31,21 @@ struct att_engine_container {
     size_t n_cap_add;
     char *network_mode; /* owned, may be NULL */
     char *pid_mode;     /* owned, may be NULL ("host" = host pid namespace) */
+    char *policy_label; /* owned, may be NULL: the container label ATT_POLICY_LABEL, or
+                         * ATT_POLICY_LABEL_INVALID when its value is not a policy name */
 };
+
+/*
+ * The label (or OCI annotation, for the prestart hook) that selects a
+ * container policy by name instead of by image (DESIGN §5). Its value must
+ * be 1..79 characters of [A-Za-z0-9._:-]; anything else is reported as
+ * ATT_POLICY_LABEL_INVALID, which names no policy, so the container fails.
+ */
+#define ATT_POLICY_LABEL         "io.attest.policy"
+#define ATT_POLICY_LABEL_INVALID "%invalid"
+
+/** Whether @p v is a valid ATT_POLICY_LABEL value. */
+bool att_engine_policy_label_ok(const char *v);
 
 /**
  * Decode GET /containers/json: the ids (and states) of all containers.
@@ -50,9 +65,12 @@ void att_engine_containers_free(struct att_engine_container *c, size_t n);
  * engine holds the container's lock, e.g. from a prestart hook.
  * @param[out] image_id  "sha256:<64 hex>"
  * @param[out] image_ref the image name from the metadata, "" if none
+ * @param[out] created   optional: the container's "created" time (RFC 3339,
+ *                       written after its layer was made); {0, 0} if absent or malformed
  * @retval ATT_OK @retval ATT_ERR_NOT_FOUND no such container @retval ATT_ERR_PARSE
  */
 att_rc att_engine_storage_image(const char *json, size_t len, const char *id, char *image_id,
-                                size_t image_id_len, char *image_ref, size_t image_ref_len);
+                                size_t image_id_len, char *image_ref, size_t image_ref_len,
+                                struct timespec *created);
 
 #endif
