@@ -10,6 +10,7 @@
  * Contract and limits: docs/internals/proto.md.
  */
 #include "attest/proto.h"
+#include "attest/sigkey.h"
 #include "attest/util.h"
 
 #include <inttypes.h>
@@ -431,6 +432,7 @@ enum field_kind {
     FK_FIXED, /* byte string of exactly min (== max) bytes into a fixed array */
     FK_TEXT,  /* text string, length in [min, max], no NUL, UTF-8; NUL-terminated copy */
     FK_PCRS,  /* {1*24 pcr-index => bstr .size 32} */
+    FK_BLOBS, /* array of 1..max_items byte strings of [min, max] bytes each */
 };
 
 /* Row prefix of the field tables below: name, kind, required, min, max. */
@@ -450,6 +452,7 @@ struct field {
     bool seen;
     uint64_t min;
     uint64_t max;
+    size_t max_items; /* FK_BLOBS */
     union {
         uint32_t *u32;
         uint64_t *u64;
@@ -461,6 +464,10 @@ struct field {
         uint8_t *fixed;
         char **text;
         struct att_pcrs *pcrs;
+        struct {
+            struct att_blob **items;
+            size_t *n;
+        } blobs;
     } dst;
 };
 
@@ -597,6 +604,57 @@ static att_rc decode_pcrs(const cbor_item_t *v, const struct field *f, struct de
     return ATT_OK;
 }
 
+void att_blobs_free(struct att_blob *b, size_t n)
+{
+    size_t i;
+
+    for (i = 0; b != NULL && i < n; i++) {
+        free(b[i].data);
+    }
+    free(b);
+}
+
+static att_rc decode_blobs(const cbor_item_t *v, const struct field *f, struct dec *d)
+{
+    struct att_blob *items;
+    cbor_item_t **arr;
+    size_t n;
+    size_t i;
+
+    if (!cbor_isa_array(v) || !cbor_array_is_definite(v) || cbor_array_size(v) < 1 ||
+        cbor_array_size(v) > f->max_items) {
+        return fail(d, "field \"%s\" must be an array of 1..%zu byte strings", f->name,
+                    f->max_items);
+    }
+    n = cbor_array_size(v);
+    arr = cbor_array_handle(v);
+    items = calloc(n, sizeof(*items));
+    if (items == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        const uint8_t *p = NULL;
+        size_t len = 0;
+
+        if (!get_bytes(arr[i], &p, &len) || len < f->min || len > f->max || len == 0) {
+            att_blobs_free(items, n);
+            return fail(d, "field \"%s\"[%zu] must be a byte string of %" PRIu64 "..%" PRIu64
+                           " bytes",
+                        f->name, i, f->min, f->max);
+        }
+        items[i].data = malloc(len);
+        if (items[i].data == NULL) {
+            att_blobs_free(items, n);
+            return ATT_ERR_NOMEM;
+        }
+        memcpy(items[i].data, p, len);
+        items[i].len = len;
+    }
+    *f->dst.blobs.items = items; /* the struct owns it from here */
+    *f->dst.blobs.n = n;
+    return ATT_OK;
+}
+
 static att_rc decode_value(const cbor_item_t *v, struct field *f, struct dec *d)
 {
     uint64_t x = 0;
@@ -628,6 +686,8 @@ static att_rc decode_value(const cbor_item_t *v, struct field *f, struct dec *d)
         return decode_text(v, f, d);
     case FK_PCRS:
         return decode_pcrs(v, f, d);
+    case FK_BLOBS:
+        return decode_blobs(v, f, d);
     }
     return rc;
 }
@@ -725,6 +785,13 @@ static void enc_map(struct enc *e, size_t n)
     enc_head(e, h, cbor_encode_map_start(n, h, sizeof(h)));
 }
 
+static void enc_array(struct enc *e, size_t n)
+{
+    unsigned char h[9];
+
+    enc_head(e, h, cbor_encode_array_start(n, h, sizeof(h)));
+}
+
 static void enc_bytes(struct enc *e, const uint8_t *p, size_t len)
 {
     unsigned char h[9];
@@ -795,6 +862,32 @@ static bool bytes_ok(const uint8_t *p, size_t len, size_t min, size_t max)
 static bool opt_bytes_ok(const uint8_t *p, size_t len, size_t max)
 {
     return (p == NULL && len == 0) || (p != NULL && len >= 1 && len <= max);
+}
+
+/* An optional list field: absent (NULL, 0) or 1..max_items items of 1..max bytes. */
+static bool blobs_ok(const struct att_blob *b, size_t n, size_t max_items, size_t max)
+{
+    size_t i;
+
+    if (b == NULL || n == 0) {
+        return b == NULL && n == 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (!bytes_ok(b[i].data, b[i].len, 1, max)) {
+            return false;
+        }
+    }
+    return n <= max_items;
+}
+
+static void enc_blobs(struct enc *e, const struct att_blob *b, size_t n)
+{
+    size_t i;
+
+    enc_array(e, n);
+    for (i = 0; i < n; i++) {
+        enc_bytes(e, b[i].data, b[i].len);
+    }
 }
 
 static bool ek_alg_ok(const char *s)
@@ -962,12 +1055,17 @@ att_rc att_evidence_request_encode(const struct att_evidence_request *r, struct 
         return ATT_ERR_INVALID_ARG;
     }
     start = out->len;
-    if (r->admission != NULL && !text_ok(r->admission, 1, ATT_PROTO_MAX_ADMISSION)) {
+    if ((r->admission != NULL && !text_ok(r->admission, 1, ATT_PROTO_MAX_ADMISSION)) ||
+        !blobs_ok(r->orders, r->n_orders, ATT_PROTO_MAX_ORDERS, ATT_PROTO_MAX_ORDER)) {
         return ATT_ERR_INVALID_ARG;
     }
-    enc_map(&e, r->admission != NULL ? 4u : 3u);
+    enc_map(&e, 3u + (r->admission != NULL ? 1u : 0u) + (r->n_orders > 0 ? 1u : 0u));
     enc_text(&e, "nonce");
     enc_bytes(&e, r->nonce, sizeof(r->nonce));
+    if (r->n_orders > 0) {
+        enc_text(&e, "orders");
+        enc_blobs(&e, r->orders, r->n_orders);
+    }
     enc_text(&e, "pcr_mask");
     enc_uint(&e, r->pcr_mask);
     if (r->admission != NULL) {
@@ -998,6 +1096,8 @@ att_rc att_evidence_request_decode(const uint8_t *buf, size_t len, struct att_ev
         {FIELD("log_offset", FK_U64, REQUIRED, 0, UINT64_MAX), .dst.u64 = &r.log_offset},
         {FIELD("admission", FK_TEXT, OPTIONAL, 1, ATT_PROTO_MAX_ADMISSION),
          .dst.text = &r.admission},
+        {FIELD("orders", FK_BLOBS, OPTIONAL, 1, ATT_PROTO_MAX_ORDER),
+         .max_items = ATT_PROTO_MAX_ORDERS, .dst.blobs = {&r.orders, &r.n_orders}},
     };
 
     memset(&r, 0, sizeof(r));
@@ -1024,6 +1124,9 @@ void att_evidence_request_cleanup(struct att_evidence_request *r)
     }
     free(r->admission);
     r->admission = NULL;
+    att_blobs_free(r->orders, r->n_orders);
+    r->orders = NULL;
+    r->n_orders = 0;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1051,16 +1154,21 @@ att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out)
     if (ev == NULL || out == NULL || !evidence_ok(ev)) {
         return ATT_ERR_INVALID_ARG;
     }
-    if (ev->inventory != NULL && !text_ok(ev->inventory, 1, ATT_PROTO_MAX_INVENTORY)) {
+    if ((ev->inventory != NULL && !text_ok(ev->inventory, 1, ATT_PROTO_MAX_INVENTORY)) ||
+        !blobs_ok(ev->acks, ev->n_acks, ATT_PROTO_MAX_ORDERS, ATT_PROTO_MAX_ORDER)) {
         return ATT_ERR_INVALID_ARG;
     }
     start = out->len;
     /* keys in RFC 8949 §4.2.1 order: shorter first, then bytewise */
-    enc_map(&e, ev->inventory != NULL ? 14u : 13u);
+    enc_map(&e, 13u + (ev->inventory != NULL ? 1u : 0u) + (ev->n_acks > 0 ? 1u : 0u));
     enc_text(&e, "log");
     enc_bytes(&e, ev->log, ev->log_len);
     enc_text(&e, "sig");
     enc_bytes(&e, ev->sig, ev->sig_len);
+    if (ev->n_acks > 0) {
+        enc_text(&e, "acks");
+        enc_blobs(&e, ev->acks, ev->n_acks);
+    }
     enc_text(&e, "pcrs");
     enc_map(&e, att_pcrs_count(ev->pcrs.mask));
     for (i = 0; i < ATT_PCR_COUNT; i++) {
@@ -1130,6 +1238,8 @@ att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *
          .dst.text = &ev.log_status},
         {FIELD("inventory", FK_TEXT, OPTIONAL, 1, ATT_PROTO_MAX_INVENTORY),
          .dst.text = &ev.inventory},
+        {FIELD("acks", FK_BLOBS, OPTIONAL, 1, ATT_PROTO_MAX_ORDER),
+         .max_items = ATT_PROTO_MAX_ORDERS, .dst.blobs = {&ev.acks, &ev.n_acks}},
     };
 
     memset(&ev, 0, sizeof(ev));
@@ -1160,6 +1270,7 @@ void att_evidence_cleanup(struct att_evidence *ev)
     free(ev->boot_id);
     free(ev->log_status);
     free(ev->inventory);
+    att_blobs_free(ev->acks, ev->n_acks);
     memset(ev, 0, sizeof(*ev));
 }
 
@@ -1178,15 +1289,20 @@ att_rc att_activate_request_encode(const struct att_activate_request *r, struct 
 
     if (r == NULL || out == NULL ||
         !bytes_ok(r->cred_blob, r->cred_blob_len, 1, ATT_PROTO_MAX_TPMBLOB) ||
-        !bytes_ok(r->enc_secret, r->enc_secret_len, 1, ATT_PROTO_MAX_TPMBLOB)) {
+        !bytes_ok(r->enc_secret, r->enc_secret_len, 1, ATT_PROTO_MAX_TPMBLOB) ||
+        !opt_bytes_ok(r->verifier_key, r->verifier_key_len, ATT_SIGKEY_MAX_SPKI)) {
         return ATT_ERR_INVALID_ARG;
     }
     start = out->len;
-    enc_map(&e, 2);
+    enc_map(&e, r->verifier_key != NULL ? 3 : 2);
     enc_text(&e, "cred_blob");
     enc_bytes(&e, r->cred_blob, r->cred_blob_len);
     enc_text(&e, "enc_secret");
     enc_bytes(&e, r->enc_secret, r->enc_secret_len);
+    if (r->verifier_key != NULL) {
+        enc_text(&e, "verifier_key");
+        enc_bytes(&e, r->verifier_key, r->verifier_key_len);
+    }
     return enc_finish(&e, start);
 }
 
@@ -1201,6 +1317,8 @@ att_rc att_activate_request_decode(const uint8_t *buf, size_t len,
          .dst.bytes = {&r.cred_blob, &r.cred_blob_len}},
         {FIELD("enc_secret", FK_BYTES, REQUIRED, 1, ATT_PROTO_MAX_TPMBLOB),
          .dst.bytes = {&r.enc_secret, &r.enc_secret_len}},
+        {FIELD("verifier_key", FK_BYTES, OPTIONAL, 1, ATT_SIGKEY_MAX_SPKI),
+         .dst.bytes = {&r.verifier_key, &r.verifier_key_len}},
     };
 
     memset(&r, 0, sizeof(r));
@@ -1220,6 +1338,7 @@ void att_activate_request_cleanup(struct att_activate_request *r)
     }
     free(r->cred_blob);
     free(r->enc_secret);
+    free(r->verifier_key);
     memset(r, 0, sizeof(*r));
 }
 
@@ -1303,4 +1422,322 @@ att_rc att_error_decode(const uint8_t *buf, size_t len, char **message)
     }
     free(text);
     return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* quarantine orders and acknowledgements                                    */
+
+#define ORDER_VERSION 1u
+
+static bool hex_ok(const char *s, size_t min, size_t max)
+{
+    size_t n = s != NULL ? strnlen(s, max + 1) : 0;
+    size_t i;
+
+    if (s == NULL || n < min || n > max) {
+        return false;
+    }
+    for (i = 0; i < n; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool image_ok(const char *s)
+{
+    return s != NULL && (s[0] == '\0' || (strncmp(s, "sha256:", 7) == 0 && hex_ok(s + 7, 64, 64)));
+}
+
+static bool order_ok(const struct att_order *o)
+{
+    return hex_ok(o->id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) &&
+           (o->op == ATT_ORDER_QUARANTINE
+                ? o->lifts[0] == '\0' && o->actions != 0 && (o->actions & ~ATT_ORDER_ALL) == 0
+                : o->op == ATT_ORDER_LIFT && hex_ok(o->lifts, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) &&
+                      o->actions == 0) &&
+           hex_ok(o->ak_name, 2, sizeof(o->ak_name) - 1) && hex_ok(o->container, 64, 64) &&
+           image_ok(o->image) && text_ok(o->reason, TEXT_MIN, ATT_PROTO_MAX_TEXT) &&
+           o->issued_at <= o->expires_at;
+}
+
+void att_order_actions_str(uint32_t actions, char *out, size_t out_len)
+{
+    (void)snprintf(out, out_len, "%s%s%s%s%s", (actions & ATT_ORDER_PAUSE) ? "pause" : "",
+                   (actions & ATT_ORDER_PAUSE) && (actions & (ATT_ORDER_ISOLATE | ATT_ORDER_KILL))
+                       ? ","
+                       : "",
+                   (actions & ATT_ORDER_ISOLATE) ? "isolate-network" : "",
+                   (actions & ATT_ORDER_ISOLATE) && (actions & ATT_ORDER_KILL) ? "," : "",
+                   (actions & ATT_ORDER_KILL) ? "kill" : "");
+}
+
+bool att_order_actions_parse(const char *s, uint32_t *actions)
+{
+    static const struct {
+        const char *word;
+        uint32_t bit;
+    } words[] = {{"pause", ATT_ORDER_PAUSE},
+                 {"isolate-network", ATT_ORDER_ISOLATE},
+                 {"kill", ATT_ORDER_KILL}};
+    uint32_t a = 0;
+
+    while (s != NULL && *s != '\0') {
+        const char *end = strchr(s, ',');
+        size_t n = end != NULL ? (size_t)(end - s) : strlen(s);
+        size_t i;
+
+        for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+            if (strlen(words[i].word) == n && strncmp(words[i].word, s, n) == 0) {
+                a |= words[i].bit;
+                break;
+            }
+        }
+        if (i == sizeof(words) / sizeof(words[0])) {
+            return false;
+        }
+        s = end != NULL ? end + 1 : NULL;
+    }
+    if (a == 0) {
+        return false;
+    }
+    *actions = a;
+    return true;
+}
+
+static att_rc order_encode(const struct att_order *o, struct att_buf *out)
+{
+    struct enc e = {.b = out, .failed = false, .rc = ATT_ERR_INTERNAL};
+    size_t start = out->len;
+    bool lift = o->op == ATT_ORDER_LIFT;
+
+    /* keys in RFC 8949 §4.2.1 order: shorter first, then bytewise */
+    enc_map(&e, 11);
+    enc_text(&e, "v");
+    enc_uint(&e, ORDER_VERSION);
+    enc_text(&e, "id");
+    enc_text(&e, o->id);
+    enc_text(&e, "op");
+    enc_text(&e, lift ? "lift" : "quarantine");
+    enc_text(&e, "image");
+    enc_text(&e, o->image);
+    enc_text(&e, "lifts");
+    enc_text(&e, o->lifts);
+    enc_text(&e, "reason");
+    enc_text(&e, o->reason);
+    enc_text(&e, "actions");
+    enc_uint(&e, o->actions);
+    enc_text(&e, "ak_name");
+    enc_text(&e, o->ak_name);
+    enc_text(&e, "container");
+    enc_text(&e, o->container);
+    enc_text(&e, "issued_at");
+    enc_uint(&e, o->issued_at);
+    enc_text(&e, "expires_at");
+    enc_uint(&e, o->expires_at);
+    return enc_finish(&e, start);
+}
+
+att_rc att_order_seal(const struct att_order *o, const struct att_sigkey *key,
+                      struct att_buf *out)
+{
+    struct att_buf body;
+    struct att_buf sig;
+    struct enc e = {.b = out, .failed = false, .rc = ATT_ERR_INTERNAL};
+    size_t start;
+    att_rc rc;
+
+    if (o == NULL || key == NULL || out == NULL || !order_ok(o)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    att_buf_init(&body, ATT_PROTO_MAX_ORDER);
+    att_buf_init(&sig, ATT_SIGKEY_MAX_SIG);
+    rc = order_encode(o, &body);
+    if (rc == ATT_OK) {
+        rc = att_sigkey_sign(key, body.data, body.len, &sig);
+    }
+    if (rc == ATT_OK) {
+        start = out->len;
+        enc_map(&e, 2);
+        enc_text(&e, "sig");
+        enc_bytes(&e, sig.data, sig.len);
+        enc_text(&e, "order");
+        enc_bytes(&e, body.data, body.len);
+        rc = enc_finish(&e, start);
+        if (rc == ATT_OK && out->len - start > ATT_PROTO_MAX_ORDER) {
+            buf_truncate(out, start);
+            rc = ATT_ERR_INVALID_ARG;
+        }
+    }
+    att_buf_cleanup(&body);
+    att_buf_cleanup(&sig);
+    return rc;
+}
+
+/* Copy a decoded text field into a fixed array (NUL-terminated), "" when absent. */
+static bool take_text(char **src, char *dst, size_t dst_len)
+{
+    bool ok = *src == NULL || strlen(*src) < dst_len;
+
+    dst[0] = '\0';
+    if (*src != NULL && ok) {
+        memcpy(dst, *src, strlen(*src) + 1);
+    }
+    free(*src);
+    *src = NULL;
+    return ok;
+}
+
+att_rc att_order_open(const uint8_t *env, size_t len, const struct att_sigkey *key,
+                      struct att_order *out, char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    struct dec d = {.msg = "order", .why = why, .why_len = why_len};
+    struct {
+        uint8_t *sig;
+        size_t sig_len;
+        uint8_t *body;
+        size_t body_len;
+    } en;
+    struct att_order o;
+    uint32_t version = 0;
+    char *id = NULL;
+    char *op = NULL;
+    char *lifts = NULL;
+    char *ak = NULL;
+    char *ctr = NULL;
+    char *image = NULL;
+    struct field fe[] = {
+        {FIELD("sig", FK_BYTES, REQUIRED, 1, ATT_SIGKEY_MAX_SIG),
+         .dst.bytes = {&en.sig, &en.sig_len}},
+        {FIELD("order", FK_BYTES, REQUIRED, 1, ATT_PROTO_MAX_ORDER),
+         .dst.bytes = {&en.body, &en.body_len}},
+    };
+    struct field fo[] = {
+        {FIELD("v", FK_U32, REQUIRED, ORDER_VERSION, ORDER_VERSION), .dst.u32 = &version},
+        {FIELD("id", FK_TEXT, REQUIRED, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN), .dst.text = &id},
+        {FIELD("op", FK_TEXT, REQUIRED, 1, 16), .dst.text = &op},
+        {FIELD("image", FK_TEXT, REQUIRED, 0, 79), .dst.text = &image},
+        {FIELD("lifts", FK_TEXT, REQUIRED, 0, ATT_ORDER_ID_LEN), .dst.text = &lifts},
+        {FIELD("reason", FK_TEXT, REQUIRED, TEXT_MIN, ATT_PROTO_MAX_TEXT), .dst.text = &o.reason},
+        {FIELD("actions", FK_U32, REQUIRED, 0, ATT_ORDER_ALL), .dst.u32 = &o.actions},
+        {FIELD("ak_name", FK_TEXT, REQUIRED, 2, 2 * 34), .dst.text = &ak},
+        {FIELD("container", FK_TEXT, REQUIRED, 64, 64), .dst.text = &ctr},
+        {FIELD("issued_at", FK_U64, REQUIRED, 0, UINT64_MAX), .dst.u64 = &o.issued_at},
+        {FIELD("expires_at", FK_U64, REQUIRED, 0, UINT64_MAX), .dst.u64 = &o.expires_at},
+    };
+
+    memset(&en, 0, sizeof(en));
+    memset(&o, 0, sizeof(o));
+    if (key == NULL) {
+        why_clear(&d);
+        return fail_arg(&d, "no verifier key to check the order with");
+    }
+    rc = decode_message(env, len, &d, out, sizeof(*out), fe, sizeof(fe) / sizeof(fe[0]));
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    /* the signature first: nothing of an unsigned order is looked at */
+    if (att_sigkey_verify(key, en.body, en.body_len, en.sig, en.sig_len) != ATT_OK) {
+        att_set_why(why, why_len, "order: signature does not verify with the enrolled verifier key");
+        rc = ATT_ERR_VERIFY;
+        goto out;
+    }
+    d.msg = "signed order";
+    rc = decode_message(en.body, en.body_len, &d, out, sizeof(*out), fo,
+                        sizeof(fo) / sizeof(fo[0]));
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    o.op = strcmp(op, "lift") == 0 ? ATT_ORDER_LIFT
+           : strcmp(op, "quarantine") == 0 ? ATT_ORDER_QUARANTINE
+                                           : (enum att_order_op)0;
+    if (!take_text(&id, o.id, sizeof(o.id)) || !take_text(&lifts, o.lifts, sizeof(o.lifts)) ||
+        !take_text(&ak, o.ak_name, sizeof(o.ak_name)) ||
+        !take_text(&ctr, o.container, sizeof(o.container)) ||
+        !take_text(&image, o.image, sizeof(o.image)) || !order_ok(&o)) {
+        rc = fail(&d, "fields are inconsistent (op, ids, actions or times)");
+        goto out;
+    }
+    *out = o;
+    memset(&o, 0, sizeof(o)); /* transferred to out */
+    rc = ATT_OK;
+out:
+    free(en.sig);
+    free(en.body);
+    free(id);
+    free(op);
+    free(lifts);
+    free(ak);
+    free(ctr);
+    free(image);
+    att_order_cleanup(&o);
+    return rc;
+}
+
+void att_order_cleanup(struct att_order *o)
+{
+    if (o == NULL) {
+        return;
+    }
+    free(o->reason);
+    memset(o, 0, sizeof(*o));
+}
+
+att_rc att_order_ack_encode(const struct att_order_ack *a, struct att_buf *out)
+{
+    struct enc e = {.b = out, .failed = false, .rc = ATT_ERR_INTERNAL};
+    size_t start;
+
+    if (a == NULL || out == NULL || !hex_ok(a->id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) ||
+        !text_ok(a->result, TEXT_MIN, ATT_PROTO_MAX_TEXT)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    start = out->len;
+    enc_map(&e, 3);
+    enc_text(&e, "id");
+    enc_text(&e, a->id);
+    enc_text(&e, "ok");
+    enc_bool(&e, a->ok);
+    enc_text(&e, "result");
+    enc_text(&e, a->result);
+    return enc_finish(&e, start);
+}
+
+att_rc att_order_ack_decode(const uint8_t *buf, size_t len, struct att_order_ack *out, char *why,
+                            size_t why_len)
+{
+    att_rc rc;
+    struct dec d = {.msg = "order ack", .why = why, .why_len = why_len};
+    struct att_order_ack a;
+    char *id = NULL;
+    struct field f[] = {
+        {FIELD("id", FK_TEXT, REQUIRED, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN), .dst.text = &id},
+        {FIELD("ok", FK_BOOL, REQUIRED, 0, 0), .dst.b = &a.ok},
+        {FIELD("result", FK_TEXT, REQUIRED, TEXT_MIN, ATT_PROTO_MAX_TEXT), .dst.text = &a.result},
+    };
+
+    memset(&a, 0, sizeof(a));
+    rc = decode_message(buf, len, &d, out, sizeof(*out), f, sizeof(f) / sizeof(f[0]));
+    if (rc == ATT_OK && (!take_text(&id, a.id, sizeof(a.id)) ||
+                         !hex_ok(a.id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN))) {
+        rc = fail(&d, "field \"id\" must be %d lower-case hex digits", ATT_ORDER_ID_LEN);
+    }
+    if (rc == ATT_OK) {
+        *out = a;
+        memset(&a, 0, sizeof(a)); /* transferred to out */
+    }
+    free(id);
+    att_order_ack_cleanup(&a);
+    return rc;
+}
+
+void att_order_ack_cleanup(struct att_order_ack *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    free(a->result);
+    memset(a, 0, sizeof(*a));
 }

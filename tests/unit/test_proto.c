@@ -1362,7 +1362,7 @@ static void test_activate_round_trip_and_rejects(void **state)
     uint8_t cblob[70];
     uint8_t enc[258];
     uint8_t sec[32];
-    struct att_activate_request r = {cblob, sizeof(cblob), enc, sizeof(enc)};
+    struct att_activate_request r = {cblob, sizeof(cblob), enc, sizeof(enc), NULL, 0};
     struct att_activate_request r2;
     struct att_activate_response a = {sec, sizeof(sec)};
     struct att_activate_response a2;

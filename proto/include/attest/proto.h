@@ -46,6 +46,15 @@ struct att_identity {
 #define ATT_PROTO_MAX_ADMISSION (1024u * 1024u)
 #define ATT_PROTO_MAX_INVENTORY (1024u * 1024u)
 
+/* An owned byte string, one item of a list field. */
+struct att_blob {
+    uint8_t *data; /* owned */
+    size_t len;
+};
+
+#define ATT_PROTO_MAX_ORDERS   32u   /* orders in one evidence request, acks in one answer */
+#define ATT_PROTO_MAX_ORDER    4096u /* one signed order envelope, or one ack */
+
 /* POST /v1/evidence request */
 struct att_evidence_request {
     uint8_t nonce[ATT_PROTO_NONCE_LEN];
@@ -53,6 +62,8 @@ struct att_evidence_request {
     uint64_t log_offset; /* first log entry index wanted */
     char *admission;     /* owned, optional: the host's policy JSON, whose "containers"
                             section the agent enforces at container start */
+    struct att_blob *orders; /* owned, optional: signed order envelopes (att_order_seal) */
+    size_t n_orders;         /* <= ATT_PROTO_MAX_ORDERS */
 };
 
 /* POST /v1/evidence response */
@@ -65,6 +76,8 @@ struct att_evidence {
     struct att_pcrs pcrs;   /* quoted sha256 values; pcrs.mask = the quoted selection */
     uint32_t meas_pcr;
     uint64_t log_offset;    /* index of the first record in log */
+    struct att_blob *acks;  /* owned, optional: encoded att_order_ack, one per order received */
+    size_t n_acks;
     uint64_t log_count;     /* records in the agent's log when quoted */
     uint8_t *log;           /* owned binary IMA records [log_offset, log_count) */
     size_t log_len;
@@ -87,6 +100,61 @@ att_rc att_evidence_request_decode(const uint8_t *buf, size_t len,
                                    struct att_evidence_request *out, char *why, size_t why_len);
 void att_evidence_request_cleanup(struct att_evidence_request *r);
 
+/*
+ * Quarantine orders (DESIGN §6, proto/attest.cddl "order"). The verifier
+ * seals an order (CBOR map, then ECDSA P-256 over those exact bytes) and
+ * sends the envelope with evidence requests until the agent acknowledges it;
+ * the agent opens it with the key it received at enrollment.
+ */
+#define ATT_ORDER_ID_LEN 32 /* lower-case hex of 128 random bits */
+enum att_order_op { ATT_ORDER_QUARANTINE = 1, ATT_ORDER_LIFT = 2 };
+#define ATT_ORDER_PAUSE   1u
+#define ATT_ORDER_ISOLATE 2u /* isolate-network */
+#define ATT_ORDER_KILL    4u
+#define ATT_ORDER_ALL     7u
+
+struct att_order {
+    char id[ATT_ORDER_ID_LEN + 1];
+    enum att_order_op op;
+    char lifts[ATT_ORDER_ID_LEN + 1]; /* op LIFT: the quarantine order it lifts, else "" */
+    char ak_name[2 * 34 + 1];         /* hex TPM Name of the host's AK: the one host it is for */
+    char container[65];               /* 64 hex */
+    char image[80];                   /* "sha256:<64 hex>" or "" */
+    uint32_t actions;                 /* ATT_ORDER_* (quarantine; 0 for lift) */
+    char *reason;                     /* owned text, 1..1024 bytes */
+    uint64_t issued_at;               /* unix seconds */
+    uint64_t expires_at;              /* the agent refuses it after this */
+};
+
+struct att_order_ack {
+    char id[ATT_ORDER_ID_LEN + 1];
+    bool ok;       /* carried out (or already in effect: orders are idempotent by id) */
+    char *result;  /* owned text: what was done, or why it was refused */
+};
+
+struct att_sigkey;
+/** Encode @p o as CBOR, sign it with @p key and append the envelope to @p out. */
+att_rc att_order_seal(const struct att_order *o, const struct att_sigkey *key,
+                      struct att_buf *out);
+/**
+ * Check an envelope's signature with @p key, then decode the order.
+ * @retval ATT_OK @retval ATT_ERR_PARSE malformed @retval ATT_ERR_VERIFY bad signature
+ */
+att_rc att_order_open(const uint8_t *env, size_t len, const struct att_sigkey *key,
+                      struct att_order *out, char *why, size_t why_len);
+void att_order_cleanup(struct att_order *o);
+/** Lower-case "pause,isolate-network,kill" (the set bits) into @p out. */
+void att_order_actions_str(uint32_t actions, char *out, size_t out_len);
+/** Parse a comma-separated action list; false on an unknown word or an empty list. */
+bool att_order_actions_parse(const char *s, uint32_t *actions);
+
+att_rc att_order_ack_encode(const struct att_order_ack *a, struct att_buf *out);
+att_rc att_order_ack_decode(const uint8_t *buf, size_t len, struct att_order_ack *out, char *why,
+                            size_t why_len);
+void att_order_ack_cleanup(struct att_order_ack *a);
+
+void att_blobs_free(struct att_blob *b, size_t n);
+
 att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out);
 att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *out, char *why,
                            size_t why_len);
@@ -98,6 +166,8 @@ struct att_activate_request {
     size_t cred_blob_len;
     uint8_t *enc_secret; /* owned marshalled TPM2B_ENCRYPTED_SECRET */
     size_t enc_secret_len;
+    uint8_t *verifier_key; /* owned, optional: the verifier's order-signing key, SPKI DER */
+    size_t verifier_key_len;
 };
 
 /* POST /v1/activate response: what TPM2_ActivateCredential recovered */
