@@ -213,3 +213,131 @@ att_rc engine_action(struct engine *e, const char *id, const char *action, char 
     }
     return ATT_OK;
 }
+
+/*
+ * POST @p body (JSON) to @p path; the answer lands in e->resp. Like
+ * request(), but the body and its Content-Type header are set for this
+ * request only and unset before the header list is freed, so the handle
+ * keeps no pointer to either. Returns the HTTP status or -1.
+ */
+static long post_json(struct engine *e, const char *path, const char *body, char *why,
+                      size_t why_len)
+{
+    char url[512];
+    long status = -1;
+    struct curl_slist *hdr = NULL;
+    int len;
+    CURLcode cc;
+
+    att_buf_reset(&e->resp);
+    len = snprintf(url, sizeof(url), "http://engine/%s%s", ENGINE_API_VERSION, path);
+    if (len < 0 || (size_t)len >= sizeof(url)) {
+        att_set_why(why, why_len, "engine request path too long");
+        return -1;
+    }
+    hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    if (hdr == NULL) {
+        att_set_why(why, why_len, "out of memory");
+        return -1;
+    }
+    curl_easy_reset(e->curl);
+    (void)curl_easy_setopt(e->curl, CURLOPT_UNIX_SOCKET_PATH, e->socket);
+    (void)curl_easy_setopt(e->curl, CURLOPT_URL, url);
+    (void)curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+    (void)curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT, 2L);
+    (void)curl_easy_setopt(e->curl, CURLOPT_TIMEOUT, 10L);
+    (void)curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_data);
+    (void)curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, e);
+    (void)curl_easy_setopt(e->curl, CURLOPT_POST, 1L);
+    (void)curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, hdr);
+    (void)curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
+    (void)curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    cc = curl_easy_perform(e->curl);
+    (void)curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, NULL);
+    (void)curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, NULL);
+    curl_slist_free_all(hdr);
+    if (cc != CURLE_OK) {
+        att_set_why(why, why_len, "container engine at %s unreachable: %s", e->socket,
+                    curl_easy_strerror(cc));
+        return -1;
+    }
+    (void)curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+att_rc engine_networks(struct engine *e, const char *id, char ***names, size_t *n, char *why,
+                       size_t why_len)
+{
+    char path[256];
+    long st;
+
+    if (e == NULL || names == NULL || n == NULL) {
+        att_set_why(why, why_len, "engine_networks: NULL argument");
+        return ATT_ERR_INVALID_ARG;
+    }
+    if (e->runc != NULL) {
+        *names = NULL; /* bare runc: no engine-managed networks */
+        *n = 0;
+        return ATT_OK;
+    }
+    if (!id_safe(id)) {
+        att_set_why(why, why_len, "invalid container id");
+        return ATT_ERR_INVALID_ARG;
+    }
+    (void)snprintf(path, sizeof(path), "/containers/%s/json", id);
+    st = request(e, "GET", path, why, why_len);
+    if (st == 404) {
+        att_set_why(why, why_len, "no container %s", id);
+        return ATT_ERR_NOT_FOUND;
+    }
+    if (st != 200) {
+        if (st > 0) {
+            att_set_why(why, why_len, "engine answered inspect of %s with HTTP %ld", id, st);
+        }
+        return ATT_ERR_IO;
+    }
+    return att_engine_networks_decode((const char *)e->resp.data, e->resp.len, names, n, why,
+                                      why_len);
+}
+
+att_rc engine_network_action(struct engine *e, const char *id, const char *net, bool connect,
+                             char *why, size_t why_len)
+{
+    char path[512];
+    char body[256];
+    const char *verb = connect ? "connect" : "disconnect";
+    long st;
+
+    if (e == NULL) {
+        att_set_why(why, why_len, "engine_network_action: NULL engine");
+        return ATT_ERR_INVALID_ARG;
+    }
+    if (e->runc != NULL) {
+        att_set_why(why, why_len, "bare runc has no engine networks to %s", verb);
+        return ATT_ERR_INVALID_ARG;
+    }
+    /* Both go into the URL or the JSON body unescaped: only safe characters pass. */
+    if (!id_safe(id) || !att_engine_network_name_ok(net)) {
+        att_set_why(why, why_len, "invalid container id or network name");
+        return ATT_ERR_INVALID_ARG;
+    }
+    (void)snprintf(path, sizeof(path), "/networks/%s/%s", net, verb);
+    if (connect) {
+        (void)snprintf(body, sizeof(body), "{\"Container\": \"%s\"}", id);
+    } else {
+        (void)snprintf(body, sizeof(body), "{\"Container\": \"%s\", \"Force\": true}", id);
+    }
+    st = post_json(e, path, body, why, why_len);
+    if (st == 404) {
+        att_set_why(why, why_len, "no container %s or network %s", id, net);
+        return ATT_ERR_NOT_FOUND;
+    }
+    if (st < 200 || st >= 300) {
+        if (st > 0) {
+            att_set_why(why, why_len, "engine answered %s of %s from/to %s with HTTP %ld", verb, id,
+                        net, st);
+        }
+        return ATT_ERR_IO;
+    }
+    return ATT_OK;
+}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #define _DEFAULT_SOURCE /* timegm */
 /*
- * Docker Engine API container list/inspect decoding (see attest/engine_json.h).
+ * Docker Engine API container list/inspect decoding, and the names of a
+ * container's networks (see attest/engine_json.h).
  * Engine answers are untrusted input: sizes are capped, types checked, ids
  * must be 64 lower-case hex characters.
  */
@@ -275,6 +276,107 @@ att_rc att_engine_inspect_decode(const char *json, size_t len, struct att_engine
     rc = ATT_OK;
 out:
     att_engine_container_cleanup(&c);
+    json_decref(j);
+    return rc;
+}
+
+bool att_engine_network_name_ok(const char *name)
+{
+    size_t i;
+
+    if (name == NULL) {
+        return false;
+    }
+    for (i = 0; name[i] != '\0'; i++) {
+        char ch = name[i];
+        bool is_alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+
+        if (i >= ATT_ENGINE_NETWORK_MAX ||
+            !(is_alnum || (i > 0 && (ch == '_' || ch == '.' || ch == '-')))) {
+            return false;
+        }
+    }
+    return i > 0;
+}
+
+void att_engine_networks_free(char **names, size_t n)
+{
+    size_t i;
+
+    for (i = 0; names != NULL && i < n; i++) {
+        free(names[i]);
+    }
+    free(names);
+}
+
+att_rc att_engine_networks_decode(const char *json, size_t len, char ***names, size_t *n, char *why,
+                                  size_t why_len)
+{
+    att_rc rc = ATT_ERR_PARSE;
+    json_t *j = NULL;
+    json_t *settings;
+    json_t *nets;
+    json_t *v;
+    const char *key;
+    char **arr = NULL;
+    size_t count = 0;
+
+    if (names == NULL || n == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    j = load(json, len, why, why_len);
+    if (j == NULL) {
+        return ATT_ERR_PARSE;
+    }
+    if (!json_is_object(j)) {
+        att_set_why(why, why_len, "inspect: not a JSON object");
+        goto out;
+    }
+    settings = json_object_get(j, "NetworkSettings");
+    nets = json_is_object(settings) ? json_object_get(settings, "Networks") : NULL;
+    if ((settings != NULL && !json_is_null(settings) && !json_is_object(settings)) ||
+        (nets != NULL && !json_is_null(nets) && !json_is_object(nets))) {
+        att_set_why(why, why_len, "inspect: NetworkSettings.Networks is not an object");
+        goto out;
+    }
+    if (json_object_size(nets) > ATT_ENGINE_MAX_NETWORKS) {
+        att_set_why(why, why_len, "inspect: more than %d networks", ATT_ENGINE_MAX_NETWORKS);
+        goto out;
+    }
+    if (json_object_size(nets) > 0) {
+        arr = calloc(json_object_size(nets), sizeof(*arr));
+        if (arr == NULL) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+    }
+    json_object_foreach(nets, key, v) {
+        if (!att_engine_network_name_ok(key) || !json_is_object(v)) {
+            att_set_why(why, why_len, "inspect: network %zu has a malformed name or entry", count);
+            goto out;
+        }
+        if (strcmp(key, "host") == 0 || strcmp(key, "none") == 0) {
+            continue;
+        }
+        arr[count] = strdup(key);
+        if (arr[count] == NULL) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+        count++;
+    }
+    if (count == 0) {
+        free(arr);
+        arr = NULL;
+    }
+    *names = arr;
+    *n = count;
+    arr = NULL; /* transferred to the caller */
+    count = 0;
+    rc = ATT_OK;
+out:
+    att_engine_networks_free(arr, count);
     json_decref(j);
     return rc;
 }

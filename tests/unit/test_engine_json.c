@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -233,6 +234,182 @@ static void test_engine_storage_image_created(void **state)
                      ATT_ERR_PARSE);
 }
 
+static bool has_name(char **names, size_t n, const char *want)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(names[i], want) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void test_engine_networks_decode_podman(void **state)
+{
+    const char *j = "{" ID ", \"NetworkSettings\": {\"Bridge\": \"\", \"Networks\": {"
+                    "\"podman\": {\"IPAddress\": \"10.88.0.2\", \"NetworkID\": \"podman\"}, "
+                    "\"net2\": {\"IPAddress\": \"10.89.0.2\", \"Aliases\": null}}}}";
+    char **names = NULL;
+    size_t n = 0;
+    char why[256] = "";
+
+    (void)state;
+    assert_int_equal(att_engine_networks_decode(j, strlen(j), &names, &n, why, sizeof(why)),
+                     ATT_OK);
+    assert_int_equal(n, 2);
+    assert_true(has_name(names, n, "podman"));
+    assert_true(has_name(names, n, "net2"));
+    att_engine_networks_free(names, n);
+}
+
+/* The captured podman inspect of a --network none container: "Networks": {}. */
+static void test_engine_networks_decode_none(void **state)
+{
+    static const char *const none[] = {
+        "{" ID "}",
+        "{\"NetworkSettings\": null}",
+        "{\"NetworkSettings\": {}}",
+        "{\"NetworkSettings\": {\"Networks\": null}}",
+        "{\"NetworkSettings\": {\"Networks\": {}}}",
+        "{\"NetworkSettings\": {\"Networks\": {\"host\": {}}}}",
+        "{\"NetworkSettings\": {\"Networks\": {\"none\": {\"IPAddress\": \"\"}}}}",
+    };
+    struct att_buf b;
+    char **names = (char **)1;
+    size_t n = 7;
+    size_t i;
+    char why[256] = "";
+
+    (void)state;
+    load("podman-inspect.json", &b);
+    assert_int_equal(
+        att_engine_networks_decode((const char *)b.data, b.len, &names, &n, why, sizeof(why)),
+        ATT_OK);
+    assert_int_equal(n, 0);
+    assert_null(names);
+    att_buf_cleanup(&b);
+    for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        names = (char **)1;
+        n = 7;
+        assert_int_equal(
+            att_engine_networks_decode(none[i], strlen(none[i]), &names, &n, why, sizeof(why)),
+            ATT_OK);
+        assert_int_equal(n, 0);
+        assert_null(names);
+    }
+}
+
+static void expect_networks_fail(const char *json, size_t len)
+{
+    char **names = NULL;
+    size_t n = 7;
+    char why[256] = "";
+
+    assert_int_equal(att_engine_networks_decode(json, len, &names, &n, why, sizeof(why)),
+                     ATT_ERR_PARSE);
+    assert_null(names);
+    assert_int_equal(n, 7); /* untouched on failure */
+    assert_true(why[0] != '\0');
+}
+
+#define NETS(x) "{\"NetworkSettings\": {\"Networks\": " x "}}"
+
+static void test_engine_networks_decode_malformed(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "[]",
+        "{\"NetworkSettings\": 1}",
+        "{\"NetworkSettings\": []}",
+        NETS("[\"podman\"]"),
+        NETS("\"podman\""),
+        NETS("{\"podman\": 1}"),
+        NETS("{\"podman\": null}"),
+        NETS("{\"\": {}}"),
+        NETS("{\"..\": {}}"),
+        NETS("{\".hidden\": {}}"),
+        NETS("{\"-x\": {}}"),
+        NETS("{\"a/b\": {}}"),
+        NETS("{\"a b\": {}}"),
+        NETS("{\"a%2fb\": {}}"),
+        NETS("{\"caf\\u00e9\": {}}"),
+        NETS("{\"a\": {}, \"a\": {}}"),
+        NETS("{\"podman\": {}}") " trailing",
+        NETS("{\"podman\": {}}"),
+    };
+    const char *valid = bad[sizeof(bad) / sizeof(bad[0]) - 1];
+    char big[64 * 16 + 64];
+    char name[300];
+    size_t len = 0;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i + 1 < sizeof(bad) / sizeof(bad[0]); i++) {
+        expect_networks_fail(bad[i], strlen(bad[i]));
+    }
+    for (i = 1; i < strlen(valid); i++) {
+        expect_networks_fail(valid, i); /* every truncation */
+    }
+    expect_networks_fail(NULL, 0);
+
+    /* ATT_ENGINE_MAX_NETWORKS + 1 networks */
+    len += (size_t)snprintf(big + len, sizeof(big) - len, "{\"NetworkSettings\": {\"Networks\": {");
+    for (i = 0; i <= ATT_ENGINE_MAX_NETWORKS; i++) {
+        len +=
+            (size_t)snprintf(big + len, sizeof(big) - len, "%s\"n%zu\": {}", i > 0 ? ", " : "", i);
+    }
+    len += (size_t)snprintf(big + len, sizeof(big) - len, "}}}");
+    assert_true(len < sizeof(big));
+    expect_networks_fail(big, len);
+
+    /* A name of ATT_ENGINE_NETWORK_MAX + 1 bytes */
+    memset(name, 'a', ATT_ENGINE_NETWORK_MAX + 1);
+    name[ATT_ENGINE_NETWORK_MAX + 1] = '\0';
+    len = (size_t)snprintf(big, sizeof(big), NETS("{\"%s\": {}}"), name);
+    expect_networks_fail(big, len);
+}
+
+/* The limits themselves are accepted. */
+static void test_engine_networks_decode_limits(void **state)
+{
+    char big[64 * 16 + 512];
+    char name[300];
+    char **names = NULL;
+    size_t n = 0;
+    size_t len = 0;
+    size_t i;
+    char why[256] = "";
+
+    (void)state;
+    len += (size_t)snprintf(big + len, sizeof(big) - len, "{\"NetworkSettings\": {\"Networks\": {");
+    for (i = 0; i < ATT_ENGINE_MAX_NETWORKS; i++) {
+        len +=
+            (size_t)snprintf(big + len, sizeof(big) - len, "%s\"n%zu\": {}", i > 0 ? ", " : "", i);
+    }
+    len += (size_t)snprintf(big + len, sizeof(big) - len, "}}}");
+    assert_true(len < sizeof(big));
+    assert_int_equal(att_engine_networks_decode(big, len, &names, &n, why, sizeof(why)), ATT_OK);
+    assert_int_equal(n, ATT_ENGINE_MAX_NETWORKS);
+    att_engine_networks_free(names, n);
+
+    memset(name, 'a', ATT_ENGINE_NETWORK_MAX);
+    name[ATT_ENGINE_NETWORK_MAX] = '\0';
+    name[1] = '-';
+    name[2] = '.';
+    name[3] = '_';
+    len = (size_t)snprintf(big, sizeof(big), NETS("{\"%s\": {}}"), name);
+    assert_int_equal(att_engine_networks_decode(big, len, &names, &n, why, sizeof(why)), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(names[0], name);
+    att_engine_networks_free(names, n);
+    att_engine_networks_free(NULL, 0);
+    assert_true(att_engine_network_name_ok("Net0"));
+    assert_false(att_engine_network_name_ok(NULL));
+    assert_false(att_engine_network_name_ok("a?b"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +420,10 @@ int main(void)
         cmocka_unit_test(test_engine_inspect_privileged_caps),
         cmocka_unit_test(test_engine_inspect_policy_label),
         cmocka_unit_test(test_engine_storage_image_created),
+        cmocka_unit_test(test_engine_networks_decode_podman),
+        cmocka_unit_test(test_engine_networks_decode_none),
+        cmocka_unit_test(test_engine_networks_decode_malformed),
+        cmocka_unit_test(test_engine_networks_decode_limits),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

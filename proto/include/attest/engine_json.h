@@ -2,8 +2,9 @@
 /*
  * Decoding of the Docker Engine API answers the agent reads (Docker and
  * podman's compatible service): GET /containers/json and
- * GET /containers/{id}/json. Pure decode (jansson), bounded, no I/O. Fields
- * the engine omits or sends as null are absent/empty, never guessed.
+ * GET /containers/{id}/json (container fields, and the attached networks).
+ * Pure decode (jansson), bounded, no I/O. Fields the engine omits or sends
+ * as null are absent/empty, never guessed.
  */
 #ifndef ATT_PROTO_ENGINE_JSON_H
 #define ATT_PROTO_ENGINE_JSON_H
@@ -56,6 +57,37 @@ att_rc att_engine_list_decode(const char *json, size_t len, struct att_engine_co
 /** Decode GET /containers/{id}/json into @p out (cleaned up first). */
 att_rc att_engine_inspect_decode(const char *json, size_t len, struct att_engine_container *out,
                                  char *why, size_t why_len);
+
+/* Most networks att_engine_networks_decode() accepts, and longest name. */
+#define ATT_ENGINE_MAX_NETWORKS 64
+#define ATT_ENGINE_NETWORK_MAX  255
+
+/**
+ * Whether @p name is a network name safe to put into a URL path: 1 to
+ * ATT_ENGINE_NETWORK_MAX bytes of [A-Za-z0-9_.-], the first alphanumeric
+ * (the rule of both Docker and podman; it excludes "." and "..").
+ */
+bool att_engine_network_name_ok(const char *name);
+
+/**
+ * Decode the names of the networks a container is attached to: the keys of
+ * NetworkSettings.Networks in GET /containers/{id}/json. Absent or null
+ * NetworkSettings or Networks is no network. "host" and "none" (Docker lists
+ * --network host/none there) are left out: they cannot be disconnected.
+ * @param[out] names  written only on ATT_OK: owned array of owned strings,
+ *                    NULL when @p n is 0; free with att_engine_networks_free()
+ * @param[out] n      written only on ATT_OK
+ * @retval ATT_OK
+ * @retval ATT_ERR_PARSE  not JSON, wrong types, more than ATT_ENGINE_MAX_NETWORKS
+ *                        networks or a name that fails att_engine_network_name_ok()
+ * @retval ATT_ERR_NOMEM
+ * @retval ATT_ERR_INVALID_ARG  @p names or @p n is NULL
+ */
+att_rc att_engine_networks_decode(const char *json, size_t len, char ***names, size_t *n, char *why,
+                                  size_t why_len);
+/** Free what att_engine_networks_decode() returned; NULL is a no-op. */
+void att_engine_networks_free(char **names, size_t n);
+
 void att_engine_container_cleanup(struct att_engine_container *c);
 void att_engine_containers_free(struct att_engine_container *c, size_t n);
 
