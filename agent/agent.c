@@ -30,7 +30,9 @@
 #include "attest/policy.h"
 #include "attest/policy_json.h"
 #include "attest/proto.h"
+#include "attest/quote.h"
 #include "attest/util.h"
+#include "quarantine.h"
 
 #define BOOT_STATE_MAX 256
 #define ADMISSION_FILE "admission.json"
@@ -46,6 +48,7 @@ struct agent {
     uint8_t admission_digest[ATT_SHA256_LEN];
     struct att_tpm *tpm; /* NULL while the TPM is unreachable */
     struct agent_log *log;
+    struct quarantine *quar; /* owned: orders and their state */
     struct att_buf ek_cert_rsa;
     struct att_buf ek_cert_ecc;
     struct att_buf ek_pub;
@@ -71,6 +74,7 @@ void agent_config_cleanup(struct agent_config *c)
     free(c->state_dir);
     free(c->listen);
     free(c->agent_id);
+    free(c->engine);
     memset(c, 0, sizeof(*c));
 }
 
@@ -388,6 +392,7 @@ att_rc agent_new(const struct agent_config *cfg, struct agent **out)
     if (agent_config_set(&a->cfg.tcti, cfg->tcti) != ATT_OK ||
         agent_config_set(&a->cfg.state_dir, cfg->state_dir) != ATT_OK ||
         agent_config_set(&a->cfg.listen, cfg->listen) != ATT_OK ||
+        agent_config_set(&a->cfg.engine, cfg->engine) != ATT_OK ||
         agent_config_set(&a->cfg.agent_id, cfg->agent_id != NULL ? cfg->agent_id : host) !=
             ATT_OK) {
         rc = ATT_ERR_NOMEM;
@@ -395,6 +400,11 @@ att_rc agent_new(const struct agent_config *cfg, struct agent **out)
     }
     rc = agent_log_open(a->cfg.state_dir, &a->log);
     if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = quarantine_open(a->cfg.state_dir, a->cfg.engine, &a->quar);
+    if (rc != ATT_OK) {
+        LOG_ERR("cannot load the quarantine state in %s: %s", a->cfg.state_dir, att_rc_str(rc));
         goto out;
     }
     rc = tpm_up(a);
@@ -417,6 +427,7 @@ void agent_free(struct agent *a)
     }
     att_tpm_free(a->tpm);
     agent_log_free(a->log);
+    quarantine_free(a->quar);
     att_buf_cleanup(&a->ek_cert_rsa);
     att_buf_cleanup(&a->ek_cert_ecc);
     att_buf_cleanup(&a->ek_pub);
@@ -558,6 +569,61 @@ out:
     return rc;
 }
 
+/* This host's AK Name in hex, "" before the TPM was ever reached. */
+static void ak_name_hex(struct agent *a, char *out, size_t out_len)
+{
+    uint8_t name[ATT_TPM_NAME_MAX];
+    size_t len = sizeof(name);
+
+    out[0] = '\0';
+    pthread_mutex_lock(&a->lock);
+    if (a->ak_pub.len > 0 && out_len > 2 * sizeof(name) &&
+        att_tpm_public_name(a->ak_pub.data, a->ak_pub.len, name, &len) == ATT_OK) {
+        att_hex_encode(name, len, out);
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* Carry out each order of @p r (quarantine.h) and put the acknowledgements in @p ev. */
+static att_rc handle_orders(struct agent *a, const struct att_evidence_request *r,
+                            struct att_evidence *ev)
+{
+    char ak[2 * ATT_TPM_NAME_MAX + 1];
+    size_t i;
+
+    if (r->n_orders == 0) {
+        return ATT_OK;
+    }
+    ev->acks = calloc(r->n_orders, sizeof(*ev->acks));
+    if (ev->acks == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    ak_name_hex(a, ak, sizeof(ak));
+    for (i = 0; i < r->n_orders; i++) {
+        struct att_order_ack ack;
+        struct att_buf b;
+        att_rc rc;
+
+        quarantine_handle(a->quar, a, ak, r->orders[i].data, r->orders[i].len, &ack);
+        att_buf_init(&b, ATT_PROTO_MAX_ORDER);
+        rc = att_order_ack_encode(&ack, &b);
+        att_order_ack_cleanup(&ack);
+        if (rc != ATT_OK) {
+            att_buf_cleanup(&b);
+            return rc;
+        }
+        ev->acks[i].data = att_buf_steal(&b, &ev->acks[i].len);
+        ev->n_acks++;
+    }
+    return ATT_OK;
+}
+
+bool agent_quarantine_refuses(struct agent *a, const char *container_id, const char *image_id,
+                              char *why, size_t why_len)
+{
+    return quarantine_refuses(a->quar, container_id, image_id, why, why_len);
+}
+
 att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struct att_buf *out,
                       unsigned *status, char *why, size_t why_len)
 {
@@ -586,10 +652,18 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
     }
     if (r.admission != NULL) {
         rc = agent_admission_set(a, r.admission, why, why_len);
-        att_evidence_request_cleanup(&r);
         if (rc != ATT_OK) {
+            att_evidence_request_cleanup(&r);
             return rc;
         }
+    }
+    /* Orders first, so the entries that record them are in this evidence's log. */
+    rc = handle_orders(a, &r, &ev);
+    att_evidence_request_cleanup(&r);
+    if (rc != ATT_OK) {
+        *status = 500;
+        (void)snprintf(why, why_len, "cannot answer the orders: %s", att_rc_str(rc));
+        return rc;
     }
     pthread_mutex_lock(&a->lock);
     rc = ensure_tpm(a);
@@ -642,6 +716,7 @@ out:
     pthread_mutex_unlock(&a->lock);
     att_buf_cleanup(&attest);
     att_buf_cleanup(&sig);
+    att_blobs_free(ev.acks, ev.n_acks);
     return rc;
 }
 
@@ -676,6 +751,12 @@ att_rc agent_activate(struct agent *a, const uint8_t *req, size_t req_len, struc
                        "and AK (%s)",
                        att_rc_str(rc));
         goto out;
+    }
+    if (r.verifier_key != NULL) {
+        rc = quarantine_set_key(a->quar, r.verifier_key, r.verifier_key_len, why, why_len);
+        if (rc != ATT_OK) {
+            goto out;
+        }
     }
     resp.secret = secret.data;
     resp.secret_len = secret.len;

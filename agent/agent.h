@@ -32,6 +32,7 @@ struct agent_config {
     char *state_dir; /* owned */
     char *listen;    /* owned, "ADDR:PORT" or "[V6ADDR]:PORT" */
     char *agent_id;  /* owned, may be NULL: hostname */
+    char *engine;    /* owned, may be NULL: container engine URL, for quarantine orders */
     uint32_t pcr;
     enum att_key_alg ak_alg;
     enum att_key_alg ek_alg;
@@ -96,6 +97,13 @@ att_rc agent_admission_set(struct agent *a, const char *json, char *why, size_t 
  */
 att_rc agent_admission_check(struct agent *a, const char *image_id, char *policy_name,
                              size_t policy_len, char *why, size_t why_len);
+
+/**
+ * Whether a container start must be refused because it, or a container of
+ * its image, is under an open quarantine (quarantine.h).
+ */
+bool agent_quarantine_refuses(struct agent *a, const char *container_id, const char *image_id,
+                              char *why, size_t why_len);
 
 /**
  * The running containers as the sweep last saw them, one

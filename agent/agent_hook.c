@@ -9,7 +9,8 @@
  *   "container:<id>"  image identity (source=hook),
  *   "<id>:<path>"     every ELF file of the rootfs,
  *   "admission:<id>"  the decision, so admission itself is attested,
- * then answers admit or refuse from the verifier's admission policy. Any
+ * then answers admit or refuse from the verifier's admission policy (and
+ * refuses a container or image under an open quarantine, quarantine.h). Any
  * error refuses (fail closed); the hook client decides about --fail-open
  * only when it cannot reach the agent at all.
  * Memory: the rootfs cache is owned by the caller (one per agent).
@@ -166,7 +167,10 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
                        st->id, att_rc_str(rc));
         goto out;
     }
-    rc = agent_admission_check(a, image, policy, sizeof(policy), why, sizeof(why));
+    rc = agent_quarantine_refuses(a, st->id, strcmp(image, "unknown") != 0 ? image : NULL, why,
+                                  sizeof(why))
+             ? ATT_ERR_POLICY
+             : agent_admission_check(a, image, policy, sizeof(policy), why, sizeof(why));
     if (rc != ATT_OK) {
         char detail[600];
 

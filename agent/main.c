@@ -106,6 +106,9 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
         s->fail_open = strcmp(val, "true") == 0;
     } else if (strcmp(key, "engine") == 0) {
         rc = agent_config_set(&s->engine, val);
+        if (rc == ATT_OK) {
+            rc = agent_config_set(&s->cfg.engine, val); /* quarantine orders act through it */
+        }
     } else if (strcmp(key, "tls_cert") == 0 || strcmp(key, "tls-cert") == 0) {
         rc = agent_config_set(&s->tls_cert, val);
     } else if (strcmp(key, "tls_key") == 0 || strcmp(key, "tls-key") == 0) {

@@ -4,7 +4,8 @@
 # credential activation); containers are admitted at start by a prestart hook
 # (an image not in policy is refused), their code and libraries measured while
 # they run; a foreign binary run inside one container fails that container
-# and only that one; a host file is tampered with and the verifier names it;
+# and only that one, which the verifier quarantines (paused, network cut) until
+# an operator lifts it; a host file is tampered with and the verifier names it;
 # the evidence is re-checked with tpm2_checkquote and evmctl; a reboot is
 # followed without operator action. Nothing is mocked: swtpm, tpm2-tss,
 # OpenSSL, GnuTLS, SQLite, podman, runc.
@@ -145,7 +146,7 @@ bold "11. A foreign binary is run inside container A"
 mkdir -p "$DEMO/foreign/opt"
 cp /bin/busybox "$DEMO/foreign/opt/sleep" && printf 'x' >> "$DEMO/foreign/opt/sleep"
 "$PODMAN" cp "$DEMO/foreign/opt" "$A:/"
-run "$PODMAN" exec -d "$A" /opt/sleep 60
+run "$PODMAN" exec -d "$A" /opt/sleep 600
 for _ in $(seq 50); do
     "$BIN/attest-verify" container "${A:0:12}" > /dev/null 2>&1 || break
     sleep 0.2
@@ -153,23 +154,55 @@ done
 expect_exit 1 "$BIN/attest-verify" container "${A:0:12}"
 expect_exit 0 "$BIN/attest-verify" container "${B:0:12}"
 echo "(only container A failed; B and the host stay trusted)"
+
+bold "12. The verifier orders A quarantined (signed order); the agent pauses it and cuts its network"
+for _ in $(seq 50); do
+    "$BIN/attest-verify" --json containers --host demo-host-1 |
+        jq -e --arg id "$A" '.containers[] | select(.id == $id and .verdict == "quarantined")' \
+        > /dev/null && break
+    sleep 0.2
+done
+run "$BIN/attest-verify" host demo-host-1 || true
+run "$BIN/attest-verify" quarantine list
+echo "\$ podman ps -a --format '{{.ID}} {{.Status}} {{.Image}}'"
+"$PODMAN" ps -a --format '{{.ID}} {{.Status}} {{.Image}}'
+[ "$("$PODMAN" inspect --format '{{.State.Status}}' "$A")" = paused ] || fail "A is not paused"
+[ "$("$PODMAN" inspect --format '{{.State.Status}}' "$B")" = running ] || fail "B was touched"
+APID=$("$PODMAN" inspect --format '{{.State.Pid}}' "$A")
+echo "\$ nsenter --net=/proc/$APID/ns/net nft list tables"
+nsenter --net="/proc/$APID/ns/net" nft list tables | grep attest_quarantine ||
+    fail "A's network namespace is not cut"
+expect_exit 126 "$PODMAN" run --rm localhost/attest-dyn:1 /bin/sh -c 'echo should-not-run'
+echo "(its image is refused at start while the quarantine stands)"
+
+bold "13. An operator investigates and lifts the quarantine (audited)"
+ORDER=$("$BIN/attest-verify" --json quarantine list --open | jq -r '.orders[0].id')
+run "$BIN/attest-verify" quarantine lift "$ORDER" --reason "foreign binary removed after review"
+for _ in $(seq 50); do
+    [ "$("$PODMAN" inspect --format '{{.State.Status}}' "$A")" = running ] && break
+    sleep 0.2
+done
+[ "$("$PODMAN" inspect --format '{{.State.Status}}' "$A")" = running ] || fail "A was not unpaused"
+echo "container A ${A:0:12} runs again; its network namespace is open:"
+nsenter --net="/proc/$APID/ns/net" nft list tables | grep -c attest_quarantine || true
+run "$BIN/attest-verify" events --host demo-host-1 --kind quarantine-lift
 "$PODMAN" rm -f -t 0 "$A" "$B" > /dev/null 2>&1
 
-bold "12. Tamper: change the server's config; the agent measures it again"
+bold "14. Tamper: change the server's config; the agent measures it again"
 printf 'listen = 0.0.0.0:8080\nmode = debug\nallow_remote_shell = yes\n' > "$DEMO/app/etc/server.conf"
 run "$BIN/attest-agent" measure --state-dir "$DEMO/agent" "$DEMO/app/etc/server.conf"
 
-bold "13. Attest again: untrusted, and the verifier names the changed file"
+bold "15. Attest again: untrusted, and the verifier names the changed file"
 expect_exit 1 "$BIN/attest-verify" host demo-host-1
 
-bold "14. The host reboots (TPM reset): the verifier follows it onto its new boot"
+bold "16. The host reboots (TPM reset): the verifier follows it onto its new boot"
 "$SRC/swtpm-setup/rig" stop "$DEMO/rig" 1 > /dev/null
 "$SRC/swtpm-setup/rig" start "$DEMO/rig" 1 > /dev/null
 sleep 1
 expect_exit 0 "$BIN/attest-verify" host demo-host-1
 
-bold "15. What the verifier recorded"
+bold "17. What the verifier recorded"
 run "$BIN/attest-verify" events --host demo-host-1
 run "$BIN/attest-verify" hosts
 
-bold "Demo complete: enrolled -> containers admitted, foreign binary caught in one -> host file tampered: untrusted -> rebooted: trusted, all real"
+bold "Demo complete: enrolled -> containers admitted, foreign binary caught in one -> quarantined (paused, network cut), the other untouched -> lifted by an operator -> host file tampered: untrusted -> rebooted: trusted, all real"

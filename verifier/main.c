@@ -47,6 +47,9 @@ static void usage(FILE *f)
             "  --interval SECONDS    attest every host this often (default 2; decimals allowed)\n"
             "  --timeout SECONDS     per agent request (default 10)\n"
             "  --max-inflight N      concurrent agent requests (default 32)\n"
+            "  --order-key FILE      P-256 key signing quarantine orders (PEM; created if\n"
+            "                        absent; default order-key.pem next to the --db file)\n"
+            "  --order-ttl SECONDS   drop an order not delivered within this (default 86400)\n"
             "  --insecure-dev        plain HTTP to agents and on the API (test rigs only!)\n"
             "  --log-level LEVEL     error|warning|info|debug (default warning)\n"
             "  --help, --version\n");
@@ -131,6 +134,16 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
     }
     if (strcmp(key, "client-key") == 0 || strcmp(key, "client_key") == 0) {
         return set_str(&c->client_key, val);
+    }
+    if (strcmp(key, "order-key") == 0 || strcmp(key, "order_key") == 0) {
+        return set_str(&c->order_key, val);
+    }
+    if (strcmp(key, "order-ttl") == 0 || strcmp(key, "order_ttl") == 0) {
+        if (att_parse_u32(val, 30u * 86400u, &c->order_ttl_s) != ATT_OK || c->order_ttl_s < 10) {
+            (void)snprintf(why, why_len, "order-ttl \"%s\" must be 10..2592000 seconds", val);
+            return ATT_ERR_INVALID_ARG;
+        }
+        return ATT_OK;
     }
     if (strcmp(key, "log-level") == 0 || strcmp(key, "log_level") == 0) {
         return set_str(&s->log_level, val);
@@ -305,6 +318,7 @@ int main(int argc, char **argv)
         {"api-key", required_argument, NULL, 1},       {"fleet-ca", required_argument, NULL, 1},
         {"client-cert", required_argument, NULL, 1},   {"client-key", required_argument, NULL, 1},
         {"tpm-ca", required_argument, NULL, 1},        {"interval", required_argument, NULL, 1},
+        {"order-key", required_argument, NULL, 1},     {"order-ttl", required_argument, NULL, 1},
         {"timeout", required_argument, NULL, 1},       {"max-inflight", required_argument, NULL, 1},
         {"insecure-dev", no_argument, NULL, 2},        {"log-level", required_argument, NULL, 1},
         {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},

@@ -16,6 +16,7 @@
 #include "attest/credential.h"
 #include "attest/httpd.h"
 #include "attest/log.h"
+#include "attest/sigkey.h"
 #include "store.h"
 #include "verifier_int.h"
 
@@ -27,6 +28,7 @@ struct verifier {
     struct att_tls_server_config api_tls;   /* points into cfg */
     struct verifier_poller *poller;
     struct att_httpd *api;
+    struct att_sigkey *order_key; /* owned: signs quarantine orders */
     pthread_mutex_t metrics_lock;
     struct verifier_metrics metrics;
 };
@@ -37,6 +39,7 @@ void verifier_config_init(struct verifier_config *c)
     c->interval_ms = 2000;
     c->timeout_s = 10;
     c->max_inflight = 32;
+    c->order_ttl_s = 86400;
 }
 
 void verifier_config_cleanup(struct verifier_config *c)
@@ -50,6 +53,7 @@ void verifier_config_cleanup(struct verifier_config *c)
     free(c->fleet_ca);
     free(c->client_cert);
     free(c->client_key);
+    free(c->order_key);
     for (i = 0; i < c->n_tpm_ca; i++) {
         free(c->tpm_ca[i]);
     }
@@ -83,6 +87,7 @@ static att_rc copy_config(struct verifier_config *dst, const struct verifier_con
     dst->fleet_ca = dup_or_null(src->fleet_ca, &failed);
     dst->client_cert = dup_or_null(src->client_cert, &failed);
     dst->client_key = dup_or_null(src->client_key, &failed);
+    dst->order_key = dup_or_null(src->order_key, &failed);
     for (i = 0; i < src->n_tpm_ca; i++) {
         dst->tpm_ca[i] = dup_or_null(src->tpm_ca[i], &failed);
     }
@@ -97,6 +102,34 @@ int64_t verifier_now(void)
 struct store *verifier_store(struct verifier *v)
 {
     return v->store;
+}
+
+const struct att_sigkey *verifier_order_key(const struct verifier *v)
+{
+    return v->order_key;
+}
+
+/* The order-signing key: --order-key, or order-key.pem in the store's directory. */
+static att_rc load_order_key(struct verifier *v)
+{
+    char path[4200];
+    char why[512] = "";
+    const char *slash = strrchr(v->cfg.db, '/');
+    att_rc rc;
+
+    if (v->cfg.order_key != NULL) {
+        (void)snprintf(path, sizeof(path), "%s", v->cfg.order_key);
+    } else if (slash != NULL) {
+        (void)snprintf(path, sizeof(path), "%.*s/order-key.pem", (int)(slash - v->cfg.db),
+                       v->cfg.db);
+    } else {
+        (void)snprintf(path, sizeof(path), "order-key.pem");
+    }
+    rc = att_sigkey_load_or_create(path, &v->order_key, why, sizeof(why));
+    if (rc != ATT_OK) {
+        LOG_ERR("quarantine order key: %s", why);
+    }
+    return rc;
 }
 
 const struct att_ek_trust *verifier_ek_trust(const struct verifier *v)
@@ -209,6 +242,10 @@ att_rc verifier_start(const struct verifier_config *cfg, struct verifier **out)
         }
         goto out;
     }
+    rc = load_order_key(v);
+    if (rc != ATT_OK) {
+        goto out;
+    }
     rc = att_ek_trust_new(&v->trust);
     if (rc != ATT_OK) {
         goto out;
@@ -258,6 +295,7 @@ void verifier_stop(struct verifier *v)
     att_httpd_stop(v->api);
     verifier_poller_stop(v->poller);
     att_ek_trust_free(v->trust);
+    att_sigkey_free(v->order_key);
     store_close(v->store);
     verifier_config_cleanup(&v->cfg);
     pthread_mutex_destroy(&v->metrics_lock);

@@ -37,6 +37,9 @@ struct verifier_config {
     char *fleet_ca;        /* CA of agent server certificates (mTLS) */
     char *client_cert;     /* the verifier's client certificate towards agents */
     char *client_key;
+    char *order_key;       /* P-256 key that signs quarantine orders (PEM, created if absent);
+                              NULL: "order-key.pem" next to the store */
+    uint32_t order_ttl_s;  /* an order not delivered within this is dropped (expired) */
     char *tpm_ca[VERIFIER_MAX_TPM_CA]; /* trusted EK CA files or dirs */
     size_t n_tpm_ca;
     uint32_t interval_ms;  /* polling period */

@@ -19,6 +19,7 @@
 #include "attest/log.h"
 #include "attest/policy.h"
 #include "attest/policy_json.h"
+#include "attest/proto.h"
 #include "attest/util.h"
 #include "store.h"
 #include "verifier.h"
@@ -82,7 +83,7 @@ static enum role role_of(const char *name)
 
 /* Authenticate the bearer token; fills resp with 401 when there is none valid. */
 static enum role authenticate(struct verifier *v, const struct att_http_request *req,
-                              struct att_http_response *resp)
+                              struct att_http_response *resp, char *who, size_t who_len)
 {
     uint8_t hash[ATT_SHA256_LEN];
     const char *tok;
@@ -101,6 +102,7 @@ static enum role authenticate(struct verifier *v, const struct att_http_request 
         goto out;
     }
     r = role_of(role);
+    (void)snprintf(who, who_len, "%s", name);
 out:
     free(name);
     free(role);
@@ -424,6 +426,8 @@ static void verdicts_list(struct verifier *v, const char *host,
 static void containers_list(struct verifier *v, const char *host, struct att_http_response *resp)
 {
     struct store_container *c = NULL;
+    struct store_order *q = NULL;
+    size_t nq = 0;
     size_t n = 0;
     size_t i;
     json_t *arr;
@@ -437,24 +441,129 @@ static void containers_list(struct verifier *v, const char *host, struct att_htt
         }
         store_host_cleanup(&h);
     }
-    if (store_containers_list(verifier_store(v), host, &c, &n) != ATT_OK) {
+    if (store_containers_list(verifier_store(v), host, &c, &n) != ATT_OK ||
+        store_orders_list(verifier_store(v), host, true, &q, &nq) != ATT_OK) {
+        store_container_list_free(c, n);
         errorf(resp, 500, "cannot read containers");
         return;
     }
     arr = json_array();
     for (i = 0; i < n; i++) {
-        (void)json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "host", c[i].host,
-                           "id", c[i].id, "image", c[i].image, "policy", c[i].policy, "verdict",
-                           c[i].is_failed ? "failed"
-                           : c[i].image[0] == '\0' ? "not-seen"
-                                                    : "trusted",
-                           "code", c[i].code, "reason",
-                           c[i].reason, "entry", (json_int_t)c[i].entry, "updated_at",
-                           (json_int_t)c[i].updated_at));
+        const struct store_order *open = NULL;
+        size_t k;
+        json_t *cj;
+
+        for (k = 0; k < nq && open == NULL; k++) {
+            if (strcmp(q[k].host, c[i].host) == 0 && strcmp(q[k].container, c[i].id) == 0) {
+                open = &q[k];
+            }
+        }
+        cj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "host", c[i].host, "id",
+                       c[i].id, "image", c[i].image, "policy", c[i].policy, "verdict",
+                       open != NULL && strcmp(open->state, "enforced") == 0 ? "quarantined"
+                       : c[i].is_failed                                     ? "failed"
+                       : c[i].image[0] == '\0'                              ? "not-seen"
+                                                                            : "trusted",
+                       "code", c[i].code, "reason", c[i].reason, "entry", (json_int_t)c[i].entry,
+                       "updated_at", (json_int_t)c[i].updated_at);
+        if (cj != NULL && open != NULL) {
+            (void)json_object_set_new(cj, "quarantine",
+                                      json_pack("{s:s, s:s, s:s, s:s}", "order", open->id,
+                                                "state", open->state, "actions", open->actions,
+                                                "result", open->result));
+        }
+        (void)json_array_append_new(arr, cj);
     }
     store_container_list_free(c, n);
+    store_order_list_free(q, nq);
     send_json(resp, 200, json_pack("{s:o}", "containers", arr));
+}
+
+static json_t *order_json(const struct store_order *o)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:o, s:o, "
+                     "s:o, s:I}",
+                     "id", o->id, "host", o->host, "container", o->container, "image", o->image,
+                     "actions", o->actions, "reason", o->reason, "state", o->state, "result",
+                     o->result, "issued_at", (json_int_t)o->issued_at, "expires_at",
+                     (json_int_t)o->expires_at, "attempts", o->attempts, "acked_at",
+                     (json_int_t)o->acked_at, "lift_id", str_or_null(o->lift_id), "lifted_by",
+                     str_or_null(o->lifted_by), "lift_reason", str_or_null(o->lift_reason),
+                     "lifted_at", (json_int_t)o->lifted_at);
+}
+
+static void quarantine_list(struct verifier *v, const struct att_http_request *req,
+                            struct att_http_response *resp)
+{
+    const char *host = att_http_request_query(req, "host");
+    const char *open = att_http_request_query(req, "open");
+    struct store_order *o = NULL;
+    size_t n = 0;
+    size_t i;
+    json_t *arr;
+
+    if (open != NULL && strcmp(open, "0") != 0 && strcmp(open, "1") != 0) {
+        errorf(resp, 400, "open must be 0 or 1");
+        return;
+    }
+    if (host != NULL && !verifier_name_valid(host)) {
+        errorf(resp, 400, "invalid host name");
+        return;
+    }
+    if (store_orders_list(verifier_store(v), host, open != NULL && strcmp(open, "1") == 0, &o,
+                          &n) != ATT_OK) {
+        errorf(resp, 500, "cannot read quarantine orders");
+        return;
+    }
+    arr = json_array();
+    for (i = 0; i < n; i++) {
+        (void)json_array_append_new(arr, order_json(&o[i]));
+    }
+    store_order_list_free(o, n);
+    send_json(resp, 200, json_pack("{s:o}", "orders", arr));
+}
+
+static void quarantine_get(struct verifier *v, const char *id, struct att_http_response *resp)
+{
+    struct store_order o;
+
+    memset(&o, 0, sizeof(o));
+    if (store_order_get(verifier_store(v), id, &o) != ATT_OK) {
+        errorf(resp, 404, "no quarantine order %s", id);
+        return;
+    }
+    send_json(resp, 200, json_pack("{s:o}", "order", order_json(&o)));
+    store_order_cleanup(&o);
+}
+
+static void quarantine_lift(struct verifier *v, const char *id, const char *who,
+                            const struct att_http_request *req, struct att_http_response *resp)
+{
+    json_t *j = body_object(req, resp);
+    const char *reason;
+    char why[512] = "";
+    att_rc rc;
+
+    if (j == NULL) {
+        return;
+    }
+    reason = json_string_value(json_object_get(j, "reason"));
+    if (reason == NULL || reason[0] == '\0' || strlen(reason) > 1024) {
+        errorf(resp, 400, "body must be {\"reason\": \"...\"} (1..1024 bytes): a lift is audited");
+        json_decref(j);
+        return;
+    }
+    rc = verifier_quarantine_lift(v, id, who, reason, why, sizeof(why));
+    json_decref(j);
+    if (rc == ATT_ERR_NOT_FOUND) {
+        errorf(resp, 404, "%s", why);
+    } else if (rc == ATT_ERR_EXISTS) {
+        errorf(resp, 409, "%s", why);
+    } else if (rc != ATT_OK) {
+        errorf(resp, 500, "%s", why[0] ? why : "cannot lift");
+    } else {
+        quarantine_get(v, id, resp);
+    }
 }
 
 static void events_list(struct verifier *v, const struct att_http_request *req,
@@ -643,6 +752,7 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
     const char *u = req->url;
     enum role role;
     char name[128];
+    char who[128] = "";
     const char *sub = "";
 
     if (strcmp(u, "/api/v1/health") == 0) {
@@ -653,7 +763,7 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
         }
         return;
     }
-    role = authenticate(v, req, resp);
+    role = authenticate(v, req, resp, who, sizeof(who));
     if (role == ROLE_NONE) {
         return;
     }
@@ -711,6 +821,36 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
             errorf(resp, 405, "%s is not allowed on %s", m, u);
         } else {
             errorf(resp, 404, "no such resource: %.200s", u);
+        }
+    } else if (strcmp(u, "/api/v1/quarantine") == 0) {
+        if (strcmp(m, "GET") != 0) {
+            errorf(resp, 405, "%s is not allowed on %s", m, u);
+        } else if (need(role, ROLE_VIEWER, resp)) {
+            quarantine_list(v, req, resp);
+        }
+    } else if (strncmp(u, "/api/v1/quarantine/", 19) == 0) {
+        const char *rest = u + 19;
+        const char *slash = strchr(rest, '/');
+        char id[ATT_ORDER_ID_LEN + 1];
+
+        if ((slash != NULL ? (size_t)(slash - rest) : strlen(rest)) != ATT_ORDER_ID_LEN) {
+            errorf(resp, 404, "no such resource: %.200s", u);
+        } else {
+            memcpy(id, rest, ATT_ORDER_ID_LEN);
+            id[ATT_ORDER_ID_LEN] = '\0';
+            if (slash == NULL && strcmp(m, "GET") == 0) {
+                if (need(role, ROLE_VIEWER, resp)) {
+                    quarantine_get(v, id, resp);
+                }
+            } else if (slash != NULL && strcmp(slash, "/lift") == 0 && strcmp(m, "POST") == 0) {
+                if (need(role, ROLE_OPERATOR, resp)) {
+                    quarantine_lift(v, id, who, req, resp);
+                }
+            } else if (slash == NULL || strcmp(slash, "/lift") == 0) {
+                errorf(resp, 405, "%s is not allowed on %s", m, u);
+            } else {
+                errorf(resp, 404, "no such resource: %.200s", u);
+            }
         }
     } else if (strcmp(u, "/api/v1/events") == 0 && strcmp(m, "GET") == 0) {
         if (need(role, ROLE_VIEWER, resp)) {

@@ -16,6 +16,7 @@
 #include "attest/log.h"
 #include "attest/proto.h"
 #include "attest/quote.h"
+#include "attest/sigkey.h"
 #include "attest/util.h"
 #include "store.h"
 #include "verifier.h"
@@ -235,6 +236,15 @@ att_rc verifier_enroll(struct verifier *v, const char *name, const char *url, ch
     areq.cred_blob_len = blob.len;
     areq.enc_secret = enc.data;
     areq.enc_secret_len = enc.len;
+    /* The key the agent will check our quarantine orders with (DESIGN §6). */
+    att_buf_reset(&raw);
+    rc = att_sigkey_spki(verifier_order_key(v), &raw);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    areq.verifier_key = raw.data;
+    areq.verifier_key_len = raw.len;
+    att_buf_reset(&body);
     rc = att_activate_request_encode(&areq, &body);
     memset(&areq, 0, sizeof(areq)); /* borrowed pointers, not ours to free */
     if (rc != ATT_OK) {

@@ -19,6 +19,9 @@ int64_t verifier_now(void);
 /** Host names: 1-64 of [A-Za-z0-9._-]. */
 bool verifier_name_valid(const char *name);
 const struct att_ek_trust *verifier_ek_trust(const struct verifier *v);
+struct att_sigkey;
+/** The key that signs quarantine orders (never NULL once started). */
+const struct att_sigkey *verifier_order_key(const struct verifier *v);
 
 /**
  * One synchronous request to an agent (GET without @p body, POST with it).
@@ -28,6 +31,14 @@ const struct att_ek_trust *verifier_ek_trust(const struct verifier *v);
 att_rc verifier_agent_call(struct verifier *v, const char *url, const char *path,
                            const struct att_buf *body, struct att_buf *resp, char *why,
                            size_t why_len);
+
+/**
+ * Lift quarantine order @p id (verifier_quarantine.c): sign a lift order and
+ * put it in the outbox with who (@p by) and why.
+ * @retval ATT_OK @retval ATT_ERR_NOT_FOUND @retval ATT_ERR_EXISTS already lifted or expired
+ */
+att_rc verifier_quarantine_lift(struct verifier *v, const char *id, const char *by,
+                                const char *reason, char *why, size_t why_len);
 
 /* The dashboard API (verifier_api.c) */
 struct att_http_request;

@@ -14,12 +14,18 @@
  * that goes backwards is untrusted. Each round is stored in one transaction
  * (state + verdict + events): a crash loses nothing that was committed and
  * redoes nothing that was not.
+ *
+ * Quarantine (DESIGN §6): a container that newly fails gets a signed order,
+ * written with the round that found the failure (the store is the outbox);
+ * orders that are due ride on the host's next evidence requests, with
+ * backoff, until the agent's acknowledgement comes back in an answer.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -31,6 +37,7 @@
 #include "attest/policy_json.h"
 #include "attest/proto.h"
 #include "attest/quote.h"
+#include "attest/sigkey.h"
 #include "attest/util.h"
 #include "attest/verdict_json.h"
 #include "store.h"
@@ -86,6 +93,10 @@ struct job {
     uint64_t policy_gen; /* policy generation when the host's state was read */
     uint64_t req_seq;    /* requests up to this seq came before the host's state was read */
     const char *why_retry;
+    struct store_order *due; /* owned: orders sent with this request */
+    size_t n_due;
+    struct store_container *held; /* owned: rows new orders of this round point into */
+    size_t n_held;
     struct att_buf req;
     struct att_buf resp;
     CURL *easy;
@@ -113,6 +124,8 @@ static void job_free(struct job *j)
         curl_easy_cleanup(j->easy);
     }
     curl_slist_free_all(j->hdrs);
+    store_order_list_free(j->due, j->n_due);
+    store_container_list_free(j->held, j->n_held);
     att_buf_cleanup(&j->req);
     att_buf_cleanup(&j->resp);
     store_host_cleanup(&j->host);
@@ -127,6 +140,77 @@ static size_t on_data(char *p, size_t size, size_t n, void *user)
         return 0;
     }
     return size * n;
+}
+
+#define ORDER_BACKOFF_MAX_S 30
+
+/*
+ * The host's orders that are due go with this request (DESIGN §6). Each send
+ * moves its next attempt out (interval x 2^attempts, at most 30 s), so an
+ * unreachable agent is not flooded and gets the order soon after it returns.
+ */
+static void attach_orders(struct verifier_poller *p, struct job *j,
+                          struct att_evidence_request *r)
+{
+    struct store *s = verifier_store(p->v);
+    int64_t now = verifier_now();
+    int64_t step = (int64_t)(verifier_cfg(p->v)->interval_ms / 1000u);
+    size_t i;
+
+    store_order_list_free(j->due, j->n_due);
+    j->due = NULL;
+    j->n_due = 0;
+    if (store_orders_due(s, j->host.name, now, ATT_PROTO_MAX_ORDERS, &j->due, &j->n_due) !=
+            ATT_OK ||
+        j->n_due == 0) {
+        return;
+    }
+    r->orders = calloc(j->n_due, sizeof(*r->orders));
+    if (r->orders == NULL) {
+        return;
+    }
+    for (i = 0; i < j->n_due; i++) {
+        const struct store_order *o = &j->due[i];
+        bool lift = strcmp(o->state, "lift-pending") == 0;
+        int64_t wait = step < 1 ? 1 : step;
+        int k;
+
+        for (k = 0; k < o->attempts && wait < ORDER_BACKOFF_MAX_S; k++) {
+            wait *= 2;
+        }
+        r->orders[i].data = lift ? o->lift_envelope : o->envelope; /* borrowed */
+        r->orders[i].len = lift ? o->lift_envelope_len : o->envelope_len;
+        (void)store_order_sent(s, o->id, now + (wait < ORDER_BACKOFF_MAX_S ? wait
+                                                                          : ORDER_BACKOFF_MAX_S));
+    }
+    r->n_orders = j->n_due;
+}
+
+/* The agent's acknowledgements: each moves its order on (store_order_ack). */
+static void take_acks(struct verifier_poller *p, struct job *j, const struct att_evidence *ev)
+{
+    size_t i;
+
+    for (i = 0; i < ev->n_acks; i++) {
+        struct att_order_ack ack;
+        char why[256] = "";
+        att_rc rc;
+
+        if (att_order_ack_decode(ev->acks[i].data, ev->acks[i].len, &ack, why, sizeof(why)) !=
+            ATT_OK) {
+            LOG_WARN("%s: malformed order acknowledgement: %s", j->host.name, why);
+            continue;
+        }
+        rc = store_order_ack(verifier_store(p->v), j->host.name, ack.id, ack.ok, ack.result);
+        if (rc == ATT_OK) {
+            LOG_INFO("%s: order %s %s: %s", j->host.name, ack.id,
+                     ack.ok ? "carried out" : "refused", ack.result);
+        } else {
+            LOG_WARN("%s: acknowledgement for unknown order %s (%s)", j->host.name, ack.id,
+                     att_rc_str(rc));
+        }
+        att_order_ack_cleanup(&ack);
+    }
 }
 
 /* Build the evidence request and its curl handle. */
@@ -153,8 +237,10 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
         store_policy_get(verifier_store(p->v), j->host.policy, &r.admission) != ATT_OK) {
         r.admission = NULL;
     }
+    attach_orders(p, j, &r);
     rc = att_evidence_request_encode(&r, &j->req);
     free(r.admission);
+    free(r.orders); /* the envelopes are j->due's */
     if (rc != ATT_OK) {
         return rc;
     }
@@ -419,6 +505,176 @@ static void record_simple(struct verifier_poller *p, struct job *j, const char *
     complete_pending(p, j, ATT_OK, verdict, reason, findings, j->offset, j->offset);
 }
 
+/* A quarantine order being made: what its store_order row points into. */
+struct new_order {
+    char id[ATT_ORDER_ID_LEN + 1];
+    char actions[64];
+    struct att_buf env; /* the sealed order */
+    struct store_order row;
+};
+
+static void new_orders_free(struct new_order *n, size_t count)
+{
+    size_t i;
+
+    for (i = 0; n != NULL && i < count; i++) {
+        att_buf_cleanup(&n[i].env);
+        free(n[i].row.reason);
+    }
+    free(n);
+}
+
+/*
+ * Whether container @p id is running on the host by the agent's inventory
+ * ("<id> ..." lines). Without an inventory (no engine) every container counts.
+ */
+static bool in_inventory(const char *inv, const char *id)
+{
+    const char *line = inv;
+    size_t n = strlen(id);
+
+    if (inv == NULL) {
+        return true;
+    }
+    while (line != NULL && *line != '\0') {
+        if (strncmp(line, id, n) == 0 && line[n] == ' ') {
+            return true;
+        }
+        line = strchr(line, '\n');
+        line = line != NULL ? line + 1 : NULL;
+    }
+    return false;
+}
+
+/* The actions container policy @p name orders (default when it has none). */
+static uint32_t order_actions(const struct att_policy *pol, const char *name)
+{
+    const struct att_container_policy *cp =
+        name != NULL && name[0] != '\0' ? att_policy_container_by_name(pol, name) : NULL;
+
+    return cp != NULL ? cp->quarantine : ATT_QUARANTINE_DEFAULT;
+}
+
+_Static_assert(ATT_QUARANTINE_PAUSE == ATT_ORDER_PAUSE && ATT_QUARANTINE_ISOLATE == ATT_ORDER_ISOLATE &&
+                   ATT_QUARANTINE_KILL == ATT_ORDER_KILL,
+               "policy and order action bits agree");
+
+/* Seal a quarantine order for one container of host @p h into @p n. */
+static att_rc make_order(struct verifier_poller *p, const struct store_host *h,
+                         const char *container, const char *image, uint32_t actions,
+                         const char *code, const char *why, struct new_order *n)
+{
+    struct att_order o;
+    uint8_t rnd[ATT_ORDER_ID_LEN / 2];
+    char reason[ATT_PROTO_MAX_TEXT];
+    int64_t now = verifier_now();
+    att_rc rc;
+
+    memset(&o, 0, sizeof(o));
+    memset(n, 0, sizeof(*n));
+    att_buf_init(&n->env, ATT_PROTO_MAX_ORDER);
+    rc = att_random_bytes(rnd, sizeof(rnd));
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    att_hex_encode(rnd, sizeof(rnd), n->id);
+    (void)snprintf(reason, sizeof(reason), "%s: %.900s", code, why);
+    if (!att_utf8_valid((const uint8_t *)reason, strlen(reason))) {
+        (void)snprintf(reason, sizeof(reason), "%s", code);
+    }
+    memcpy(o.id, n->id, sizeof(o.id));
+    o.op = ATT_ORDER_QUARANTINE;
+    (void)snprintf(o.ak_name, sizeof(o.ak_name), "%s", h->ak_name);
+    (void)snprintf(o.container, sizeof(o.container), "%s", container);
+    (void)snprintf(o.image, sizeof(o.image), "%s", image != NULL ? image : "");
+    o.actions = actions;
+    o.reason = reason;
+    o.issued_at = (uint64_t)now;
+    o.expires_at = (uint64_t)now + verifier_cfg(p->v)->order_ttl_s;
+    rc = att_order_seal(&o, verifier_order_key(p->v), &n->env);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    att_order_actions_str(actions, n->actions, sizeof(n->actions));
+    n->row.id = n->id;
+    n->row.container = (char *)(uintptr_t)container;
+    n->row.image = (char *)(uintptr_t)(image != NULL ? image : "");
+    n->row.actions = n->actions;
+    n->row.reason = strdup(reason);
+    n->row.issued_at = now;
+    n->row.expires_at = (int64_t)o.expires_at;
+    n->row.envelope = n->env.data;
+    n->row.envelope_len = n->env.len;
+    return n->row.reason != NULL ? ATT_OK : ATT_ERR_NOMEM;
+}
+
+/*
+ * An untrusted host whose policy says so (quarantine_untrusted_host): every
+ * container the store knows on it, running by the agent's inventory, that
+ * has no open order gets one.
+ */
+static void untrusted_host_orders(struct verifier_poller *p, struct job *j,
+                                  const struct att_policy *pol, const char *why,
+                                  const char *inventory, struct new_order **no,
+                                  struct store_order **so, size_t *n_no)
+{
+    struct store *s = verifier_store(p->v);
+    struct store_container *c = NULL;
+    struct store_order *open = NULL;
+    size_t n_c = 0;
+    size_t n_open = 0;
+    size_t i;
+    size_t k;
+
+    if (*n_no > 0 || store_containers_list(s, j->host.name, &c, &n_c) != ATT_OK || n_c == 0 ||
+        store_orders_list(s, j->host.name, true, &open, &n_open) != ATT_OK) {
+        store_container_list_free(c, n_c);
+        return;
+    }
+    new_orders_free(*no, 0);
+    free(*so);
+    *no = calloc(n_c, sizeof(**no));
+    *so = calloc(n_c, sizeof(**so));
+    for (i = 0; *no != NULL && *so != NULL && i < n_c; i++) {
+        bool has_open = false;
+        uint32_t acts = order_actions(pol, c[i].policy);
+
+        for (k = 0; k < n_open; k++) {
+            has_open = has_open || strcmp(open[k].container, c[i].id) == 0;
+        }
+        if (has_open || acts == 0 || !in_inventory(inventory, c[i].id)) {
+            continue;
+        }
+        /* the row borrows container and image: keep them in the new_order's buffer */
+        if (make_order(p, &j->host, c[i].id, c[i].image, acts, "host-untrusted",
+                       why != NULL ? why : "the host failed attestation",
+                       &(*no)[*n_no]) == ATT_OK) {
+            (*so)[*n_no] = (*no)[*n_no].row;
+            (*n_no)++;
+        }
+    }
+    store_order_list_free(open, n_open);
+    /* rows point at c[]'s strings: keep c alive until the round is stored */
+    j->held = c;
+    j->n_held = n_c;
+}
+
+/*
+ * Test hook for the outbox (tests/integration/test_quarantine.sh): with
+ * ATTEST_VERIFIER_FAULT=exit-after-order the verifier dies right after it
+ * committed a round that wrote an order, before anything was delivered.
+ */
+static void fault_after_order(size_t n_orders)
+{
+    const char *f = getenv("ATTEST_VERIFIER_FAULT");
+
+    if (n_orders > 0 && f != NULL && strcmp(f, "exit-after-order") == 0) {
+        LOG_ERR("ATTEST_VERIFIER_FAULT=exit-after-order: exiting right after writing %zu order(s)",
+                n_orders);
+        _exit(75);
+    }
+}
+
 /*
  * Appraise a 200 answer. Returns true when the job must be sent again from
  * entry 0 (a new boot seen through a verified quote).
@@ -442,6 +698,9 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     struct store_container *sc = NULL;
     struct store_event *cev = NULL;
     char (*cmsg)[600] = NULL;
+    struct new_order *no = NULL;
+    struct store_order *so = NULL;
+    size_t n_no = 0;
     size_t n_cev = 0;
     size_t i;
     bool advance = false;
@@ -463,6 +722,7 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
         record_simple(p, j, "untrusted", reason_buf, o);
         goto out;
     }
+    take_acks(p, j, &ev);
     pol = load_policy(s, j->host.policy, polwhy, sizeof(polwhy));
     if (pol == NULL) {
         (void)att_appraisal_add(&a, ATT_FIND_FAIL, "no-policy", -1, "%s", polwhy);
@@ -573,7 +833,9 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
         sc = calloc(a.n_containers, sizeof(*sc));
         cev = calloc(a.n_containers + 3, sizeof(*cev));
         cmsg = calloc(a.n_containers, sizeof(*cmsg));
-        if (sc == NULL || cev == NULL || cmsg == NULL) {
+        no = calloc(a.n_containers, sizeof(*no));
+        so = calloc(a.n_containers, sizeof(*so));
+        if (sc == NULL || cev == NULL || cmsg == NULL || no == NULL || so == NULL) {
             record_simple(p, j, "untrusted", "out of memory appraising containers", o);
             goto out;
         }
@@ -601,8 +863,26 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
                                c->id, c->code, c->reason);
                 set_event(&cev[n_cev++], "container-failed", cmsg[i]);
                 LOG_WARN("%s: %s", j->host.name, cmsg[i]);
+                /* the outbox: the order is stored with the round that found the failure */
+                /* only what runs now is held: not a container refused at start */
+                if (pol != NULL && order_actions(pol, c->policy) != 0 &&
+                    in_inventory(ev.inventory, c->id)) {
+                    if (make_order(p, &j->host, c->id, c->image,
+                                   order_actions(pol, c->policy), c->code, c->reason,
+                                   &no[n_no]) == ATT_OK) {
+                        so[n_no] = no[n_no].row;
+                        n_no++;
+                    } else {
+                        att_buf_cleanup(&no[n_no].env);
+                        free(no[n_no].row.reason);
+                        LOG_ERR("%s: cannot make a quarantine order for %.12s", j->host.name,
+                                c->id);
+                    }
+                }
             }
         }
+        r.orders = so;
+        r.n_orders = n_no;
         r.events = cev;
         r.n_events = n_cev;
         r.containers = sc;
@@ -621,8 +901,15 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
         r.log_offset = ev.log_count;
         memcpy(r.pcr_value, pcr_end, sizeof(r.pcr_value));
     }
+    if (!a.is_trusted && pol != NULL && pol->quarantine_untrusted_host) {
+        untrusted_host_orders(p, j, pol, reason, ev.inventory, &no, &so, &n_no);
+        r.orders = so;
+        r.n_orders = n_no;
+    }
     if (store_record_round(s, &r) != ATT_OK) {
         LOG_ERR("cannot record the round for %s", j->host.name);
+    } else {
+        fault_after_order(r.n_orders);
     }
     if (a.is_trusted) {
         o->trusted++;
@@ -639,6 +926,8 @@ out:
     free(sc);
     free(cev);
     free(cmsg);
+    new_orders_free(no, n_no);
+    free(so);
     att_policy_free(pol);
     att_evidence_cleanup(&ev);
     att_appraisal_cleanup(&a);

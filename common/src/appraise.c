@@ -174,7 +174,7 @@ static const char *container_of(const struct att_ima_entry *e, char id[ATT_CONTA
         return NULL;
     }
     if ((strncmp(n, "container:", 10) == 0 || strncmp(n, "violation:", 10) == 0 ||
-         strncmp(n, "admission:", 10) == 0) &&
+         strncmp(n, "admission:", 10) == 0 || strncmp(n, "quarantine:", 11) == 0) &&
         is_cid(colon + 1, strlen(colon + 1))) {
         memcpy(id, colon + 1, ATT_CONTAINER_ID_LEN + 1);
         return id;
@@ -405,6 +405,13 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
         return container_fail(a, c, "refused-at-start", idx, "the agent refused its start: %s",
                               v);
     }
+    if (strncmp(e->name, "quarantine:", 11) == 0) {
+        /* the agent carried out (or lifted) an order: attested, not a finding */
+        if (e->tmpl != ATT_IMA_TEMPLATE_BUF) {
+            return container_fail(a, c, "malformed-record", idx, "quarantine record is not ima-buf");
+        }
+        return ATT_OK;
+    }
     if (strncmp(e->name, "violation:", 10) == 0) {
         char kind[64];
 
@@ -466,6 +473,16 @@ att_rc att_appraise_entries(const struct att_ima_entry *entries, size_t n, uint6
         char cid[ATT_CONTAINER_ID_LEN + 1];
         int64_t idx = (int64_t)(offset + i);
 
+        if (strcmp(entries[i].name, "order:refused") == 0 &&
+            entries[i].tmpl == ATT_IMA_TEMPLATE_BUF && !entries[i].is_violation) {
+            /* an order the agent refused (forged, replayed, expired): context only */
+            rc = att_appraisal_add(a, ATT_FIND_INFO, "order-refused", idx,
+                                   "entry %lld: the agent refused a quarantine order: %.*s",
+                                   (long long)idx,
+                                   (int)(entries[i].buf_len < 300 ? entries[i].buf_len : 300),
+                                   (const char *)entries[i].buf);
+            continue;
+        }
         /* Container entries judge their container, not the host. */
         rc = container_of(&entries[i], cid) != NULL
                  ? appraise_container_entry(&entries[i], cid, idx, policy, a)

@@ -249,6 +249,61 @@ static bool abs_prefix_ok(const char *s)
     return s != NULL && s[0] == '/' && strlen(s) < ATT_POLICY_MAX_PATH;
 }
 
+/*
+ * "quarantine": the actions a failure of the container orders, a list of
+ * "pause", "isolate-network", "kill" (empty: report only); absent: pause and
+ * isolate-network.
+ */
+static att_rc quarantine_actions(json_t *arr, uint32_t *out, const char *label, char *why,
+                                 size_t why_len)
+{
+    size_t i;
+    json_t *v;
+
+    *out = ATT_QUARANTINE_DEFAULT;
+    if (arr == NULL) {
+        return ATT_OK;
+    }
+    if (!json_is_array(arr) || json_array_size(arr) > 3) {
+        att_set_why(why, why_len, "policy: container %s: \"quarantine\" must be a list of "
+                    "\"pause\", \"isolate-network\", \"kill\"", label);
+        return ATT_ERR_PARSE;
+    }
+    *out = 0;
+    json_array_foreach(arr, i, v) {
+        const char *a = json_string_value(v);
+
+        if (a != NULL && strcmp(a, "pause") == 0) {
+            *out |= ATT_QUARANTINE_PAUSE;
+        } else if (a != NULL && strcmp(a, "isolate-network") == 0) {
+            *out |= ATT_QUARANTINE_ISOLATE;
+        } else if (a != NULL && strcmp(a, "kill") == 0) {
+            *out |= ATT_QUARANTINE_KILL;
+        } else {
+            att_set_why(why, why_len, "policy: container %s: quarantine[%zu] is not \"pause\", "
+                        "\"isolate-network\" or \"kill\"", label, i);
+            return ATT_ERR_PARSE;
+        }
+    }
+    return ATT_OK;
+}
+
+static json_t *quarantine_json(uint32_t q)
+{
+    json_t *arr = json_array();
+
+    if (arr != NULL && (q & ATT_QUARANTINE_PAUSE) != 0) {
+        (void)json_array_append_new(arr, json_string("pause"));
+    }
+    if (arr != NULL && (q & ATT_QUARANTINE_ISOLATE) != 0) {
+        (void)json_array_append_new(arr, json_string("isolate-network"));
+    }
+    if (arr != NULL && (q & ATT_QUARANTINE_KILL) != 0) {
+        (void)json_array_append_new(arr, json_string("kill"));
+    }
+    return arr;
+}
+
 /* Parse one element of "containers" into @p c (zeroed by the caller). */
 static att_rc add_container(struct att_container_policy *c, json_t *o, size_t idx, char *why,
                             size_t why_len)
@@ -270,7 +325,8 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
     json_object_foreach(o, key, value) {
         if (strcmp(key, "name") != 0 && strcmp(key, "images") != 0 &&
             strcmp(key, "files") != 0 && strcmp(key, "exclude") != 0 &&
-            strcmp(key, "allow_jit") != 0 && strcmp(key, "posture") != 0) {
+            strcmp(key, "allow_jit") != 0 && strcmp(key, "posture") != 0 &&
+            strcmp(key, "quarantine") != 0) {
             att_set_why(why, why_len, "policy: containers[%zu]: unknown key \"%.100s\"", idx,
                         quotable(key) ? key : "?");
             return ATT_ERR_PARSE;
@@ -322,6 +378,11 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
         return ATT_ERR_PARSE;
     }
     c->allow_jit = jit != NULL && json_is_true(jit);
+    rc = quarantine_actions(json_object_get(o, "quarantine"), &c->quarantine, label, why,
+                            why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
     posture = json_object_get(o, "posture");
     if (posture != NULL) {
         json_t *priv = json_object_get(posture, "privileged");
@@ -451,7 +512,8 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
     }
     json_object_foreach(root, key, value) {
         if (strcmp(key, "version") != 0 && strcmp(key, "name") != 0 &&
-            strcmp(key, "reference_values") != 0 && strcmp(key, "containers") != 0) {
+            strcmp(key, "reference_values") != 0 && strcmp(key, "containers") != 0 &&
+            strcmp(key, "quarantine_untrusted_host") != 0) {
             if (quotable(key)) {
                 att_set_why(why, why_len, "policy: unknown key \"%.200s\"", key);
             } else {
@@ -500,6 +562,16 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
     rc = add_containers(p, json_object_get(root, "containers"), why, why_len);
     if (rc != ATT_OK) {
         goto out;
+    }
+    {
+        json_t *qh = json_object_get(root, "quarantine_untrusted_host");
+
+        if (qh != NULL && !json_is_boolean(qh)) {
+            att_set_why(why, why_len, "policy: \"quarantine_untrusted_host\" must be true or false");
+            rc = ATT_ERR_PARSE;
+            goto out;
+        }
+        p->quarantine_untrusted_host = qh != NULL && json_is_true(qh);
     }
     *out = p;
     p = NULL; /* transferred to caller */
@@ -617,10 +689,12 @@ static json_t *containers_json(const struct att_policy *p)
 
     for (i = 0; arr != NULL && i < p->n_containers; i++) {
         const struct att_container_policy *c = &p->containers[i];
-        json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:{s:b, s:o, s:b, s:b, s:b}}", "name",
+        json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:o, s:{s:b, s:o, s:b, s:b, s:b}}",
+                              "name",
                               c->name, "images", strv_json(c->images, c->n_images), "files",
                               refs_json(c->files), "exclude", strv_json(c->exclude, c->n_exclude),
-                              "allow_jit", c->allow_jit, "posture", "privileged",
+                              "allow_jit", c->allow_jit, "quarantine",
+                              quarantine_json(c->quarantine), "posture", "privileged",
                               c->allow_privileged, "forbid_caps",
                               strv_json(c->forbid_caps, c->n_forbid_caps), "require_seccomp",
                               c->require_seccomp, "require_no_new_privs",
@@ -665,7 +739,9 @@ att_rc att_policy_encode_json(const struct att_policy *p, struct att_buf *out)
             goto out;
         }
     }
-    if (json_object_set(root, "reference_values", rv) != 0 ||
+    if ((p->quarantine_untrusted_host &&
+         json_object_set_new(root, "quarantine_untrusted_host", json_true()) != 0) ||
+        json_object_set(root, "reference_values", rv) != 0 ||
         (p->n_containers > 0 &&
          json_object_set_new(root, "containers", containers_json(p)) != 0)) {
         rc = ATT_ERR_NOMEM;

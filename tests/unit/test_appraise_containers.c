@@ -415,6 +415,42 @@ static void test_container_not_seen_from_inventory(void **state)
     log_free(&l);
 }
 
+/* Attested quarantine actions are context, not failures; so are refused orders. */
+static void test_quarantine_entries(void **state)
+{
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+    size_t i;
+    bool seen = false;
+
+    (void)state;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "quarantine:" C1, "at=1 n=1 order=0123456789abcdef0123456789abcdef op=quarantine "
+                                  "actions=pause,isolate-network ok=1 result=paused");
+    add_buf(&l, "order:refused", "at=1 n=2 order=- op=quarantine actions=- ok=0 result=signature");
+    run(&l, &a);
+    assert_false(find(&a, C1)->is_failed);
+    assert_int_equal(host_fails(&a), 0);
+    for (i = 0; i < a.n_findings; i++) {
+        seen = seen || strcmp(a.findings[i].code, "order-refused") == 0;
+    }
+    assert_true(seen);
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+
+    /* the same names with the wrong template are not passed */
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_file(&l, "quarantine:" C1, ls_digest);
+    expect_failed(&l, C1, "malformed-record", 101);
+    l.n = 0;
+    add_file(&l, "order:refused", ls_digest);
+    run(&l, &a);
+    assert_true(host_fails(&a) > 0);
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+}
+
 static void test_appraise_entries_bad_args(void **state)
 {
     struct att_appraisal a;
@@ -438,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_container_policy_label_after_hook),
         cmocka_unit_test(test_policy_covers_and_unique_names),
         cmocka_unit_test(test_container_not_seen_from_inventory),
+        cmocka_unit_test(test_quarantine_entries),
         cmocka_unit_test(test_appraise_entries_bad_args),
     };
 

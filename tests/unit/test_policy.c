@@ -627,9 +627,52 @@ static void test_policy_containers_rejects(void **state)
                   "posture");
 }
 
+/* What a container's failure orders (DESIGN §6), and quarantine of an untrusted host. */
+static void test_policy_quarantine(void **state)
+{
+    const char *json = "{\"version\": 1, \"reference_values\": {}, "
+                       "\"quarantine_untrusted_host\": true, \"containers\": ["
+                       "{\"name\": \"a\", \"images\": [\"" IMG1 "\"]}, "
+                       "{\"name\": \"b\", \"images\": [\"" IMG2 "\"], \"quarantine\": [\"kill\"]}, "
+                       "{\"name\": \"c\", \"images\": [\"" IMG2 "\"], \"quarantine\": []}, "
+                       "{\"name\": \"d\", \"images\": [\"" IMG2 "\"], "
+                       "\"quarantine\": [\"pause\", \"isolate-network\", \"kill\"]}]}";
+    struct att_policy *p = NULL;
+    struct att_policy *q = NULL;
+    struct att_buf a;
+    char why[256] = "";
+
+    (void)state;
+    assert_int_equal(parse(json, &p, why, sizeof(why)), ATT_OK);
+    assert_true(p->quarantine_untrusted_host);
+    assert_int_equal(att_policy_container_by_name(p, "a")->quarantine, ATT_QUARANTINE_DEFAULT);
+    assert_int_equal(att_policy_container_by_name(p, "b")->quarantine, ATT_QUARANTINE_KILL);
+    assert_int_equal(att_policy_container_by_name(p, "c")->quarantine, 0);
+    assert_int_equal(att_policy_container_by_name(p, "d")->quarantine,
+                     ATT_QUARANTINE_PAUSE | ATT_QUARANTINE_ISOLATE | ATT_QUARANTINE_KILL);
+    /* written out and read back the same */
+    att_buf_init(&a, 1u << 20);
+    assert_int_equal(att_policy_encode_json(p, &a), ATT_OK);
+    assert_int_equal(att_policy_parse_json((const char *)a.data, a.len, &q, why, sizeof(why)),
+                     ATT_OK);
+    assert_true(q->quarantine_untrusted_host);
+    assert_int_equal(att_policy_container_by_name(q, "c")->quarantine, 0);
+    assert_int_equal(att_policy_container_by_name(q, "b")->quarantine, ATT_QUARANTINE_KILL);
+    att_buf_cleanup(&a);
+    att_policy_free(q);
+    att_policy_free(p);
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"" IMG1 "\"], \"quarantine\": [\"freeze\"]}"),
+                  "quarantine[0]");
+    expect_reject(CPOL("{\"name\": \"x\", \"images\": [\"" IMG1 "\"], \"quarantine\": \"pause\"}"),
+                  "quarantine");
+    expect_reject("{\"version\": 1, \"reference_values\": {}, \"quarantine_untrusted_host\": 1}",
+                  "quarantine_untrusted_host");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_policy_quarantine),
         cmocka_unit_test(test_policy_add_invalid_args),
         cmocka_unit_test(test_policy_containers_parse_and_lookup),
         cmocka_unit_test(test_policy_containers_rejects),

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -1568,7 +1569,7 @@ static void test_store_host_rekey(void **state)
 }
 
 
-/* A store written by schema v1 is migrated to v2 on open, data kept. */
+/* A store written by schema v1 is migrated to v2 (and on) on open, data kept. */
 static void test_store_migrates_v1_to_v2(void **state)
 {
     struct fx *f = *state;
@@ -1579,13 +1580,15 @@ static void test_store_migrates_v1_to_v2(void **state)
     store_close(f->s);
     f->s = NULL;
     assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE containers; PRAGMA user_version = 1;", NULL,
-                                  NULL, NULL),
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE orders; DROP TABLE containers; "
+                                  "PRAGMA user_version = 1;",
+                                  NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
     assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 1);
     assert_int_equal(store_open(f->db, &f->s), ATT_OK);
-    assert_int_equal(store_schema_version(f->s), 2);
+    assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION); /* through v2 and on */
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM containers"), 0);
     assert_int_equal(store_host_get(f->s, "old", &h), ATT_OK);
     store_host_cleanup(&h);
@@ -1658,6 +1661,824 @@ static void test_store_round_containers(void **state)
     assert_int_equal(store_containers_list(f->s, "", &got, &n), ATT_ERR_INVALID_ARG);
 }
 
+
+/* ------------------------------------------------------------------------- */
+/* Quarantine orders (schema v3)                                             */
+
+#define OID_1  "0123456789abcdef0123456789abcdef"
+#define OID_2  "fedcba9876543210fedcba9876543210"
+#define OID_3  "00000000000000000000000000000003"
+#define LID_1  "11111111111111111111111111111111"
+#define LID_2  "22222222222222222222222222222222"
+#define CID_A  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define CID_B  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define ACTS   "pause,isolate-network"
+#define REASON "unknown-binary: /opt/x is not in policy app"
+
+static const uint8_t order_env[] = {0xd2, 0x84, 0x43, 0xa1, 0x01, 0x26, 0x01, 0x02};
+static const uint8_t lift_env[] = {0xd2, 0x84, 0x43, 0xa1, 0x01, 0x26, 0x0f, 0x0e};
+
+/* An order as the poller would hand it in (literals through uintptr_t, see mkev). */
+static struct store_order mkorder(const char *id, const char *container, int64_t issued_at)
+{
+    struct store_order o;
+
+    memset(&o, 0, sizeof(o));
+    o.id = (char *)(uintptr_t)id;
+    o.container = (char *)(uintptr_t)container;
+    o.actions = (char *)(uintptr_t)ACTS;
+    o.reason = (char *)(uintptr_t)REASON;
+    o.issued_at = issued_at;
+    o.expires_at = issued_at + 1000;
+    o.envelope = (uint8_t *)(uintptr_t)order_env;
+    o.envelope_len = sizeof(order_env);
+    return o;
+}
+
+/* Record an untrusted round on @p host at @p at that carries @p n orders. */
+static att_rc round_with_orders(struct store *s, const char *host, int64_t at,
+                                const struct store_order *o, size_t n)
+{
+    struct store_round r;
+
+    make_round(&r, host, at, "untrusted");
+    r.reason = "container " CID_A " failed";
+    r.orders = o;
+    r.n_orders = n;
+    return store_record_round(s, &r);
+}
+
+static void assert_order_state(struct store *s, const char *id, const char *state)
+{
+    struct store_order o;
+
+    assert_int_equal(store_order_get(s, id, &o), ATT_OK);
+    assert_string_equal(o.state, state);
+    store_order_cleanup(&o);
+}
+
+/* The message of the newest event of @p kind (the store's events for @p host); owned. */
+static char *last_message(struct store *s, const char *host, const char *kind)
+{
+    struct store_event *ev = NULL;
+    size_t n = 0;
+    char *msg;
+
+    assert_int_equal(store_events_list(s, host, kind, 0, 1000, &ev, &n), ATT_OK);
+    assert_true(n > 0);
+    msg = strdup(ev[n - 1].message);
+    assert_non_null(msg);
+    store_event_list_free(ev, n);
+    return msg;
+}
+
+static void assert_last_message(struct store *s, const char *host, const char *kind,
+                                const char *want)
+{
+    char *msg = last_message(s, host, kind);
+
+    assert_string_equal(msg, want);
+    free(msg);
+}
+
+static size_t count_orders(struct store *s, const char *host, bool open_only)
+{
+    struct store_order *o = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_orders_list(s, host, open_only, &o, &n), ATT_OK);
+    store_order_list_free(o, n);
+    return n;
+}
+
+/* Nothing of a refused round may have landed: no verdict, event or order. */
+static void assert_round_refused(struct store *s, const struct store_order *o, size_t n,
+                                 att_rc want)
+{
+    assert_int_equal(round_with_orders(s, "a", 100, o, n), want);
+    assert_int_equal(count_verdicts(s, NULL), 0);
+    assert_int_equal(count_events(s, NULL, NULL), 0);
+    assert_int_equal(count_orders(s, NULL, false), 0);
+}
+
+static void test_store_order_round_invalid_arg(void **state)
+{
+    struct fx *f = *state;
+    struct store_order o;
+    static uint8_t big[4097];
+    char long_reason[1026];
+
+    add_host(f->s, "a");
+    o = mkorder(OID_1, CID_A, 100);
+    assert_round_refused(f->s, NULL, 1, ATT_ERR_INVALID_ARG);
+    o.id = (char *)(uintptr_t) "0123456789abcdef0123456789abcde"; /* 31 */
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.id = (char *)(uintptr_t) "0123456789abcdef0123456789abcdef0"; /* 33 */
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.id = (char *)(uintptr_t) "0123456789ABCDEF0123456789abcdef"; /* upper case */
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.id = (char *)(uintptr_t) "0123456789abcdef0123456789abcdeg";
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.id = NULL;
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o = mkorder(OID_1, CID_A + 1, 100); /* 63 hex */
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o = mkorder(OID_1, NULL, 100);
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o = mkorder(OID_1, CID_A, 100);
+    o.reason = (char *)(uintptr_t) "";
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.reason = NULL;
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.reason = (char *)(uintptr_t) "bad \xc3\x28 utf-8";
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    memset(long_reason, 'r', sizeof(long_reason) - 1);
+    long_reason[sizeof(long_reason) - 1] = '\0'; /* 1025 bytes */
+    o.reason = long_reason;
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o = mkorder(OID_1, CID_A, 100);
+    o.envelope = big;
+    o.envelope_len = sizeof(big); /* 4097 */
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.envelope_len = 0;
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.envelope = NULL;
+    o.envelope_len = 3;
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o = mkorder(OID_1, CID_A, 100);
+    o.actions = (char *)(uintptr_t) "";
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.actions = (char *)(uintptr_t) "pause,,kill";
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.actions = (char *)(uintptr_t) "Pause";
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o.actions = (char *)(uintptr_t) "pause,";
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o = mkorder(OID_1, CID_A, 100);
+    o.image = (char *)(uintptr_t) "sha256:xyz";
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+    o = mkorder(OID_1, CID_A, 100);
+    o.expires_at = 99; /* expires before it is issued */
+    assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
+
+    /* the boundaries themselves are accepted */
+    o = mkorder(OID_1, CID_A, 100);
+    memset(big, 0x5a, sizeof(big));
+    o.envelope = big;
+    o.envelope_len = 4096;
+    long_reason[1024] = '\0';
+    o.reason = long_reason;
+    o.image = (char *)(uintptr_t) "sha256:" CID_B;
+    assert_int_equal(round_with_orders(f->s, "a", 100, &o, 1), ATT_OK);
+    assert_int_equal(count_orders(f->s, "a", true), 1);
+}
+
+static void test_store_order_round_writes_outbox(void **state)
+{
+    struct fx *f = *state;
+    struct store_order in[2] = {mkorder(OID_1, CID_A, 1000), mkorder(OID_2, CID_B, 1001)};
+    struct store_order o;
+    struct store_order *l = NULL;
+    size_t n = 0;
+
+    add_host(f->s, "a");
+    add_host(f->s, "b");
+    in[0].host = (char *)(uintptr_t) "b"; /* ignored: the round's host counts */
+    in[1].image = (char *)(uintptr_t) "sha256:" CID_A;
+    assert_int_equal(round_with_orders(f->s, "a", 1005, in, NELEM(in)), ATT_OK);
+    assert_int_equal(count_verdicts(f->s, "a"), 1);
+
+    assert_int_equal(store_order_get(f->s, OID_1, &o), ATT_OK);
+    assert_string_equal(o.id, OID_1);
+    assert_string_equal(o.host, "a");
+    assert_string_equal(o.container, CID_A);
+    assert_string_equal(o.image, "");
+    assert_string_equal(o.actions, ACTS);
+    assert_string_equal(o.reason, REASON);
+    assert_string_equal(o.state, "pending");
+    assert_string_equal(o.result, "");
+    assert_int_equal(o.issued_at, 1000);
+    assert_int_equal(o.expires_at, 2000);
+    assert_int_equal(o.envelope_len, sizeof(order_env));
+    assert_memory_equal(o.envelope, order_env, sizeof(order_env));
+    assert_int_equal(o.attempts, 0);
+    assert_int_equal(o.next_attempt, 0);
+    assert_int_equal(o.acked_at, 0);
+    assert_null(o.lift_id);
+    assert_null(o.lift_envelope);
+    assert_int_equal(o.lift_envelope_len, 0);
+    assert_null(o.lifted_by);
+    assert_null(o.lift_reason);
+    assert_int_equal(o.lifted_at, 0);
+    store_order_cleanup(&o);
+    store_order_cleanup(NULL);
+
+    /* one audit event per order, at the round's time, on the round's host */
+    assert_int_equal(count_events(f->s, "a", "quarantine-ordered"), 2);
+    assert_int_equal(count_events(f->s, "b", NULL), 0);
+    assert_last_message(f->s, "a", "quarantine-ordered",
+                        "order " OID_2 ": " ACTS " container bbbbbbbbbbbb: " REASON);
+
+    /* listing: newest first, host and open filters */
+    assert_int_equal(store_orders_list(f->s, NULL, false, &l, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(l[0].id, OID_2);
+    assert_string_equal(l[0].image, "sha256:" CID_A);
+    assert_string_equal(l[1].id, OID_1);
+    store_order_list_free(l, n);
+    assert_int_equal(count_orders(f->s, "a", true), 2);
+    assert_int_equal(count_orders(f->s, "b", false), 0);
+    assert_int_equal(store_orders_list(f->s, "b", true, &l, &n), ATT_OK);
+    assert_null(l);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_orders_list(f->s, "", false, &l, &n), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_orders_list(f->s, NULL, false, NULL, &n), ATT_ERR_INVALID_ARG);
+
+    assert_int_equal(store_order_get(f->s, OID_3, &o), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_order_get(f->s, "nothex", &o), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_get(f->s, OID_1, NULL), ATT_ERR_INVALID_ARG);
+    store_order_list_free(NULL, 0);
+}
+
+/* The outbox row is part of the round: whatever fails the round takes the orders with it. */
+static void test_store_order_round_rolls_back(void **state)
+{
+    struct fx *f = *state;
+    struct store_order in[2] = {mkorder(OID_1, CID_A, 1000), mkorder(OID_2, CID_B, 1000)};
+    struct store_order dup = mkorder(OID_1, CID_B, 1000);
+    struct store_order lift_dup = mkorder(LID_1, CID_B, 1000);
+    struct store_round r;
+    struct store_event boom = mkev("boom", "refused");
+
+    add_host(f->s, "a");
+    add_host(f->s, "b");
+    /* unknown host */
+    assert_int_equal(round_with_orders(f->s, "ghost", 100, in, NELEM(in)), ATT_ERR_NOT_FOUND);
+    assert_int_equal(count_orders(f->s, NULL, false), 0);
+
+    /* a failing event after the orders: nothing of the round stays */
+    close_store(f);
+    assert_int_equal(raw_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON events "
+                                     "WHEN NEW.kind = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); "
+                                     "END;"),
+                     SQLITE_OK);
+    reopen(f);
+    make_round(&r, "a", 100, "untrusted");
+    r.events = &boom;
+    r.n_events = 1;
+    r.orders = in;
+    r.n_orders = NELEM(in);
+    assert_int_not_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_int_equal(count_orders(f->s, NULL, false), 0);
+    assert_int_equal(count_verdicts(f->s, NULL), 0);
+    assert_int_equal(count_events(f->s, NULL, NULL), 0);
+
+    /* a reused id (even on another host) is an error, and the whole round goes */
+    assert_int_equal(round_with_orders(f->s, "a", 100, &in[0], 1), ATT_OK);
+    assert_int_equal(round_with_orders(f->s, "b", 200, &dup, 1), ATT_ERR_EXISTS);
+    assert_int_equal(count_verdicts(f->s, "b"), 0);
+    /* within one round: the second order's id is the first's */
+    in[1].id = (char *)(uintptr_t)OID_1;
+    assert_int_equal(round_with_orders(f->s, "b", 200, in, NELEM(in)), ATT_ERR_EXISTS);
+    assert_int_equal(count_orders(f->s, "b", false), 0);
+    assert_int_equal(count_events(f->s, NULL, "quarantine-ordered"), 1);
+    assert_int_equal(count_verdicts(f->s, NULL), 1);
+    /* a lift id is taken too: acks name either */
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, lift_env, sizeof(lift_env), "ops", "ok"),
+                     ATT_OK);
+    assert_int_equal(round_with_orders(f->s, "b", 300, &lift_dup, 1), ATT_ERR_EXISTS);
+    assert_int_equal(count_orders(f->s, NULL, false), 1);
+    assert_order_state(f->s, OID_1, "lift-pending");
+}
+
+/* One open order per container: a second one is skipped, not an error, and not audited. */
+static void test_store_order_open_unique(void **state)
+{
+    struct fx *f = *state;
+    struct store_order o1 = mkorder(OID_1, CID_A, 1000);
+    struct store_order o2 = mkorder(OID_2, CID_A, 1100);
+    struct store_order o3 = mkorder(OID_3, CID_A, 1200);
+    struct store_order both[2] = {mkorder(OID_2, CID_B, 1100), mkorder(OID_3, CID_B, 1100)};
+
+    add_host(f->s, "a");
+    add_host(f->s, "b");
+    assert_int_equal(round_with_orders(f->s, "a", 1000, &o1, 1), ATT_OK);
+    assert_int_equal(round_with_orders(f->s, "a", 1100, &o2, 1), ATT_OK);
+    assert_int_equal(store_order_get(f->s, OID_2, &(struct store_order){0}), ATT_ERR_NOT_FOUND);
+    assert_int_equal(count_verdicts(f->s, "a"), 2); /* the round itself landed */
+    assert_int_equal(count_events(f->s, "a", "quarantine-ordered"), 1);
+    /* the same container id on another host is another container */
+    assert_int_equal(round_with_orders(f->s, "b", 1100, &o2, 1), ATT_OK);
+    assert_int_equal(count_orders(f->s, "b", true), 1);
+    /* two orders for one container in one round: the first stands */
+    assert_int_equal(round_with_orders(f->s, "a", 1150, both, NELEM(both)), ATT_ERR_EXISTS);
+    both[0].id = (char *)(uintptr_t) "0000000000000000000000000000000a";
+    assert_int_equal(round_with_orders(f->s, "a", 1150, both, NELEM(both)), ATT_OK);
+    assert_order_state(f->s, "0000000000000000000000000000000a", "pending");
+    assert_int_equal(store_order_get(f->s, OID_3, &(struct store_order){0}), ATT_ERR_NOT_FOUND);
+
+    /* enforced, refused and lift-pending are open too; lifted is not */
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "paused"), ATT_OK);
+    assert_int_equal(round_with_orders(f->s, "a", 1200, &o3, 1), ATT_OK);
+    assert_int_equal(count_orders(f->s, "a", true), 2);
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, lift_env, sizeof(lift_env), "ops", "fp"),
+                     ATT_OK);
+    assert_int_equal(round_with_orders(f->s, "a", 1200, &o3, 1), ATT_OK);
+    assert_int_equal(store_order_get(f->s, OID_3, &(struct store_order){0}), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_order_ack(f->s, "a", LID_1, true, "resumed"), ATT_OK);
+    assert_int_equal(round_with_orders(f->s, "a", 1300, &o3, 1), ATT_OK);
+    assert_order_state(f->s, OID_3, "pending");
+    assert_int_equal(count_orders(f->s, "a", false), 3);
+    assert_int_equal(count_orders(f->s, "a", true), 2);
+}
+
+static void test_store_orders_due_sent_backoff(void **state)
+{
+    struct fx *f = *state;
+    struct store_order in[2] = {mkorder(OID_2, CID_B, 1001), mkorder(OID_1, CID_A, 1000)};
+    struct store_order *d = (struct store_order *)(uintptr_t)0x1;
+    struct store_order o;
+    size_t n = 99;
+
+    add_host(f->s, "a");
+    add_host(f->s, "b");
+    assert_int_equal(store_orders_due(f->s, "a", 1000, 10, &d, &n), ATT_OK);
+    assert_null(d);
+    assert_int_equal(n, 0);
+    assert_int_equal(round_with_orders(f->s, "a", 1001, in, NELEM(in)), ATT_OK);
+
+    /* oldest first, at most max, only this host */
+    assert_int_equal(store_orders_due(f->s, "a", 1001, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(d[0].id, OID_1);
+    assert_string_equal(d[1].id, OID_2);
+    assert_memory_equal(d[0].envelope, order_env, sizeof(order_env));
+    store_order_list_free(d, n);
+    assert_int_equal(store_orders_due(f->s, "a", 1001, 1, &d, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].id, OID_1);
+    store_order_list_free(d, n);
+    assert_int_equal(store_orders_due(f->s, "b", 1001, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 0);
+
+    /* sent: attempts count, next_attempt holds it back until then; no event */
+    assert_int_equal(store_order_sent(f->s, OID_1, 1031), ATT_OK);
+    assert_int_equal(store_orders_due(f->s, "a", 1030, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].id, OID_2);
+    store_order_list_free(d, n);
+    assert_int_equal(store_order_sent(f->s, OID_1, 1091), ATT_OK);
+    assert_int_equal(store_order_get(f->s, OID_1, &o), ATT_OK);
+    assert_int_equal(o.attempts, 2);
+    assert_int_equal(o.next_attempt, 1091);
+    assert_string_equal(o.state, "pending");
+    store_order_cleanup(&o);
+    assert_int_equal(store_orders_due(f->s, "a", 1090, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    store_order_list_free(d, n);
+    assert_int_equal(store_orders_due(f->s, "a", 1091, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    store_order_list_free(d, n);
+    assert_int_equal(count_events(f->s, "a", NULL), 2); /* the two "quarantine-ordered" */
+
+    /* acknowledged: no longer due; a late "sent" changes nothing */
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "paused"), ATT_OK);
+    assert_int_equal(store_order_sent(f->s, OID_1, 5000), ATT_OK);
+    assert_int_equal(store_order_get(f->s, OID_1, &o), ATT_OK);
+    assert_int_equal(o.attempts, 2);
+    assert_int_equal(o.next_attempt, 1091);
+    store_order_cleanup(&o);
+    assert_int_equal(store_orders_due(f->s, "a", 1500, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].id, OID_2);
+    store_order_list_free(d, n);
+
+    assert_int_equal(store_order_sent(f->s, OID_3, 1), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_order_sent(f->s, "xyz", 1), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_sent(NULL, OID_1, 1), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_orders_due(f->s, "a", 1, 0, &d, &n), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_orders_due(f->s, NULL, 1, 1, &d, &n), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_orders_due(f->s, "a", 1, 1, NULL, &n), ATT_ERR_INVALID_ARG);
+}
+
+static void test_store_orders_due_expires(void **state)
+{
+    struct fx *f = *state;
+    struct store_order in[3] = {mkorder(OID_1, CID_A, 1000), mkorder(OID_2, CID_B, 1000),
+                                mkorder(OID_3,
+                                        "cccccccccccccccccccccccccccccccccccccccccccccccccccc"
+                                        "cccccccccccc",
+                                        1000)};
+    struct store_order *d = NULL;
+    size_t n = 0;
+
+    add_host(f->s, "a");
+    in[2].expires_at = 5000;
+    assert_int_equal(round_with_orders(f->s, "a", 1000, in, NELEM(in)), ATT_OK);
+    assert_int_equal(store_order_ack(f->s, "a", OID_2, true, "paused"), ATT_OK);
+    /* OID_3 lifted while pending: a lift never expires */
+    assert_int_equal(store_order_lift(f->s, OID_3, LID_1, lift_env, sizeof(lift_env), "ops", "fp"),
+                     ATT_OK);
+
+    /* expires_at itself is still in time */
+    assert_int_equal(store_orders_due(f->s, "a", 2000, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    store_order_list_free(d, n);
+    assert_int_equal(count_events(f->s, "a", "quarantine-expired"), 0);
+
+    assert_int_equal(store_orders_due(f->s, "a", 9000, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].id, OID_3);
+    assert_string_equal(d[0].state, "lift-pending");
+    assert_string_equal(d[0].lift_id, LID_1);
+    assert_int_equal(d[0].lift_envelope_len, sizeof(lift_env));
+    assert_memory_equal(d[0].lift_envelope, lift_env, sizeof(lift_env));
+    store_order_list_free(d, n);
+    assert_order_state(f->s, OID_1, "expired");
+    assert_order_state(f->s, OID_2, "enforced"); /* acknowledged: not expired */
+    assert_int_equal(count_events(f->s, "a", "quarantine-expired"), 1);
+    assert_last_message(f->s, "a", "quarantine-expired",
+                        "order " OID_1 ": " ACTS
+                        " container aaaaaaaaaaaa: not acknowledged by 2000");
+    /* once only */
+    assert_int_equal(store_orders_due(f->s, "a", 9001, 10, &d, &n), ATT_OK);
+    store_order_list_free(d, n);
+    assert_int_equal(count_events(f->s, "a", "quarantine-expired"), 1);
+
+    /* expired: closed, not liftable, a refusal changes nothing */
+    assert_int_equal(count_orders(f->s, "a", true), 2);
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_2, lift_env, sizeof(lift_env), "ops", "x"),
+                     ATT_ERR_EXISTS);
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, false, "expired"), ATT_OK);
+    assert_order_state(f->s, OID_1, "expired");
+    /* but an agent that did act on it before expiry is believed: the order is open again */
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "paused"), ATT_OK);
+    assert_order_state(f->s, OID_1, "enforced");
+    assert_last_message(f->s, "a", "quarantine-enforced",
+                        "order " OID_1 " (after expiry): " ACTS " container aaaaaaaaaaaa: paused");
+}
+
+/* A late ack of an expired order cannot open a second order for the container. */
+static void test_store_order_ack_expired_superseded(void **state)
+{
+    struct fx *f = *state;
+    struct store_order o1 = mkorder(OID_1, CID_A, 1000);
+    struct store_order o2 = mkorder(OID_2, CID_A, 3000);
+    struct store_order *d = NULL;
+    size_t n = 0;
+
+    add_host(f->s, "a");
+    assert_int_equal(round_with_orders(f->s, "a", 1000, &o1, 1), ATT_OK);
+    assert_int_equal(store_orders_due(f->s, "a", 2001, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(round_with_orders(f->s, "a", 3000, &o2, 1), ATT_OK);
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "paused"), ATT_OK);
+    assert_order_state(f->s, OID_1, "expired");
+    assert_order_state(f->s, OID_2, "pending");
+    assert_int_equal(count_events(f->s, "a", "quarantine-enforced"), 0);
+}
+
+static void test_store_order_ack_transitions(void **state)
+{
+    struct fx *f = *state;
+    struct store_order in[2] = {mkorder(OID_1, CID_A, 1000), mkorder(OID_2, CID_B, 1000)};
+    struct store_order o;
+    char long_result[1026];
+    int64_t before = (int64_t)time(NULL);
+
+    add_host(f->s, "a");
+    add_host(f->s, "b");
+    assert_int_equal(round_with_orders(f->s, "a", 1000, in, NELEM(in)), ATT_OK);
+
+    /* bad input, unknown id, another host's order: nothing changes */
+    memset(long_result, 'x', sizeof(long_result) - 1);
+    long_result[sizeof(long_result) - 1] = '\0';
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, long_result), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_ack(f->s, "a", "bad", true, "x"), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_ack(f->s, "", OID_1, true, "x"), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "\xff"), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_ack(NULL, "a", OID_1, true, "x"), ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_ack(f->s, "a", OID_3, true, "x"), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_order_ack(f->s, "b", OID_1, true, "x"), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_order_ack(f->s, "ghost", OID_1, true, "x"), ATT_ERR_NOT_FOUND);
+    assert_order_state(f->s, OID_1, "pending");
+    assert_int_equal(count_events(f->s, NULL, NULL), 2);
+
+    /* pending -> enforced */
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "paused; network isolated"), ATT_OK);
+    assert_int_equal(store_order_get(f->s, OID_1, &o), ATT_OK);
+    assert_string_equal(o.state, "enforced");
+    assert_string_equal(o.result, "paused; network isolated");
+    assert_true(o.acked_at >= before && o.acked_at <= (int64_t)time(NULL));
+    store_order_cleanup(&o);
+    assert_int_equal(count_events(f->s, "a", "quarantine-enforced"), 1);
+    assert_last_message(f->s, "a", "quarantine-enforced",
+                        "order " OID_1 ": " ACTS
+                        " container aaaaaaaaaaaa: paused; network isolated");
+
+    /* duplicate acks, either answer: idempotent, no event */
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "paused again"), ATT_OK);
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, false, "no such container"), ATT_OK);
+    assert_int_equal(store_order_get(f->s, OID_1, &o), ATT_OK);
+    assert_string_equal(o.state, "enforced");
+    assert_string_equal(o.result, "paused; network isolated");
+    store_order_cleanup(&o);
+    assert_int_equal(count_events(f->s, "a", "quarantine-enforced"), 1);
+    assert_int_equal(count_events(f->s, "a", "quarantine-refused"), 0);
+    /* the ack for an order is not the ack for its lift (no lift yet) */
+    assert_int_equal(store_order_ack(f->s, "a", LID_1, true, "x"), ATT_ERR_NOT_FOUND);
+
+    /* pending -> refused, NULL result stored as "" */
+    assert_int_equal(store_order_ack(f->s, "a", OID_2, false, NULL), ATT_OK);
+    assert_int_equal(store_order_get(f->s, OID_2, &o), ATT_OK);
+    assert_string_equal(o.state, "refused");
+    assert_string_equal(o.result, "");
+    assert_true(o.acked_at >= before);
+    store_order_cleanup(&o);
+    assert_int_equal(store_order_ack(f->s, "a", OID_2, true, "late"), ATT_OK);
+    assert_order_state(f->s, OID_2, "refused");
+    assert_int_equal(count_events(f->s, "a", "quarantine-refused"), 1);
+    assert_last_message(f->s, "a", "quarantine-refused",
+                        "order " OID_2 ": " ACTS " container bbbbbbbbbbbb: ");
+}
+
+static void test_store_order_lift_transitions(void **state)
+{
+    struct fx *f = *state;
+    struct store_order in[2] = {mkorder(OID_1, CID_A, 1000), mkorder(OID_2, CID_B, 1000)};
+    struct store_round r;
+    struct store_container c[2];
+    struct store_container *cl = NULL;
+    struct store_order o;
+    struct store_order *d = NULL;
+    static uint8_t big[4097];
+    char long_by[258];
+    size_t n = 0;
+    int64_t before = (int64_t)time(NULL);
+
+    add_host(f->s, "a");
+    add_host(f->s, "b");
+    /* the trusted round's container list says both containers failed */
+    memset(c, 0, sizeof(c));
+    c[0].id = (char *)(uintptr_t)CID_A;
+    c[0].is_failed = true;
+    c[0].code = (char *)(uintptr_t) "unknown-binary";
+    c[0].reason = (char *)(uintptr_t) "/opt/x";
+    c[0].entry = 7;
+    c[1] = c[0];
+    c[1].id = (char *)(uintptr_t)CID_B;
+    make_round(&r, "a", 1000, "trusted");
+    r.has_state = true;
+    r.containers = c;
+    r.n_containers = NELEM(c);
+    r.orders = in;
+    r.n_orders = NELEM(in);
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "paused"), ATT_OK);
+    assert_int_equal(store_order_sent(f->s, OID_1, 1030), ATT_OK);
+
+    /* bad input, unknown order: nothing changes */
+    memset(long_by, 'b', sizeof(long_by) - 1);
+    long_by[sizeof(long_by) - 1] = '\0'; /* 257 bytes */
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, lift_env, sizeof(lift_env), "", "r"),
+                     ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, lift_env, sizeof(lift_env), long_by, "r"),
+                     ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, lift_env, sizeof(lift_env), "ops", ""),
+                     ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, lift_env, sizeof(lift_env), "ops", NULL),
+                     ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, big, sizeof(big), "ops", "r"),
+                     ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, NULL, 0, "ops", "r"),
+                     ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_lift(f->s, OID_1, "1111", lift_env, sizeof(lift_env), "ops", "r"),
+                     ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_lift(f->s, "x", LID_1, lift_env, sizeof(lift_env), "ops", "r"),
+                     ATT_ERR_INVALID_ARG);
+    assert_int_equal(store_order_lift(f->s, OID_3, LID_1, lift_env, sizeof(lift_env), "ops", "r"),
+                     ATT_ERR_NOT_FOUND);
+    /* the lift id must be new: not this order's id, not another order's */
+    assert_int_equal(store_order_lift(f->s, OID_1, OID_1, lift_env, sizeof(lift_env), "ops", "r"),
+                     ATT_ERR_EXISTS);
+    assert_int_equal(store_order_lift(f->s, OID_1, OID_2, lift_env, sizeof(lift_env), "ops", "r"),
+                     ATT_ERR_EXISTS);
+    assert_order_state(f->s, OID_1, "enforced");
+    assert_int_equal(count_events(f->s, "a", "quarantine-lift"), 0);
+
+    /* enforced -> lift-pending, container verdict cleared, audited */
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, lift_env, sizeof(lift_env), "alice",
+                                      "false positive: /opt/x is the vendor agent"),
+                     ATT_OK);
+    assert_int_equal(store_order_get(f->s, OID_1, &o), ATT_OK);
+    assert_string_equal(o.state, "lift-pending");
+    assert_string_equal(o.lift_id, LID_1);
+    assert_int_equal(o.lift_envelope_len, sizeof(lift_env));
+    assert_memory_equal(o.lift_envelope, lift_env, sizeof(lift_env));
+    assert_string_equal(o.lifted_by, "alice");
+    assert_string_equal(o.lift_reason, "false positive: /opt/x is the vendor agent");
+    assert_true(o.lifted_at >= before && o.lifted_at <= (int64_t)time(NULL));
+    assert_int_equal(o.attempts, 0);
+    assert_int_equal(o.next_attempt, 0);
+    assert_string_equal(o.result, "paused"); /* the agent's last answer stays */
+    assert_memory_equal(o.envelope, order_env, sizeof(order_env));
+    store_order_cleanup(&o);
+    assert_last_message(f->s, "a", "quarantine-lift",
+                        "order " OID_1 " lifted by alice: false positive: /opt/x is the vendor "
+                        "agent");
+    assert_int_equal(store_containers_list(f->s, "a", &cl, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(cl[0].id, CID_A);
+    assert_false(cl[0].is_failed);
+    assert_string_equal(cl[0].code, "");
+    assert_string_equal(cl[0].reason, "");
+    assert_int_equal(cl[0].entry, -1);
+    assert_true(cl[1].is_failed); /* the other container is untouched */
+    assert_string_equal(cl[1].code, "unknown-binary");
+    assert_int_equal(cl[1].entry, 7);
+    store_container_list_free(cl, n);
+
+    /* the lift is due at once */
+    assert_int_equal(store_orders_due(f->s, "a", 1001, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(d[0].id, OID_1);
+    assert_string_equal(d[0].lift_id, LID_1);
+    store_order_list_free(d, n);
+
+    /* lift twice: refused, nothing changes */
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_2, lift_env, sizeof(lift_env), "bob", "x"),
+                     ATT_ERR_EXISTS);
+    assert_int_equal(store_order_get(f->s, OID_1, &o), ATT_OK);
+    assert_string_equal(o.lift_id, LID_1);
+    assert_string_equal(o.lifted_by, "alice");
+    store_order_cleanup(&o);
+    /* an order's lift id is not an order */
+    assert_int_equal(store_order_lift(f->s, LID_1, LID_2, lift_env, sizeof(lift_env), "bob", "x"),
+                     ATT_ERR_NOT_FOUND);
+    /* a late ack of the order itself changes nothing */
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "paused"), ATT_OK);
+    assert_order_state(f->s, OID_1, "lift-pending");
+
+    /* the agent refuses the lift: stays lift-pending, answer recorded and audited */
+    assert_int_equal(store_order_ack(f->s, "b", LID_1, true, "resumed"), ATT_ERR_NOT_FOUND);
+    assert_int_equal(store_order_ack(f->s, "a", LID_1, false, "container busy"), ATT_OK);
+    assert_int_equal(store_order_get(f->s, OID_1, &o), ATT_OK);
+    assert_string_equal(o.state, "lift-pending");
+    assert_string_equal(o.result, "container busy");
+    store_order_cleanup(&o);
+    assert_last_message(f->s, "a", "quarantine-lift-refused",
+                        "order " OID_1 " lift " LID_1 ": " ACTS
+                        " container aaaaaaaaaaaa: container busy");
+
+    /* lift-pending -> lifted; duplicates are idempotent */
+    assert_int_equal(store_order_ack(f->s, "a", LID_1, true, "resumed"), ATT_OK);
+    assert_int_equal(store_order_get(f->s, OID_1, &o), ATT_OK);
+    assert_string_equal(o.state, "lifted");
+    assert_string_equal(o.result, "resumed");
+    assert_true(o.acked_at >= before);
+    store_order_cleanup(&o);
+    assert_last_message(f->s, "a", "quarantine-lifted",
+                        "order " OID_1 " lift " LID_1 ": " ACTS " container aaaaaaaaaaaa: resumed");
+    assert_int_equal(store_order_ack(f->s, "a", LID_1, true, "resumed"), ATT_OK);
+    assert_int_equal(store_order_ack(f->s, "a", LID_1, false, "no"), ATT_OK);
+    assert_int_equal(count_events(f->s, "a", "quarantine-lifted"), 1);
+    assert_int_equal(count_events(f->s, "a", "quarantine-lift-refused"), 1);
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_2, lift_env, sizeof(lift_env), "bob", "x"),
+                     ATT_ERR_EXISTS);
+    assert_order_state(f->s, OID_1, "lifted");
+    assert_int_equal(store_orders_due(f->s, "a", 1001, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].id, OID_2);
+    store_order_list_free(d, n);
+
+    /* pending and refused orders can be lifted too */
+    assert_int_equal(store_order_lift(f->s, OID_2, LID_2, lift_env, sizeof(lift_env), "bob", "x"),
+                     ATT_OK);
+    assert_order_state(f->s, OID_2, "lift-pending");
+    assert_int_equal(count_events(f->s, "a", "quarantine-lift"), 2);
+}
+
+static void test_store_order_refused_can_be_lifted(void **state)
+{
+    struct fx *f = *state;
+    struct store_order o = mkorder(OID_1, CID_A, 1000);
+
+    add_host(f->s, "a");
+    assert_int_equal(round_with_orders(f->s, "a", 1000, &o, 1), ATT_OK);
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, false, "no such container"), ATT_OK);
+    /* no containers row to clear: still fine */
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, lift_env, sizeof(lift_env), "ops", "x"),
+                     ATT_OK);
+    assert_order_state(f->s, OID_1, "lift-pending");
+    assert_int_equal(count_containers(f->s, NULL), 0);
+}
+
+/* Orders and their audit trail survive close and reopen, mid-way through their life. */
+static void test_store_order_survives_reopen(void **state)
+{
+    struct fx *f = *state;
+    struct store_order in[2] = {mkorder(OID_1, CID_A, 1000), mkorder(OID_2, CID_B, 1000)};
+    struct store_order o;
+    struct store_order *d = NULL;
+    size_t n = 0;
+
+    add_host(f->s, "a");
+    assert_int_equal(round_with_orders(f->s, "a", 1000, in, NELEM(in)), ATT_OK);
+    assert_int_equal(store_order_sent(f->s, OID_2, 1060), ATT_OK);
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "paused"), ATT_OK);
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, lift_env, sizeof(lift_env), "ops", "fp"),
+                     ATT_OK);
+    reopen(f);
+    assert_int_equal(store_order_get(f->s, OID_1, &o), ATT_OK);
+    assert_string_equal(o.state, "lift-pending");
+    assert_string_equal(o.result, "paused");
+    assert_string_equal(o.lift_id, LID_1);
+    assert_memory_equal(o.lift_envelope, lift_env, sizeof(lift_env));
+    assert_memory_equal(o.envelope, order_env, sizeof(order_env));
+    store_order_cleanup(&o);
+    assert_int_equal(store_order_get(f->s, OID_2, &o), ATT_OK);
+    assert_string_equal(o.state, "pending");
+    assert_int_equal(o.attempts, 1);
+    assert_int_equal(o.next_attempt, 1060);
+    store_order_cleanup(&o);
+    assert_int_equal(store_orders_due(f->s, "a", 1060, 10, &d, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    store_order_list_free(d, n);
+    assert_int_equal(count_events(f->s, "a", "quarantine-ordered"), 2);
+    assert_int_equal(count_events(f->s, "a", "quarantine-enforced"), 1);
+    assert_int_equal(count_events(f->s, "a", "quarantine-lift"), 1);
+    /* the ack of the lift after the restart */
+    assert_int_equal(store_order_ack(f->s, "a", LID_1, true, "resumed"), ATT_OK);
+    reopen(f);
+    assert_order_state(f->s, OID_1, "lifted");
+}
+
+/* Orders are never deleted, never rewritten, and states only move forward. */
+static void test_store_orders_history_kept(void **state)
+{
+    struct fx *f = *state;
+    struct store_order o = mkorder(OID_1, CID_A, 1000);
+
+    add_host(f->s, "a");
+    assert_int_equal(round_with_orders(f->s, "a", 1000, &o, 1), ATT_OK);
+    assert_int_equal(store_order_ack(f->s, "a", OID_1, true, "paused"), ATT_OK);
+    assert_int_equal(store_order_lift(f->s, OID_1, LID_1, lift_env, sizeof(lift_env), "ops", "fp"),
+                     ATT_OK);
+    assert_int_equal(store_host_delete(f->s, "a"), ATT_OK);
+    assert_int_equal(count_orders(f->s, NULL, false), 1); /* history outlives the host */
+    close_store(f);
+    assert_int_equal(raw_exec(f->db, "DELETE FROM orders"), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_exec(f->db, "UPDATE orders SET envelope = x'00'"), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_exec(f->db, "UPDATE orders SET container = '" CID_B "'"),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(raw_exec(f->db, "UPDATE orders SET lifted_by = 'mallory'"), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_exec(f->db, "UPDATE orders SET state = 'pending'"), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_exec(f->db, "UPDATE orders SET state = 'bogus'"), SQLITE_CONSTRAINT);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM orders WHERE state = 'lift-pending' "
+                                    "AND lifted_by = 'ops'"),
+                     1);
+    reopen(f);
+}
+
+/* A store written by schema v2 is migrated to v3 on open, data kept. */
+static void test_store_migrates_v2_to_v3(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_container c;
+    struct store_event ev = mkev("verdict-changed", "pending -> trusted");
+    struct store_order o = mkorder(OID_1, CID_A, 1000);
+    struct store_host h;
+
+    add_host(f->s, "old");
+    memset(&c, 0, sizeof(c));
+    c.id = (char *)(uintptr_t)CID_A;
+    c.entry = -1;
+    make_round(&r, "old", 100, "trusted");
+    r.has_state = true;
+    r.log_offset = 5;
+    r.containers = &c;
+    r.n_containers = 1;
+    r.events = &ev;
+    r.n_events = 1;
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    close_store(f);
+    assert_int_equal(raw_exec(f->db, "DROP TABLE orders; PRAGMA user_version = 2;"), SQLITE_OK);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'orders%'"),
+                     0);
+    reopen(f);
+    assert_int_equal(store_schema_version(f->s), 3);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM orders"), 0);
+    assert_int_equal(store_host_get(f->s, "old", &h), ATT_OK);
+    assert_int_equal(h.log_offset, 5);
+    store_host_cleanup(&h);
+    assert_int_equal(count_containers(f->s, "old"), 1);
+    assert_int_equal(count_verdicts(f->s, "old"), 1);
+    assert_int_equal(count_events(f->s, "old", "verdict-changed"), 1);
+    assert_int_equal(round_with_orders(f->s, "old", 200, &o, 1), ATT_OK);
+    assert_order_state(f->s, OID_1, "pending");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1718,6 +2539,22 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_record_round_survives_sigkill, setup_open,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_concurrent_rounds, setup_open, teardown),
+        /* quarantine orders */
+        cmocka_unit_test_setup_teardown(test_store_migrates_v2_to_v3, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_order_round_invalid_arg, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_order_round_writes_outbox, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_order_round_rolls_back, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_order_open_unique, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_orders_due_sent_backoff, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_orders_due_expires, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_order_ack_expired_superseded, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_order_ack_transitions, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_order_lift_transitions, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_order_refused_can_be_lifted, setup_open,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_order_survives_reopen, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_orders_history_kept, setup_open, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
 /*
  * attest-verify's verifier-mode commands: they talk to attest-verifier's
  * dashboard API (JSON, bearer token) and print what it says.
- *   host HOST, hosts, events, enroll, policy apply|show|assign
+ *   host HOST, hosts, events, enroll, policy apply|show|assign, containers,
+ *   container ID, quarantine list|lift
  * The verifier is --verifier URL (or $ATTEST_VERIFIER), the token --token T
  * (or $ATTEST_TOKEN), the CA of its HTTPS certificate --ca FILE ($ATTEST_CA).
  */
@@ -123,6 +124,117 @@ static void print_findings(const json_t *findings)
     }
 }
 
+/* After a host's verdict: its containers that are not simply trusted. */
+static void host_containers_summary(const struct api *a, const char *host)
+{
+    char path[256];
+    json_t *j = NULL;
+    json_t *c;
+    size_t i;
+    size_t total = 0;
+
+    (void)snprintf(path, sizeof(path), "/api/v1/hosts/%s/containers", host);
+    if (call(a, "GET", path, NULL, &j) != 200) {
+        json_decref(j);
+        return;
+    }
+    json_array_foreach(json_object_get(j, "containers"), i, c) {
+        json_t *q = json_object_get(c, "quarantine");
+
+        total++;
+        if (strcmp(str(c, "verdict"), "trusted") == 0 && q == NULL) {
+            continue;
+        }
+        printf("container %.12s: %s%s%s%s\n", str(c, "id"), str(c, "verdict"),
+               str(c, "code")[0] ? " (" : "", str(c, "code")[0] ? str(c, "code") : "",
+               str(c, "code")[0] ? ")" : "");
+        if (str(c, "reason")[0]) {
+            printf("  reason: %s\n", str(c, "reason"));
+        }
+        if (q != NULL) {
+            printf("  quarantine order %s: %s (%s): %s\n", str(q, "order"), str(q, "state"),
+                   str(q, "actions"), str(q, "result")[0] ? str(q, "result") : "not yet acknowledged");
+        }
+    }
+    printf("containers: %zu\n", total);
+    json_decref(j);
+}
+
+static int cmd_quarantine(const struct api *a, int argc, char **argv)
+{
+    json_t *j = NULL;
+    json_t *o;
+    size_t i;
+    int ret = CLI_EXIT_ERROR;
+    char path[512];
+
+    if (argc >= 2 && strcmp(argv[1], "list") == 0) {
+        const char *host = NULL;
+        int open = 0;
+        int k;
+
+        for (k = 2; k < argc; k++) {
+            if (strcmp(argv[k], "--host") == 0 && k + 1 < argc) {
+                host = argv[++k];
+            } else if (strcmp(argv[k], "--open") == 0) {
+                open = 1;
+            } else {
+                fprintf(stderr, "usage: attest-verify quarantine list [--host H] [--open]\n");
+                return CLI_EXIT_ERROR;
+            }
+        }
+        (void)snprintf(path, sizeof(path), "/api/v1/quarantine?open=%d%s%s", open,
+                       host != NULL ? "&host=" : "", host != NULL ? host : "");
+        if (call(a, "GET", path, NULL, &j) != 200) {
+            goto out;
+        }
+        if (a->json) {
+            print_json(j);
+        } else {
+            printf("%-32s %-12s %-12s %-12s %-22s %s\n", "ORDER", "HOST", "CONTAINER", "STATE",
+                   "ACTIONS", "REASON");
+            json_array_foreach(json_object_get(j, "orders"), i, o) {
+                printf("%-32s %-12s %-12.12s %-12s %-22s %s\n", str(o, "id"), str(o, "host"),
+                       str(o, "container"), str(o, "state"), str(o, "actions"),
+                       str(o, "reason"));
+                if (json_is_string(json_object_get(o, "lifted_by"))) {
+                    printf("%32s lifted by %s: %s\n", "", str(o, "lifted_by"),
+                           str(o, "lift_reason"));
+                }
+            }
+        }
+        ret = CLI_EXIT_OK;
+    } else if (argc == 5 && strcmp(argv[1], "lift") == 0 && strcmp(argv[3], "--reason") == 0) {
+        json_t *body = json_pack("{s:s}", "reason", argv[4]);
+
+        if (strlen(argv[2]) != 32 || strspn(argv[2], "0123456789abcdef") != 32) {
+            fprintf(stderr, "attest-verify: %s is not an order id (32 hex digits)\n", argv[2]);
+            json_decref(body);
+            return CLI_EXIT_ERROR;
+        }
+        (void)snprintf(path, sizeof(path), "/api/v1/quarantine/%s/lift", argv[2]);
+        if (body == NULL || call(a, "POST", path, body, &j) != 200) {
+            json_decref(body);
+            goto out;
+        }
+        json_decref(body);
+        if (a->json) {
+            print_json(j);
+        } else {
+            o = json_object_get(j, "order");
+            printf("order %s: %s (lifted by %s: %s); the agent undoes it at its next poll\n",
+                   str(o, "id"), str(o, "state"), str(o, "lifted_by"), str(o, "lift_reason"));
+        }
+        ret = CLI_EXIT_OK;
+    } else {
+        fprintf(stderr, "usage: attest-verify quarantine list [--host H] [--open]\n"
+                        "       attest-verify quarantine lift ORDER-ID --reason TEXT\n");
+    }
+out:
+    json_decref(j);
+    return ret;
+}
+
 static int cmd_host(const struct api *a, const char *host)
 {
     char path[256];
@@ -151,6 +263,7 @@ static int cmd_host(const struct api *a, const char *host)
         } else {
             printf("verdict: untrusted: %s\n", str(j, "reason"));
         }
+        host_containers_summary(a, host);
     }
     if (strcmp(verdict, "trusted") == 0) {
         ret = CLI_EXIT_OK;
@@ -285,10 +398,16 @@ static int cmd_containers(const struct api *a, int argc, char **argv, const char
             } else {
                 printf("container %s on %s\n  image   %s\n  policy  %s\n  verdict %s\n", id,
                        str(c, "host"), str(c, "image"), str(c, "policy"), str(c, "verdict"));
-                if (strcmp(str(c, "verdict"), "failed") == 0) {
+                if (str(c, "code")[0] != '\0') {
                     printf("  reason  %s: %s (log entry %lld)\n", str(c, "code"),
                            str(c, "reason"),
                            (long long)json_integer_value(json_object_get(c, "entry")));
+                }
+                if (json_object_get(c, "quarantine") != NULL) {
+                    json_t *q = json_object_get(c, "quarantine");
+
+                    printf("  quarantine order %s: %s (%s): %s\n", str(q, "order"),
+                           str(q, "state"), str(q, "actions"), str(q, "result"));
                 }
             }
             ret = strcmp(str(c, "verdict"), "trusted") == 0 ? CLI_EXIT_OK : CLI_EXIT_UNTRUSTED;
@@ -481,6 +600,9 @@ int cli_fleet(const struct cli_fleet *f, const char *cmd, int argc, char **argv)
     }
     if (strcmp(cmd, "policy") == 0) {
         return cmd_policy(&a, argc, argv);
+    }
+    if (strcmp(cmd, "quarantine") == 0) {
+        return cmd_quarantine(&a, argc, argv);
     }
     fprintf(stderr, "attest-verify: unknown command \"%s\"\n", cmd);
     return CLI_EXIT_ERROR;

@@ -290,6 +290,7 @@ fill:
     }
     c->n_images = 1;
     c->allow_jit = allow_jit != 0;
+    c->quarantine = ATT_QUARANTINE_DEFAULT; /* a failure pauses it and cuts its network */
     if (att_policy_encode_json(top, out) != ATT_OK) {
         fprintf(stderr, "attest-verify: cannot encode the policy\n");
         goto out;

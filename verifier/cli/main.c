@@ -31,6 +31,8 @@ static void usage(FILE *f)
             "  containers [--host H]        per-container verdicts\n"
             "  container ID                 one container (exit 0 trusted, 1 failed)\n"
             "  policy apply NAME FILE | policy show [NAME] | policy assign HOST NAME\n"
+            "  quarantine list [--host H] [--open]   quarantine orders and their state\n"
+            "  quarantine lift ORDER-ID --reason TEXT  lift one (operator role; audited)\n"
             "Direct mode (no verifier):\n"
             "  host --agent URL --policy FILE [--save-evidence DIR] [--known-aks FILE]\n"
             "  policy generate [--name NAME] PATH... > policy.json\n"
@@ -119,7 +121,7 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "host") == 0 || strcmp(cmd, "hosts") == 0 ||
                strcmp(cmd, "events") == 0 || strcmp(cmd, "enroll") == 0 ||
                strcmp(cmd, "policy") == 0 || strcmp(cmd, "containers") == 0 ||
-               strcmp(cmd, "container") == 0) {
+               strcmp(cmd, "container") == 0 || strcmp(cmd, "quarantine") == 0) {
         ret = cli_fleet(&f, cmd, argc, argv);
     } else {
         fprintf(stderr, "attest-verify: unknown command \"%s\"\n", cmd);

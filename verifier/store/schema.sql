@@ -91,3 +91,42 @@ CREATE TABLE containers (
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (host, id)
 );
+-- migration 3: the outbox of quarantine orders (DESIGN §6); never deleted, an
+-- order and a recorded lift are never rewritten, states only move forward
+CREATE TABLE orders (
+    id            TEXT PRIMARY KEY CHECK (length(id) = 32),
+    host          TEXT NOT NULL,
+    container     TEXT NOT NULL CHECK (length(container) = 64),
+    image         TEXT NOT NULL DEFAULT '',
+    actions       TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    issued_at     INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    envelope      BLOB NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('pending', 'enforced', 'refused', 'lift-pending', 'lifted', 'expired')),
+    result        TEXT NOT NULL DEFAULT '',
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    next_attempt  INTEGER NOT NULL DEFAULT 0,
+    acked_at      INTEGER,
+    lift_id       TEXT CHECK (lift_id IS NULL OR length(lift_id) = 32),
+    lift_envelope BLOB,
+    lifted_by     TEXT,
+    lift_reason   TEXT,
+    lifted_at     INTEGER
+);
+CREATE UNIQUE INDEX orders_open ON orders (host, container) WHERE state IN ('pending', 'enforced', 'refused', 'lift-pending');
+CREATE INDEX orders_host ON orders (host, state);
+CREATE UNIQUE INDEX orders_lift_id ON orders (lift_id) WHERE lift_id IS NOT NULL;
+CREATE TRIGGER orders_no_delete BEFORE DELETE ON orders
+BEGIN SELECT RAISE(ABORT, 'orders are never deleted'); END;
+CREATE TRIGGER orders_fixed BEFORE UPDATE OF id, host, container, image, actions, reason, issued_at, expires_at, envelope ON orders
+BEGIN SELECT RAISE(ABORT, 'an order is never rewritten'); END;
+CREATE TRIGGER orders_lift_fixed BEFORE UPDATE OF lift_id, lift_envelope, lifted_by, lift_reason, lifted_at ON orders WHEN OLD.lift_id IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'a lift is never rewritten'); END;
+CREATE TRIGGER orders_state BEFORE UPDATE OF state ON orders WHEN NOT (
+    NEW.state = OLD.state
+    OR (OLD.state = 'pending' AND NEW.state IN ('enforced', 'refused', 'expired', 'lift-pending'))
+    OR (OLD.state IN ('enforced', 'refused') AND NEW.state = 'lift-pending')
+    OR (OLD.state = 'expired' AND NEW.state = 'enforced')
+    OR (OLD.state = 'lift-pending' AND NEW.state = 'lifted'))
+BEGIN SELECT RAISE(ABORT, 'no such order state change'); END;

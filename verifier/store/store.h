@@ -2,7 +2,8 @@
 /*
  * The verifier's durable store (DESIGN §8): hosts and their enrolled keys,
  * policies, per-host incremental appraisal state, verdict history, an
- * append-only event history and API tokens (hashed). One interface; the
+ * append-only event history, API tokens (hashed) and the outbox of
+ * quarantine orders (DESIGN §6). One interface; the
  * SQLite backend (WAL, one file, created on first open, schema versioned with
  * migrations) is the default; a PostgreSQL backend can implement the same
  * functions later.
@@ -25,7 +26,7 @@
 #include "attest/digest.h"
 #include "attest/rc.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -87,7 +88,42 @@ struct store_container {
     int64_t updated_at;
 };
 
-/** One attestation round, written atomically (state + verdict + events). */
+/*
+ * A quarantine order (schema v3, DESIGN §6) in the verifier's outbox. Orders
+ * are never deleted. States: "pending" (to be sent) -> "enforced" | "refused"
+ * (the agent's ack) or "expired" (not acknowledged before expires_at;
+ * "expired" -> "enforced" on a late ack, see store_order_ack); "pending" |
+ * "enforced" | "refused" -> "lift-pending" (operator lift, the lift envelope
+ * to be sent) -> "lifted" (the agent's ack of the lift). Open orders (at most
+ * one per host and container): pending, enforced, refused, lift-pending.
+ * As an input (store_round.orders) only id, container, image, actions,
+ * reason, issued_at, expires_at and the envelope are used.
+ */
+struct store_order {
+    char *id;        /* 32 lower-case hex */
+    char *host;      /* as input: ignored, taken from the round */
+    char *container; /* 64 lower-case hex */
+    char *image;     /* "sha256:<64 hex>" or "" (NULL as input: "") */
+    char *actions;   /* e.g. "pause,isolate-network" */
+    char *reason;    /* 1..1024 bytes of UTF-8 */
+    char *state;     /* see above */
+    char *result;    /* the agent's last answer, "" before one */
+    int64_t issued_at;
+    int64_t expires_at; /* a pending order is not sent after this */
+    uint8_t *envelope;  /* the signed quarantine order, sent as is */
+    size_t envelope_len;
+    int attempts;           /* sends of the current envelope */
+    int64_t next_attempt;   /* not sent before this */
+    int64_t acked_at;       /* the agent's last answer that changed the order, 0 if never */
+    char *lift_id;          /* NULL before a lift */
+    uint8_t *lift_envelope; /* the signed lift order, NULL before a lift */
+    size_t lift_envelope_len;
+    char *lifted_by; /* operator, NULL before a lift */
+    char *lift_reason;
+    int64_t lifted_at; /* 0 before a lift */
+};
+
+/** One attestation round, written atomically (state + verdict + events + new orders). */
 struct store_round {
     const char *host;
     int64_t at;
@@ -107,6 +143,14 @@ struct store_round {
     /* with has_state: the host's complete container list replaces the stored one */
     const struct store_container *containers; /* host/updated_at taken from the round */
     size_t n_containers;
+    /*
+     * New quarantine orders for the outbox (host taken from the round), state
+     * "pending". A container that already has an open order gets no second
+     * one (skipped, not an error); an id already stored fails the round. Each
+     * order inserted adds an event "quarantine-ordered".
+     */
+    const struct store_order *orders;
+    size_t n_orders;
 };
 
 /**
@@ -139,7 +183,15 @@ att_rc store_host_reset_state(struct store *s, const char *name);
 void store_host_cleanup(struct store_host *h);
 void store_host_list_free(struct store_host *hosts, size_t n);
 
-/** @retval ATT_ERR_NOT_FOUND the host does not exist (nothing written) */
+/**
+ * Record round @p r in one transaction: host state, verdict, events,
+ * containers and new orders land together or not at all.
+ * @retval ATT_OK
+ * @retval ATT_ERR_INVALID_ARG a bad field (nothing written)
+ * @retval ATT_ERR_NOT_FOUND the host does not exist (nothing written)
+ * @retval ATT_ERR_EXISTS an order id (or lift id) already stored (nothing written)
+ * @retval ATT_ERR_IO @retval ATT_ERR_NOMEM @retval ATT_ERR_INTERNAL
+ */
 att_rc store_record_round(struct store *s, const struct store_round *r);
 /** A single event outside a round (enrollment, deletion, policy changes). */
 att_rc store_event_add(struct store *s, const char *host, const char *kind, const char *message);
@@ -171,6 +223,85 @@ att_rc store_policy_list(struct store *s, char ***names, size_t *n);
 att_rc store_containers_list(struct store *s, const char *host, struct store_container **out,
                              size_t *n);
 void store_container_list_free(struct store_container *c, size_t n);
+
+/*
+ * Quarantine orders (DESIGN §6): the outbox. New orders come in with a round
+ * (store_round.orders). Every state change below is one transaction together
+ * with its audit event (events table, host = the order's host).
+ */
+
+/**
+ * Orders of @p host to send now, oldest (issued_at) first: "pending" ones
+ * (send envelope) and "lift-pending" ones (send lift_envelope) whose
+ * next_attempt <= @p now. First, in the same transaction, every "pending"
+ * order of @p host with expires_at < @p now becomes "expired" with an event
+ * "quarantine-expired" (a "lift-pending" order never expires).
+ * @param[in] max  1..1000 (larger is clamped)
+ * @param[out] out  Callee-allocated, NULL if none; free with store_order_list_free().
+ * @retval ATT_OK @retval ATT_ERR_INVALID_ARG
+ * @retval ATT_ERR_IO @retval ATT_ERR_NOMEM @retval ATT_ERR_INTERNAL
+ */
+att_rc store_orders_due(struct store *s, const char *host, int64_t now, size_t max,
+                        struct store_order **out, size_t *n);
+/**
+ * Order @p id was sent: attempts + 1, next_attempt = @p next_attempt (the
+ * caller's backoff). No event. An order no longer waiting to be sent (acked
+ * meanwhile) is left alone.
+ * @retval ATT_OK @retval ATT_ERR_INVALID_ARG @retval ATT_ERR_NOT_FOUND unknown id
+ * @retval ATT_ERR_IO @retval ATT_ERR_INTERNAL
+ */
+att_rc store_order_sent(struct store *s, const char *id, int64_t next_attempt);
+/**
+ * The agent of @p host acknowledged @p ack_id, in one transaction with the
+ * event. An order's id in "pending": "enforced" (@p ok) or "refused", event
+ * "quarantine-enforced" / "quarantine-refused". An order's id in "expired"
+ * with @p ok: "enforced" (the agent did act on it; unless the container has
+ * another open order by now). A lift_id in "lift-pending": "lifted" (@p ok,
+ * event "quarantine-lifted") or unchanged (event "quarantine-lift-refused").
+ * Each of these sets acked_at and stores @p result. Any other ack (a
+ * duplicate, or one for a state the order has moved past) changes nothing.
+ * @param[in] result  the agent's text, 0..1024 bytes UTF-8 (NULL: "")
+ * @retval ATT_OK also for a duplicate ack
+ * @retval ATT_ERR_INVALID_ARG @retval ATT_ERR_NOT_FOUND unknown id or another host's order
+ * @retval ATT_ERR_IO @retval ATT_ERR_INTERNAL
+ */
+att_rc store_order_ack(struct store *s, const char *host, const char *ack_id, bool ok,
+                       const char *result);
+/**
+ * Operator lift of order @p id (audited): from "pending", "enforced" or
+ * "refused" to "lift-pending" with the signed lift order @p lift_env (1..4096
+ * bytes) under @p lift_id, attempts and next_attempt 0, lifted_at now; event
+ * "quarantine-lift" "order <id> lifted by <by>: <reason>"; and the
+ * container's row in the containers table is cleared (not failed, no code,
+ * reason or entry), all in one transaction.
+ * @param[in] by  operator, 1..256 bytes UTF-8
+ * @param[in] reason  1..1024 bytes UTF-8
+ * @retval ATT_OK @retval ATT_ERR_INVALID_ARG
+ * @retval ATT_ERR_NOT_FOUND unknown id
+ * @retval ATT_ERR_EXISTS already lifted, lift pending or expired; or @p lift_id in use
+ * @retval ATT_ERR_IO @retval ATT_ERR_INTERNAL
+ */
+att_rc store_order_lift(struct store *s, const char *id, const char *lift_id,
+                        const uint8_t *lift_env, size_t lift_env_len, const char *by,
+                        const char *reason);
+/**
+ * @param[out] out  zeroed first; filled (owned) on success, release with store_order_cleanup().
+ * @retval ATT_OK @retval ATT_ERR_INVALID_ARG @retval ATT_ERR_NOT_FOUND
+ * @retval ATT_ERR_IO @retval ATT_ERR_NOMEM @retval ATT_ERR_INTERNAL
+ */
+att_rc store_order_get(struct store *s, const char *id, struct store_order *out);
+/**
+ * Orders of @p host (NULL: all hosts), newest (issued_at) first, at most
+ * 10000; @p open_only: only "pending", "enforced", "refused", "lift-pending".
+ * @param[out] out  Callee-allocated, NULL if none; free with store_order_list_free().
+ * @retval ATT_OK @retval ATT_ERR_INVALID_ARG
+ * @retval ATT_ERR_IO @retval ATT_ERR_NOMEM @retval ATT_ERR_INTERNAL
+ */
+att_rc store_orders_list(struct store *s, const char *host, bool open_only,
+                         struct store_order **out, size_t *n);
+/** Free the members of @p o (not @p o itself) and zero it; NULL is a no-op. */
+void store_order_cleanup(struct store_order *o);
+void store_order_list_free(struct store_order *o, size_t n);
 
 /** Tokens are stored as sha256 of the secret only. @p role: viewer|operator|admin. */
 att_rc store_token_add(struct store *s, const char *name, const char *role,

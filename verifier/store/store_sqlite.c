@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,16 @@
 #define STORE_APP_ID   0x41545354
 #define STORE_LIST_MAX 1000u
 #define STORE_BUSY_MS  5000
+
+/* Quarantine orders (schema v3); the limits follow proto.h (ATT_ORDER_*, ATT_PROTO_MAX_*). */
+#define ORDER_ID_LEN        32 /* lower-case hex of 128 bits */
+#define ORDER_CONTAINER_LEN 64 /* lower-case hex */
+#define ORDER_ENV_MAX       4096u
+#define ORDER_TEXT_MAX      1024u /* reason, lift reason, the agent's result */
+#define ORDER_BY_MAX        256u
+#define ORDER_ACTIONS_MAX   64u
+#define ORDER_LIST_MAX      10000u
+#define ORDER_OPEN          "('pending', 'enforced', 'refused', 'lift-pending')"
 
 struct store {
     sqlite3 *db;
@@ -132,6 +143,56 @@ static const char schema_v2[] =
     "    PRIMARY KEY (host, id)\n"
     ");\n";
 
+/*
+ * v3: the outbox of quarantine orders (DESIGN §6). Rows are never deleted;
+ * what an order says (id ... envelope) and a lift once recorded are never
+ * rewritten, and state moves only along the edges in store.h. At most one
+ * open order per container (orders_open), and a lift id is unique.
+ */
+static const char schema_v3[] =
+    "CREATE TABLE orders (\n"
+    "    id            TEXT PRIMARY KEY CHECK (length(id) = 32),\n"
+    "    host          TEXT NOT NULL,\n"
+    "    container     TEXT NOT NULL CHECK (length(container) = 64),\n"
+    "    image         TEXT NOT NULL DEFAULT '',\n"
+    "    actions       TEXT NOT NULL,\n"
+    "    reason        TEXT NOT NULL,\n"
+    "    issued_at     INTEGER NOT NULL,\n"
+    "    expires_at    INTEGER NOT NULL,\n"
+    "    envelope      BLOB NOT NULL,\n"
+    "    state         TEXT NOT NULL CHECK (state IN ('pending', 'enforced', 'refused', "
+    "'lift-pending', 'lifted', 'expired')),\n"
+    "    result        TEXT NOT NULL DEFAULT '',\n"
+    "    attempts      INTEGER NOT NULL DEFAULT 0,\n"
+    "    next_attempt  INTEGER NOT NULL DEFAULT 0,\n"
+    "    acked_at      INTEGER,\n"
+    "    lift_id       TEXT CHECK (lift_id IS NULL OR length(lift_id) = 32),\n"
+    "    lift_envelope BLOB,\n"
+    "    lifted_by     TEXT,\n"
+    "    lift_reason   TEXT,\n"
+    "    lifted_at     INTEGER\n"
+    ");\n"
+    "CREATE UNIQUE INDEX orders_open ON orders (host, container) WHERE state IN ('pending', "
+    "'enforced', 'refused', 'lift-pending');\n"
+    "CREATE INDEX orders_host ON orders (host, state);\n"
+    "CREATE UNIQUE INDEX orders_lift_id ON orders (lift_id) WHERE lift_id IS NOT NULL;\n"
+    "CREATE TRIGGER orders_no_delete BEFORE DELETE ON orders\n"
+    "BEGIN SELECT RAISE(ABORT, 'orders are never deleted'); END;\n"
+    "CREATE TRIGGER orders_fixed BEFORE UPDATE OF id, host, container, image, actions, reason, "
+    "issued_at, expires_at, envelope ON orders\n"
+    "BEGIN SELECT RAISE(ABORT, 'an order is never rewritten'); END;\n"
+    "CREATE TRIGGER orders_lift_fixed BEFORE UPDATE OF lift_id, lift_envelope, lifted_by, "
+    "lift_reason, lifted_at ON orders WHEN OLD.lift_id IS NOT NULL\n"
+    "BEGIN SELECT RAISE(ABORT, 'a lift is never rewritten'); END;\n"
+    "CREATE TRIGGER orders_state BEFORE UPDATE OF state ON orders WHEN NOT (\n"
+    "    NEW.state = OLD.state\n"
+    "    OR (OLD.state = 'pending' AND NEW.state IN ('enforced', 'refused', 'expired', "
+    "'lift-pending'))\n"
+    "    OR (OLD.state IN ('enforced', 'refused') AND NEW.state = 'lift-pending')\n"
+    "    OR (OLD.state = 'expired' AND NEW.state = 'enforced')\n"
+    "    OR (OLD.state = 'lift-pending' AND NEW.state = 'lifted'))\n"
+    "BEGIN SELECT RAISE(ABORT, 'no such order state change'); END;\n";
+
 struct migration {
     int version; /* user_version after this step */
     const char *sql;
@@ -140,6 +201,7 @@ struct migration {
 static const struct migration migrations[] = {
     {1, schema_v1},
     {2, schema_v2},
+    {3, schema_v3},
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -540,6 +602,75 @@ static bool role_valid(const char *r)
 {
     return r != NULL &&
            (strcmp(r, "viewer") == 0 || strcmp(r, "operator") == 0 || strcmp(r, "admin") == 0);
+}
+
+/* Exactly @p len lower-case hex digits (order ids, container ids). */
+static bool hex_ok(const char *s, size_t len)
+{
+    size_t i;
+
+    if (s == NULL || strnlen(s, len + 1) != len) {
+        return false;
+    }
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* @p min..@p max bytes of valid UTF-8 (the bound is checked before the length is known). */
+static bool text_ok(const char *s, size_t min, size_t max)
+{
+    size_t len;
+
+    if (s == NULL) {
+        return false;
+    }
+    len = strnlen(s, max + 1);
+    return len >= min && len <= max && att_utf8_valid((const uint8_t *)s, len);
+}
+
+/* A container image reference as orders carry it: "" or "sha256:<64 hex>". */
+static bool image_ok(const char *s)
+{
+    return s == NULL || s[0] == '\0' || (strncmp(s, "sha256:", 7) == 0 && hex_ok(s + 7, 64));
+}
+
+/*
+ * An action list: comma-separated words of [a-z-], no empty word, at most
+ * ORDER_ACTIONS_MAX bytes. Which words exist is the protocol's business
+ * (att_order_actions_parse); the store only keeps the text well-formed.
+ */
+static bool actions_ok(const char *s)
+{
+    size_t len;
+    size_t i;
+
+    if (s == NULL) {
+        return false;
+    }
+    len = strnlen(s, ORDER_ACTIONS_MAX + 1);
+    if (len == 0 || len > ORDER_ACTIONS_MAX || s[0] == ',' || s[len - 1] == ',') {
+        return false;
+    }
+    for (i = 0; i < len; i++) {
+        if (s[i] == ',') {
+            if (s[i + 1] == ',') {
+                return false;
+            }
+        } else if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '-')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A signed order envelope: 1..ORDER_ENV_MAX bytes (ATT_PROTO_MAX_ORDER). */
+static bool envelope_ok(const uint8_t *p, size_t len)
+{
+    return p != NULL && len >= 1 && len <= ORDER_ENV_MAX;
 }
 
 static int64_t now_s(void)
@@ -1416,6 +1547,19 @@ att_rc store_host_reset_state(struct store *s, const char *name)
 /* ------------------------------------------------------------------------ */
 /* Rounds and events                                                         */
 
+/*
+ * The fields of a new order that the store keeps as given. Times are the
+ * signed order's own (the envelope says the same), so an order that expires
+ * before it was issued is refused here rather than stored as dead on arrival.
+ */
+static bool order_ok(const struct store_order *o)
+{
+    return hex_ok(o->id, ORDER_ID_LEN) && hex_ok(o->container, ORDER_CONTAINER_LEN) &&
+           image_ok(o->image) && actions_ok(o->actions) && text_ok(o->reason, 1, ORDER_TEXT_MAX) &&
+           o->issued_at >= 0 && o->issued_at <= o->expires_at &&
+           envelope_ok(o->envelope, o->envelope_len);
+}
+
 static att_rc round_check(const struct store_round *r)
 {
     size_t i;
@@ -1429,6 +1573,14 @@ static att_rc round_check(const struct store_round *r)
     }
     for (i = 0; i < r->n_events; i++) {
         if (!is_name(r->events[i].kind)) {
+            return ATT_ERR_INVALID_ARG;
+        }
+    }
+    if (r->n_orders > 0 && r->orders == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    for (i = 0; i < r->n_orders; i++) {
+        if (!order_ok(&r->orders[i])) {
             return ATT_ERR_INVALID_ARG;
         }
     }
@@ -1693,6 +1845,146 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Quarantine orders: helpers shared by rounds and the order calls          */
+
+#define ORDER_MSG_MAX 2048 /* the longest message: "order <id> lifted by <by>: <reason>" */
+
+/*
+ * Insert one event whose message is formatted here, with EVENT_INSERT
+ * prepared by the caller. Every part of an order message is bounded by the
+ * input checks, so a message that does not fit is a bug, not input.
+ */
+static att_rc insert_event_fmt(struct store *s, const char *func, sqlite3_stmt *st, int64_t at,
+                               const char *host, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static att_rc insert_event_fmt(struct store *s, const char *func, sqlite3_stmt *st, int64_t at,
+                               const char *host, const char *kind, const char *fmt, ...)
+{
+    char msg[ORDER_MSG_MAX];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(msg)) {
+        LOG_ERR("%s: %s event message does not fit", func, kind);
+        return ATT_ERR_INTERNAL;
+    }
+    return insert_event(s, func, st, at, host, kind, msg);
+}
+
+/*
+ * Inside a transaction: ATT_ERR_EXISTS if @p id is already an order's id or
+ * lift id. Acks name either, so the two share one namespace; the primary key
+ * and orders_lift_id each cover only their own column.
+ */
+static att_rc order_id_unused(struct store *s, const char *func, const char *id)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    int src;
+
+    rc = prepare(s, func, "SELECT 1 FROM orders WHERE id = ?1 OR lift_id = ?1", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, id);
+    rc = bind_check(s, func, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        LOG_WARN("%s: order id %s is already in use", func, id);
+        rc = ATT_ERR_EXISTS;
+        goto out;
+    }
+    if (src != SQLITE_DONE) {
+        rc = db_fail(s, func, src);
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * Inside the round's transaction: the outbox rows of r->orders, each with
+ * its "quarantine-ordered" event. The conflict clause names orders_open, so
+ * only "this container already has an open order" is skipped; a reused id
+ * is refused before the insert and fails the round.
+ */
+static att_rc round_insert_orders(struct store *s, const struct store_round *r)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *ev = NULL;
+    struct binder b;
+    size_t i;
+
+    rc = prepare(s, __func__,
+                 "INSERT INTO orders (id, host, container, image, actions, reason, issued_at, "
+                 "expires_at, envelope, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') "
+                 "ON CONFLICT (host, container) WHERE state IN " ORDER_OPEN " DO NOTHING",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = prepare(s, __func__, EVENT_INSERT, &ev);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    for (i = 0; i < r->n_orders; i++) {
+        const struct store_order *o = &r->orders[i];
+
+        rc = order_id_unused(s, __func__, o->id);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+        (void)sqlite3_reset(st);
+        binder_init(&b, st);
+        bind_text(&b, o->id);
+        bind_text(&b, r->host);
+        bind_text(&b, o->container);
+        bind_text(&b, o->image != NULL ? o->image : "");
+        bind_text(&b, o->actions);
+        bind_text(&b, o->reason);
+        bind_i64(&b, o->issued_at);
+        bind_i64(&b, o->expires_at);
+        bind_blob(&b, o->envelope, o->envelope_len);
+        rc = bind_check(s, __func__, &b);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+        rc = step_done(s, __func__, st);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+        if (sqlite3_changes(s->db) == 0) {
+            LOG_INFO("%s: container %.12s already has an open order; order %s not stored", r->host,
+                     o->container, o->id);
+            continue;
+        }
+        rc = insert_event_fmt(s, __func__, ev, r->at, r->host, "quarantine-ordered",
+                              "order %s: %s container %.12s: %s", o->id, o->actions, o->container,
+                              o->reason);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(ev);
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
 att_rc store_record_round(struct store *s, const struct store_round *r)
 {
     att_rc rc = ATT_ERR_INTERNAL;
@@ -1734,6 +2026,12 @@ att_rc store_record_round(struct store *s, const struct store_round *r)
     }
     if (r->has_state) {
         rc = round_replace_containers(s, r);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    if (r->n_orders > 0) {
+        rc = round_insert_orders(s, r);
         if (rc != ATT_OK) {
             goto out;
         }
@@ -1958,6 +2256,712 @@ att_rc store_verdicts_list(struct store *s, const char *host, int64_t before_id,
     rc = ATT_OK;
 out:
     store_verdict_list_free(arr, len);
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Quarantine orders (DESIGN §6)                                             */
+
+#define ORDER_COLS                                                                                 \
+    "id, host, container, image, actions, reason, state, result, issued_at, expires_at, "          \
+    "envelope, attempts, next_attempt, acked_at, lift_id, lift_envelope, lifted_by, "              \
+    "lift_reason, lifted_at"
+
+/* A count the schema keeps at 0..INT_MAX (attempts); anything else is corruption. */
+static void col_count(struct reader *r, int *dst)
+{
+    sqlite3_int64 v;
+
+    *dst = 0;
+    if (r->rc == ATT_OK) {
+        v = sqlite3_column_int64(r->st, r->col);
+        if (v < 0 || v > (sqlite3_int64)INT_MAX) {
+            reader_corrupt(r, "out of int range");
+        } else {
+            *dst = (int)v;
+        }
+    }
+    r->col++;
+}
+
+void store_order_cleanup(struct store_order *o)
+{
+    if (o == NULL) {
+        return;
+    }
+    free(o->id);
+    free(o->host);
+    free(o->container);
+    free(o->image);
+    free(o->actions);
+    free(o->reason);
+    free(o->state);
+    free(o->result);
+    free(o->envelope);
+    free(o->lift_id);
+    free(o->lift_envelope);
+    free(o->lifted_by);
+    free(o->lift_reason);
+    memset(o, 0, sizeof(*o));
+}
+
+void store_order_list_free(struct store_order *o, size_t n)
+{
+    size_t i;
+
+    if (o == NULL) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        store_order_cleanup(&o[i]);
+    }
+    free(o);
+}
+
+/* Fill a zeroed @p elem from ORDER_COLS; on failure it holds what was read (caller frees). */
+static att_rc order_row(sqlite3_stmt *st, void *elem)
+{
+    struct store_order *o = elem;
+    struct reader r;
+
+    reader_init(&r, st);
+    col_text(&r, &o->id);
+    col_text(&r, &o->host);
+    col_text(&r, &o->container);
+    col_text(&r, &o->image);
+    col_text(&r, &o->actions);
+    col_text(&r, &o->reason);
+    col_text(&r, &o->state);
+    col_text(&r, &o->result);
+    col_i64(&r, &o->issued_at);
+    col_i64(&r, &o->expires_at);
+    col_blob(&r, &o->envelope, &o->envelope_len);
+    col_count(&r, &o->attempts);
+    col_i64(&r, &o->next_attempt);
+    col_i64(&r, &o->acked_at); /* NULL reads as 0 */
+    col_text(&r, &o->lift_id);
+    col_blob(&r, &o->lift_envelope, &o->lift_envelope_len);
+    col_text(&r, &o->lifted_by);
+    col_text(&r, &o->lift_reason);
+    col_i64(&r, &o->lifted_at);
+    return r.rc;
+}
+
+/*
+ * Inside the caller's transaction: pending orders of @p host whose expiry has
+ * passed become "expired", each with an event. The events are written first,
+ * from the same condition, so both statements see the same rows; no cursor
+ * stays open over rows that are being changed. Parameters: ?1 host, ?2 now.
+ */
+static att_rc expire_orders(struct store *s, const char *host, int64_t now)
+{
+    static const char *const sql[2] = {
+        "INSERT INTO events (at, host, kind, message) SELECT ?2, host, 'quarantine-expired', "
+        "'order ' || id || ': ' || actions || ' container ' || substr(container, 1, 12) || "
+        "': not acknowledged by ' || expires_at FROM orders "
+        "WHERE host = ?1 AND state = 'pending' AND expires_at < ?2 ORDER BY issued_at, rowid",
+        "UPDATE orders SET state = 'expired' "
+        "WHERE host = ?1 AND state = 'pending' AND expires_at < ?2",
+    };
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    size_t i;
+
+    for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+        rc = prepare(s, __func__, sql[i], &st);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+        binder_init(&b, st);
+        bind_text(&b, host);
+        bind_i64(&b, now);
+        rc = bind_check(s, __func__, &b);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+        rc = step_done(s, __func__, st);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+        (void)sqlite3_finalize(st);
+        st = NULL;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+att_rc store_orders_due(struct store *s, const char *host, int64_t now, size_t max,
+                        struct store_order **out, size_t *n)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    void *arr = NULL;
+    size_t len = 0;
+    struct binder b;
+
+    if (s == NULL || !is_name(host) || max == 0 || out == NULL || n == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    max = clamp_limit(max);
+    store_lock(s);
+    /* one transaction: what is expired is never also returned as due */
+    rc = txn_begin(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = expire_orders(s, host, now);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = prepare(s, __func__,
+                 "SELECT " ORDER_COLS " FROM orders WHERE host = ? AND state IN ('pending', "
+                 "'lift-pending') AND next_attempt <= ? ORDER BY issued_at, rowid LIMIT ?",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, host);
+    bind_i64(&b, now);
+    bind_i64(&b, (int64_t)max);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = collect_rows(s, __func__, st, sizeof(struct store_order), max, order_row, &arr, &len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    (void)sqlite3_finalize(st); /* no statement may be mid-step at COMMIT */
+    st = NULL;
+    rc = txn_commit(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *out = arr;
+    *n = len;
+    arr = NULL; /* transferred to the caller */
+    len = 0;
+    rc = ATT_OK;
+out:
+    store_order_list_free(arr, len);
+    (void)sqlite3_finalize(st);
+    if (rc != ATT_OK) {
+        txn_rollback(s, __func__);
+    }
+    store_unlock(s);
+    return rc;
+}
+
+/* Under the mutex: does an order with id @p id exist? ATT_ERR_NOT_FOUND if not. */
+static att_rc order_exists(struct store *s, const char *func, const char *id)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    int src;
+
+    rc = prepare(s, func, "SELECT 1 FROM orders WHERE id = ?", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, id);
+    rc = bind_check(s, func, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, func, src);
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+att_rc store_order_sent(struct store *s, const char *id, int64_t next_attempt)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    if (s == NULL || !hex_ok(id, ORDER_ID_LEN)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    /* attempts saturates rather than overflow the int it is read into */
+    rc = prepare(s, __func__,
+                 "UPDATE orders SET attempts = attempts + (attempts < 2147483647), "
+                 "next_attempt = ?2 WHERE id = ?1 AND state IN ('pending', 'lift-pending')",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, id);
+    bind_i64(&b, next_attempt);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (sqlite3_changes(s->db) == 0) {
+        /* acknowledged between due and sent: nothing left to count */
+        rc = order_exists(s, __func__, id);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+/* The order an ack names, as far as store_order_ack needs it. */
+struct order_brief {
+    char *id;
+    char *host;
+    char *container;
+    char *actions;
+    char *state;
+    char *lift_id;
+};
+
+static void order_brief_cleanup(struct order_brief *t)
+{
+    free(t->id);
+    free(t->host);
+    free(t->container);
+    free(t->actions);
+    free(t->state);
+    free(t->lift_id);
+    memset(t, 0, sizeof(*t));
+}
+
+/*
+ * Under the mutex: the order whose id or lift id is @p ack_id (the two share
+ * one namespace, see order_id_unused). ATT_ERR_NOT_FOUND if none.
+ */
+static att_rc order_brief_find(struct store *s, const char *ack_id, struct order_brief *t)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    struct reader r;
+    int src;
+
+    rc = prepare(s, __func__,
+                 "SELECT id, host, container, actions, state, lift_id FROM orders "
+                 "WHERE id = ?1 OR lift_id = ?1 ORDER BY id = ?1 DESC LIMIT 1",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, ack_id);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, __func__, src);
+        goto out;
+    }
+    reader_init(&r, st);
+    col_text(&r, &t->id);
+    col_text(&r, &t->host);
+    col_text(&r, &t->container);
+    col_text(&r, &t->actions);
+    col_text(&r, &t->state);
+    col_text(&r, &t->lift_id);
+    rc = r.rc;
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (t->id == NULL || t->host == NULL || t->container == NULL || t->actions == NULL ||
+        t->state == NULL) {
+        LOG_ERR("corrupt order row for %s", ack_id);
+        rc = ATT_ERR_IO;
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * Under the mutex, inside a transaction: run an ack's UPDATE, whose
+ * parameters are ?1 order id, ?2 result, ?3 time. Sets *@p changed.
+ */
+static att_rc ack_update(struct store *s, const char *sql, const char *id, const char *result,
+                         int64_t at, bool *changed)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    *changed = false;
+    rc = prepare(s, __func__, sql, &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, id);
+    bind_text(&b, result);
+    bind_i64(&b, at);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *changed = sqlite3_changes(s->db) > 0;
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+att_rc store_order_ack(struct store *s, const char *host, const char *ack_id, bool ok,
+                       const char *result)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *ev = NULL;
+    struct order_brief t;
+    const char *sql = NULL;
+    const char *kind = NULL;
+    bool is_lift;
+    bool changed = false;
+    int64_t now = now_s();
+
+    memset(&t, 0, sizeof(t));
+    if (result == NULL) {
+        result = "";
+    }
+    if (s == NULL || !is_name(host) || !hex_ok(ack_id, ORDER_ID_LEN) ||
+        !text_ok(result, 0, ORDER_TEXT_MAX)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = txn_begin(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = order_brief_find(s, ack_id, &t);
+    if (rc != ATT_OK) {
+        if (rc == ATT_ERR_NOT_FOUND) {
+            LOG_WARN("%s acknowledged unknown order %s", host, ack_id);
+        }
+        goto out;
+    }
+    /* an agent answers for its own host only: another host's order is not its to ack */
+    if (strcmp(t.host, host) != 0) {
+        LOG_WARN("%s acknowledged order %s of another host", host, ack_id);
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    is_lift = strcmp(t.id, ack_id) != 0;
+    if (!is_lift && strcmp(t.state, "pending") == 0) {
+        sql = ok ? "UPDATE orders SET state = 'enforced', result = ?2, acked_at = ?3 "
+                   "WHERE id = ?1 AND state = 'pending'"
+                 : "UPDATE orders SET state = 'refused', result = ?2, acked_at = ?3 "
+                   "WHERE id = ?1 AND state = 'pending'";
+        kind = ok ? "quarantine-enforced" : "quarantine-refused";
+    } else if (!is_lift && ok && strcmp(t.state, "expired") == 0) {
+        /*
+         * The agent acted on the order before it expired, but its ack came
+         * later: the container is quarantined, and an order that looks
+         * expired could not be lifted. Unless a newer open order for the
+         * container took its place (orders_open allows one).
+         */
+        sql = "UPDATE orders SET state = 'enforced', result = ?2, acked_at = ?3 "
+              "WHERE id = ?1 AND state = 'expired' AND NOT EXISTS (SELECT 1 FROM orders AS o "
+              "WHERE o.host = orders.host AND o.container = orders.container "
+              "AND o.state IN " ORDER_OPEN ")";
+        kind = "quarantine-enforced";
+    } else if (is_lift && strcmp(t.state, "lift-pending") == 0) {
+        /* a refused lift stays pending, to be sent again; its answer is recorded */
+        sql = ok ? "UPDATE orders SET state = 'lifted', result = ?2, acked_at = ?3 "
+                   "WHERE id = ?1 AND state = 'lift-pending'"
+                 : "UPDATE orders SET result = ?2, acked_at = ?3 "
+                   "WHERE id = ?1 AND state = 'lift-pending'";
+        kind = ok ? "quarantine-lifted" : "quarantine-lift-refused";
+    }
+    if (sql != NULL) {
+        rc = ack_update(s, sql, t.id, result, now, &changed);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    if (changed) {
+        rc = prepare(s, __func__, EVENT_INSERT, &ev);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+        rc = insert_event_fmt(s, __func__, ev, now, t.host, kind,
+                              "order %s%s%s%s: %s container %.12s: %s", t.id,
+                              is_lift ? " lift " : "", is_lift ? ack_id : "",
+                              strcmp(t.state, "expired") == 0 ? " (after expiry)" : "", t.actions,
+                              t.container, result);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    } else {
+        /* a duplicate ack, or one for a state the order has moved past: idempotent */
+        LOG_DEBUG("%s: ack %s for order %s in state %s changes nothing", host, ack_id, t.id,
+                  t.state);
+    }
+    rc = txn_commit(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(ev);
+    if (rc != ATT_OK) {
+        txn_rollback(s, __func__);
+    }
+    store_unlock(s);
+    order_brief_cleanup(&t);
+    return rc;
+}
+
+att_rc store_order_lift(struct store *s, const char *id, const char *lift_id,
+                        const uint8_t *lift_env, size_t lift_env_len, const char *by,
+                        const char *reason)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *ev = NULL;
+    struct order_brief t;
+    struct binder b;
+    int64_t now = now_s();
+
+    memset(&t, 0, sizeof(t));
+    if (s == NULL || !hex_ok(id, ORDER_ID_LEN) || !hex_ok(lift_id, ORDER_ID_LEN) ||
+        !envelope_ok(lift_env, lift_env_len) || !text_ok(by, 1, ORDER_BY_MAX) ||
+        !text_ok(reason, 1, ORDER_TEXT_MAX)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = txn_begin(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = order_brief_find(s, id, &t);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (strcmp(t.id, id) != 0) {
+        /* @p id is some order's lift id, not an order */
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (strcmp(t.state, "pending") != 0 && strcmp(t.state, "enforced") != 0 &&
+        strcmp(t.state, "refused") != 0) {
+        LOG_WARN("order %s is %s: not lifted again", id, t.state);
+        rc = ATT_ERR_EXISTS;
+        goto out;
+    }
+    rc = order_id_unused(s, __func__, lift_id);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = prepare(s, __func__,
+                 "UPDATE orders SET state = 'lift-pending', lift_id = ?, lift_envelope = ?, "
+                 "lifted_by = ?, lift_reason = ?, lifted_at = ?, attempts = 0, next_attempt = 0 "
+                 "WHERE id = ? AND state IN ('pending', 'enforced', 'refused')",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, lift_id);
+    bind_blob(&b, lift_env, lift_env_len);
+    bind_text(&b, by);
+    bind_text(&b, reason);
+    bind_i64(&b, now);
+    bind_text(&b, id);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (sqlite3_changes(s->db) != 1) {
+        rc = ATT_ERR_INTERNAL; /* the state was read in this transaction */
+        goto out;
+    }
+    (void)sqlite3_finalize(st);
+    st = NULL;
+    /*
+     * The lifted finding must not produce the same order again at the next
+     * round, so the container's verdict is cleared with the lift. The row
+     * may be gone (container stopped, state reset): nothing to clear then.
+     */
+    rc = prepare(s, __func__,
+                 "UPDATE containers SET failed = 0, code = '', reason = '', entry = -1 "
+                 "WHERE host = ? AND id = ?",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, t.host);
+    bind_text(&b, t.container);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = step_done(s, __func__, st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = prepare(s, __func__, EVENT_INSERT, &ev);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = insert_event_fmt(s, __func__, ev, now, t.host, "quarantine-lift",
+                          "order %s lifted by %s: %s", id, by, reason);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = txn_commit(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(ev);
+    (void)sqlite3_finalize(st);
+    if (rc != ATT_OK) {
+        txn_rollback(s, __func__);
+    }
+    store_unlock(s);
+    order_brief_cleanup(&t);
+    return rc;
+}
+
+att_rc store_order_get(struct store *s, const char *id, struct store_order *out)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    int src;
+
+    if (out != NULL) {
+        memset(out, 0, sizeof(*out));
+    }
+    if (s == NULL || !hex_ok(id, ORDER_ID_LEN) || out == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__, "SELECT " ORDER_COLS " FROM orders WHERE id = ?", &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, id);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, __func__, src);
+        goto out;
+    }
+    rc = order_row(st, out);
+    if (rc != ATT_OK) {
+        store_order_cleanup(out);
+        goto out;
+    }
+    rc = ATT_OK;
+out:
+    (void)sqlite3_finalize(st);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_orders_list(struct store *s, const char *host, bool open_only,
+                         struct store_order **out, size_t *n)
+{
+    /* Parameters: [host] limit. */
+    static const char *const sql[4] = {
+        "SELECT " ORDER_COLS " FROM orders ORDER BY issued_at DESC, rowid DESC LIMIT ?",
+        "SELECT " ORDER_COLS " FROM orders WHERE host = ? "
+        "ORDER BY issued_at DESC, rowid DESC LIMIT ?",
+        "SELECT " ORDER_COLS " FROM orders WHERE state IN " ORDER_OPEN " "
+        "ORDER BY issued_at DESC, rowid DESC LIMIT ?",
+        "SELECT " ORDER_COLS " FROM orders WHERE host = ? AND state IN " ORDER_OPEN " "
+        "ORDER BY issued_at DESC, rowid DESC LIMIT ?",
+    };
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    void *arr = NULL;
+    size_t len = 0;
+    struct binder b;
+
+    if (s == NULL || out == NULL || n == NULL || (host != NULL && !is_name(host))) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__, sql[(host != NULL ? 1 : 0) + (open_only ? 2 : 0)], &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    if (host != NULL) {
+        bind_text(&b, host);
+    }
+    bind_i64(&b, (int64_t)ORDER_LIST_MAX);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = collect_rows(s, __func__, st, sizeof(struct store_order), ORDER_LIST_MAX, order_row, &arr,
+                      &len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *out = arr;
+    *n = len;
+    arr = NULL; /* transferred to the caller */
+    len = 0;
+    rc = ATT_OK;
+out:
+    store_order_list_free(arr, len);
     (void)sqlite3_finalize(st);
     store_unlock(s);
     return rc;

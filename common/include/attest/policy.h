@@ -42,7 +42,14 @@ struct att_container_policy {
     bool require_seccomp;       /* seccomp filter mode (2) on the container's init */
     bool require_no_new_privs;  /* no_new_privs set on the container's init */
     bool allow_host_pid;        /* may share the host's pid namespace */
+    uint32_t quarantine;        /* ATT_QUARANTINE_*: what a failure orders; 0 = report only */
 };
+
+/* Quarantine actions a container policy orders on failure (DESIGN §6). */
+#define ATT_QUARANTINE_PAUSE   1u
+#define ATT_QUARANTINE_ISOLATE 2u /* isolate-network */
+#define ATT_QUARANTINE_KILL    4u
+#define ATT_QUARANTINE_DEFAULT (ATT_QUARANTINE_PAUSE | ATT_QUARANTINE_ISOLATE)
 
 struct att_policy {
     char *name;                  /* owned, may be NULL */
@@ -50,6 +57,7 @@ struct att_policy {
     size_t n_refs;
     struct att_container_policy *containers; /* owned array */
     size_t n_containers;
+    bool quarantine_untrusted_host; /* an untrusted host: quarantine all its containers */
 };
 
 /* Fail closed: a zero-initialised result is a refusal, never "allowed". */
