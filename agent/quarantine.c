@@ -529,7 +529,11 @@ static void handle_lift(struct quarantine *q, struct agent *a, const struct att_
     bool ok;
 
     if (r == NULL) {
-        refuse(a, o, ack, "it lifts an order this agent never carried out");
+        /* e.g. the order was refused here: nothing to undo, and the lift is done */
+        set_ack(ack, true, "nothing to undo: order %s was never carried out on this host",
+                o->lifts);
+        (void)snprintf(name, sizeof(name), "quarantine:%s", o->container);
+        record(a, name, o, true, ack->result);
         return;
     }
     if (strcmp(r->container, o->container) != 0) {

@@ -61,7 +61,7 @@ image_policy() { # image_policy REF NAME OUTFILE
 }
 image_policy localhost/attest-dyn:1 dyn "$T_DIR/p-dyn.json"
 image_policy localhost/attest-static:1 static "$T_DIR/p-static.json"
-jq -s '{version: 1, name: "apps", reference_values: {},
+jq -s '{version: 1, name: "apps", reference_values: {}, quarantine_untrusted_host: true,
         containers: [.[0].containers[0], .[1].containers[0]]}' \
     "$T_DIR/p-dyn.json" "$T_DIR/p-static.json" >"$T_DIR/policy.json"
 expect_cmd 0 "policy apply" "$ATT_BIN/attest-verify" "${V[@]}" policy apply apps "$T_DIR/policy.json"
@@ -230,6 +230,17 @@ assert_eq "$n" "1" "the agent carried the order out once (one record)"
 n=$(strings "$ADIR/measurements.bin" | grep -c "^quarantine:$C" || true)
 assert_eq "$n" "1" "... and logged it once"
 assert_eq "$(state_of "$B")" "running" "B is untouched throughout"
+
+section "an untrusted host: its policy (quarantine_untrusted_host) quarantines its containers"
+printf 'not in any policy\n' >"$T_DIR/stray.conf"
+measure a "$T_DIR/stray.conf"
+wait_verdict "$B" "quarantined" "B quarantined once the host itself failed" 30
+ob=$("$ATT_BIN/attest-verify" "${V[@]}" --json quarantine list --host h1 --open |
+    jq -r --arg id "$B" '.orders[] | select(.container == $id) | .reason')
+[[ $ob == host-untrusted:* ]] && pass "the order says the host failed: $ob" ||
+    fail "B's order reason: \"$ob\" (expected host-untrusted: ...)"
+assert_eq "$(state_of "$B")" "paused" "B is paused"
+expect_cmd 1 "attest-verify host h1: untrusted" "$ATT_BIN/attest-verify" "${V[@]}" host h1
 
 section "cleanup"
 "$PODMAN" rm -f -t 1 "$A" "$B" "$C" >/dev/null 2>&1 || true
