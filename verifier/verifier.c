@@ -20,6 +20,8 @@
 #include "store.h"
 #include "verifier_int.h"
 
+#define LAT_RING 4096
+
 struct verifier {
     struct verifier_config cfg; /* deep copy */
     struct store *store;
@@ -31,6 +33,8 @@ struct verifier {
     struct att_sigkey *order_key; /* owned: signs quarantine orders */
     pthread_mutex_t metrics_lock;
     struct verifier_metrics metrics;
+    uint32_t lat_ring[LAT_RING]; /* microseconds, the last LAT_RING requests */
+    size_t lat_next;
 };
 
 void verifier_config_init(struct verifier_config *c)
@@ -152,10 +156,40 @@ struct verifier_poller *verifier_poller(struct verifier *v)
     return v->poller;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a;
+    uint32_t y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
 void verifier_metrics_get(struct verifier *v, struct verifier_metrics *m)
 {
+    uint32_t *sorted = malloc(sizeof(v->lat_ring));
+    size_t n;
+
     pthread_mutex_lock(&v->metrics_lock);
     *m = v->metrics;
+    n = m->latency_samples < LAT_RING ? (size_t)m->latency_samples : LAT_RING;
+    if (sorted != NULL) {
+        memcpy(sorted, v->lat_ring, n * sizeof(*sorted));
+    }
+    pthread_mutex_unlock(&v->metrics_lock);
+    if (sorted != NULL && n > 0) {
+        qsort(sorted, n, sizeof(*sorted), cmp_u32);
+        m->latency_p50_s = (double)sorted[(n - 1) / 2] / 1e6;
+        m->latency_p99_s = (double)sorted[(n - 1) * 99 / 100] / 1e6;
+    }
+    free(sorted);
+}
+
+void verifier_metrics_latency(struct verifier *v, uint64_t us)
+{
+    pthread_mutex_lock(&v->metrics_lock);
+    v->lat_ring[v->lat_next] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    v->lat_next = (v->lat_next + 1) % LAT_RING;
+    v->metrics.latency_samples++;
     pthread_mutex_unlock(&v->metrics_lock);
 }
 

@@ -721,10 +721,16 @@ static void metrics(struct verifier *v, struct att_http_response *resp)
         "# HELP attest_round_seconds_sum Time spent in polling rounds.\n"
         "# TYPE attest_round_seconds_sum counter\nattest_round_seconds_sum %.6f\n"
         "# HELP attest_enrollments_total Successful enrollments.\n"
-        "# TYPE attest_enrollments_total counter\nattest_enrollments_total %llu\n",
+        "# TYPE attest_enrollments_total counter\nattest_enrollments_total %llu\n"
+        "# HELP attest_request_seconds Agent request round trip (quote included), last 4096.\n"
+        "# TYPE attest_request_seconds summary\n"
+        "attest_request_seconds{quantile=\"0.5\"} %.6f\n"
+        "attest_request_seconds{quantile=\"0.99\"} %.6f\n"
+        "attest_request_seconds_count %llu\n",
         (unsigned long long)m.rounds, (unsigned long long)m.trusted,
         (unsigned long long)m.untrusted, (unsigned long long)m.unreachable, m.round_seconds_sum,
-        (unsigned long long)m.enrollments);
+        (unsigned long long)m.enrollments, m.latency_p50_s, m.latency_p99_s,
+        (unsigned long long)m.latency_samples);
     resp->status = 200;
     resp->content_type = "text/plain; version=0.0.4";
 }

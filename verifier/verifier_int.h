@@ -57,7 +57,13 @@ struct verifier_metrics {
     uint64_t unreachable;
     uint64_t enrollments;
     double round_seconds_sum;
+    /* agent request latencies (curl total time): p50/p99 of the last LAT_RING */
+    double latency_p50_s;
+    double latency_p99_s;
+    uint64_t latency_samples;
 };
+/** Record one agent request's round-trip time (microseconds). */
+void verifier_metrics_latency(struct verifier *v, uint64_t us);
 void verifier_metrics_get(struct verifier *v, struct verifier_metrics *m);
 void verifier_metrics_enrolled(struct verifier *v);
 

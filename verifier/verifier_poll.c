@@ -940,6 +940,12 @@ static bool process_job(struct verifier_poller *p, struct job *j, struct outcome
 {
     char reason[700];
     char *msg = NULL;
+    curl_off_t us = 0;
+
+    if (j->cc == CURLE_OK && curl_easy_getinfo(j->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK &&
+        us >= 0) {
+        verifier_metrics_latency(p->v, (uint64_t)us);
+    }
 
     if (j->cc != CURLE_OK) {
         (void)snprintf(reason, sizeof(reason), "agent unreachable: %s",

@@ -872,12 +872,15 @@ static bool blobs_ok(const struct att_blob *b, size_t n, size_t max_items, size_
     if (b == NULL || n == 0) {
         return b == NULL && n == 0;
     }
+    if (n > max_items) {
+        return false; /* before looking at any item: n may not be the array's length */
+    }
     for (i = 0; i < n; i++) {
         if (!bytes_ok(b[i].data, b[i].len, 1, max)) {
             return false;
         }
     }
-    return n <= max_items;
+    return true;
 }
 
 static void enc_blobs(struct enc *e, const struct att_blob *b, size_t n)

@@ -313,7 +313,7 @@ check_error "no arguments" "$rig"
 check_error "unknown command" "$rig" frobnicate "$work/x"
 check_error "up --hosts 0" "$rig" up "$work/bad0" --hosts 0
 check_error "up --hosts abc" "$rig" up "$work/bad1" --hosts abc
-check_error "up --hosts 65" "$rig" up "$work/bad2" --hosts 65
+check_error "up --hosts 257" "$rig" up "$work/bad2" --hosts 257
 check_error "up --hosts without a number" "$rig" up "$work/bad3" --hosts
 check_error "up without DIR" "$rig" up
 check_error "up with an unknown option" "$rig" up "$work/bad4" --frob

@@ -105,7 +105,10 @@ static void test_sigkey_create_reload(void **state)
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.data, b.data, a.len); /* the same key, reloaded */
     assert_int_equal(att_sigkey_from_spki(a.data, a.len, &pub), ATT_OK);
+    att_sigkey_free(pub);
+    pub = NULL;
     assert_int_equal(att_sigkey_from_spki(a.data, a.len - 1, &pub), ATT_ERR_PARSE);
+    assert_null(pub);
     assert_int_equal(att_sigkey_from_spki((const uint8_t *)"junk", 4, &pub), ATT_ERR_PARSE);
     att_sigkey_free(pub);
     att_sigkey_free(k);
