@@ -17,7 +17,8 @@
 #                 from the verifier's /metrics;
 #   fig4-memory   the verifier's RSS growth per enrolled host (RSS with N
 #                 hosts polling minus RSS before enrolling) against 16 KiB.
-# N is 100 (8 with --quick); ATT_FLEET_N overrides. Prints the table and
+# N is 100 (8 with --quick); ATT_FLEET_N overrides. ATT_FLEET_PERF=FILE
+# records a perf profile of the verifier over the window into FILE. Prints the table and
 # appends JSON lines (bench/report format) to --json FILE. Tears everything
 # down on exit.
 set -u -o pipefail
@@ -119,7 +120,12 @@ T0=$(date +%s.%N)
 C0=$(cpu_ticks "$VPID")
 A0=$(metric 'attest_attestations_total{verdict="trusted"}')
 U0=$(metric 'attest_attestations_total{verdict="untrusted"}')
-sleep "$WINDOW"
+if [[ -n ${ATT_FLEET_PERF:-} ]]; then
+    perf record -q -F 999 -g -p "$VPID" -o "$ATT_FLEET_PERF" -- sleep "$WINDOW" 2>/dev/null ||
+        sleep "$WINDOW"
+else
+    sleep "$WINDOW"
+fi
 T1=$(date +%s.%N)
 C1=$(cpu_ticks "$VPID")
 A1=$(metric 'attest_attestations_total{verdict="trusted"}')

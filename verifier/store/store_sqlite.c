@@ -1989,6 +1989,7 @@ att_rc store_record_round(struct store *s, const struct store_round *r)
 {
     att_rc rc = ATT_ERR_INTERNAL;
     sqlite3_stmt *ev = NULL;
+    bool quiet = false;
     size_t i;
 
     if (s == NULL || r == NULL) {
@@ -1999,6 +2000,20 @@ att_rc store_record_round(struct store *s, const struct store_round *r)
         return rc;
     }
     store_lock(s);
+    /*
+     * A quiet round (no event, no order: the same verdict again) commits
+     * without an fsync of its own (synchronous=NORMAL): a process crash loses
+     * nothing, a power loss may roll back the latest quiet rounds, which the
+     * poller redoes (incremental state) and which carry no event. The next
+     * FULL commit syncs them too. Everything else stays FULL.
+     */
+    quiet = r->n_events == 0 && r->n_orders == 0;
+    if (quiet) {
+        rc = exec_sql(s, __func__, "PRAGMA synchronous = NORMAL");
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
     /* one transaction: state, verdict and events become visible together or not at all */
     rc = txn_begin(s, __func__);
     if (rc != ATT_OK) {
@@ -2045,6 +2060,9 @@ out:
     (void)sqlite3_finalize(ev);
     if (rc != ATT_OK) {
         txn_rollback(s, __func__);
+    }
+    if (quiet && exec_sql(s, __func__, "PRAGMA synchronous = FULL") != ATT_OK) {
+        LOG_ERR("%s: cannot restore synchronous=FULL", s->path);
     }
     store_unlock(s);
     return rc;
