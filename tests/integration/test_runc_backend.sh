@@ -6,7 +6,10 @@
 # - the agent measures the container's /bin/busybox and a foreign binary
 #   copied into the rootfs and run with `runc exec`;
 # - a `runc pause`d container reads as paused, a killed one as stopped (pid 0);
-# - a URL that is neither unix:// nor runc:// is refused.
+# - a URL that is neither unix:// nor runc:// is refused;
+# - quarantine with bare runc: a signed order (the enrolled verifier's key)
+#   freezes the container through its freezer cgroup and cuts its network
+#   namespace with nftables; the signed lift thaws it and opens the network.
 # Needs root and runc; static busybox is copied into the bundle's rootfs.
 source "$(dirname "$0")/lib.sh"
 
@@ -121,8 +124,41 @@ else
     fail "the agent died"
     show_file "$(agent_log a)"
 fi
-stop_agent a
 expect_cmd 0 "runc delete" "${R[@]}" delete "$CID"
+
+section "quarantine through the freezer cgroup and the network namespace (no engine)"
+command -v nft >/dev/null || die "nft (nftables) is not installed"
+QID=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64) # engine-style 64-hex id
+(cd "$BUNDLE" && "${R[@]}" run -d "$QID" </dev/null >"$T_DIR/out/runc-run2.txt" 2>&1) ||
+    die "runc run -d $QID failed" "$T_DIR/out/runc-run2.txt"
+QPID=$("${R[@]}" state "$QID" | jq -r .pid)
+DB=$T_DIR/v.db
+token_create TOK "$DB" ops admin
+start_verifier v "$DB" --insecure-dev --interval 60 "${RIG_TPM_CA_ARGS[@]}"
+expect_cmd 0 "enroll (the agent receives the verifier's order key)" "$ATT_BIN/attest-verify" \
+    --verifier "${VERIFIER_URL[v]}" --token "$TOK" enroll --agent "${AGENT_URL[a]}" --name r1
+AK=$("$ATT_BIN/attest-verify" --verifier "${VERIFIER_URL[v]}" --token "$TOK" --json hosts |
+    jq -r '.hosts[0].ak_name')
+OID=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+TOOL=("$ATT_BIN/att_order_tool" --agent "${AGENT_URL[a]}" --sign-key "$T_DIR/order-key.pem"
+    --ak-name "$AK" --container "$QID")
+expect_cmd 0 "a quarantine order signed with the verifier's key" "${TOOL[@]}" --id "$OID"
+assert_contains "$T_OUT" "ok=1" "carried out"
+assert_eq "$("${R[@]}" state "$QID" | jq -r .status)" "paused" "runc reports the container paused"
+nsenter --net="/proc/$QPID/ns/net" nft list tables inet | grep -q attest_quarantine &&
+    pass "its network namespace holds the drop-all table" || fail "its network is not cut"
+nft list tables inet 2>/dev/null | grep -q attest_quarantine &&
+    fail "the host's own namespace got the table" || pass "the host's network is untouched"
+expect_cmd 0 "the same order again" "${TOOL[@]}" --id "$OID"
+assert_contains "$T_OUT" "already in effect" "idempotent by id"
+expect_cmd 0 "the signed lift" "${TOOL[@]}" --op lift --lifts "$OID"
+assert_contains "$T_OUT" "ok=1" "lifted"
+assert_eq "$("${R[@]}" state "$QID" | jq -r .status)" "running" "runc reports it running again"
+nsenter --net="/proc/$QPID/ns/net" nft list tables inet | grep -q attest_quarantine &&
+    fail "the table is still there" || pass "its network namespace is open again"
+stop_verifier v
+"${R[@]}" delete -f "$QID" >/dev/null 2>&1 || true
+stop_agent a
 expect_cmd 0 "after runc delete the listing is empty again" "$ATT_BIN/attest-agent" containers \
     --engine "$ENGINE"
 assert_not_contains "$T_OUT" "$CID" "the deleted container is gone from the listing"
