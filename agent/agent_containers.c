@@ -9,7 +9,9 @@
  * (code modified, anonymous or W+X executable memory, memfd or deleted
  * executables) becomes a "violation:<container>" record naming the process,
  * mapping and kind. Every process is inspected again on the integrity
- * interval (default 30 s), so a later patch of a code page is found too.
+ * interval (default 30 s), so a later patch of a code page is found too;
+ * those re-inspections compare only the pages the process owns
+ * (PROCMEM_INCREMENTAL: a patched page is a private copy).
  *
  * Log entry names: "container:<id>" (ima-buf, text "image=... ref=...
  * privileged=0|1 cap_add=A,B pid_mode=... [policy_label=NAME]"), "<id>:<path>" (ima-ng),
@@ -73,6 +75,8 @@ struct agent_containers {
     size_t n_seen;
     struct baseline *base; /* RELRO baselines, never reset by a sweep */
     size_t n_base;
+    struct seen *known; /* processes fully inspected once: later sweeps are incremental */
+    size_t n_known;
     uint64_t sweeps;
 };
 
@@ -340,8 +344,35 @@ static bool relro_changed(struct agent_containers *c, pid_t pid, uint64_t st,
     return false;
 }
 
+/*
+ * Whether (pid, start time) was fully inspected before: its later
+ * inspections compare only the pages it owns (PROCMEM_INCREMENTAL), so a
+ * sweep costs what changed, not all mapped code.
+ */
+static bool known_before(const struct agent_containers *c, pid_t pid, uint64_t st)
+{
+    size_t i;
+
+    for (i = 0; i < c->n_known; i++) {
+        if (c->known[i].pid == pid && c->known[i].start_time == st) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void mark_known(struct agent_containers *c, pid_t pid, uint64_t st)
+{
+    if (c->n_known >= MAX_SEEN) {
+        c->n_known = 0; /* forget: at worst a process is fully compared once more */
+    }
+    c->known[c->n_known].pid = pid;
+    c->known[c->n_known].start_time = st;
+    c->n_known++;
+}
+
 static void record_process(struct agent_containers *c, const char *cid, pid_t pid,
-                           const char *comm)
+                           uint64_t st, const char *comm)
 {
     struct procmem_report *r = NULL;
     char name[ATT_ENGINE_ID_LEN + 4200];
@@ -349,13 +380,17 @@ static void record_process(struct agent_containers *c, const char *cid, pid_t pi
     struct att_buf b;
     size_t i;
     bool is_new;
+    bool incremental = known_before(c, pid, st);
 
-    if (procmem_inspect(pid, c->cache, &r) != ATT_OK) {
+    if (procmem_inspect_ex(pid, c->cache, incremental ? PROCMEM_INCREMENTAL : 0, &r) != ATT_OK) {
         /* Retried at the next sweep; never silently counted as checked. */
         LOG_WARN("container %.12s: pid %d (%s) could not be inspected; retrying at the next "
                  "sweep",
                  cid, (int)pid, comm);
         return;
+    }
+    if (!incremental && !r->is_gone) {
+        mark_known(c, pid, st);
     }
     for (i = 0; i < r->n_files; i++) {
         if (!r->files[i].has_digest || r->files[i].path == NULL) {
@@ -473,7 +508,7 @@ static void tick(struct agent_containers *c, struct engine *e, bool full)
             st = start_time_of(pid, comm, sizeof(comm));
             if (st != 0 && !was_seen(c, pid, st) && !is_young_runtime_helper(comm, st)) {
                 mark_seen(c, pid, st, info[i].id);
-                record_process(c, info[i].id, pid, comm);
+                record_process(c, info[i].id, pid, st, comm);
             }
             break;
         }
@@ -550,7 +585,8 @@ att_rc agent_containers_start(struct agent *a, const char *engine_url, unsigned 
     c->engine_url = strdup(engine_url);
     c->seen = calloc(MAX_SEEN, sizeof(*c->seen));
     c->base = calloc(MAX_SEEN, sizeof(*c->base));
-    if (c->engine_url == NULL || c->seen == NULL || c->base == NULL) {
+    c->known = calloc(MAX_SEEN, sizeof(*c->known));
+    if (c->engine_url == NULL || c->seen == NULL || c->base == NULL || c->known == NULL) {
         goto out;
     }
     rc = procmem_cache_new(NULL, &c->cache);
@@ -586,6 +622,7 @@ void agent_containers_stop(struct agent_containers *c)
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     free(c->seen);
+    free(c->known);
     free(c->base);
     free(c->engine_url);
     free(c);

@@ -899,6 +899,9 @@ struct ictx {
     uint8_t *mbuf; /* CHUNK bytes of process memory */
     uint8_t *fbuf; /* CHUNK bytes of the file */
     bool budget_noted;
+    bool incremental; /* PROCMEM_INCREMENTAL: compare only pages the process owns */
+    int pagemapfd;    /* /proc/PID/pagemap with incremental, else -1 */
+    uint64_t *pm;     /* CHUNK / page pagemap entries */
 };
 
 static att_rc add_finding(struct ictx *x, enum procmem_finding_kind kind, enum procmem_hint hint,
@@ -1160,6 +1163,41 @@ static att_rc report_diff(struct ictx *x, const struct fileinfo *fi,
  * zero fill, not file content). Page by page; every difference is counted,
  * so a single int3 can not hide a real patch behind the "breakpoint" hint.
  */
+/*
+ * Incremental sweeps (PROCMEM_INCREMENTAL): whether no page of [addr,
+ * addr + n) can differ from the file. By /proc/PID/pagemap (proc(5)): a page
+ * of a private file mapping that is present and marked "file-page or
+ * shared-anon" (bit 61) is the page-cache page of the file itself; one
+ * neither present nor swapped (bits 63, 62) was never loaded, so a read
+ * would load the file's page. Only a page the process owns (copied on write:
+ * a patch through ptrace or /proc/PID/mem, or a relocation) can differ, and
+ * then the chunk is compared as in a full sweep. Any pagemap failure: compare.
+ */
+static bool pages_all_shared(struct ictx *x, uint64_t addr, size_t n)
+{
+    size_t npages = (size_t)((n + x->page - 1) / x->page);
+    size_t i;
+
+    if (x->pagemapfd < 0 || x->pm == NULL || npages > CHUNK / MAPS_ALIGN) {
+        return false;
+    }
+    if (pread(x->pagemapfd, x->pm, npages * sizeof(uint64_t),
+              (off_t)(addr / x->page * sizeof(uint64_t))) != (ssize_t)(npages * sizeof(uint64_t))) {
+        return false;
+    }
+    for (i = 0; i < npages; i++) {
+        uint64_t e = x->pm[i];
+        bool present = (e >> 63) & 1u;
+        bool swapped = (e >> 62) & 1u;
+        bool file_page = (e >> 61) & 1u;
+
+        if (swapped || (present && !file_page)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static att_rc compare_range(struct ictx *x, const struct fileinfo *fi,
                             const struct procmem_mapping *m, uint64_t lo, uint64_t hi)
 {
@@ -1189,6 +1227,12 @@ static att_rc compare_range(struct ictx *x, const struct fileinfo *fi,
         size_t n = (size_t)((hi - addr) < CHUNK ? (hi - addr) : CHUNK);
         size_t pg;
 
+        if (x->incremental && pages_all_shared(x, addr, n)) {
+            /* every page is the file's own page-cache page, or was never loaded */
+            x->r->bytes_skipped += n;
+            addr += n;
+            continue;
+        }
         if (!mem_read(x, addr, x->mbuf, n)) {
             failed = "reading process memory";
             break;
@@ -1884,6 +1928,14 @@ static att_rc inspect_run(struct ictx *x)
     if (x->mbuf == NULL || x->fbuf == NULL) {
         return ATT_ERR_NOMEM;
     }
+    if (x->incremental) {
+        x->pm = malloc(CHUNK / MAPS_ALIGN * sizeof(uint64_t));
+        x->pagemapfd = openat(x->dirfd, "pagemap", O_RDONLY | O_CLOEXEC);
+        if (x->pm == NULL) {
+            return ATT_ERR_NOMEM;
+        }
+        /* without pagemap the sweep is simply a full one */
+    }
     rc = check_exec_flags(x);
     if (rc != ATT_OK) {
         return rc;
@@ -1904,14 +1956,22 @@ static int cmp_finding(const void *a, const void *b)
 
 att_rc procmem_inspect(pid_t pid, struct procmem_cache *cache, struct procmem_report **out)
 {
+    return procmem_inspect_ex(pid, cache, 0, out);
+}
+
+att_rc procmem_inspect_ex(pid_t pid, struct procmem_cache *cache, unsigned flags,
+                          struct procmem_report **out)
+{
     att_rc rc = ATT_ERR_INTERNAL;
     struct ictx x;
     long page = sysconf(_SC_PAGESIZE);
 
-    if (pid <= 0 || cache == NULL || out == NULL) {
+    if (pid <= 0 || cache == NULL || out == NULL || (flags & ~PROCMEM_INCREMENTAL) != 0) {
         return ATT_ERR_INVALID_ARG;
     }
     memset(&x, 0, sizeof(x));
+    x.incremental = (flags & PROCMEM_INCREMENTAL) != 0;
+    x.pagemapfd = -1;
     x.pid = pid;
     x.cache = cache;
     x.lim = &cache->lim;
@@ -1943,6 +2003,10 @@ out:
     if (x.memfd >= 0) {
         (void)close(x.memfd);
     }
+    if (x.pagemapfd >= 0) {
+        (void)close(x.pagemapfd);
+    }
+    free(x.pm);
     if (x.dirfd >= 0) {
         (void)close(x.dirfd);
     }

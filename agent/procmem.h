@@ -293,6 +293,8 @@ struct procmem_report {
     size_t n_mappings;
     size_t n_exec_mappings;
     uint64_t bytes_compared;
+    uint64_t bytes_skipped; /* PROCMEM_INCREMENTAL: bytes whose pages the process shares
+                               with the file (not compared) */
     uint64_t bytes_hashed;
     size_t files_hashed;
     size_t cache_hits;
@@ -327,6 +329,20 @@ struct procmem_report {
  * @retval ATT_ERR_NOMEM
  */
 att_rc procmem_inspect(pid_t pid, struct procmem_cache *cache, struct procmem_report **out);
+
+/*
+ * Incremental sweep: code and read-only data pages that are still the
+ * file's own page-cache pages (or were never loaded) are not compared; only
+ * pages the process holds a private copy of (written through ptrace or
+ * /proc/PID/mem, or relocated) are, so the cost follows what changed, not
+ * the mapped size. Meant for re-inspections; a process's first inspection
+ * compares everything. Needs /proc/PID/pagemap (falls back to full compares).
+ */
+#define PROCMEM_INCREMENTAL 1u
+
+/** procmem_inspect() with @p flags (0 or PROCMEM_INCREMENTAL). */
+att_rc procmem_inspect_ex(pid_t pid, struct procmem_cache *cache, unsigned flags,
+                          struct procmem_report **out);
 
 void procmem_report_free(struct procmem_report *r);
 

@@ -1071,6 +1071,50 @@ static void test_inspect_code_patch_named(void **state)
     kill_child(pid);
 }
 
+/*
+ * Incremental re-inspection: pages the process shares with the file are not
+ * compared, yet a code or read-only page patched through /proc/PID/mem (a
+ * private copy now) is found exactly as by a full inspection.
+ */
+static void test_inspect_incremental(void **state)
+{
+    struct procmem_mapping text = {0};
+    struct procmem_mapping head = {0};
+    struct procmem_cache *c = NULL;
+    struct procmem_report *full;
+    struct procmem_report *inc;
+    pid_t pid = spawn_parked(sleep_path);
+    uint64_t addr;
+
+    (void)state;
+    assert_int_equal(procmem_cache_new(NULL, &c), ATT_OK);
+    full = inspect(c, pid);
+    assert_no_findings(full);
+    assert_int_equal(full->bytes_skipped, 0);
+    assert_int_equal(procmem_inspect_ex(pid, c, PROCMEM_INCREMENTAL, &inc), ATT_OK);
+    assert_no_findings(inc);
+    assert_true(inc->bytes_skipped > 0);
+    /* what is still compared: the pages the loader relocated, a small part */
+    assert_true(inc->bytes_compared < full->bytes_compared / 4);
+    assert_int_equal(inc->n_files, full->n_files);
+    procmem_report_free(inc);
+
+    assert_true(find_mapping(pid, sleep_path, "r-xp", &text));
+    addr = text.start + 0x123;
+    mem_poke(pid, addr, (uint8_t)(mem_peek(pid, addr) ^ 0x5a));
+    assert_true(find_mapping(pid, sleep_path, "r--p", &head));
+    mem_poke(pid, head.start + 9, (uint8_t)(mem_peek(pid, head.start + 9) ^ 0xaa));
+    assert_int_equal(procmem_inspect_ex(pid, c, PROCMEM_INCREMENTAL, &inc), ATT_OK);
+    assert_int_equal(count_kind(inc, PROCMEM_FINDING_CODE_MODIFIED), 1);
+    assert_int_equal(count_kind(inc, PROCMEM_FINDING_RODATA_MODIFIED), 1);
+    assert_true(inc->bytes_skipped > 0);
+    procmem_report_free(inc);
+    assert_int_equal(procmem_inspect_ex(pid, c, 2u, &inc), ATT_ERR_INVALID_ARG);
+    procmem_report_free(full);
+    procmem_cache_free(c);
+    kill_child(pid);
+}
+
 static void test_inspect_int3_is_breakpoint_not_silent(void **state)
 {
     struct procmem_mapping text = {0};
@@ -1579,6 +1623,7 @@ int main(void)
         cmocka_unit_test(test_inspect_sleep_clean),
         cmocka_unit_test(test_inspect_cache_warm),
         cmocka_unit_test(test_inspect_code_patch_named),
+        cmocka_unit_test(test_inspect_incremental),
         cmocka_unit_test(test_inspect_int3_is_breakpoint_not_silent),
         cmocka_unit_test(test_inspect_rodata_patch),
         cmocka_unit_test(test_inspect_relro_baseline),
