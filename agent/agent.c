@@ -604,7 +604,9 @@ static att_rc handle_orders(struct agent *a, const struct att_evidence_request *
         struct att_buf b;
         att_rc rc;
 
-        quarantine_handle(a->quar, a, ak, r->orders[i].data, r->orders[i].len, &ack);
+        if (!quarantine_handle(a->quar, a, ak, r->orders[i].data, r->orders[i].len, &ack)) {
+            continue; /* not acknowledged: the verifier sends it again */
+        }
         att_buf_init(&b, ATT_PROTO_MAX_ORDER);
         rc = att_order_ack_encode(&ack, &b);
         att_order_ack_cleanup(&ack);
@@ -612,8 +614,12 @@ static att_rc handle_orders(struct agent *a, const struct att_evidence_request *
             att_buf_cleanup(&b);
             return rc;
         }
-        ev->acks[i].data = att_buf_steal(&b, &ev->acks[i].len);
+        ev->acks[ev->n_acks].data = att_buf_steal(&b, &ev->acks[ev->n_acks].len);
         ev->n_acks++;
+    }
+    if (ev->n_acks == 0) {
+        free(ev->acks); /* an empty list is absent on the wire */
+        ev->acks = NULL;
     }
     return ATT_OK;
 }
@@ -752,12 +758,6 @@ att_rc agent_activate(struct agent *a, const uint8_t *req, size_t req_len, struc
                        att_rc_str(rc));
         goto out;
     }
-    if (r.verifier_key != NULL) {
-        rc = quarantine_set_key(a->quar, r.verifier_key, r.verifier_key_len, why, why_len);
-        if (rc != ATT_OK) {
-            goto out;
-        }
-    }
     resp.secret = secret.data;
     resp.secret_len = secret.len;
     rc = att_activate_response_encode(&resp, out);
@@ -769,6 +769,14 @@ att_rc agent_activate(struct agent *a, const uint8_t *req, size_t req_len, struc
     LOG_INFO("credential activated for a verifier (enrollment)");
 out:
     pthread_mutex_unlock(&a->lock);
+    /* Lock order: quarantine's lock before a->lock (it logs), so never under a->lock. */
+    if (rc == ATT_OK && r.verifier_key != NULL) {
+        rc = quarantine_set_key(a->quar, r.verifier_key, r.verifier_key_len, why, why_len);
+        if (rc != ATT_OK) {
+            *status = rc == ATT_ERR_EXISTS ? 409 : 400;
+            att_buf_reset(out);
+        }
+    }
     att_activate_request_cleanup(&r);
     if (secret.data != NULL) {
         att_cleanse(secret.data, secret.len);

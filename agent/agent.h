@@ -107,7 +107,8 @@ bool agent_quarantine_refuses(struct agent *a, const char *container_id, const c
 
 /**
  * The running containers as the sweep last saw them, one
- * "<id> <image id or -> <name>" per line (copied; NULL or "" for none):
+ * "<id> <image id or -> <name>" per line (copied; "\n" when the engine runs
+ * none, NULL or "" when there is no engine):
  * sent with every evidence so the verifier can list containers it has no
  * entries for yet.
  */

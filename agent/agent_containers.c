@@ -461,7 +461,8 @@ static void tick(struct agent_containers *c, struct engine *e, bool full)
         goto out;
     }
     if (n == 0) {
-        agent_set_inventory(c->agent, NULL);
+        /* "\n": an engine with nothing running (no inventory at all means no engine) */
+        agent_set_inventory(c->agent, "\n");
         goto out;
     }
     info = calloc(n, sizeof(*info));
@@ -482,7 +483,7 @@ static void tick(struct agent_containers *c, struct engine *e, bool full)
                              info[i].image_id != NULL ? info[i].image_id : "-",
                              info[i].name != NULL && info[i].name[0] != '\0' ? info[i].name : "-");
     }
-    agent_set_inventory(c->agent, inv.data != NULL ? (const char *)inv.data : NULL);
+    agent_set_inventory(c->agent, inv.data != NULL && inv.len > 0 ? (const char *)inv.data : "\n");
     att_buf_cleanup(&inv);
     d = opendir("/proc");
     if (d == NULL) {

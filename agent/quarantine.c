@@ -40,6 +40,7 @@ struct quarantine {
     char *engine_url; /* owned, may be NULL */
     struct engine *engine; /* owned, opened on first use */
     struct att_sigkey *key; /* owned, NULL before enrollment */
+    struct att_buf key_der; /* its SubjectPublicKeyInfo: the pinned key */
     struct qrec *recs;      /* owned array, oldest first */
     size_t n;
 };
@@ -160,6 +161,7 @@ att_rc quarantine_open(const char *state_dir, const char *engine_url, struct qua
         return ATT_ERR_NOMEM;
     }
     pthread_mutex_init(&q->lock, NULL);
+    att_buf_init(&q->key_der, ATT_SIGKEY_MAX_SPKI);
     n = strlen(state_dir) + 32;
     q->state_path = malloc(n);
     q->key_path = malloc(n);
@@ -182,6 +184,8 @@ att_rc quarantine_open(const char *state_dir, const char *engine_url, struct qua
             rc = att_sigkey_from_spki(key.data, key.len, &q->key);
             if (rc != ATT_OK) {
                 LOG_ERR("%s is not a P-256 public key", q->key_path);
+            } else {
+                rc = att_buf_append(&q->key_der, key.data, key.len);
             }
         } else if (rc == ATT_ERR_NOT_FOUND) {
             rc = ATT_OK; /* not enrolled yet */
@@ -203,6 +207,7 @@ void quarantine_free(struct quarantine *q)
     }
     engine_free(q->engine);
     att_sigkey_free(q->key);
+    att_buf_cleanup(&q->key_der);
     free(q->recs);
     free(q->state_path);
     free(q->key_path);
@@ -225,13 +230,30 @@ att_rc quarantine_set_key(struct quarantine *q, const uint8_t *spki, size_t len,
         return ATT_ERR_PARSE;
     }
     pthread_mutex_lock(&q->lock);
-    rc = att_file_write_atomic(q->key_path, spki, len);
-    if (rc == ATT_OK) {
-        att_sigkey_free(q->key);
-        q->key = k;
-        k = NULL;
+    if (q->key != NULL) {
+        /*
+         * Pinned on first use: credential activation proves the TPM, not who
+         * asks, so another fleet certificate must not swap the key orders are
+         * checked with. Re-enrolling with the same verifier is fine.
+         */
+        rc = q->key_der.len == len && memcmp(q->key_der.data, spki, len) == 0 ? ATT_OK
+                                                                              : ATT_ERR_EXISTS;
+        if (rc != ATT_OK) {
+            att_set_why(why, why_len,
+                        "this agent is pinned to another verifier's order key; remove %s to "
+                        "enroll it with a new verifier",
+                        q->key_path);
+        }
     } else {
-        att_set_why(why, why_len, "cannot store the verifier key: %s", att_rc_str(rc));
+        rc = att_file_write_atomic(q->key_path, spki, len);
+        if (rc == ATT_OK) {
+            att_buf_reset(&q->key_der);
+            rc = att_buf_append(&q->key_der, spki, len);
+            q->key = k;
+            k = NULL;
+        } else {
+            att_set_why(why, why_len, "cannot store the verifier key: %s", att_rc_str(rc));
+        }
     }
     pthread_mutex_unlock(&q->lock);
     att_sigkey_free(k);
@@ -248,6 +270,18 @@ static struct qrec *find(struct quarantine *q, const char *id)
         }
     }
     return NULL;
+}
+
+static bool has_lifted(const struct quarantine *q)
+{
+    size_t i;
+
+    for (i = 0; i < q->n; i++) {
+        if (q->recs[i].state == 'L') {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* A slot for a new record; when full, the oldest lifted record makes room. */
@@ -297,13 +331,16 @@ static bool isolate(struct engine *e, const struct att_engine_container *c, stru
         ok = false;
     }
     for (i = 0; i < n; i++) {
-        if (engine_network_action(e, c->id, nets[i], false, why, sizeof(why)) == ATT_OK) {
-            size_t used = strlen(r->nets);
+        size_t used = strlen(r->nets);
 
-            if (used + strlen(nets[i]) + 2 < sizeof(r->nets)) {
-                (void)snprintf(r->nets + used, sizeof(r->nets) - used, "%s%s", used ? "," : "",
-                               nets[i]);
-            }
+        if (used + strlen(nets[i]) + 2 >= sizeof(r->nets)) {
+            /* could not be reconnected on lift: left connected (the netns cut still holds) */
+            (void)att_buf_printf(res, " %s left connected (too many networks to record);",
+                                 nets[i]);
+            ok = false;
+        } else if (engine_network_action(e, c->id, nets[i], false, why, sizeof(why)) == ATT_OK) {
+            (void)snprintf(r->nets + used, sizeof(r->nets) - used, "%s%s", used ? "," : "",
+                           nets[i]);
             cut++;
         } else {
             (void)att_buf_printf(res, " disconnect %s failed (%s);", nets[i], why);
@@ -324,7 +361,10 @@ static bool isolate(struct engine *e, const struct att_engine_container *c, stru
     return ok;
 }
 
-/* Carry out @p o: 1 all done, 0 in force with an action failed, -1 nothing to act on. */
+/*
+ * Carry out @p o: 1 all done, 0 in force with an action failed, -1 nothing to
+ * act on (no such container, no engine), -2 the engine failed (try later).
+ */
 static int enforce(struct quarantine *q, const struct att_order *o, struct qrec *r,
                    struct att_buf *res)
 {
@@ -332,15 +372,22 @@ static int enforce(struct quarantine *q, const struct att_order *o, struct qrec 
     struct att_engine_container c;
     char why[512] = "";
     bool ok = true;
+    att_rc rc;
 
     memset(&c, 0, sizeof(c));
-    if (engine_get(q, &e, why, sizeof(why)) != ATT_OK ||
-        engine_inspect(e, o->container, &c) != ATT_OK) {
-        if (why[0] == '\0') {
-            (void)snprintf(why, sizeof(why), "no container %.12s on this host", o->container);
-        }
+    if (engine_get(q, &e, why, sizeof(why)) != ATT_OK) {
         (void)att_buf_printf(res, "%s", why);
+        return q->engine_url == NULL ? -1 : -2;
+    }
+    rc = engine_inspect(e, o->container, &c);
+    if (rc != ATT_OK) {
         att_engine_container_cleanup(&c);
+        if (rc != ATT_ERR_NOT_FOUND) {
+            (void)att_buf_printf(res, "the engine did not answer for %.12s (%s)", o->container,
+                                 att_rc_str(rc));
+            return -2; /* try again: no acknowledgement, the verifier resends */
+        }
+        (void)att_buf_printf(res, "no container %.12s on this host", o->container);
         return -1;
     }
     if ((o->actions & ATT_ORDER_ISOLATE) != 0) {
@@ -372,20 +419,31 @@ static int enforce(struct quarantine *q, const struct att_order *o, struct qrec 
     return ok ? 1 : 0;
 }
 
-static bool undo(struct quarantine *q, const struct qrec *r, struct att_buf *res)
+/* Undo @p r: 1 done, 0 done with a step failed, -2 the engine failed (try later). */
+static int undo(struct quarantine *q, const struct qrec *r, struct att_buf *res)
 {
     struct engine *e = NULL;
     struct att_engine_container c;
     char why[512] = "";
     bool ok = true;
+    att_rc rc;
 
     memset(&c, 0, sizeof(c));
-    if (engine_get(q, &e, why, sizeof(why)) != ATT_OK ||
-        engine_inspect(e, r->container, &c) != ATT_OK) {
+    if (engine_get(q, &e, why, sizeof(why)) != ATT_OK) {
+        (void)att_buf_printf(res, "%s", why);
+        return -2;
+    }
+    rc = engine_inspect(e, r->container, &c);
+    if (rc != ATT_OK) {
+        att_engine_container_cleanup(&c);
+        if (rc != ATT_ERR_NOT_FOUND) {
+            (void)att_buf_printf(res, "the engine did not answer for %.12s (%s)", r->container,
+                                 att_rc_str(rc));
+            return -2;
+        }
         /* gone (removed or killed): nothing left to restore */
         (void)att_buf_printf(res, "container %.12s is gone; nothing to restore", r->container);
-        att_engine_container_cleanup(&c);
-        return true;
+        return 1;
     }
     if ((r->actions & ATT_ORDER_PAUSE) != 0 && c.state != NULL && strcmp(c.state, "paused") == 0) {
         if (engine_action(e, r->container, "unpause", why, sizeof(why)) == ATT_OK) {
@@ -421,7 +479,7 @@ static bool undo(struct quarantine *q, const struct qrec *r, struct att_buf *res
         (void)att_buf_printf(res, " (a killed container is not restarted);");
     }
     att_engine_container_cleanup(&c);
-    return ok;
+    return ok ? 1 : 0;
 }
 
 /* Log what was done (or refused) as an attested entry. */
@@ -455,19 +513,48 @@ static void set_ack(struct att_order_ack *ack, bool ok, const char *fmt, ...)
     char text[RESULT_LEN + 100];
     va_list ap;
 
+    size_t i;
+
     va_start(ap, fmt);
     (void)vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    /* printable ASCII only: engine and nft messages may carry anything, and a
+     * cut must not split a UTF-8 character (the ack's text must stay valid) */
+    for (i = 0; text[i] != '\0'; i++) {
+        if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e) {
+            text[i] = '?';
+        }
+    }
     ack->ok = ok;
     free(ack->result);
     ack->result = strdup(text[0] ? text : "-");
 }
 
+#define UNSIGNED_REFUSALS_PER_MIN 10
+
 static void refuse(struct agent *a, const struct att_order *o, struct att_order_ack *ack,
                    const char *why)
 {
+    static time_t window;
+    static unsigned in_window;
+    time_t now = time(NULL);
+
     set_ack(ack, false, "refused: %s", why);
     LOG_WARN("quarantine order %s refused: %s", o->id[0] ? o->id : "(unreadable)", why);
+    /*
+     * Every refusal is attested, but one whose signature never verified could
+     * come from any client with a fleet certificate: at most a few a minute
+     * (each is a log entry and a PCR extend), the rest only in the daemon log.
+     */
+    if (o->id[0] == '\0') {
+        if (now / 60 != window) {
+            window = now / 60;
+            in_window = 0;
+        }
+        if (++in_window > UNSIGNED_REFUSALS_PER_MIN) {
+            return;
+        }
+    }
     record(a, "order:refused", o, false, why);
 }
 
@@ -489,6 +576,10 @@ static void handle_quarantine(struct quarantine *q, struct agent *a, const struc
         }
         return;
     }
+    if (q->n >= QUARANTINE_MAX_RECORDS && !has_lifted(q)) {
+        refuse(a, o, ack, "too many open quarantines on this host");
+        return;
+    }
     memset(&n, 0, sizeof(n));
     memcpy(n.id, o->id, sizeof(n.id));
     n.state = 'A';
@@ -497,6 +588,13 @@ static void handle_quarantine(struct quarantine *q, struct agent *a, const struc
     n.actions = o->actions;
     att_buf_init(&res, 4096);
     done = enforce(q, o, &n, &res);
+    if (done == -2) {
+        LOG_WARN("quarantine order %s: %s; not acknowledged, so it comes again",
+                 o->id, res.data != NULL ? (const char *)res.data : "engine failure");
+        att_buf_cleanup(&res);
+        ack->result = NULL; /* no acknowledgement */
+        return;
+    }
     if (done < 0) {
         /* nothing to hold: no record, so no image is blocked on its account */
         refuse(a, o, ack, res.data != NULL ? (const char *)res.data : "no such container");
@@ -512,7 +610,10 @@ static void handle_quarantine(struct quarantine *q, struct agent *a, const struc
         return;
     }
     *r = n;
-    (void)save(q);
+    if (save(q) != ATT_OK) {
+        ok = false;
+        (void)att_buf_printf(&res, " (the quarantine state could not be saved: lost on restart)");
+    }
     set_ack(ack, ok, "%s", res.data != NULL ? (const char *)res.data : "-");
     (void)snprintf(name, sizeof(name), "quarantine:%s", o->container);
     record(a, name, o, ok, ack->result);
@@ -527,6 +628,7 @@ static void handle_lift(struct quarantine *q, struct agent *a, const struct att_
     struct att_buf res;
     char name[96];
     bool ok;
+    int done;
 
     if (r == NULL) {
         /* e.g. the order was refused here: nothing to undo, and the lift is done */
@@ -549,10 +651,20 @@ static void handle_lift(struct quarantine *q, struct agent *a, const struct att_
         return;
     }
     att_buf_init(&res, 4096);
-    ok = undo(q, r, &res);
+    done = undo(q, r, &res);
+    if (done == -2) {
+        LOG_WARN("lift %s: %s; not acknowledged, so it comes again", o->id,
+                 res.data != NULL ? (const char *)res.data : "engine failure");
+        att_buf_cleanup(&res);
+        return;
+    }
+    ok = done > 0;
     r->state = 'L';
     memcpy(r->lift_id, o->id, sizeof(r->lift_id));
-    (void)save(q);
+    if (save(q) != ATT_OK) {
+        ok = false;
+        (void)att_buf_printf(&res, " (the quarantine state could not be saved)");
+    }
     set_ack(ack, ok, "%s", res.data != NULL ? (const char *)res.data : "-");
     (void)snprintf(name, sizeof(name), "quarantine:%s", o->container);
     record(a, name, o, ok, ack->result);
@@ -561,11 +673,12 @@ static void handle_lift(struct quarantine *q, struct agent *a, const struct att_
     att_buf_cleanup(&res);
 }
 
-void quarantine_handle(struct quarantine *q, struct agent *a, const char *ak_name,
+bool quarantine_handle(struct quarantine *q, struct agent *a, const char *ak_name,
                        const uint8_t *env, size_t len, struct att_order_ack *ack)
 {
     struct att_order o;
     char why[512] = "";
+    bool acked = true;
     att_rc rc;
 
     memset(ack, 0, sizeof(*ack));
@@ -587,7 +700,12 @@ void quarantine_handle(struct quarantine *q, struct agent *a, const char *ak_nam
         refuse(a, &o, ack, "addressed to another host's AK");
         goto out;
     }
-    if ((uint64_t)time(NULL) > o.expires_at) {
+    /*
+     * A quarantine order must arrive in time. A lift is honoured late too: it
+     * names the one order it undoes (a replay after that is "already lifted"),
+     * and a host offline past the lift's expiry must not stay quarantined.
+     */
+    if (o.op == ATT_ORDER_QUARANTINE && (uint64_t)time(NULL) > o.expires_at) {
         refuse(a, &o, ack, "expired");
         goto out;
     }
@@ -596,12 +714,11 @@ void quarantine_handle(struct quarantine *q, struct agent *a, const char *ak_nam
     } else {
         handle_lift(q, a, &o, ack);
     }
+    acked = ack->result != NULL; /* none: the engine failed, the verifier sends it again */
 out:
-    if (ack->result == NULL) {
-        set_ack(ack, false, "refused: out of memory");
-    }
     pthread_mutex_unlock(&q->lock);
     att_order_cleanup(&o);
+    return acked;
 }
 
 bool quarantine_refuses(struct quarantine *q, const char *container_id, const char *image_id,

@@ -42,18 +42,24 @@ struct quarantine;
 att_rc quarantine_open(const char *state_dir, const char *engine_url, struct quarantine **out);
 void quarantine_free(struct quarantine *q);
 
-/** Keep the verifier's order key (SPKI DER, P-256) from enrollment; replaces an earlier one. */
+/**
+ * Keep the verifier's order key (SPKI DER, P-256) from enrollment. The first
+ * key is pinned: the same key again is ATT_OK, another is ATT_ERR_EXISTS
+ * (remove STATE_DIR/verifier-key.der to move the agent to a new verifier).
+ * Lock order: this module's lock, then the agent's (never the reverse).
+ */
 att_rc quarantine_set_key(struct quarantine *q, const uint8_t *spki, size_t len, char *why,
                           size_t why_len);
 
 /**
- * Check and carry out one order envelope; @p ack is always filled (ok false
- * with the reason for a refusal; its id is the order's, or all zeros when
- * the envelope could not be opened). Free ack->result with
- * att_order_ack_cleanup().
+ * Check and carry out one order envelope. Returns true with @p ack filled
+ * (ok false with the reason for a refusal; its id is the order's, or all
+ * zeros when the envelope could not be opened; free ack->result with
+ * att_order_ack_cleanup()), or false when the engine failed and the order
+ * is not acknowledged (the verifier sends it again; @p ack holds nothing).
  * @param[in] ak_name  hex Name of this host's AK: the order must name it
  */
-void quarantine_handle(struct quarantine *q, struct agent *a, const char *ak_name,
+bool quarantine_handle(struct quarantine *q, struct agent *a, const char *ak_name,
                        const uint8_t *env, size_t len, struct att_order_ack *ack);
 
 /**

@@ -560,6 +560,37 @@ _Static_assert(ATT_QUARANTINE_PAUSE == ATT_ORDER_PAUSE && ATT_QUARANTINE_ISOLATE
                    ATT_QUARANTINE_KILL == ATT_ORDER_KILL,
                "policy and order action bits agree");
 
+/* An order's reason: "<code>: <the failing entry>", valid UTF-8, at most 1024 bytes. */
+static void order_reason(const char *code, const char *why, char *out, size_t out_len)
+{
+    (void)snprintf(out, out_len, "%s: %.900s", code, why);
+    if (!att_utf8_valid((const uint8_t *)out, strlen(out))) {
+        (void)snprintf(out, out_len, "%s", code); /* the cut split a character */
+    }
+}
+
+/*
+ * Whether container @p id of the host needs a new order for failure
+ * @p reason: not while an order for it is open, and not again for the same
+ * failure once one was lifted or expired (a lift is the operator's answer to
+ * that finding; a re-appraisal from entry 0 finds it again).
+ */
+static bool needs_order(const struct store_order *all, size_t n, const char *id,
+                        const char *reason)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        bool open = strcmp(all[i].state, "lifted") != 0 && strcmp(all[i].state, "expired") != 0;
+
+        if (strcmp(all[i].container, id) == 0 &&
+            (open || strcmp(all[i].reason, reason) == 0)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Seal a quarantine order for one container of host @p h into @p n. */
 static att_rc make_order(struct verifier_poller *p, const struct store_host *h,
                          const char *container, const char *image, uint32_t actions,
@@ -579,10 +610,7 @@ static att_rc make_order(struct verifier_poller *p, const struct store_host *h,
         return rc;
     }
     att_hex_encode(rnd, sizeof(rnd), n->id);
-    (void)snprintf(reason, sizeof(reason), "%s: %.900s", code, why);
-    if (!att_utf8_valid((const uint8_t *)reason, strlen(reason))) {
-        (void)snprintf(reason, sizeof(reason), "%s", code);
-    }
+    order_reason(code, why, reason, sizeof(reason));
     memcpy(o.id, n->id, sizeof(o.id));
     o.op = ATT_ORDER_QUARANTINE;
     (void)snprintf(o.ak_name, sizeof(o.ak_name), "%s", h->ak_name);
@@ -610,6 +638,55 @@ static att_rc make_order(struct verifier_poller *p, const struct store_host *h,
 }
 
 /*
+ * Orders of a round (the outbox, written with the round): every failed
+ * container that runs now (by the agent's inventory: never one refused at
+ * start or gone) and needs one (needs_order). Each round looks, so a
+ * container that failed before it was listed running is ordered once it is.
+ */
+static void container_orders(struct verifier_poller *p, struct job *j,
+                             const struct att_policy *pol, const struct att_appraisal *a,
+                             const char *inventory, struct new_order *no, struct store_order *so,
+                             size_t *n_no)
+{
+    struct store_order *all = NULL;
+    size_t n_all = 0;
+    bool loaded = false;
+    size_t i;
+
+    for (i = 0; pol != NULL && i < a->n_containers; i++) {
+        const struct att_container_verdict *c = &a->containers[i];
+        uint32_t acts = order_actions(pol, c->policy);
+        char reason[ATT_PROTO_MAX_TEXT];
+
+        if (!c->is_failed || acts == 0 || !in_inventory(inventory, c->id)) {
+            continue;
+        }
+        if (!loaded) {
+            if (store_orders_list(verifier_store(p->v), j->host.name, false, &all, &n_all) !=
+                ATT_OK) {
+                LOG_ERR("%s: cannot read its orders; no new ones this round", j->host.name);
+                return;
+            }
+            loaded = true;
+        }
+        order_reason(c->code, c->reason, reason, sizeof(reason));
+        if (!needs_order(all, n_all, c->id, reason)) {
+            continue;
+        }
+        if (make_order(p, &j->host, c->id, c->image, acts, c->code, c->reason, &no[*n_no]) ==
+            ATT_OK) {
+            so[*n_no] = no[*n_no].row;
+            (*n_no)++;
+        } else {
+            att_buf_cleanup(&no[*n_no].env);
+            free(no[*n_no].row.reason);
+            LOG_ERR("%s: cannot make a quarantine order for %.12s", j->host.name, c->id);
+        }
+    }
+    store_order_list_free(all, n_all);
+}
+
+/*
  * An untrusted host whose policy says so (quarantine_untrusted_host): every
  * container the store knows on it, running by the agent's inventory, that
  * has no open order gets one.
@@ -625,10 +702,9 @@ static void untrusted_host_orders(struct verifier_poller *p, struct job *j,
     size_t n_c = 0;
     size_t n_open = 0;
     size_t i;
-    size_t k;
 
     if (*n_no > 0 || store_containers_list(s, j->host.name, &c, &n_c) != ATT_OK || n_c == 0 ||
-        store_orders_list(s, j->host.name, true, &open, &n_open) != ATT_OK) {
+        store_orders_list(s, j->host.name, false, &open, &n_open) != ATT_OK) {
         store_container_list_free(c, n_c);
         return;
     }
@@ -637,13 +713,13 @@ static void untrusted_host_orders(struct verifier_poller *p, struct job *j,
     *no = calloc(n_c, sizeof(**no));
     *so = calloc(n_c, sizeof(**so));
     for (i = 0; *no != NULL && *so != NULL && i < n_c; i++) {
-        bool has_open = false;
         uint32_t acts = order_actions(pol, c[i].policy);
+        char reason[ATT_PROTO_MAX_TEXT];
 
-        for (k = 0; k < n_open; k++) {
-            has_open = has_open || strcmp(open[k].container, c[i].id) == 0;
-        }
-        if (has_open || acts == 0 || !in_inventory(inventory, c[i].id)) {
+        order_reason("host-untrusted", why != NULL ? why : "the host failed attestation", reason,
+                     sizeof(reason));
+        if (acts == 0 || !in_inventory(inventory, c[i].id) ||
+            !needs_order(open, n_open, c[i].id, reason)) {
             continue;
         }
         /* the row borrows container and image: keep them in the new_order's buffer */
@@ -865,23 +941,9 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
                 set_event(&cev[n_cev++], "container-failed", cmsg[i]);
                 LOG_WARN("%s: %s", j->host.name, cmsg[i]);
                 /* the outbox: the order is stored with the round that found the failure */
-                /* only what runs now is held: not a container refused at start */
-                if (pol != NULL && order_actions(pol, c->policy) != 0 &&
-                    in_inventory(ev.inventory, c->id)) {
-                    if (make_order(p, &j->host, c->id, c->image,
-                                   order_actions(pol, c->policy), c->code, c->reason,
-                                   &no[n_no]) == ATT_OK) {
-                        so[n_no] = no[n_no].row;
-                        n_no++;
-                    } else {
-                        att_buf_cleanup(&no[n_no].env);
-                        free(no[n_no].row.reason);
-                        LOG_ERR("%s: cannot make a quarantine order for %.12s", j->host.name,
-                                c->id);
-                    }
-                }
             }
         }
+        container_orders(p, j, pol, &a, ev.inventory, no, so, &n_no);
         r.orders = so;
         r.n_orders = n_no;
         r.events = cev;

@@ -41,7 +41,7 @@ att_rc verifier_quarantine_lift(struct verifier *v, const char *id, const char *
         goto out;
     }
     if (strcmp(q.state, "pending") != 0 && strcmp(q.state, "enforced") != 0 &&
-        strcmp(q.state, "refused") != 0) {
+        strcmp(q.state, "refused") != 0 && strcmp(q.state, "expired") != 0) {
         att_set_why(why, why_len, "order %s is %s: nothing to lift", id, q.state);
         rc = ATT_ERR_EXISTS;
         goto out;
@@ -62,6 +62,9 @@ att_rc verifier_quarantine_lift(struct verifier *v, const char *id, const char *
     (void)snprintf(o.container, sizeof(o.container), "%s", q.container);
     (void)snprintf(o.image, sizeof(o.image), "%s", q.image);
     (void)snprintf(text, sizeof(text), "lifted by %.64s: %.900s", by, reason);
+    while (text[0] != '\0' && !att_utf8_valid((const uint8_t *)text, strlen(text))) {
+        text[strlen(text) - 1] = '\0'; /* a cut split a character: drop its bytes */
+    }
     o.reason = text;
     o.issued_at = (uint64_t)now;
     o.expires_at = (uint64_t)now + verifier_cfg(v)->order_ttl_s;

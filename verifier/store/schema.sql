@@ -126,7 +126,7 @@ BEGIN SELECT RAISE(ABORT, 'a lift is never rewritten'); END;
 CREATE TRIGGER orders_state BEFORE UPDATE OF state ON orders WHEN NOT (
     NEW.state = OLD.state
     OR (OLD.state = 'pending' AND NEW.state IN ('enforced', 'refused', 'expired', 'lift-pending'))
-    OR (OLD.state IN ('enforced', 'refused') AND NEW.state = 'lift-pending')
+    OR (OLD.state IN ('enforced', 'refused', 'expired') AND NEW.state = 'lift-pending')
     OR (OLD.state = 'expired' AND NEW.state = 'enforced')
     OR (OLD.state = 'lift-pending' AND NEW.state = 'lifted'))
 BEGIN SELECT RAISE(ABORT, 'no such order state change'); END;

@@ -203,7 +203,7 @@ static const char schema_v3[] =
     "    NEW.state = OLD.state\n"
     "    OR (OLD.state = 'pending' AND NEW.state IN ('enforced', 'refused', 'expired', "
     "'lift-pending'))\n"
-    "    OR (OLD.state IN ('enforced', 'refused') AND NEW.state = 'lift-pending')\n"
+    "    OR (OLD.state IN ('enforced', 'refused', 'expired') AND NEW.state = 'lift-pending')\n"
     "    OR (OLD.state = 'expired' AND NEW.state = 'enforced')\n"
     "    OR (OLD.state = 'lift-pending' AND NEW.state = 'lifted'))\n"
     "BEGIN SELECT RAISE(ABORT, 'no such order state change'); END;\n";
@@ -2859,8 +2859,9 @@ att_rc store_order_lift(struct store *s, const char *id, const char *lift_id,
         rc = ATT_ERR_NOT_FOUND;
         goto out;
     }
+    /* an expired order may still be in force on the agent (a late delivery): liftable */
     if (strcmp(t.state, "pending") != 0 && strcmp(t.state, "enforced") != 0 &&
-        strcmp(t.state, "refused") != 0) {
+        strcmp(t.state, "refused") != 0 && strcmp(t.state, "expired") != 0) {
         LOG_WARN("order %s is %s: not lifted again", id, t.state);
         rc = ATT_ERR_EXISTS;
         goto out;
@@ -2872,7 +2873,7 @@ att_rc store_order_lift(struct store *s, const char *id, const char *lift_id,
     rc = prepare(s, __func__,
                  "UPDATE orders SET state = 'lift-pending', lift_id = ?, lift_envelope = ?, "
                  "lifted_by = ?, lift_reason = ?, lifted_at = ?, attempts = 0, next_attempt = 0 "
-                 "WHERE id = ? AND state IN ('pending', 'enforced', 'refused')",
+                 "WHERE id = ? AND state IN ('pending', 'enforced', 'refused', 'expired')",
                  &st);
     if (rc != ATT_OK) {
         goto out;
