@@ -68,6 +68,46 @@ static att_rc storage_image(const char *root, const char *id, char *image, size_
     return rc;
 }
 
+/*
+ * With the vfs driver (a full copy of the image per container), the image's
+ * top layer directory the container's rootfs was copied from:
+ * GRAPHROOT/vfs/dir/<parent of the container's layer> (struct rootfs_origin).
+ * -1 for other drivers (overlay shares the layers' inodes: the inode key
+ * already hits) or anything missing.
+ */
+static int open_image_layer(const char *root, const char *id)
+{
+    struct att_buf b;
+    char path[4200];
+    char layer[80] = "";
+    char parent[80] = "";
+    att_rc rc;
+
+    if (root == NULL || root[0] != '/') {
+        return -1;
+    }
+    att_buf_init(&b, STORAGE_JSON_MAX);
+    (void)snprintf(path, sizeof(path), "%s/vfs-containers/containers.json", root);
+    rc = att_file_read(path, &b);
+    if (rc == ATT_OK && b.data != NULL) {
+        rc = att_engine_storage_layer((const char *)b.data, b.len, id, layer, sizeof(layer));
+    }
+    att_buf_reset(&b);
+    if (rc == ATT_OK) {
+        (void)snprintf(path, sizeof(path), "%s/vfs-layers/layers.json", root);
+        rc = att_file_read(path, &b);
+    }
+    if (rc == ATT_OK && b.data != NULL) {
+        rc = att_engine_layer_parent((const char *)b.data, b.len, layer, parent, sizeof(parent));
+    }
+    att_buf_cleanup(&b);
+    if (rc != ATT_OK) {
+        return -1;
+    }
+    (void)snprintf(path, sizeof(path), "%s/vfs/dir/%s", root, parent);
+    return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 static void record_decision(struct agent *a, const char *id, bool admit, const char *image,
                             const char *detail)
 {
@@ -120,15 +160,18 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
         goto out;
     }
     memset(&origin, 0, sizeof(origin));
+    origin.layer_fd = -1;
     if (storage_image(storage_root, st->id, image, sizeof(image), ref, sizeof(ref),
                       &origin.created) != ATT_OK) {
         (void)snprintf(image, sizeof(image), "unknown");
+    } else if (origin.created.tv_sec > 0) {
+        origin.layer_fd = open_image_layer(storage_root, st->id);
     }
-    origin.image_id = image;
-    rc = rootfs_scan_image(root, cache, NULL,
-                           strcmp(image, "unknown") != 0 && origin.created.tv_sec > 0 ? &origin
-                                                                                     : NULL,
-                           &res, why, sizeof(why));
+    rc = rootfs_scan_image(root, cache, NULL, origin.layer_fd >= 0 ? &origin : NULL, &res, why,
+                           sizeof(why));
+    if (origin.layer_fd >= 0) {
+        (void)close(origin.layer_fd);
+    }
     if (rc != ATT_OK) {
         (void)snprintf(reply, reply_len, "refuse container %.12s: cannot measure its rootfs: %s",
                        st->id, why);
@@ -189,7 +232,7 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
     (void)snprintf(reply, reply_len, "admit container %.12s image %s policy %s (%zu files measured)",
                    st->id, image, policy, res->n_entries);
     LOG_INFO("admitted container %.12s: image %s, %zu ELF files measured (%zu hashed, %zu cached, "
-             "%zu of them by the image manifest)",
+             "%zu of them by the image layer)",
              st->id, image, res->n_entries, res->stats.hashed, res->stats.cache_hits,
              res->stats.manifest_hits);
     rc = ATT_OK;

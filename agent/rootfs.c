@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#define _GNU_SOURCE /* syscall(SYS_openat2) */
 /*
  * Rootfs walk, ELF classification and the (dev, ino, size, mtime, ctime)
  * digest cache; see rootfs.h for the contract and the cache's threat note.
@@ -17,9 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include "attest/digest.h"
 #include "attest/util.h"
@@ -431,14 +435,11 @@ att_rc rootfs_elf_classify_mem(const uint8_t *file, size_t len, struct rootfs_el
 /* Cache                                                                     */
 
 /*
- * Two kinds of key share the cache. An inode key: (dev, ino, size, mtime,
- * ctime) of the file itself, name NULL. A manifest key: dev = ino = 0,
- * ctime zero, name = "<image id>\n<path>" plus the file's size and mtime:
- * what a copy of that image's file measured (see struct rootfs_origin).
+ * (dev, ino, size, mtime, ctime) of a file: of the scanned file itself, or,
+ * for a copy the engine made (struct rootfs_origin), of the image layer's
+ * file it was copied from.
  */
 struct cache_key {
-    const char *name; /* borrowed in lookups; owned by the node once inserted */
-    size_t name_len;
     uint64_t dev;
     uint64_t ino;
     uint64_t size;
@@ -449,8 +450,7 @@ struct cache_key {
 };
 
 struct cache_node {
-    struct cache_key key; /* key.name points at owned_name */
-    char *owned_name;
+    struct cache_key key;
     enum rootfs_kind kind;
     bool has_interp;
     uint8_t digest[ATT_SHA256_LEN];
@@ -471,8 +471,6 @@ struct rootfs_cache {
 
 static void key_from_stat(const struct stat *st, struct cache_key *k)
 {
-    k->name = NULL;
-    k->name_len = 0;
     k->dev = (uint64_t)st->st_dev;
     k->ino = (uint64_t)st->st_ino;
     k->size = (uint64_t)st->st_size;
@@ -484,10 +482,6 @@ static void key_from_stat(const struct stat *st, struct cache_key *k)
 
 static bool key_eq(const struct cache_key *a, const struct cache_key *b)
 {
-    if (a->name_len != b->name_len ||
-        (a->name_len > 0 && memcmp(a->name, b->name, a->name_len) != 0)) {
-        return false;
-    }
     return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
            a->mtime_sec == b->mtime_sec && a->mtime_nsec == b->mtime_nsec &&
            a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
@@ -508,8 +502,6 @@ static uint64_t mix(uint64_t h, uint64_t v)
 static size_t key_bucket(const struct rootfs_cache *c, const struct cache_key *k)
 {
     uint64_t h = 0;
-    uint64_t f = 0xcbf29ce484222325ull;
-    size_t i;
 
     h = mix(h, k->dev);
     h = mix(h, k->ino);
@@ -518,10 +510,6 @@ static size_t key_bucket(const struct rootfs_cache *c, const struct cache_key *k
     h = mix(h, (uint64_t)k->mtime_nsec);
     h = mix(h, (uint64_t)k->ctime_sec);
     h = mix(h, (uint64_t)k->ctime_nsec);
-    for (i = 0; i < k->name_len; i++) {
-        f = (f ^ (uint8_t)k->name[i]) * 0x100000001b3ull; /* FNV-1a */
-    }
-    h = mix(h, f);
     return (size_t)(h & (uint64_t)(c->nbuckets - 1));
 }
 
@@ -561,7 +549,6 @@ void rootfs_cache_clear(struct rootfs_cache *cache)
     }
     for (n = cache->mru; n != NULL; n = next) {
         next = n->older;
-        free(n->owned_name);
         free(n);
     }
     memset(cache->buckets, 0, cache->nbuckets * sizeof(*cache->buckets));
@@ -653,8 +640,6 @@ static struct cache_node *cache_evict(struct rootfs_cache *c)
     }
     lru_unlink(c, victim);
     c->count--;
-    free(victim->owned_name);
-    victim->owned_name = NULL;
     return victim;
 }
 
@@ -662,26 +647,15 @@ static att_rc cache_insert(struct rootfs_cache *c, const struct cache_key *k, en
                            bool has_interp, const uint8_t digest[ATT_SHA256_LEN])
 {
     struct cache_node *n = cache_lookup(c, k);
-    char *name = NULL;
     size_t b;
 
     if (n == NULL) {
-        if (k->name_len > 0) {
-            name = malloc(k->name_len);
-            if (name == NULL) {
-                return ATT_ERR_NOMEM;
-            }
-            memcpy(name, k->name, k->name_len);
-        }
         n = c->count >= c->max ? cache_evict(c) : malloc(sizeof(*n));
         if (n == NULL) {
-            free(name);
             return ATT_ERR_NOMEM;
         }
         memset(n, 0, sizeof(*n));
         n->key = *k;
-        n->owned_name = name;
-        n->key.name = name;
         b = key_bucket(c, k);
         n->hnext = c->buckets[b];
         c->buckets[b] = n;
@@ -728,8 +702,6 @@ struct scan {
     const struct rootfs_limits *lim;
     struct rootfs_cache *cache; /* borrowed, may be NULL */
     const struct rootfs_origin *origin; /* borrowed, may be NULL */
-    char *mkey;                 /* owned: "<image>\n<path>" for manifest keys, NULL without origin */
-    size_t mkey_prefix;         /* bytes of "<image>\n" */
     struct rootfs_result *res;  /* being built; owned by rootfs_scan() */
     size_t cap_entries;
     size_t cap_skipped;
@@ -948,23 +920,48 @@ static bool origin_made(const struct scan *s, const struct stat *st)
     return diff > ROOTFS_ORIGIN_MARGIN_NSEC;
 }
 
-/* The manifest key of the current path for a file with @p st; false without an origin. */
+static bool before_created(const struct rootfs_origin *o, const struct timespec *t)
+{
+    return (int64_t)t->tv_sec < (int64_t)o->created.tv_sec ||
+           ((int64_t)t->tv_sec == (int64_t)o->created.tv_sec && t->tv_nsec < o->created.tv_nsec);
+}
+
+/*
+ * The key of the image layer's file this one was copied from (struct
+ * rootfs_origin): the same relative path in the layer, reached without
+ * following any symlink and without leaving it (openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS), a regular file of the same size and mtime, and both
+ * unchanged since the container was created. False when any of it fails.
+ */
 static bool manifest_key(struct scan *s, const struct stat *st, struct cache_key *k)
 {
-    if (s->cache == NULL || s->mkey == NULL || !origin_made(s, st)) {
+    struct open_how how;
+    struct stat ls;
+    long fd;
+
+    if (s->cache == NULL || s->origin == NULL || s->origin->layer_fd < 0 || s->path_len < 2 ||
+        !origin_made(s, st)) {
         return false;
     }
-    memcpy(s->mkey + s->mkey_prefix, s->path, s->path_len);
-    memset(k, 0, sizeof(*k));
-    k->name = s->mkey;
-    k->name_len = s->mkey_prefix + s->path_len;
-    k->size = (uint64_t)st->st_size;
-    k->mtime_sec = (int64_t)st->st_mtim.tv_sec;
-    k->mtime_nsec = (int64_t)st->st_mtim.tv_nsec;
+    memset(&how, 0, sizeof(how));
+    how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    fd = syscall(SYS_openat2, s->origin->layer_fd, s->path + 1, &how, sizeof(how));
+    if (fd < 0) {
+        return false;
+    }
+    if (fstat((int)fd, &ls) != 0 || !S_ISREG(ls.st_mode) || ls.st_size != st->st_size ||
+        ls.st_mtim.tv_sec != st->st_mtim.tv_sec || ls.st_mtim.tv_nsec != st->st_mtim.tv_nsec ||
+        !before_created(s->origin, &ls.st_ctim)) {
+        (void)close((int)fd);
+        return false;
+    }
+    (void)close((int)fd);
+    key_from_stat(&ls, k);
     return true;
 }
 
-/* Remember what an engine-made file of the origin image measured as. */
+/* Remember what an engine-made copy measured as, under its layer file's key. */
 static att_rc manifest_note(struct scan *s, const struct stat *st, enum rootfs_kind kind,
                             bool has_interp, const uint8_t *digest)
 {
@@ -1371,19 +1368,7 @@ att_rc rootfs_scan_image(int root_fd, struct rootfs_cache *cache, const struct r
         rc = ATT_ERR_NOMEM;
         goto out;
     }
-    if (origin != NULL && cache != NULL && origin->image_id != NULL &&
-        origin->image_id[0] != '\0' && strlen(origin->image_id) < 256 &&
-        strchr(origin->image_id, '\n') == NULL) {
-        s.origin = origin;
-        s.mkey_prefix = strlen(origin->image_id) + 1;
-        s.mkey = malloc(s.mkey_prefix + lim->max_path + 1);
-        if (s.mkey == NULL) {
-            rc = ATT_ERR_NOMEM;
-            goto out;
-        }
-        memcpy(s.mkey, origin->image_id, s.mkey_prefix - 1);
-        s.mkey[s.mkey_prefix - 1] = '\n';
-    }
+    s.origin = origin != NULL && cache != NULL && origin->layer_fd >= 0 ? origin : NULL;
     s.path[0] = '\0';
     if (fstat(root_fd, &st) != 0) {
         rc = scan_fail_errno(&s, ATT_ERR_INVALID_ARG, "fstat", errno);
@@ -1414,7 +1399,6 @@ out:
     }
     rootfs_result_free(s.res);
     free(s.path);
-    free(s.mkey);
     return rc;
 }
 

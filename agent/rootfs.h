@@ -180,7 +180,7 @@ struct rootfs_stats {
     size_t malformed;      /* ROOTFS_KIND_MALFORMED (measured) */
     size_t hashed;         /* files read and hashed by this scan */
     size_t cache_hits;     /* files answered by the cache without opening */
-    size_t manifest_hits;  /* of which by the image manifest (struct rootfs_origin) */
+    size_t manifest_hits;  /* of which by the image layer's file (struct rootfs_origin) */
     uint64_t bytes_hashed; /* bytes read for hashing by this scan */
     uint64_t bytes_total;  /* sum of sizes of measured files */
 };
@@ -216,37 +216,41 @@ att_rc rootfs_scan(int root_fd, struct rootfs_cache *cache, const struct rootfs_
                    struct rootfs_result **out, char *why, size_t why_len);
 
 /*
- * Where a container's rootfs came from, for the second half of the cache.
- * Storage drivers that copy the image per container (vfs) give every
- * container new inodes, so the inode key above never hits across containers
- * of one image. With an origin, a file also gets a manifest key: (image id,
- * path, size, mtime) -> kind and digest, recorded from any earlier scan of a
- * container of that image and used only for files the engine itself made
- * while creating this container: ctime before @c created (the time the
- * engine stamped on the container after its layer was in place;
- * containers/storage writes it after the copy, which measured 2-11 ms
- * earlier here for a 3 MB image).
- * Threat note: anything that writes into the rootfs after creation (podman
- * cp into a created container, the container's own processes on a restart,
- * an editor) sets ctime to a later time, so such a file is hashed again; a
- * ctime cannot be set back from user space. On a kernel with coarse
- * timestamps, a write within one timer tick (<= 10 ms) after creation could
- * carry a ctime equal to it; the rootfs and the metadata holding "created"
- * are writable only by root, who could as well rewrite that metadata, the
- * engine's image store or the clock. That is the same limit as the inode
- * cache's, with the same answer: the TPM log, and the runtime sweep of what
- * actually runs.
+ * Where a container's rootfs came from, for copy-per-container storage
+ * drivers (vfs: every container gets fresh copies, so no inode key above
+ * ever hits across containers of one image). With an origin, a file the
+ * engine copied while creating the container (its ctime before @c created:
+ * containers/storage stamps "created" after the copy, 2-11 ms after it for a
+ * 3 MB image here) is looked up under the key of the layer file it was
+ * copied from: the same relative path in the image's top layer directory
+ * (@c layer_fd), reached with no symlink followed, a regular file of the
+ * same size and mtime, itself unchanged since before @c created. Its digest
+ * was recorded when an earlier copy of that very layer file was hashed.
+ *
+ * Threat note. The chain is: this copy is unchanged since creation (ctime,
+ * which user space cannot set back), it was made from the layer file, and
+ * the layer file is unchanged since (its own ctime is in the key). So an
+ * edit of the image store (even one that keeps size and mtime) changes the
+ * layer file's key and is hashed again; a write into the container after
+ * creation (podman cp, the container itself) changes the copy's ctime and is
+ * hashed again. On a kernel with coarse timestamps a write within one timer
+ * tick of "created" could carry an earlier ctime; the files and the
+ * metadata holding "created" are writable only by root, who can as well
+ * rewrite that metadata or step the clock back (a backwards step also makes
+ * later writes look older). That is the inode cache's limit too, with the
+ * same answer: the TPM log, and the runtime sweep of what actually runs.
  */
 struct rootfs_origin {
-    const char *image_id;    /* borrowed, e.g. "sha256:<64 hex>"; under 256 bytes, no '\n' */
-    struct timespec created; /* CLOCK_REALTIME, when the container was created */
+    int layer_fd;            /* borrowed dir fd of the image's top layer (a full tree), or -1 */
+    struct timespec created; /* CLOCK_REALTIME, when the engine created the container */
 };
 
 #define ROOTFS_ORIGIN_MARGIN_NSEC 0ll /* ctime strictly before "created"; see the threat note */
 
 /**
- * rootfs_scan() with the image manifest: as above, plus lookups and updates
- * of manifest keys for @p origin (NULL, or a NULL @p cache: plain rootfs_scan()).
+ * rootfs_scan() with an origin: as above, plus lookups and updates under the
+ * layer files' keys for engine-made copies (NULL @p origin or @p cache:
+ * plain rootfs_scan()).
  */
 att_rc rootfs_scan_image(int root_fd, struct rootfs_cache *cache, const struct rootfs_limits *lim,
                          const struct rootfs_origin *origin, struct rootfs_result **out,

@@ -319,7 +319,7 @@ mark=$(wc -l <"$ALOG")
 : >"$W/warm.ms"
 for ((i = 0; i < N; i++)); do run_once "$W/warm.ms"; done
 tail -n +"$((mark + 1))" "$ALOG" | grep "admitted container" >"$W/warm.admits" || true
-# "... N ELF files measured (H hashed, C cached, M of them by the image manifest)"
+# "... N ELF files measured (H hashed, C cached, M of them by the image layer)"
 WARM_HASHED=$(sed -n 's/.*(\([0-9]*\) hashed, \([0-9]*\) cached[,)].*/\1/p' "$W/warm.admits" |
     awk '{ s += $1 } END { print s + 0 }')
 WARM_CACHED=$(sed -n 's/.*(\([0-9]*\) hashed, \([0-9]*\) cached[,)].*/\2/p' "$W/warm.admits" |

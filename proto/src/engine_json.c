@@ -477,3 +477,50 @@ att_rc att_engine_storage_image(const char *json, size_t len, const char *id, ch
     json_decref(j);
     return rc;
 }
+
+/* The string member @p key of the object in array @p json whose "id" is @p id. */
+static att_rc storage_field(const char *json, size_t len, const char *id, const char *key,
+                            char *out, size_t out_len)
+{
+    att_rc rc = ATT_ERR_NOT_FOUND;
+    json_t *j = load(json, len, NULL, 0);
+    json_t *c;
+    size_t i;
+
+    if (j == NULL || !json_is_array(j) || id == NULL || out == NULL || out_len == 0) {
+        json_decref(j);
+        return ATT_ERR_PARSE;
+    }
+    json_array_foreach(j, i, c) {
+        const char *cid = json_string_value(json_object_get(c, "id"));
+        const char *v = json_string_value(json_object_get(c, key));
+
+        if (cid == NULL || strcmp(cid, id) != 0) {
+            continue;
+        }
+        if (v == NULL || v[0] == '\0') {
+            out[0] = '\0';
+            rc = ATT_ERR_NOT_FOUND;
+        } else if (!id_ok(v)) {
+            rc = ATT_ERR_PARSE;
+        } else {
+            (void)snprintf(out, out_len, "%s", v);
+            rc = ATT_OK;
+        }
+        break;
+    }
+    json_decref(j);
+    return rc;
+}
+
+att_rc att_engine_storage_layer(const char *json, size_t len, const char *id, char *layer,
+                                size_t layer_len)
+{
+    return storage_field(json, len, id, "layer", layer, layer_len);
+}
+
+att_rc att_engine_layer_parent(const char *json, size_t len, const char *layer, char *parent,
+                               size_t parent_len)
+{
+    return storage_field(json, len, layer, "parent", parent, parent_len);
+}

@@ -193,7 +193,7 @@ static void test_engine_inspect_policy_label(void **state)
 #define XB "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define XC "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 
-/* containers/storage metadata: image and creation time (the image manifest's anchor). */
+/* containers/storage metadata: image and creation time (the layer origin's anchor). */
 static void test_engine_storage_image_created(void **state)
 {
     char json[1024];
@@ -410,6 +410,34 @@ static void test_engine_networks_decode_limits(void **state)
     assert_false(att_engine_network_name_ok("a?b"));
 }
 
+/* A container's layer and that layer's parent (the image's top layer, for vfs). */
+static void test_engine_storage_layers(void **state)
+{
+    char json[1024];
+    char out[80];
+
+    (void)state;
+    (void)snprintf(json, sizeof(json),
+                   "[{\"id\": \"%s\", \"layer\": \"%s\"}, {\"id\": \"%s\", \"layer\": \"../x\"}, "
+                   "{\"id\": \"%s\"}]",
+                   X1, XA, X2, X3);
+    assert_int_equal(att_engine_storage_layer(json, strlen(json), X1, out, sizeof(out)), ATT_OK);
+    assert_string_equal(out, XA);
+    assert_int_equal(att_engine_storage_layer(json, strlen(json), X2, out, sizeof(out)),
+                     ATT_ERR_PARSE);
+    assert_int_equal(att_engine_storage_layer(json, strlen(json), X3, out, sizeof(out)),
+                     ATT_ERR_NOT_FOUND);
+    assert_int_equal(att_engine_storage_layer(json, strlen(json), X4, out, sizeof(out)),
+                     ATT_ERR_NOT_FOUND);
+    assert_int_equal(att_engine_storage_layer("{}", 2, X1, out, sizeof(out)), ATT_ERR_PARSE);
+    (void)snprintf(json, sizeof(json), "[{\"id\": \"%s\", \"parent\": \"%s\"}, {\"id\": \"%s\"}]",
+                   XA, XB, XB);
+    assert_int_equal(att_engine_layer_parent(json, strlen(json), XA, out, sizeof(out)), ATT_OK);
+    assert_string_equal(out, XB);
+    assert_int_equal(att_engine_layer_parent(json, strlen(json), XB, out, sizeof(out)),
+                     ATT_ERR_NOT_FOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_engine_inspect_privileged_caps),
         cmocka_unit_test(test_engine_inspect_policy_label),
         cmocka_unit_test(test_engine_storage_image_created),
+        cmocka_unit_test(test_engine_storage_layers),
         cmocka_unit_test(test_engine_networks_decode_podman),
         cmocka_unit_test(test_engine_networks_decode_none),
         cmocka_unit_test(test_engine_networks_decode_malformed),

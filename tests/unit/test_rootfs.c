@@ -1345,19 +1345,22 @@ static void copy_tree(const char *src, const char *dst)
 }
 
 /*
- * The image manifest: a copy of the same image (new inodes) is answered
- * without hashing, but only for files the engine made before the container's
- * creation time, only for that image, and never for a file changed since.
+ * Copies the engine made of one image layer (vfs): a copy is answered by the
+ * layer file's key without hashing, but only when both are unchanged since
+ * the container's creation, only from that layer, and never for a file
+ * changed since, in the copy or in the layer.
  */
-static void test_rootfs_cache_manifest(void **state)
+static void test_rootfs_cache_layer_origin(void **state)
 {
     struct rootfs_cache *cache = rootfs_cache_new(ROOTFS_CACHE_DEFAULT_MAX);
-    struct rootfs_result *r[5] = {NULL, NULL, NULL, NULL, NULL};
+    struct rootfs_result *r[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
     struct rootfs_origin x;
     struct rootfs_origin y;
     struct rootfs_origin old;
     char b[4200];
     char c[4200];
+    char d[4200];
+    char e[4200];
     char p[4200];
     struct stat st0;
     struct tree t;
@@ -1367,26 +1370,32 @@ static void test_rootfs_cache_manifest(void **state)
     (void)state;
     assert_non_null(cache);
     rootfs_cache_set_racy_nsec(cache, 0);
-    tree_setup(&t);
+    tree_setup(&t); /* t.root plays the image's top layer */
+    join(e, sizeof(e), t.dir, "/copy-e");
     join(b, sizeof(b), t.dir, "/copy-b");
     join(c, sizeof(c), t.dir, "/copy-c");
+    join(d, sizeof(d), t.dir, "/layer-d");
     copy_tree(t.root, b);
     copy_tree(t.root, c);
-    tick(); /* every file is now older than "created" by more than the margin */
+    copy_tree(t.root, d); /* another layer with the same bytes */
+    copy_tree(t.root, e); /* a container not scanned before the layer is edited */
+    tick(); /* every file is now older than "created" */
     memset(&x, 0, sizeof(x));
-    x.image_id = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    x.layer_fd = open(t.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(x.layer_fd >= 0);
     assert_int_equal(clock_gettime(CLOCK_REALTIME, &x.created), 0);
     y = x;
-    y.image_id = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+    y.layer_fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(y.layer_fd >= 0);
     old = x;
     old.created.tv_sec -= 3600; /* created before these files were written */
 
-    assert_int_equal(scan_image(t.root, cache, &x, &r[0]), ATT_OK);
+    /* the first container of the layer: hashed, remembered under the layer's keys */
+    assert_int_equal(scan_image(b, cache, &x, &r[0]), ATT_OK);
     assert_int_equal(r[0]->stats.hashed, r[0]->n_entries);
     assert_int_equal(r[0]->stats.manifest_hits, 0);
-
-    /* another container of image x: nothing hashed, same result */
-    assert_int_equal(scan_image(b, cache, &x, &r[1]), ATT_OK);
+    /* another container of it: nothing hashed, the same result */
+    assert_int_equal(scan_image(c, cache, &x, &r[1]), ATT_OK);
     assert_int_equal(r[1]->stats.hashed, 0);
     assert_int_equal(r[1]->stats.manifest_hits, r[0]->stats.regular - 2);
     assert_int_equal(r[1]->n_entries, r[0]->n_entries);
@@ -1394,17 +1403,13 @@ static void test_rootfs_cache_manifest(void **state)
         assert_string_equal(r[0]->entries[i].path, r[1]->entries[i].path);
         assert_memory_equal(r[0]->entries[i].digest, r[1]->entries[i].digest, ATT_SHA256_LEN);
     }
-
-    /* the same files said to come from another image: hashed */
+    /* the same bytes said to come from another layer: hashed */
     assert_int_equal(scan_image(c, cache, &y, &r[2]), ATT_OK);
     assert_int_equal(r[2]->stats.hashed, r[2]->n_entries);
     assert_int_equal(r[2]->stats.manifest_hits, 0);
-    rootfs_cache_clear(cache);
-    assert_int_equal(scan_image(t.root, cache, &x, &r[3]), ATT_OK);
-    rootfs_result_free(r[3]);
 
-    /* a file rewritten after creation, same size and mtime put back: hashed */
-    join(p, sizeof(p), b, "/bin/ls");
+    /* the layer's file edited (same size, mtime put back): its key changed, hashed */
+    join(p, sizeof(p), t.root, "/bin/ls");
     assert_int_equal(stat(p, &st0), 0);
     fd = open(p, O_WRONLY | O_CLOEXEC);
     assert_true(fd >= 0);
@@ -1415,25 +1420,58 @@ static void test_rootfs_cache_manifest(void **state)
 
         assert_int_equal(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
     }
-    assert_int_equal(scan_image(b, cache, &x, &r[3]), ATT_OK);
+    assert_int_equal(scan_image(e, cache, &x, &r[3]), ATT_OK);
     assert_int_equal(r[3]->stats.hashed, 1);
-    assert_memory_not_equal(must_find(r[3], "/bin/ls")->digest, must_find(r[0], "/bin/ls")->digest,
-                            ATT_SHA256_LEN);
-    for (i = 0; i < r[3]->n_entries; i++) {
-        check_digest_at(b, &r[3]->entries[i]);
+    check_digest_at(e, must_find(r[3], "/bin/ls"));
+    /* ... and that old copy's digest was not filed under the edited layer file's key:
+     * a container created from the edited layer gets its own bytes measured */
+    {
+        struct rootfs_result *rh = NULL;
+        struct rootfs_origin now = x;
+        char h[4200];
+
+        join(h, sizeof(h), t.dir, "/copy-h");
+        copy_tree(t.root, h);
+        tick();
+        assert_int_equal(clock_gettime(CLOCK_REALTIME, &now.created), 0);
+        assert_int_equal(scan_image(h, cache, &now, &rh), ATT_OK);
+        check_digest_at(h, must_find(rh, "/bin/ls"));
+        assert_memory_not_equal(must_find(rh, "/bin/ls")->digest,
+                                must_find(r[3], "/bin/ls")->digest, ATT_SHA256_LEN);
+        rootfs_result_free(rh);
     }
 
-    /* files newer than the container's creation are the container's, not the engine's */
-    rootfs_cache_clear(cache);
-    assert_int_equal(scan_image(t.root, cache, &old, &r[4]), ATT_OK);
-    rootfs_result_free(r[4]);
-    assert_int_equal(scan_image(c, cache, &old, &r[4]), ATT_OK);
-    assert_int_equal(r[4]->stats.hashed, r[4]->n_entries);
-    assert_int_equal(r[4]->stats.manifest_hits, 0);
+    /* a copy rewritten after creation (same size and mtime): hashed */
+    join(p, sizeof(p), b, "/bin/ls");
+    fd = open(p, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "YYYY", 4, 64), 4);
+    assert_int_equal(close(fd), 0);
+    {
+        struct timespec ts[2] = {{0, UTIME_OMIT}, st0.st_mtim};
 
-    for (i = 0; i < 5; i++) {
+        assert_int_equal(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+    }
+    assert_int_equal(scan_image(b, cache, &x, &r[4]), ATT_OK);
+    assert_true(r[4]->stats.hashed >= 1);
+    for (i = 0; i < r[4]->n_entries; i++) {
+        check_digest_at(b, &r[4]->entries[i]);
+    }
+
+    /* files newer than the container's creation are the container's own */
+    rootfs_cache_clear(cache);
+    assert_int_equal(scan_image(b, cache, &old, &r[5]), ATT_OK);
+    assert_int_equal(r[5]->stats.manifest_hits, 0);
+    rootfs_result_free(r[5]);
+    assert_int_equal(scan_image(c, cache, &old, &r[5]), ATT_OK);
+    assert_int_equal(r[5]->stats.hashed, r[5]->n_entries);
+    assert_int_equal(r[5]->stats.manifest_hits, 0);
+
+    for (i = 0; i < 6; i++) {
         rootfs_result_free(r[i]);
     }
+    (void)close(x.layer_fd);
+    (void)close(y.layer_fd);
     rootfs_cache_free(cache);
     tree_teardown(&t);
 }
@@ -2134,7 +2172,7 @@ int main(void)
         cmocka_unit_test(test_rootfs_scan_classifies),
         cmocka_unit_test(test_rootfs_scan_mount_point_skipped),
         cmocka_unit_test(test_rootfs_cache_hits_and_rehash),
-        cmocka_unit_test(test_rootfs_cache_manifest),
+        cmocka_unit_test(test_rootfs_cache_layer_origin),
         cmocka_unit_test(test_rootfs_cache_racy_default),
         cmocka_unit_test(test_rootfs_cache_bound),
         cmocka_unit_test(test_rootfs_scan_odd_names),

@@ -105,4 +105,18 @@ att_rc att_engine_storage_image(const char *json, size_t len, const char *id, ch
                                 size_t image_id_len, char *image_ref, size_t image_ref_len,
                                 struct timespec *created);
 
+/**
+ * The layer of container @p id (containers.json "layer"): 64 hex.
+ * @retval ATT_OK @retval ATT_ERR_NOT_FOUND @retval ATT_ERR_PARSE
+ */
+att_rc att_engine_storage_layer(const char *json, size_t len, const char *id, char *layer,
+                                size_t layer_len);
+/**
+ * The parent of layer @p layer in GRAPHROOT/<driver>-layers/layers.json: for
+ * a container's layer, the image's top layer.
+ * @retval ATT_OK @retval ATT_ERR_NOT_FOUND (none, or no parent) @retval ATT_ERR_PARSE
+ */
+att_rc att_engine_layer_parent(const char *json, size_t len, const char *layer, char *parent,
+                               size_t parent_len);
+
 #endif
