@@ -79,17 +79,15 @@ MACHINE=$(printf '"machine":{"nproc":%s,"cpu":%s,"kernel":%s},"date":%s,' \
 
 echo
 echo "machine: nproc=$NPROC cpu=\"$CPU\" kernel=$KERNEL date=$DATE"
-printf '%-6s | %-34s | %14s | %14s | %7s | %-7s | %s\n' bench figure ours limit ratio target result
-# One line per figure, from the JSON lines the benches appended.
-sed -E 's/.*"bench":"([^"]*)","figure":"([^"]*)","unit":"([^"]*)","ours":([^,]*),"limit":([^,]*),"ratio":([^,]*),"target":"([^"]*)","pass":([a-z]*).*/\1\t\2\t\4\t\5\t\6\t\7\t\8\t\3/' "$LINES" |
-    while IFS=$'\t' read -r bench fig ours lim ratio tgt pass unit; do
-        case "$pass" in
-        true) res=pass ;;
-        false) res=miss ;;
-        *) res=info ;;
-        esac
-        printf '%-6s | %-34s | %14.1f | %14.1f | %7.3f | %-7s | %s (%s)\n' \
-            "$bench" "$fig" "$ours" "$lim" "$ratio" "$tgt" "$res" "$unit"
+printf '%-16s | %-38s | %14s | %14s | %7s | %-8s | %s\n' bench figure ours limit ratio target result
+# One line per figure, from the JSON lines the benches appended (numbers or
+# strings: the rig benches report "p50/p99" pairs).
+jq -r '[.bench, .figure, (.ours | tostring), (.limit | tostring), (.ratio | tostring),
+        (.target // ""), (if .pass == true then "pass" elif .pass == false then "miss"
+                          else (.result // "info") end), (.unit // "")] | @tsv' "$LINES" |
+    while IFS=$'\t' read -r bench fig ours lim ratio tgt res unit; do
+        printf '%-16s | %-38s | %14s | %14s | %7s | %-8s | %s%s\n' "$bench" "$fig" "$ours" \
+            "$lim" "$ratio" "$tgt" "$res" "${unit:+ ($unit)}"
     done
 echo "results: $OUT"
 exit $status
