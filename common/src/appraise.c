@@ -174,7 +174,8 @@ static const char *container_of(const struct att_ima_entry *e, char id[ATT_CONTA
         return NULL;
     }
     if ((strncmp(n, "container:", 10) == 0 || strncmp(n, "violation:", 10) == 0 ||
-         strncmp(n, "admission:", 10) == 0 || strncmp(n, "quarantine:", 11) == 0) &&
+         strncmp(n, "admission:", 10) == 0 || strncmp(n, "quarantine:", 11) == 0 ||
+         strncmp(n, "rootfs:", 7) == 0) &&
         is_cid(colon + 1, strlen(colon + 1))) {
         memcpy(id, colon + 1, ATT_CONTAINER_ID_LEN + 1);
         return id;
@@ -303,13 +304,135 @@ static const struct att_container_policy *current_policy(const struct att_policy
     return c->image[0] != '\0' ? att_policy_container_for_image(policy, c->image) : NULL;
 }
 
+/*
+ * One executable or library of a container against the container policy
+ * @p cp (NULL: none allowed the image). A failure is recorded on the
+ * container; @p passed (optional) says whether the file was allowed.
+ */
+static att_rc judge_file(struct att_appraisal *a, struct att_container_verdict *c,
+                         const struct att_container_policy *cp, const char *path,
+                         const uint8_t digest[ATT_SHA256_LEN], int64_t idx, bool *passed)
+{
+    char hex[2 * ATT_SHA256_LEN + 1];
+
+    if (passed != NULL) {
+        *passed = false;
+    }
+    if (cp == NULL) {
+        return container_fail(a, c, c->image[0] ? "image-not-allowed" : "unknown-container", idx,
+                              "%s ran in a container %s", path,
+                              c->image[0] ? "whose image no policy allows"
+                                          : "without an identity record");
+    }
+    if (passed != NULL) {
+        *passed = true;
+    }
+    if (att_container_policy_excludes(cp, path)) {
+        return ATT_OK;
+    }
+    att_hex_encode(digest, ATT_SHA256_LEN, hex);
+    switch (att_policy_check(cp->files, path, digest)) {
+    case ATT_POLICY_ALLOWED:
+        return ATT_OK;
+    case ATT_POLICY_UNKNOWN_PATH:
+        if (passed != NULL) {
+            *passed = false;
+        }
+        return container_fail(a, c, "unknown-binary", idx, "%s (sha256:%.16s...) is not in policy %s",
+                              path, hex, cp->name);
+    case ATT_POLICY_DIGEST_MISMATCH:
+        break;
+    }
+    if (passed != NULL) {
+        *passed = false;
+    }
+    return container_fail(a, c, "changed-digest", idx, "%s has sha256:%.16s..., not allowed by %s",
+                          path, hex, cp->name);
+}
+
+static int unhex(uint8_t ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/*
+ * "rootfs:<id>" (ima-buf): the prestart hook's measurement of the rootfs about
+ * to run, one "<64 hex sha256> <path>\n" line per ELF executable and library,
+ * the path's bytes outside '!'..'~' and '%' written as %XX (one log entry and
+ * one PCR extend per up to 64 KiB of lines, not per file). Each line is judged
+ * like a "<id>:<path>" entry; the first failing line fails the container.
+ */
+static att_rc appraise_rootfs(const struct att_ima_entry *e, struct att_appraisal *a,
+                              struct att_container_verdict *c,
+                              const struct att_container_policy *cp, int64_t idx)
+{
+    const uint8_t *p = e->buf;
+    const uint8_t *end = e->buf + e->buf_len;
+    char path[ATT_POLICY_MAX_PATH];
+    uint8_t digest[ATT_SHA256_LEN];
+
+    if (e->tmpl != ATT_IMA_TEMPLATE_BUF || e->buf == NULL) {
+        return container_fail(a, c, "malformed-record", idx, "rootfs record is not ima-buf");
+    }
+    while (p < end) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t k = 0;
+        size_t i;
+        bool passed;
+        att_rc rc;
+
+        if (nl == NULL || nl - p < 2 * ATT_SHA256_LEN + 2 || p[2 * ATT_SHA256_LEN] != ' ' ||
+            p[2 * ATT_SHA256_LEN + 1] != '/') {
+            return container_fail(a, c, "malformed-record", idx, "rootfs record line malformed");
+        }
+        for (i = 0; i < ATT_SHA256_LEN; i++) {
+            int hi = unhex(p[2 * i]);
+            int lo = unhex(p[2 * i + 1]);
+
+            if (hi < 0 || lo < 0) {
+                return container_fail(a, c, "malformed-record", idx,
+                                      "rootfs record digest malformed");
+            }
+            digest[i] = (uint8_t)(hi * 16 + lo);
+        }
+        for (i = 2 * ATT_SHA256_LEN + 1; p + i < nl; i++) {
+            uint8_t ch = p[i];
+
+            if (ch == '%') {
+                int hi = p + i + 2 < nl ? unhex((uint8_t)(p[i + 1] | 0x20)) : -1;
+                int lo = p + i + 2 < nl ? unhex((uint8_t)(p[i + 2] | 0x20)) : -1;
+
+                if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                    return container_fail(a, c, "malformed-record", idx,
+                                          "rootfs record path escape malformed");
+                }
+                ch = (uint8_t)(hi * 16 + lo);
+                i += 2;
+            } else if (ch <= 0x20 || ch >= 0x7f) {
+                return container_fail(a, c, "malformed-record", idx,
+                                      "rootfs record path not escaped");
+            }
+            if (k + 1 >= sizeof(path)) {
+                return container_fail(a, c, "malformed-record", idx, "rootfs record path too long");
+            }
+            path[k++] = (char)ch;
+        }
+        path[k] = '\0';
+        rc = judge_file(a, c, cp, path, digest, idx, &passed);
+        if (rc != ATT_OK || !passed) {
+            return rc; /* the first failing file is the container's reason */
+        }
+        p = nl + 1;
+    }
+    return ATT_OK;
+}
+
 /* Appraise one container entry against the per-container policy it selects. */
 static att_rc appraise_container_entry(const struct att_ima_entry *e, const char *id, int64_t idx,
                                        const struct att_policy *policy, struct att_appraisal *a)
 {
     struct att_container_verdict *c = container_get(a, id);
     const struct att_container_policy *cp;
-    char hex[2 * ATT_IMA_MAX_DIGEST + 1];
     char v[256];
     size_t i;
 
@@ -431,33 +554,16 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
                                         : "memory-violation",
                               idx, "memory integrity: %s", v);
     }
-    /* "<id>:<path>": an executable or library that ran in the container */
-    if (cp == NULL) {
-        return container_fail(a, c, c->image[0] ? "image-not-allowed" : "unknown-container", idx,
-                              "%s ran in a container %s", strchr(e->name, ':') + 1,
-                              c->image[0] ? "whose image no policy allows"
-                                          : "without an identity record");
+    if (strncmp(e->name, "rootfs:", 7) == 0) {
+        return appraise_rootfs(e, a, c, cp, idx);
     }
-    if (e->is_violation || e->tmpl != ATT_IMA_TEMPLATE_NG || e->digest_len != ATT_SHA256_LEN) {
+    /* "<id>:<path>": an executable or library that ran in the container */
+    if (cp != NULL && (e->is_violation || e->tmpl != ATT_IMA_TEMPLATE_NG ||
+                       e->digest_len != ATT_SHA256_LEN)) {
         return container_fail(a, c, "malformed-record", idx, "file entry %s is malformed",
                               e->name);
     }
-    if (att_container_policy_excludes(cp, strchr(e->name, ':') + 1)) {
-        return ATT_OK;
-    }
-    att_hex_encode(e->digest, e->digest_len, hex);
-    switch (att_policy_check(cp->files, strchr(e->name, ':') + 1, e->digest)) {
-    case ATT_POLICY_ALLOWED:
-        return ATT_OK;
-    case ATT_POLICY_UNKNOWN_PATH:
-        return container_fail(a, c, "unknown-binary", idx,
-                              "%s (sha256:%.16s...) is not in policy %s", strchr(e->name, ':') + 1,
-                              hex, cp->name);
-    case ATT_POLICY_DIGEST_MISMATCH:
-        break;
-    }
-    return container_fail(a, c, "changed-digest", idx, "%s has sha256:%.16s..., not allowed by %s",
-                          strchr(e->name, ':') + 1, hex, cp->name);
+    return judge_file(a, c, cp, strchr(e->name, ':') + 1, e->digest, idx, NULL);
 }
 
 att_rc att_appraise_entries(const struct att_ima_entry *entries, size_t n, uint64_t offset,

@@ -451,6 +451,75 @@ static void test_quarantine_entries(void **state)
     log_free(&l);
 }
 
+/* The prestart hook's "rootfs:<id>" records: one line per file, judged like file entries. */
+static void test_rootfs_records(void **state)
+{
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+    char line[512];
+    char bad[512];
+    uint8_t other[ATT_SHA256_LEN];
+    char ohex[65];
+    /* each after the digest hex (all but the first two and the last) */
+    static const char *const malformed[] = {
+        "zz",            /* no digest, no newline */
+        " /bin/ls",      /* no newline */
+        " bin/ls\n",     /* not absolute */
+        " /bin/l s\n",   /* unescaped space */
+        " /bin/l%zz\n",  /* bad escape */
+        " /bin/l%00\n",  /* NUL */
+        " /bin/l%2\n",   /* short escape */
+        "x /bin/ls\n",   /* 65 hex-ish characters */
+    };
+    size_t i;
+
+    (void)state;
+    assert_int_equal(att_sha256("other", 5, other), ATT_OK);
+    att_hex_encode(other, sizeof(other), ohex);
+    /* allowed, and an excluded path with an escaped byte */
+    (void)snprintf(line, sizeof(line), "%s /bin/ls\n%s /tmp/x%%20y\n", ls_hex, ohex);
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "rootfs:" C1, line);
+    run(&l, &a);
+    assert_false(find(&a, C1)->is_failed);
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+
+    /* the first line not allowed fails the container, naming the (unescaped) path */
+    l.n = 0;
+    (void)snprintf(line, sizeof(line), "%s /bin/ls\n%s /opt/new%%0Abin\n%s /bin/ls2\n", ls_hex,
+                   ohex, ohex);
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "rootfs:" C1, line);
+    run(&l, &a);
+    assert_true(find(&a, C1)->is_failed);
+    assert_string_equal(find(&a, C1)->code, "unknown-binary");
+    assert_non_null(strstr(find(&a, C1)->reason, "/opt/new\nbin"));
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+    l.n = 0;
+    (void)snprintf(line, sizeof(line), "%s /bin/ls\n", ohex);
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "rootfs:" C1, line);
+    expect_failed(&l, C1, "changed-digest", 101);
+
+    for (i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+        l.n = 0;
+        (void)snprintf(bad, sizeof(bad), "%s%s", i == 0 ? "" : ls_hex, malformed[i]);
+        add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+        add_buf(&l, "rootfs:" C1, bad);
+        expect_failed(&l, C1, "malformed-record", 101);
+    }
+    l.n = 0;
+    add_file(&l, "rootfs:" C1, ls_digest); /* not ima-buf */
+    expect_failed(&l, C1, "malformed-record", 100);
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_BAD " privileged=0 cap_add=");
+    (void)snprintf(line, sizeof(line), "%s /bin/ls\n", ls_hex);
+    add_buf(&l, "rootfs:" C1, line);
+    expect_failed(&l, C1, "image-not-allowed", 100);
+}
+
 static void test_appraise_entries_bad_args(void **state)
 {
     struct att_appraisal a;
@@ -475,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_policy_covers_and_unique_names),
         cmocka_unit_test(test_container_not_seen_from_inventory),
         cmocka_unit_test(test_quarantine_entries),
+        cmocka_unit_test(test_rootfs_records),
         cmocka_unit_test(test_appraise_entries_bad_args),
     };
 
