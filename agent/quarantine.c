@@ -81,21 +81,6 @@ static att_rc save(struct quarantine *q)
     return rc;
 }
 
-static bool hex_str(const char *s, size_t len)
-{
-    size_t i;
-
-    if (strlen(s) != len) {
-        return false;
-    }
-    for (i = 0; i < len; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static att_rc load(struct quarantine *q)
 {
     struct att_buf b;
@@ -129,7 +114,8 @@ static att_rc load(struct quarantine *q)
         if (q->n >= QUARANTINE_MAX_RECORDS ||
             sscanf(line, "%32s %3s %64s %79s %u %32s %511s", r.id, state, r.container, r.image,
                    &r.actions, r.lift_id, r.nets) != 7 ||
-            !hex_str(r.id, ATT_ORDER_ID_LEN) || !hex_str(r.container, 64) ||
+            !att_lower_hex(r.id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) ||
+            !att_lower_hex(r.container, 64, 64) ||
             (strcmp(state, "A") != 0 && strcmp(state, "L") != 0) ||
             (r.actions & ~ATT_ORDER_ALL) != 0) {
             LOG_ERR("%s:%zu: damaged quarantine record", q->state_path, lineno);
@@ -315,6 +301,36 @@ static att_rc engine_get(struct quarantine *q, struct engine **e, char *why, siz
     return ATT_OK;
 }
 
+/*
+ * The container an order is about: 1 found (@p c filled, clean it up), 0 no
+ * such container or no engine, -1 the engine failed (an order then goes
+ * unacknowledged and comes again). What went wrong is appended to @p res.
+ */
+static int find_target(struct quarantine *q, const char *id, struct engine **e,
+                       struct att_engine_container *c, struct att_buf *res)
+{
+    char why[512] = "";
+    att_rc rc;
+
+    memset(c, 0, sizeof(*c));
+    if (engine_get(q, e, why, sizeof(why)) != ATT_OK) {
+        (void)att_buf_printf(res, "%s", why);
+        return q->engine_url == NULL ? 0 : -1;
+    }
+    rc = engine_inspect(*e, id, c);
+    if (rc == ATT_OK) {
+        return 1;
+    }
+    att_engine_container_cleanup(c);
+    if (rc != ATT_ERR_NOT_FOUND) {
+        (void)att_buf_printf(res, "the engine did not answer for %.12s (%s)", id,
+                             att_rc_str(rc));
+        return -1;
+    }
+    (void)att_buf_printf(res, "no container %.12s on this host; nothing to do", id);
+    return 0;
+}
+
 /* Cut the network: disconnect every engine network, then nftables drop-all in its netns. */
 static bool isolate(struct engine *e, const struct att_engine_container *c, struct qrec *r,
                     struct att_buf *res)
@@ -372,23 +388,11 @@ static int enforce(struct quarantine *q, const struct att_order *o, struct qrec 
     struct att_engine_container c;
     char why[512] = "";
     bool ok = true;
-    att_rc rc;
+    int found;
 
-    memset(&c, 0, sizeof(c));
-    if (engine_get(q, &e, why, sizeof(why)) != ATT_OK) {
-        (void)att_buf_printf(res, "%s", why);
-        return q->engine_url == NULL ? -1 : -2;
-    }
-    rc = engine_inspect(e, o->container, &c);
-    if (rc != ATT_OK) {
-        att_engine_container_cleanup(&c);
-        if (rc != ATT_ERR_NOT_FOUND) {
-            (void)att_buf_printf(res, "the engine did not answer for %.12s (%s)", o->container,
-                                 att_rc_str(rc));
-            return -2; /* try again: no acknowledgement, the verifier resends */
-        }
-        (void)att_buf_printf(res, "no container %.12s on this host", o->container);
-        return -1;
+    found = find_target(q, o->container, &e, &c, res);
+    if (found <= 0) {
+        return found == 0 ? -1 : -2;
     }
     if ((o->actions & ATT_ORDER_ISOLATE) != 0) {
         (void)att_buf_printf(res, "isolate-network:");
@@ -426,24 +430,12 @@ static int undo(struct quarantine *q, const struct qrec *r, struct att_buf *res)
     struct att_engine_container c;
     char why[512] = "";
     bool ok = true;
-    att_rc rc;
+    int found;
 
-    memset(&c, 0, sizeof(c));
-    if (engine_get(q, &e, why, sizeof(why)) != ATT_OK) {
-        (void)att_buf_printf(res, "%s", why);
-        return -2;
-    }
-    rc = engine_inspect(e, r->container, &c);
-    if (rc != ATT_OK) {
-        att_engine_container_cleanup(&c);
-        if (rc != ATT_ERR_NOT_FOUND) {
-            (void)att_buf_printf(res, "the engine did not answer for %.12s (%s)", r->container,
-                                 att_rc_str(rc));
-            return -2;
-        }
-        /* gone (removed or killed): nothing left to restore */
-        (void)att_buf_printf(res, "container %.12s is gone; nothing to restore", r->container);
-        return 1;
+    found = find_target(q, r->container, &e, &c, res);
+    if (found <= 0) {
+        /* gone (removed or killed): nothing left to restore; else try again */
+        return found == 0 && q->engine_url != NULL ? 1 : -2;
     }
     if ((r->actions & ATT_ORDER_PAUSE) != 0 && c.state != NULL && strcmp(c.state, "paused") == 0) {
         if (engine_action(e, r->container, "unpause", why, sizeof(why)) == ATT_OK) {

@@ -27,6 +27,22 @@ void att_hex_encode(const uint8_t *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
+bool att_lower_hex(const char *s, size_t min, size_t max)
+{
+    size_t n = s != NULL ? strnlen(s, max + 1) : 0;
+    size_t i;
+
+    if (s == NULL || n < min || n > max) {
+        return false;
+    }
+    for (i = 0; i < n; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9') {

@@ -1432,35 +1432,19 @@ att_rc att_error_decode(const uint8_t *buf, size_t len, char **message)
 
 #define ORDER_VERSION 1u
 
-static bool hex_ok(const char *s, size_t min, size_t max)
-{
-    size_t n = s != NULL ? strnlen(s, max + 1) : 0;
-    size_t i;
-
-    if (s == NULL || n < min || n > max) {
-        return false;
-    }
-    for (i = 0; i < n; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static bool image_ok(const char *s)
 {
-    return s != NULL && (s[0] == '\0' || (strncmp(s, "sha256:", 7) == 0 && hex_ok(s + 7, 64, 64)));
+    return s != NULL && (s[0] == '\0' || (strncmp(s, "sha256:", 7) == 0 && att_lower_hex(s + 7, 64, 64)));
 }
 
 static bool order_ok(const struct att_order *o)
 {
-    return hex_ok(o->id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) &&
+    return att_lower_hex(o->id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) &&
            (o->op == ATT_ORDER_QUARANTINE
                 ? o->lifts[0] == '\0' && o->actions != 0 && (o->actions & ~ATT_ORDER_ALL) == 0
-                : o->op == ATT_ORDER_LIFT && hex_ok(o->lifts, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) &&
+                : o->op == ATT_ORDER_LIFT && att_lower_hex(o->lifts, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) &&
                       o->actions == 0) &&
-           hex_ok(o->ak_name, 2, sizeof(o->ak_name) - 1) && hex_ok(o->container, 64, 64) &&
+           att_lower_hex(o->ak_name, 2, sizeof(o->ak_name) - 1) && att_lower_hex(o->container, 64, 64) &&
            image_ok(o->image) && text_ok(o->reason, TEXT_MIN, ATT_PROTO_MAX_TEXT) &&
            o->issued_at <= o->expires_at;
 }
@@ -1693,7 +1677,7 @@ att_rc att_order_ack_encode(const struct att_order_ack *a, struct att_buf *out)
     struct enc e = {.b = out, .failed = false, .rc = ATT_ERR_INTERNAL};
     size_t start;
 
-    if (a == NULL || out == NULL || !hex_ok(a->id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) ||
+    if (a == NULL || out == NULL || !att_lower_hex(a->id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) ||
         !text_ok(a->result, TEXT_MIN, ATT_PROTO_MAX_TEXT)) {
         return ATT_ERR_INVALID_ARG;
     }
@@ -1724,7 +1708,7 @@ att_rc att_order_ack_decode(const uint8_t *buf, size_t len, struct att_order_ack
     memset(&a, 0, sizeof(a));
     rc = decode_message(buf, len, &d, out, sizeof(*out), f, sizeof(f) / sizeof(f[0]));
     if (rc == ATT_OK && (!take_text(&id, a.id, sizeof(a.id)) ||
-                         !hex_ok(a.id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN))) {
+                         !att_lower_hex(a.id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN))) {
         rc = fail(&d, "field \"id\" must be %d lower-case hex digits", ATT_ORDER_ID_LEN);
     }
     if (rc == ATT_OK) {

@@ -1344,6 +1344,24 @@ static void copy_tree(const char *src, const char *dst)
     }
 }
 
+/* Overwrite 4 bytes at offset 64 of @p path and put its mtime back (its ctime moves). */
+static void rewrite_keep_mtime(const char *path, const char bytes[4])
+{
+    struct stat st0;
+    int fd;
+
+    assert_int_equal(stat(path, &st0), 0);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, bytes, 4, 64), 4);
+    assert_int_equal(close(fd), 0);
+    {
+        struct timespec ts[2] = {{0, UTIME_OMIT}, st0.st_mtim};
+
+        assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+    }
+}
+
 /*
  * Copies the engine made of one image layer (vfs): a copy is answered by the
  * layer file's key without hashing, but only when both are unchanged since
@@ -1362,10 +1380,8 @@ static void test_rootfs_cache_layer_origin(void **state)
     char d[4200];
     char e[4200];
     char p[4200];
-    struct stat st0;
     struct tree t;
     size_t i;
-    int fd;
 
     (void)state;
     assert_non_null(cache);
@@ -1410,16 +1426,7 @@ static void test_rootfs_cache_layer_origin(void **state)
 
     /* the layer's file edited (same size, mtime put back): its key changed, hashed */
     join(p, sizeof(p), t.root, "/bin/ls");
-    assert_int_equal(stat(p, &st0), 0);
-    fd = open(p, O_WRONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    assert_int_equal(pwrite(fd, "XXXX", 4, 64), 4);
-    assert_int_equal(close(fd), 0);
-    {
-        struct timespec ts[2] = {{0, UTIME_OMIT}, st0.st_mtim};
-
-        assert_int_equal(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
-    }
+    rewrite_keep_mtime(p, "XXXX");
     assert_int_equal(scan_image(e, cache, &x, &r[3]), ATT_OK);
     assert_int_equal(r[3]->stats.hashed, 1);
     check_digest_at(e, must_find(r[3], "/bin/ls"));
@@ -1443,15 +1450,7 @@ static void test_rootfs_cache_layer_origin(void **state)
 
     /* a copy rewritten after creation (same size and mtime): hashed */
     join(p, sizeof(p), b, "/bin/ls");
-    fd = open(p, O_WRONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    assert_int_equal(pwrite(fd, "YYYY", 4, 64), 4);
-    assert_int_equal(close(fd), 0);
-    {
-        struct timespec ts[2] = {{0, UTIME_OMIT}, st0.st_mtim};
-
-        assert_int_equal(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
-    }
+    rewrite_keep_mtime(p, "YYYY");
     assert_int_equal(scan_image(b, cache, &x, &r[4]), ATT_OK);
     assert_true(r[4]->stats.hashed >= 1);
     for (i = 0; i < r[4]->n_entries; i++) {

@@ -657,22 +657,6 @@ static bool role_valid(const char *r)
            (strcmp(r, "viewer") == 0 || strcmp(r, "operator") == 0 || strcmp(r, "admin") == 0);
 }
 
-/* Exactly @p len lower-case hex digits (order ids, container ids). */
-static bool hex_ok(const char *s, size_t len)
-{
-    size_t i;
-
-    if (s == NULL || strnlen(s, len + 1) != len) {
-        return false;
-    }
-    for (i = 0; i < len; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* @p min..@p max bytes of valid UTF-8 (the bound is checked before the length is known). */
 static bool text_ok(const char *s, size_t min, size_t max)
 {
@@ -688,7 +672,7 @@ static bool text_ok(const char *s, size_t min, size_t max)
 /* A container image reference as orders carry it: "" or "sha256:<64 hex>". */
 static bool image_ok(const char *s)
 {
-    return s == NULL || s[0] == '\0' || (strncmp(s, "sha256:", 7) == 0 && hex_ok(s + 7, 64));
+    return s == NULL || s[0] == '\0' || (strncmp(s, "sha256:", 7) == 0 && att_lower_hex(s + 7, 64, 64));
 }
 
 /*
@@ -1613,7 +1597,7 @@ att_rc store_host_reset_state(struct store *s, const char *name)
  */
 static bool order_ok(const struct store_order *o)
 {
-    return hex_ok(o->id, ORDER_ID_LEN) && hex_ok(o->container, ORDER_CONTAINER_LEN) &&
+    return att_lower_hex(o->id, ORDER_ID_LEN, ORDER_ID_LEN) && att_lower_hex(o->container, ORDER_CONTAINER_LEN, ORDER_CONTAINER_LEN) &&
            image_ok(o->image) && actions_ok(o->actions) && text_ok(o->reason, 1, ORDER_TEXT_MAX) &&
            o->issued_at >= 0 && o->issued_at <= o->expires_at &&
            envelope_ok(o->envelope, o->envelope_len);
@@ -2574,7 +2558,7 @@ att_rc store_order_sent(struct store *s, const char *id, int64_t next_attempt)
     sqlite3_stmt *st = NULL;
     struct binder b;
 
-    if (s == NULL || !hex_ok(id, ORDER_ID_LEN)) {
+    if (s == NULL || !att_lower_hex(id, ORDER_ID_LEN, ORDER_ID_LEN)) {
         return ATT_ERR_INVALID_ARG;
     }
     store_lock(s);
@@ -2740,7 +2724,7 @@ att_rc store_order_ack(struct store *s, const char *host, const char *ack_id, bo
     if (result == NULL) {
         result = "";
     }
-    if (s == NULL || !is_name(host) || !hex_ok(ack_id, ORDER_ID_LEN) ||
+    if (s == NULL || !is_name(host) || !att_lower_hex(ack_id, ORDER_ID_LEN, ORDER_ID_LEN) ||
         !text_ok(result, 0, ORDER_TEXT_MAX)) {
         return ATT_ERR_INVALID_ARG;
     }
@@ -2840,7 +2824,7 @@ att_rc store_order_lift(struct store *s, const char *id, const char *lift_id,
     int64_t now = now_s();
 
     memset(&t, 0, sizeof(t));
-    if (s == NULL || !hex_ok(id, ORDER_ID_LEN) || !hex_ok(lift_id, ORDER_ID_LEN) ||
+    if (s == NULL || !att_lower_hex(id, ORDER_ID_LEN, ORDER_ID_LEN) || !att_lower_hex(lift_id, ORDER_ID_LEN, ORDER_ID_LEN) ||
         !envelope_ok(lift_env, lift_env_len) || !text_ok(by, 1, ORDER_BY_MAX) ||
         !text_ok(reason, 1, ORDER_TEXT_MAX)) {
         return ATT_ERR_INVALID_ARG;
@@ -2957,7 +2941,7 @@ att_rc store_order_get(struct store *s, const char *id, struct store_order *out)
     if (out != NULL) {
         memset(out, 0, sizeof(*out));
     }
-    if (s == NULL || !hex_ok(id, ORDER_ID_LEN) || out == NULL) {
+    if (s == NULL || !att_lower_hex(id, ORDER_ID_LEN, ORDER_ID_LEN) || out == NULL) {
         return ATT_ERR_INVALID_ARG;
     }
     store_lock(s);

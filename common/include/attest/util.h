@@ -20,6 +20,8 @@ void att_hex_encode(const uint8_t *in, size_t len, char *out);
  * @retval ATT_OK  @retval ATT_ERR_PARSE  wrong length or a non-hex character
  */
 att_rc att_hex_decode(const char *hex, uint8_t *out, size_t out_len);
+/** Whether @p s (NUL-terminated, may be NULL) is @p min..@p max lower-case hex digits. */
+bool att_lower_hex(const char *s, size_t min, size_t max);
 
 /**
  * Read a whole file into @p out (initialised by the caller, cap taken from out->max).
