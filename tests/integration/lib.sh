@@ -329,6 +329,39 @@ start_rig() {
     log "rig up with $n host(s) after $((SECONDS - T_START))s"
 }
 
+# start_podman_host: a one-host rig with its own podman (--podman), agent "a"
+# on it watching that engine, and the prestart hook installed. Sets RIG,
+# PODMAN, GRAPH (containers/storage root), ENGINE (API URL) and ADIR.
+start_podman_host() {
+    cp -- "$ATT_SRC/swtpm-setup/rig" "$T_RIG_CMD" && chmod +x "$T_RIG_CMD"
+    RIG=$T_DIR/rig
+    if ! "$T_RIG_CMD" up "$RIG" --hosts 1 --podman >"$T_DIR/out/rig-up.txt" 2>&1; then
+        die "rig up --podman failed" "$T_DIR/out/rig-up.txt"
+    fi
+    RIG_TPM_CA_ARGS=(--tpm-ca "$RIG/ca/root.pem" --tpm-ca "$RIG/ca/intermediate.pem")
+    PODMAN=$RIG/host-1/podman
+    GRAPH=$RIG/host-1/podman.d/root
+    ENGINE=$(cat "$RIG/host-1/engine")
+    start_agent a "$(rig_tcti 1)" --engine "$ENGINE" --integrity-interval 2 --log-level info
+    ADIR=${AGENT_DIR[a]}
+    "$T_RIG_CMD" hook "$RIG" 1 --path "$ATT_BIN/attest-agent" --arg hook --arg --state-dir \
+        --arg "$ADIR" --arg --storage --arg "$GRAPH" >"$T_DIR/out/hook.txt" 2>&1 ||
+        die "rig hook failed" "$T_DIR/out/hook.txt"
+}
+
+# image_policy REF NAME OUTFILE: a container policy NAME for image REF of
+# $PODMAN, generated from the image's own files (attest-verify policy generate).
+image_policy() {
+    local id cid dir=$T_DIR/rootfs-$2
+    id=$("$PODMAN" image inspect --format '{{.Id}}' "$1") || die "no image $1"
+    cid=$("$PODMAN" create --network none "$1" /bin/true) || die "cannot create from $1"
+    mkdir -p "$dir"
+    "$PODMAN" export "$cid" | tar -x -C "$dir" || die "cannot export $1"
+    "$PODMAN" rm "$cid" >/dev/null
+    "$ATT_BIN/attest-verify" policy generate --rootfs "$dir" --image-id "sha256:$id" \
+        --name "$2" >"$3" || die "policy generate --rootfs for $1 failed"
+}
+
 # rig CMD ARGS...: run the rig script (stop/start/status on T_DIR/rig).
 rig() {
     "$T_RIG_CMD" "$@"

@@ -14,19 +14,7 @@
 source "$(dirname "$0")/lib.sh"
 
 section "rig with podman, agent with engine and hook, verifier"
-cp -- "$ATT_SRC/swtpm-setup/rig" "$T_RIG_CMD" && chmod +x "$T_RIG_CMD"
-RIG=$T_DIR/rig
-if ! "$T_RIG_CMD" up "$RIG" --hosts 1 --podman >"$T_DIR/out/rig-up.txt" 2>&1; then
-    die "rig up --podman failed" "$T_DIR/out/rig-up.txt"
-fi
-PODMAN=$RIG/host-1/podman
-GRAPH=$RIG/host-1/podman.d/root
-ENGINE=$(cat "$RIG/host-1/engine")
-start_agent a "$(rig_tcti 1)" --engine "$ENGINE" --integrity-interval 2 --log-level info
-ADIR=${AGENT_DIR[a]}
-rig hook "$RIG" 1 --path "$ATT_BIN/attest-agent" --arg hook --arg --state-dir --arg "$ADIR" \
-    --arg --storage --arg "$GRAPH" >"$T_DIR/out/hook.txt" 2>&1 ||
-    die "rig hook failed" "$T_DIR/out/hook.txt"
+start_podman_host
 
 # No admission policy yet: fail closed.
 expect_cmd 126 "start refused before any admission policy (fail closed)" \
@@ -36,23 +24,12 @@ assert_not_contains "$T_OUT" "should-not-run" "the container never ran"
 
 DB=$T_DIR/v.db
 token_create TOK "$DB" ops admin
-start_verifier v "$DB" --insecure-dev --interval 0.5 "${RIG_TPM_CA_ARGS[@]}" \
-    --tpm-ca "$RIG/ca/root.pem" --tpm-ca "$RIG/ca/intermediate.pem"
+start_verifier v "$DB" --insecure-dev --interval 0.5 "${RIG_TPM_CA_ARGS[@]}"
 V=(--verifier "${VERIFIER_URL[v]}" --token "$TOK")
 expect_cmd 0 "enroll the host" "$ATT_BIN/attest-verify" "${V[@]}" enroll \
     --agent "${AGENT_URL[a]}" --name h1
 
 # A container policy per allowed image, from the image's own filesystem.
-image_policy() { # image_policy REF NAME OUTFILE
-    local id cid dir=$T_DIR/rootfs-$2
-    id=$("$PODMAN" image inspect --format '{{.Id}}' "$1") || die "no image $1"
-    cid=$("$PODMAN" create --network none "$1" /bin/true) || die "cannot create from $1"
-    mkdir -p "$dir"
-    "$PODMAN" export "$cid" | tar -x -C "$dir" || die "cannot export $1"
-    "$PODMAN" rm "$cid" >/dev/null
-    "$ATT_BIN/attest-verify" policy generate --rootfs "$dir" --image-id "sha256:$id" \
-        --name "$2" >"$3" || die "policy generate --rootfs for $1 failed"
-}
 image_policy localhost/attest-dyn:1 dyn "$T_DIR/p-dyn.json"
 image_policy localhost/attest-static:1 static "$T_DIR/p-static.json"
 # The same policy straight from the engine (--image): export and hash in memory.
