@@ -66,6 +66,8 @@ struct ak_cache_entry {
 
 #define AK_CACHE_MAX 65536
 
+#define POLICY_CACHE 32 /* distinct policies kept parsed between rounds */
+
 struct verifier_poller {
     struct verifier *v; /* borrowed */
     struct ak_cache_entry *aks; /* owned array */
@@ -81,6 +83,15 @@ struct verifier_poller {
     bool stop;
     struct pending *queue;
     CURLM *multi;
+    /* policies as read and parsed, per name, valid for one policy_gen (poller thread only) */
+    struct policy_slot {
+        char *name;             /* owned */
+        char *json;             /* owned text as stored */
+        struct att_policy *pol; /* owned, NULL when it does not parse */
+        char why[256];          /* why it does not parse */
+        uint64_t gen;
+    } pols[POLICY_CACHE];
+    size_t next_pol;
 };
 
 /* One host's attestation in a round. */
@@ -141,6 +152,10 @@ static size_t on_data(char *p, size_t size, size_t n, void *user)
     }
     return size * n;
 }
+
+static uint64_t policy_gen_now(struct verifier_poller *p);
+static const struct policy_slot *policy_get(struct verifier_poller *p, const char *name,
+                                            char *why, size_t why_len);
 
 #define ORDER_BACKOFF_MAX_S 30
 #define POLL_MAX_CONNECTIONS 65536 /* idle agent connections kept (one per host) */
@@ -234,13 +249,14 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
     r.log_offset = j->offset;
     /* The host's policy rides along: its containers section is what the
      * agent's prestart hook admits (the agent ignores an unchanged copy). */
-    if (j->host.policy != NULL &&
-        store_policy_get(verifier_store(p->v), j->host.policy, &r.admission) != ATT_OK) {
-        r.admission = NULL;
+    if (j->host.policy != NULL) {
+        char why[300];
+        const struct policy_slot *sl = policy_get(p, j->host.policy, why, sizeof(why));
+
+        r.admission = sl != NULL ? sl->json : NULL; /* borrowed for the encode */
     }
     attach_orders(p, j, &r);
     rc = att_evidence_request_encode(&r, &j->req);
-    free(r.admission);
     free(r.orders); /* the envelopes are j->due's */
     if (rc != ATT_OK) {
         return rc;
@@ -377,27 +393,60 @@ static const struct att_ak *ak_for(struct verifier_poller *p, const struct store
 }
 
 /* Load and parse the host's policy. NULL with no policy or a broken one (with why). */
-static struct att_policy *load_policy(struct store *s, const char *name, char *why,
-                                      size_t why_len)
+static void policy_slot_clear(struct policy_slot *sl)
 {
-    struct att_policy *pol = NULL;
-    char *json = NULL;
-    char detail[256] = "";
+    free(sl->name);
+    free(sl->json);
+    att_policy_free(sl->pol);
+    memset(sl, 0, sizeof(*sl));
+}
+
+/*
+ * Policy @p name as stored and parsed, kept across rounds until a policy or
+ * an assignment changes (policy_gen): every host of a round shares one parse,
+ * where each used to read and parse its policy twice per round. Borrowed
+ * until the next call that misses; NULL (with @p why) when absent or invalid.
+ */
+static const struct policy_slot *policy_get(struct verifier_poller *p, const char *name,
+                                            char *why, size_t why_len)
+{
+    uint64_t gen = policy_gen_now(p);
+    struct policy_slot *sl;
+    size_t i;
 
     if (name == NULL) {
         (void)snprintf(why, why_len, "no policy is assigned to this host");
         return NULL;
     }
-    if (store_policy_get(s, name, &json) != ATT_OK) {
+    for (i = 0; i < POLICY_CACHE; i++) {
+        sl = &p->pols[i];
+        if (sl->name != NULL && sl->gen == gen && strcmp(sl->name, name) == 0) {
+            goto found;
+        }
+    }
+    sl = &p->pols[p->next_pol];
+    p->next_pol = (p->next_pol + 1) % POLICY_CACHE;
+    policy_slot_clear(sl);
+    if (store_policy_get(verifier_store(p->v), name, &sl->json) != ATT_OK) {
         (void)snprintf(why, why_len, "policy \"%s\" is not in the store", name);
         return NULL;
     }
-    if (att_policy_parse_json(json, strlen(json), &pol, detail, sizeof(detail)) != ATT_OK) {
-        (void)snprintf(why, why_len, "policy \"%s\" does not parse: %s", name, detail);
-        pol = NULL;
+    sl->name = strdup(name);
+    if (sl->name == NULL) {
+        policy_slot_clear(sl);
+        (void)snprintf(why, why_len, "out of memory");
+        return NULL;
     }
-    free(json);
-    return pol;
+    sl->gen = gen;
+    if (att_policy_parse_json(sl->json, strlen(sl->json), &sl->pol, sl->why, sizeof(sl->why)) !=
+        ATT_OK) {
+        sl->pol = NULL;
+    }
+found:
+    if (sl->pol == NULL) {
+        (void)snprintf(why, why_len, "policy \"%s\" does not parse: %s", name, sl->why);
+    }
+    return sl;
 }
 
 static const char *first_failure(const struct att_appraisal *a)
@@ -800,7 +849,11 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
         goto out;
     }
     take_acks(p, j, &ev);
-    pol = load_policy(s, j->host.policy, polwhy, sizeof(polwhy));
+    {
+        const struct policy_slot *sl = policy_get(p, j->host.policy, polwhy, sizeof(polwhy));
+
+        pol = sl != NULL ? sl->pol : NULL; /* borrowed from the cache */
+    }
     if (pol == NULL) {
         (void)att_appraisal_add(&a, ATT_FIND_FAIL, "no-policy", -1, "%s", polwhy);
     }
@@ -991,7 +1044,6 @@ out:
     free(cmsg);
     new_orders_free(no, n_no);
     free(so);
-    att_policy_free(pol);
     att_evidence_cleanup(&ev);
     att_appraisal_cleanup(&a);
     att_buf_cleanup(&fj);
@@ -1301,6 +1353,9 @@ void verifier_poller_stop(struct verifier_poller *p)
         att_ak_free(p->aks[i].ak);
     }
     free(p->aks);
+    for (size_t i = 0; i < POLICY_CACHE; i++) {
+        policy_slot_clear(&p->pols[i]);
+    }
     pthread_cond_destroy(&p->wake);
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->lock);
