@@ -16,6 +16,7 @@
 
 #include "attest/buf.h"
 #include "agent_hook.h"
+#include "hook_client.h"
 #include "attest/log.h"
 #include "rootfs.h"
 
@@ -263,66 +264,5 @@ out:
 
 int agent_ctl_hook(const char *state_dir, const char *storage, bool fail_open)
 {
-    struct sockaddr_un sa;
-    struct att_buf req;
-    struct att_buf resp;
-    char chunk[4096];
-    ssize_t r;
-    size_t i;
-    int fd = -1;
-    int ret = 1;
-
-    att_buf_init(&req, AGENT_CTL_MAX_REQUEST);
-    att_buf_init(&resp, 65536);
-    if (att_buf_printf(&req, "HOOK %s ", storage != NULL ? storage : "-") != ATT_OK) {
-        goto out;
-    }
-    while ((r = read(STDIN_FILENO, chunk, sizeof(chunk))) > 0) {
-        /* JSON never needs a raw newline (strings escape them): fold to one line. */
-        for (i = 0; i < (size_t)r; i++) {
-            if (chunk[i] == '\n' || chunk[i] == '\r') {
-                chunk[i] = ' ';
-            }
-        }
-        if (att_buf_append(&req, chunk, (size_t)r) != ATT_OK) {
-            fprintf(stderr, "attest: OCI state larger than %u bytes: refusing\n",
-                    AGENT_CTL_MAX_REQUEST);
-            goto out;
-        }
-    }
-    if (att_buf_append_str(&req, "\n") != ATT_OK || sock_path(state_dir, &sa) != ATT_OK) {
-        goto out;
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        if (fail_open) {
-            fprintf(stderr, "attest: agent unreachable at %s; starting anyway (--fail-open)\n",
-                    sa.sun_path);
-            ret = 0;
-        } else {
-            fprintf(stderr, "attest: agent unreachable at %s: refusing the start (fail closed)\n",
-                    sa.sun_path);
-        }
-        goto out;
-    }
-    write_all(fd, (const char *)req.data, req.len);
-    (void)shutdown(fd, SHUT_WR);
-    while ((r = read(fd, chunk, sizeof(chunk))) > 0) {
-        if (att_buf_append(&resp, chunk, (size_t)r) != ATT_OK) {
-            break;
-        }
-    }
-    if (resp.len > 0 && strncmp((const char *)resp.data, "admit ", 6) == 0) {
-        ret = 0;
-    } else {
-        fprintf(stderr, "attest: %s", resp.len > 0 ? (const char *)resp.data
-                                                   : "no answer from the agent: refusing\n");
-    }
-out:
-    if (fd >= 0) {
-        (void)close(fd);
-    }
-    att_buf_cleanup(&req);
-    att_buf_cleanup(&resp);
-    return ret;
+    return hook_client_run(state_dir, storage, fail_open);
 }

@@ -308,7 +308,7 @@ run_once /dev/null; run_once /dev/null
 : >"$W/nohook.ms"
 for ((i = 0; i < N; i++)); do run_once "$W/nohook.ms"; done
 
-"$RIGCMD" hook "$RIG" 1 --path "$BIN/attest-agent" --arg hook --arg --state-dir --arg "$ADIR" \
+"$RIGCMD" hook "$RIG" 1 --path "$BIN/attest-hook" --arg --state-dir --arg "$ADIR" \
     --arg --storage --arg "$GRAPH" >"$W/out/hook.txt" 2>&1 || die "rig hook failed" "$W/out/hook.txt"
 
 log "fig 5 (b): $N runs with the hook, warm (1 priming run)"

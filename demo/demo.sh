@@ -109,7 +109,7 @@ bold "9. Anyone can check the same kind of evidence with standard tools (direct 
 
 bold "10. Containers: a prestart hook measures each image's rootfs and asks the agent to admit it"
 PODMAN=$DEMO/rig/host-1/podman
-"$SRC/swtpm-setup/rig" hook "$DEMO/rig" 1 --path "$BIN/attest-agent" --arg hook \
+"$SRC/swtpm-setup/rig" hook "$DEMO/rig" 1 --path "$BIN/attest-hook" \
     --arg --state-dir --arg "$DEMO/agent" --arg --storage --arg "$DEMO/rig/host-1/podman.d/root" \
     > /dev/null
 container_policy() { # container_policy IMAGE NAME: a container policy from the image's files

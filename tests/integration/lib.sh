@@ -344,7 +344,7 @@ start_podman_host() {
     ENGINE=$(cat "$RIG/host-1/engine")
     start_agent a "$(rig_tcti 1)" --engine "$ENGINE" --integrity-interval 2 --log-level info
     ADIR=${AGENT_DIR[a]}
-    "$T_RIG_CMD" hook "$RIG" 1 --path "$ATT_BIN/attest-agent" --arg hook --arg --state-dir \
+    "$T_RIG_CMD" hook "$RIG" 1 --path "$ATT_BIN/attest-hook" --arg --state-dir \
         --arg "$ADIR" --arg --storage --arg "$GRAPH" >"$T_DIR/out/hook.txt" 2>&1 ||
         die "rig hook failed" "$T_DIR/out/hook.txt"
 }

@@ -173,6 +173,17 @@ expect_cmd 1 "hook with a missing bundle: refused" bash -c \
 assert_contains "$T_OUT" "refuse container abc" "the refusal names the container"
 expect_cmd 0 "the agent still serves after refusing" "$AGENT" measure --state-dir \
     "${AGENT_DIR[m]}" "$FILES/f0"
+HOOK=$ATT_BIN/attest-hook # the same client, libc only (what the rig installs)
+expect_cmd 1 "attest-hook with no agent: refused (fail closed)" bash -c \
+    "printf '%s' '$STATE' | '$HOOK' --state-dir '$T_DIR/no-agent'"
+assert_contains "$T_OUT" "refusing the start (fail closed)" "it says it fails closed"
+expect_cmd 0 "attest-hook with no agent and --fail-open: admitted" bash -c \
+    "printf '%s' '$STATE' | '$HOOK' --state-dir '$T_DIR/no-agent' --fail-open"
+expect_cmd 1 "attest-hook with malformed OCI state: refused by the agent" bash -c \
+    "printf 'not json' | '$HOOK' --state-dir '${AGENT_DIR[m]}'"
+assert_contains "$T_OUT" "malformed OCI state" "the refusal names the malformed state"
+expect_cmd 2 "attest-hook without --state-dir" "$HOOK"
+expect_cmd 2 "attest-hook with an unknown option" "$HOOK" --state-dir "$T_DIR" --bogus
 
 section "crash between log append and PCR extend"
 stop_agent m
