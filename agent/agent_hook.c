@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attest/buf.h"
@@ -202,7 +203,10 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
     char name[ATT_ENGINE_ID_LEN + 4200];
     int bundle = -1;
     int root = -1;
+    struct timespec t0;
+    struct timespec t1;
 
+    (void)clock_gettime(CLOCK_MONOTONIC, &t0);
     att_buf_init(&rec, 4096);
     rc = ocistate_parse(state_json, len, &st, why, sizeof(why));
     if (rc != ATT_OK) {
@@ -288,10 +292,12 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
     }
     (void)snprintf(reply, reply_len, "admit container %.12s image %s policy %s (%zu files measured)",
                    st->id, image, policy, res->n_entries);
+    (void)clock_gettime(CLOCK_MONOTONIC, &t1);
     LOG_INFO("admitted container %.12s: image %s, %zu ELF files measured (%zu hashed, %zu cached, "
-             "%zu of them by the image layer)",
+             "%zu of them by the image layer) in %.1f ms",
              st->id, image, res->n_entries, res->stats.hashed, res->stats.cache_hits,
-             res->stats.manifest_hits);
+             res->stats.manifest_hits,
+             (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     rc = ATT_OK;
 out:
     if (root >= 0) {
