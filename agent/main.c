@@ -376,25 +376,11 @@ int main(int argc, char **argv)
         return 2;
     }
     /* Pass 1: --help, --version, --config and flag syntax. */
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            ret = 0;
-            goto out;
-        }
-        if (c == 'V') {
-            printf("attest-agent %s\n", ATT_VERSION);
-            ret = 0;
-            goto out;
-        }
-        if (c == '?') {
-            usage(stderr);
-            goto out;
-        }
-        if (c == 'c') {
-            config = optarg;
-        }
+    ret = att_daemon_first_pass(argc, argv, opts, "attest-agent", usage, &config);
+    if (ret >= 0) {
+        goto out;
     }
+    ret = 2;
     if (config != NULL && load_config(&s, config) != ATT_OK) {
         goto out;
     }

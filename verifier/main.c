@@ -345,25 +345,11 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            ret = 0;
-            goto out;
-        }
-        if (c == 'V') {
-            printf("attest-verifier %s\n", ATT_VERSION);
-            ret = 0;
-            goto out;
-        }
-        if (c == '?') {
-            usage(stderr);
-            goto out;
-        }
-        if (c == 'c') {
-            config = optarg;
-        }
+    ret = att_daemon_first_pass(argc, argv, opts, "attest-verifier", usage, &config);
+    if (ret >= 0) {
+        goto out;
     }
+    ret = 2;
     if (config != NULL) {
         struct ini_ctx ic = {.s = &s, .why = ""};
         int line = ini_parse(config, ini_cb, &ic);

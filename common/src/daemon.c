@@ -49,3 +49,29 @@ att_rc att_daemon_log_level(const char *prog, const char *name)
     att_log_set_level(level);
     return ATT_OK;
 }
+
+int att_daemon_first_pass(int argc, char **argv, const struct option *opts, const char *prog,
+                          void (*usage)(FILE *), const char **config)
+{
+    int c;
+
+    *config = NULL;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            return 0;
+        }
+        if (c == 'V') {
+            printf("%s %s\n", prog, ATT_VERSION);
+            return 0;
+        }
+        if (c == '?') {
+            usage(stderr);
+            return 2;
+        }
+        if (c == 'c') {
+            *config = optarg;
+        }
+    }
+    return -1;
+}

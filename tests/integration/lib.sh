@@ -421,26 +421,34 @@ agent_log() {
     printf '%s\n' "$T_DIR/agents/$1.err"
 }
 
+# _t_stop_clean WHAT PID ERRFILE: SIGTERM PID, which must exit 0 (under ASan:
+# no leak at exit); on anything else show ERRFILE.
+_t_stop_clean() {
+    _t_stop_pid "$2"
+    if [[ $T_STOP_RC == 0 ]]; then
+        pass "$1 stopped cleanly on SIGTERM"
+    else
+        fail "$1: expected exit 0 after SIGTERM, got $T_STOP_RC"
+        show_file "$3"
+    fi
+}
+
+# _t_kill PID: SIGKILL and reap; prints nothing.
+_t_kill() {
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null
+}
+
 # stop_agent NAME: SIGTERM; it must exit 0 (under ASan: no leak at exit).
 stop_agent() {
-    local name=$1 rc
-    _t_stop_pid "${AGENT_PID[$name]}"
-    rc=$T_STOP_RC
-    unset "AGENT_PID[$name]"
-    if [[ $rc == 0 ]]; then
-        pass "agent $name stopped cleanly on SIGTERM"
-    else
-        fail "agent $name: expected exit 0 after SIGTERM, got $rc"
-        show_file "$T_DIR/agents/$name.err"
-    fi
+    _t_stop_clean "agent $1" "${AGENT_PID[$1]}" "$T_DIR/agents/$1.err"
+    unset "AGENT_PID[$1]"
 }
 
 # kill_agent NAME: SIGKILL and reap; prints nothing, the agent is just gone.
 kill_agent() {
-    local name=$1 pid=${AGENT_PID[$1]}
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null
-    unset "AGENT_PID[$name]"
+    _t_kill "${AGENT_PID[$1]}"
+    unset "AGENT_PID[$1]"
 }
 
 # reap_agent NAME: wait up to 5 s for an agent that should die by itself.
@@ -509,16 +517,8 @@ start_proxy() {
 
 # stop_proxy NAME: SIGTERM; the proxy must exit 0 (ASan: no leaks).
 stop_proxy() {
-    local name=$1 rc
-    _t_stop_pid "${PROXY_PID[$name]}"
-    rc=$T_STOP_RC
-    unset "PROXY_PID[$name]"
-    if [[ $rc == 0 ]]; then
-        pass "proxy $name stopped cleanly"
-    else
-        fail "proxy $name: expected exit 0 after SIGTERM, got $rc"
-        show_file "$T_DIR/proxies/$name.err"
-    fi
+    _t_stop_clean "proxy $1" "${PROXY_PID[$1]}" "$T_DIR/proxies/$1.err"
+    unset "PROXY_PID[$1]"
 }
 
 # proxy_log NAME: the proxy's stderr file.
@@ -627,24 +627,14 @@ verifier_log() {
 
 # stop_verifier NAME: SIGTERM; it must exit 0 (under ASan: no leak at exit).
 stop_verifier() {
-    local name=$1 rc
-    _t_stop_pid "${VERIFIER_PID[$name]}"
-    rc=$T_STOP_RC
-    unset "VERIFIER_PID[$name]"
-    if [[ $rc == 0 ]]; then
-        pass "verifier $name stopped cleanly on SIGTERM"
-    else
-        fail "verifier $name: expected exit 0 after SIGTERM, got $rc"
-        show_file "$T_DIR/verifiers/$name.err"
-    fi
+    _t_stop_clean "verifier $1" "${VERIFIER_PID[$1]}" "$T_DIR/verifiers/$1.err"
+    unset "VERIFIER_PID[$1]"
 }
 
 # kill_verifier NAME: SIGKILL and reap.
 kill_verifier() {
-    local name=$1 pid=${VERIFIER_PID[$1]}
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null
-    unset "VERIFIER_PID[$name]"
+    _t_kill "${VERIFIER_PID[$1]}"
+    unset "VERIFIER_PID[$1]"
 }
 
 # api NAME TOKEN METHOD PATH [BODY]: one dashboard API request (curl) to
