@@ -14,6 +14,7 @@
 
 #include "attest/buf.h"
 #include "attest/log.h"
+#include "attest/runc_json.h"
 #include "attest/util.h"
 #include "engine_int.h"
 
@@ -117,22 +118,14 @@ static long request(struct engine *e, const char *method, const char *path, char
     return status;
 }
 
+/*
+ * An id or name that may go into a URL path: the rule of runc's container
+ * ids (att_runc_id_ok), which also refuses "." and ".." (curl would resolve
+ * "/containers/../kill" to another endpoint).
+ */
 static bool id_safe(const char *id)
 {
-    size_t i;
-
-    if (id == NULL || id[0] == '\0' || strlen(id) > 128) {
-        return false;
-    }
-    for (i = 0; id[i] != '\0'; i++) {
-        char c = id[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.')) {
-            return false;
-        }
-    }
-    return true;
+    return att_runc_id_ok(id);
 }
 
 att_rc engine_list(struct engine *e, struct att_engine_container **out, size_t *n)
