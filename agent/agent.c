@@ -805,10 +805,16 @@ static att_rc record(struct agent *a, const char *name, const uint8_t *digest, c
         digest = d;
     }
     pthread_mutex_lock(&a->lock);
+    /* Most calls (every sweep tick re-reports what it saw) are duplicates: no TPM round trip. */
+    if (agent_log_has(a->log, name, digest, ATT_SHA256_LEN)) {
+        rc = ATT_OK;
+        goto out;
+    }
     rc = ensure_tpm(a);
     if (rc != ATT_OK) {
         goto out;
     }
+    /* ensure_tpm may have started the log of a new boot: look again */
     if (agent_log_has(a->log, name, digest, ATT_SHA256_LEN)) {
         rc = ATT_OK;
         goto out;
