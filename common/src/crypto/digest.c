@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,7 @@ static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 /* One digest context per thread, reused (EVP_DigestInit_ex resets it):
  * a log replay hashes three times per entry. Freed when the thread exits. */
 static pthread_key_t ctx_key;
+static bool ctx_key_ok; /* set once by md_fetch: without it, one context per digest */
 
 static void ctx_free(void *ctx)
 {
@@ -56,17 +58,25 @@ static void md_fetch(void)
 {
     md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-    if (pthread_key_create(&ctx_key, ctx_free) != 0) {
+    ctx_key_ok = pthread_key_create(&ctx_key, ctx_free) == 0;
+    if (!ctx_key_ok) {
         LOG_WARN("no per-thread digest context: allocating one per digest");
     }
 }
 
-/* This thread's reusable context; NULL when none can be had. */
-static EVP_MD_CTX *thread_ctx(void)
+/*
+ * This thread's reusable context (*owned false), or, when no thread key could
+ * be made, a new one the caller frees (*owned true); NULL when none can be had.
+ */
+static EVP_MD_CTX *thread_ctx(bool *owned)
 {
     EVP_MD_CTX *ctx;
 
     (void)pthread_once(&md_once, md_fetch);
+    *owned = !ctx_key_ok;
+    if (!ctx_key_ok) {
+        return EVP_MD_CTX_new();
+    }
     ctx = pthread_getspecific(ctx_key);
     if (ctx == NULL) {
         ctx = EVP_MD_CTX_new();
@@ -94,7 +104,8 @@ static att_rc digest2(const EVP_MD *md, const void *a, size_t alen, const void *
                       uint8_t *out)
 {
     att_rc rc = ATT_ERR_CRYPTO;
-    EVP_MD_CTX *ctx = thread_ctx();
+    bool owned = false;
+    EVP_MD_CTX *ctx = thread_ctx(&owned);
 
     if (ctx == NULL) {
         att_log_openssl("EVP_MD_CTX_new");
@@ -109,6 +120,9 @@ static att_rc digest2(const EVP_MD *md, const void *a, size_t alen, const void *
     }
     rc = ATT_OK;
 out:
+    if (owned) {
+        EVP_MD_CTX_free(ctx);
+    }
     return rc;
 }
 
