@@ -94,7 +94,6 @@ static att_rc appraise_entry(const struct att_ima_entry *e, int64_t idx,
     const char *path;
     const struct att_policy_ref *ref;
 
-    att_hex_encode(e->digest, e->digest_len, hex);
     if (e->is_violation) {
         return att_appraisal_add(a, ATT_FIND_FAIL, "integrity-violation", idx,
                                  "entry %lld: %s is an integrity violation (file changed while "
@@ -120,8 +119,9 @@ static att_rc appraise_entry(const struct att_ima_entry *e, int64_t idx,
     }
     switch (att_policy_check(policy, path, e->digest)) {
     case ATT_POLICY_ALLOWED:
-        return ATT_OK;
+        return ATT_OK; /* the hex below is for the failure messages only */
     case ATT_POLICY_UNKNOWN_PATH:
+        att_hex_encode(e->digest, e->digest_len, hex);
         return att_appraisal_add(a, ATT_FIND_FAIL, "not-in-policy", idx,
                                  "entry %lld: %s (sha256:%s) has no reference value in the policy",
                                  (long long)idx, e->name, hex);
@@ -129,6 +129,7 @@ static att_rc appraise_entry(const struct att_ima_entry *e, int64_t idx,
         break;
     }
     ref = att_policy_find(policy, path);
+    att_hex_encode(e->digest, e->digest_len, hex);
     {
         char want[2 * ATT_SHA256_LEN + 1] = "";
 
@@ -330,7 +331,6 @@ static att_rc judge_file(struct att_appraisal *a, struct att_container_verdict *
     if (att_container_policy_excludes(cp, path)) {
         return ATT_OK;
     }
-    att_hex_encode(digest, ATT_SHA256_LEN, hex);
     switch (att_policy_check(cp->files, path, digest)) {
     case ATT_POLICY_ALLOWED:
         return ATT_OK;
@@ -338,6 +338,7 @@ static att_rc judge_file(struct att_appraisal *a, struct att_container_verdict *
         if (passed != NULL) {
             *passed = false;
         }
+        att_hex_encode(digest, ATT_SHA256_LEN, hex);
         return container_fail(a, c, "unknown-binary", idx, "%s (sha256:%.16s...) is not in policy %s",
                               path, hex, cp->name);
     case ATT_POLICY_DIGEST_MISMATCH:
@@ -346,6 +347,7 @@ static att_rc judge_file(struct att_appraisal *a, struct att_container_verdict *
     if (passed != NULL) {
         *passed = false;
     }
+    att_hex_encode(digest, ATT_SHA256_LEN, hex);
     return container_fail(a, c, "changed-digest", idx, "%s has sha256:%.16s..., not allowed by %s",
                           path, hex, cp->name);
 }
