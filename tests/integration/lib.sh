@@ -349,6 +349,30 @@ start_podman_host() {
         die "rig hook failed" "$T_DIR/out/hook.txt"
 }
 
+# netns_expect PID yes|no DESC: whether the network namespace of PID holds the
+# quarantine's nftables table (agent/netisolate.c). A listing that fails is a
+# failure, never read as "no table". PID 1 is the host's own namespace.
+netns_expect() {
+    local out
+    if ! out=$(nsenter --net="/proc/$1/ns/net" nft list tables inet 2>&1); then
+        fail "$3: cannot list the nftables tables of pid $1" "$out"
+        return 1
+    fi
+    if [[ ($2 == yes && $out == *attest_quarantine*) || ($2 == no && $out != *attest_quarantine*) ]]; then
+        pass "$3"
+        return 0
+    fi
+    fail "$3" "nft list tables inet in pid $1's namespace: $out"
+    return 1
+}
+
+# netns_open PID: the listing works and shows no quarantine table (for wait_until).
+netns_open() {
+    local out
+    out=$(nsenter --net="/proc/$1/ns/net" nft list tables inet 2>/dev/null) &&
+        [[ $out != *attest_quarantine* ]]
+}
+
 # image_policy REF NAME OUTFILE: a container policy NAME for image REF of
 # $PODMAN, generated from the image's own files (attest-verify policy generate).
 image_policy() {

@@ -145,17 +145,14 @@ TOOL=("$ATT_BIN/att_order_tool" --agent "${AGENT_URL[a]}" --sign-key "$T_DIR/ord
 expect_cmd 0 "a quarantine order signed with the verifier's key" "${TOOL[@]}" --id "$OID"
 assert_contains "$T_OUT" "ok=1" "carried out"
 assert_eq "$("${R[@]}" state "$QID" | jq -r .status)" "paused" "runc reports the container paused"
-nsenter --net="/proc/$QPID/ns/net" nft list tables inet | grep -q attest_quarantine &&
-    pass "its network namespace holds the drop-all table" || fail "its network is not cut"
-nft list tables inet 2>/dev/null | grep -q attest_quarantine &&
-    fail "the host's own namespace got the table" || pass "the host's network is untouched"
+netns_expect "$QPID" yes "its network namespace holds the drop-all table"
+netns_expect 1 no "the host's network is untouched"
 expect_cmd 0 "the same order again" "${TOOL[@]}" --id "$OID"
 assert_contains "$T_OUT" "already in effect" "idempotent by id"
 expect_cmd 0 "the signed lift" "${TOOL[@]}" --op lift --lifts "$OID"
 assert_contains "$T_OUT" "ok=1" "lifted"
 assert_eq "$("${R[@]}" state "$QID" | jq -r .status)" "running" "runc reports it running again"
-nsenter --net="/proc/$QPID/ns/net" nft list tables inet | grep -q attest_quarantine &&
-    fail "the table is still there" || pass "its network namespace is open again"
+netns_expect "$QPID" no "its network namespace is open again"
 stop_verifier v
 "${R[@]}" delete -f "$QID" >/dev/null 2>&1 || true
 stop_agent a

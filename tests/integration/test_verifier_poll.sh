@@ -328,7 +328,7 @@ api v "$ADMIN" GET "/api/v1/events?kind=policy-replaced&after=$EMARK"
 assert_eq "$(jq '.events | length' "$API_OUT")" "2" "two policy-replaced events"
 
 section "policy change: a newly measured file outside the policy, then allowed"
-wait_until 5 host_at h1 trusted 3 || true
+wait_until 5 host_at h1 trusted 3 || die "h1 did not settle as trusted before the rogue file"
 measure a1 "$FILES/rogue"
 if wait_until 5 host_is h1 untrusted; then
     pass "h1 is untrusted after measuring a file outside its policy"
