@@ -351,7 +351,7 @@ start_podman_host() {
 
 # netns_expect PID yes|no DESC: whether the network namespace of PID holds the
 # quarantine's nftables table (agent/netisolate.c). A listing that fails is a
-# failure, never read as "no table". PID 1 is the host's own namespace.
+# failure, never read as "no table". $$ (this shell) is in the host's namespace.
 netns_expect() {
     local out
     if ! out=$(nsenter --net="/proc/$1/ns/net" nft list tables inet 2>&1); then

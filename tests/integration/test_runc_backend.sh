@@ -9,7 +9,10 @@
 # - a URL that is neither unix:// nor runc:// is refused;
 # - quarantine with bare runc: a signed order (the enrolled verifier's key)
 #   freezes the container through its freezer cgroup and cuts its network
-#   namespace with nftables; the signed lift thaws it and opens the network.
+#   namespace with nftables; the signed lift thaws it and opens the network;
+#   lifts that do not fit are refused (or acknowledged as nothing to undo);
+#   another verifier cannot replace the pinned order key; an agent whose
+#   engine does not answer does not acknowledge (the verifier sends again).
 # Needs root and runc; static busybox is copied into the bundle's rootfs.
 source "$(dirname "$0")/lib.sh"
 
@@ -71,7 +74,7 @@ else
     show_file "$T_DIR/out/containers.txt"
 fi
 
-start_rig 1
+start_rig 2
 start_agent a "$(rig_tcti 1)" --engine "$ENGINE" --integrity-interval 2 --log-level info
 if wait_until 15 grep -q "container ${CID:0:12}: measured /bin/busybox" "$(agent_log a)"; then
     pass "the agent measured /bin/busybox in $CID"
@@ -135,6 +138,7 @@ QPID=$("${R[@]}" state "$QID" | jq -r .pid)
 DB=$T_DIR/v.db
 token_create TOK "$DB" ops admin
 start_verifier v "$DB" --insecure-dev --interval 60 "${RIG_TPM_CA_ARGS[@]}"
+ADIR_A=${AGENT_DIR[a]}
 expect_cmd 0 "enroll (the agent receives the verifier's order key)" "$ATT_BIN/attest-verify" \
     --verifier "${VERIFIER_URL[v]}" --token "$TOK" enroll --agent "${AGENT_URL[a]}" --name r1
 AK=$("$ATT_BIN/attest-verify" --verifier "${VERIFIER_URL[v]}" --token "$TOK" --json hosts |
@@ -146,13 +150,55 @@ expect_cmd 0 "a quarantine order signed with the verifier's key" "${TOOL[@]}" --
 assert_contains "$T_OUT" "ok=1" "carried out"
 assert_eq "$("${R[@]}" state "$QID" | jq -r .status)" "paused" "runc reports the container paused"
 netns_expect "$QPID" yes "its network namespace holds the drop-all table"
-netns_expect 1 no "the host's network is untouched"
+netns_expect $$ no "the host's network is untouched"
 expect_cmd 0 "the same order again" "${TOOL[@]}" --id "$OID"
 assert_contains "$T_OUT" "already in effect" "idempotent by id"
 expect_cmd 0 "the signed lift" "${TOOL[@]}" --op lift --lifts "$OID"
 assert_contains "$T_OUT" "ok=1" "lifted"
 assert_eq "$("${R[@]}" state "$QID" | jq -r .status)" "running" "runc reports it running again"
 netns_expect "$QPID" no "its network namespace is open again"
+
+section "lifts that do not fit, a second verifier, an engine that does not answer"
+OTHER=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
+expect_cmd 0 "a lift naming another container than its order" "${TOOL[@]}" --op lift \
+    --lifts "$OID" --container "$OTHER"
+assert_contains "$T_OUT" "ok=0" "refused"
+assert_contains "$T_OUT" "names another container" "... for the container"
+expect_cmd 0 "a second lift (new id) of the lifted order" "${TOOL[@]}" --op lift --lifts "$OID"
+assert_contains "$T_OUT" "ok=0" "refused"
+assert_contains "$T_OUT" "already lifted" "... as a replay"
+expect_cmd 0 "a lift of an order never carried out here" "${TOOL[@]}" --op lift \
+    --lifts "$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+assert_contains "$T_OUT" "ok=1" "acknowledged: nothing to undo"
+assert_contains "$T_OUT" "nothing to undo" "... and says so"
+cp -- "$ADIR_A/verifier-key.der" "$T_DIR/key-before.der"
+mkdir -p "$T_DIR/v2" # its own order-key.pem beside its store
+token_create TOK2 "$T_DIR/v2/v2.db" ops admin
+start_verifier v2 "$T_DIR/v2/v2.db" --insecure-dev --interval 60 "${RIG_TPM_CA_ARGS[@]}"
+expect_cmd 2 "another verifier cannot enroll the agent: its order key is pinned" \
+    "$ATT_BIN/attest-verify" --verifier "${VERIFIER_URL[v2]}" --token "$TOK2" enroll \
+    --agent "${AGENT_URL[a]}" --name r1
+assert_contains "$T_OUT" "pinned to another verifier's order key" "the refusal says why"
+cmp -s "$T_DIR/key-before.der" "$ADIR_A/verifier-key.der" &&
+    pass "the agent's order key is unchanged" || fail "the agent's order key was replaced"
+stop_verifier v2
+expect_cmd 0 "the first verifier can still enroll it again" "$ATT_BIN/attest-verify" \
+    --verifier "${VERIFIER_URL[v]}" --token "$TOK" enroll --agent "${AGENT_URL[a]}" --name r1
+# An agent whose engine does not answer: the order is not acknowledged, so the
+# verifier keeps sending it; nothing is recorded as carried out.
+start_agent b "$(rig_tcti 2)" --engine "unix://$T_DIR/no-engine.sock" --log-level info
+expect_cmd 0 "enroll a second host whose engine is down" "$ATT_BIN/attest-verify" \
+    --verifier "${VERIFIER_URL[v]}" --token "$TOK" enroll --agent "${AGENT_URL[b]}" --name r2
+AK_B=$("$ATT_BIN/attest-verify" --verifier "${VERIFIER_URL[v]}" --token "$TOK" --json hosts |
+    jq -r '.hosts[] | select(.name == "r2") | .ak_name')
+expect_cmd 2 "an order to it gets no acknowledgement" "$ATT_BIN/att_order_tool" \
+    --agent "${AGENT_URL[b]}" --sign-key "$T_DIR/order-key.pem" --ak-name "$AK_B" \
+    --container "$QID"
+assert_contains "$T_OUT" "carried no acknowledgement" "no ack in the answer"
+assert_contains "$(agent_log b)" "not acknowledged, so it comes again" "the agent says why"
+n=$(strings "${AGENT_DIR[b]}/measurements.bin" | grep -c "^quarantine:" || true)
+assert_eq "$n" "0" "nothing recorded as carried out"
+stop_agent b
 stop_verifier v
 "${R[@]}" delete -f "$QID" >/dev/null 2>&1 || true
 stop_agent a
