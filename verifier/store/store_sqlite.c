@@ -2461,6 +2461,7 @@ att_rc store_orders_due(struct store *s, const char *host, int64_t now, size_t m
 {
     att_rc rc = ATT_ERR_INTERNAL;
     sqlite3_stmt *st = NULL;
+    int src;
     void *arr = NULL;
     size_t len = 0;
     struct binder b;
@@ -2470,6 +2471,32 @@ att_rc store_orders_due(struct store *s, const char *host, int64_t now, size_t m
     }
     max = clamp_limit(max);
     store_lock(s);
+    /* the common case, a host with nothing pending: one read, no write transaction */
+    rc = prepare(s, __func__,
+                 "SELECT 1 FROM orders WHERE host = ? AND state IN ('pending', 'lift-pending') "
+                 "LIMIT 1",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, host);
+    rc = bind_check(s, __func__, &b);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        *out = NULL;
+        *n = 0;
+        goto out; /* rc is ATT_OK: nothing due, nothing to expire */
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, __func__, src);
+        goto out;
+    }
+    release(s, st);
+    st = NULL;
     /* one transaction: what is expired is never also returned as due */
     rc = txn_begin(s, __func__);
     if (rc != ATT_OK) {
