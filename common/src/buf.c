@@ -34,6 +34,14 @@ void att_buf_reset(struct att_buf *b)
     }
 }
 
+void att_buf_truncate(struct att_buf *b, size_t len)
+{
+    if (b != NULL && b->len > len) {
+        b->len = len;
+        b->data[len] = 0;
+    }
+}
+
 /* Make room for len more bytes plus the hidden NUL. */
 static att_rc reserve(struct att_buf *b, size_t len)
 {

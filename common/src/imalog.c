@@ -557,15 +557,6 @@ static const char *template_name(enum att_ima_template tmpl)
     }
 }
 
-/* Undo appends made to out after it held old_len bytes (keeps the hidden NUL). */
-static void buf_truncate(struct att_buf *out, size_t old_len)
-{
-    out->len = old_len;
-    if (out->data != NULL) {
-        out->data[old_len] = 0;
-    }
-}
-
 att_rc att_ima_entry_encode(const struct att_ima_entry *e, struct att_buf *out)
 {
     att_rc rc = ATT_ERR_INTERNAL;
@@ -599,7 +590,7 @@ att_rc att_ima_entry_encode(const struct att_ima_entry *e, struct att_buf *out)
     }
     if (rc != ATT_OK) {
         /* never leave half a record behind: the next append would misalign the log */
-        buf_truncate(out, old_len);
+        att_buf_truncate(out, old_len);
         goto out;
     }
     rc = ATT_OK;
@@ -939,7 +930,7 @@ att_rc att_ima_entry_ascii(const struct att_ima_entry *e, struct att_buf *out)
         rc = att_buf_append(out, "\n", 1);
     }
     if (rc != ATT_OK) {
-        buf_truncate(out, old_len);
+        att_buf_truncate(out, old_len);
         goto out;
     }
     rc = ATT_OK;

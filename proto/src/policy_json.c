@@ -762,9 +762,8 @@ att_rc att_policy_encode_json(const struct att_policy *p, struct att_buf *out)
     }
     rc = ATT_OK;
 out:
-    if (rc != ATT_OK && out != NULL && out->len > start) {
-        out->len = start;
-        out->data[start] = 0;
+    if (rc != ATT_OK) {
+        att_buf_truncate(out, start);
     }
     json_decref(rv);
     json_decref(root);

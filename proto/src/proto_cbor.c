@@ -816,15 +816,6 @@ static void enc_bool(struct enc *e, bool v)
     enc_head(e, h, cbor_encode_bool(v, h, sizeof(h)));
 }
 
-/* Roll the caller's buffer back to its length before a failed encode. */
-static void buf_truncate(struct att_buf *b, size_t len)
-{
-    b->len = len;
-    if (b->data != NULL) {
-        b->data[len] = 0;
-    }
-}
-
 /*
  * Finish an encode: on failure drop what was appended, and refuse a message
  * the other side would reject as larger than ATT_PROTO_MAX_BODY.
@@ -832,11 +823,11 @@ static void buf_truncate(struct att_buf *b, size_t len)
 static att_rc enc_finish(struct enc *e, size_t start)
 {
     if (e->failed) {
-        buf_truncate(e->b, start);
+        att_buf_truncate(e->b, start);
         return e->rc;
     }
     if (e->b->len - start > ATT_PROTO_MAX_BODY) {
-        buf_truncate(e->b, start);
+        att_buf_truncate(e->b, start);
         return ATT_ERR_INVALID_ARG;
     }
     return ATT_OK;
@@ -1553,7 +1544,7 @@ att_rc att_order_seal(const struct att_order *o, const struct att_sigkey *key,
         enc_bytes(&e, body.data, body.len);
         rc = enc_finish(&e, start);
         if (rc == ATT_OK && out->len - start > ATT_PROTO_MAX_ORDER) {
-            buf_truncate(out, start);
+            att_buf_truncate(out, start);
             rc = ATT_ERR_INVALID_ARG;
         }
     }

@@ -23,6 +23,8 @@ void att_buf_init(struct att_buf *b, size_t max);
 void att_buf_cleanup(struct att_buf *b);
 /** Drop contents, keep the allocation. */
 void att_buf_reset(struct att_buf *b);
+/** Drop everything past @p len (a failed append rolled back); no-op when shorter. */
+void att_buf_truncate(struct att_buf *b, size_t len);
 /**
  * @retval ATT_OK
  * @retval ATT_ERR_PARSE  the result would exceed b->max

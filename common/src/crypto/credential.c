@@ -983,15 +983,6 @@ out:
     return rc;
 }
 
-/* Drop what was appended past len (buf.h: data stays NUL-terminated). */
-static void buf_truncate(struct att_buf *b, size_t len)
-{
-    if (b->len > len) {
-        b->len = len;
-        b->data[len] = 0;
-    }
-}
-
 att_rc att_make_credential(const uint8_t *ek_pub, size_t ek_pub_len, const uint8_t *ak_name,
                            size_t ak_name_len, const uint8_t *secret, size_t secret_len,
                            struct att_buf *cred_blob, struct att_buf *enc_secret)
@@ -1069,7 +1060,7 @@ att_rc att_make_credential(const uint8_t *ek_pub, size_t ek_pub_len, const uint8
     }
     rc = att_buf_append(enc_secret, enc_bytes, enc_len);
     if (rc != ATT_OK) {
-        buf_truncate(cred_blob, blob_len0);
+        att_buf_truncate(cred_blob, blob_len0);
         goto out;
     }
     rc = ATT_OK;
