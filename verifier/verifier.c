@@ -202,8 +202,6 @@ void verifier_metrics_enrolled(struct verifier *v)
 
 /* Called by the poller after each round. */
 void verifier_metrics_round(struct verifier *v, unsigned trusted, unsigned untrusted,
-                            unsigned unreachable, double seconds);
-void verifier_metrics_round(struct verifier *v, unsigned trusted, unsigned untrusted,
                             unsigned unreachable, double seconds)
 {
     pthread_mutex_lock(&v->metrics_lock);

@@ -32,6 +32,19 @@ att_rc verifier_agent_call(struct verifier *v, const char *url, const char *path
                            const struct att_buf *body, struct att_buf *resp, char *why,
                            size_t why_len);
 
+struct att_order;
+/**
+ * Give @p o (op, lifts, ak_name, container, image, actions, reason filled in)
+ * a fresh random id, issue time @p now and the configured expiry, and append
+ * its envelope signed with the order key to @p env (verifier_quarantine.c).
+ */
+att_rc verifier_order_seal(struct verifier *v, struct att_order *o, int64_t now,
+                           struct att_buf *env);
+
+/** Record one polling round in /metrics (verifier.c). */
+void verifier_metrics_round(struct verifier *v, unsigned trusted, unsigned untrusted,
+                            unsigned unreachable, double seconds);
+
 /**
  * Lift quarantine order @p id (verifier_quarantine.c): sign a lift order and
  * put it in the outbox with who (@p by) and why.

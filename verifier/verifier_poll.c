@@ -44,9 +44,6 @@
 #include "verifier.h"
 #include "verifier_int.h"
 
-void verifier_metrics_round(struct verifier *v, unsigned trusted, unsigned untrusted,
-                            unsigned unreachable, double seconds);
-
 /* An "attest now" request from the API, waiting for the poller. */
 struct pending {
     char host[72];
@@ -523,10 +520,9 @@ static void record_simple(struct verifier_poller *p, struct job *j, const char *
     struct store_event ev[1];
     char msg[600];
     size_t nev = 0;
-    char findings[8];
+    static const char findings[] = "[]";
 
     memset(&r, 0, sizeof(r));
-    (void)snprintf(findings, sizeof(findings), "[]");
     if (j->host.verdict == NULL || strcmp(j->host.verdict, verdict) != 0) {
         (void)snprintf(msg, sizeof(msg), "%s -> %s: %s",
                        j->host.verdict != NULL ? j->host.verdict : "pending", verdict, reason);
@@ -646,7 +642,6 @@ static att_rc make_order(struct verifier_poller *p, const struct store_host *h,
                          const char *code, const char *why, struct new_order *n)
 {
     struct att_order o;
-    uint8_t rnd[ATT_ORDER_ID_LEN / 2];
     char reason[ATT_PROTO_MAX_TEXT];
     int64_t now = verifier_now();
     att_rc rc;
@@ -654,25 +649,18 @@ static att_rc make_order(struct verifier_poller *p, const struct store_host *h,
     memset(&o, 0, sizeof(o));
     memset(n, 0, sizeof(*n));
     att_buf_init(&n->env, ATT_PROTO_MAX_ORDER);
-    rc = att_random_bytes(rnd, sizeof(rnd));
-    if (rc != ATT_OK) {
-        return rc;
-    }
-    att_hex_encode(rnd, sizeof(rnd), n->id);
     order_reason(code, why, reason, sizeof(reason));
-    memcpy(o.id, n->id, sizeof(o.id));
     o.op = ATT_ORDER_QUARANTINE;
     (void)snprintf(o.ak_name, sizeof(o.ak_name), "%s", h->ak_name);
     (void)snprintf(o.container, sizeof(o.container), "%s", container);
     (void)snprintf(o.image, sizeof(o.image), "%s", image != NULL ? image : "");
     o.actions = actions;
     o.reason = reason;
-    o.issued_at = (uint64_t)now;
-    o.expires_at = (uint64_t)now + verifier_cfg(p->v)->order_ttl_s;
-    rc = att_order_seal(&o, verifier_order_key(p->v), &n->env);
+    rc = verifier_order_seal(p->v, &o, now, &n->env);
     if (rc != ATT_OK) {
         return rc;
     }
+    memcpy(n->id, o.id, sizeof(n->id));
     att_order_actions_str(actions, n->actions, sizeof(n->actions));
     n->row.id = n->id;
     n->row.container = (char *)(uintptr_t)container;

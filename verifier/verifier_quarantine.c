@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Lifting a quarantine (DESIGN §6): an operator's decision, made through the
+ * Signing quarantine orders (verifier_order_seal, used by the poller for new
+ * orders and here for lifts) and lifting a quarantine (DESIGN §6): an operator's decision, made through the
  * dashboard API. The lift is itself a signed order for the agent (it undoes
  * what the order did); it is written to the store's outbox, with who and
  * why, and delivered like any order until the agent acknowledges it.
@@ -18,6 +19,20 @@
 #include "verifier.h"
 #include "verifier_int.h"
 
+att_rc verifier_order_seal(struct verifier *v, struct att_order *o, int64_t now, struct att_buf *env)
+{
+    uint8_t rnd[ATT_ORDER_ID_LEN / 2];
+    att_rc rc = att_random_bytes(rnd, sizeof(rnd));
+
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    att_hex_encode(rnd, sizeof(rnd), o->id);
+    o->issued_at = (uint64_t)now;
+    o->expires_at = (uint64_t)now + verifier_cfg(v)->order_ttl_s;
+    return att_order_seal(o, verifier_order_key(v), env);
+}
+
 att_rc verifier_quarantine_lift(struct verifier *v, const char *id, const char *by,
                                 const char *reason, char *why, size_t why_len)
 {
@@ -26,7 +41,6 @@ att_rc verifier_quarantine_lift(struct verifier *v, const char *id, const char *
     struct store_host h;
     struct att_order o;
     struct att_buf env;
-    uint8_t rnd[ATT_ORDER_ID_LEN / 2];
     char text[ATT_PROTO_MAX_TEXT];
     int64_t now = verifier_now();
     att_rc rc;
@@ -51,11 +65,6 @@ att_rc verifier_quarantine_lift(struct verifier *v, const char *id, const char *
         att_set_why(why, why_len, "host %s of order %s is no longer enrolled", q.host, id);
         goto out;
     }
-    rc = att_random_bytes(rnd, sizeof(rnd));
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    att_hex_encode(rnd, sizeof(rnd), o.id);
     o.op = ATT_ORDER_LIFT;
     memcpy(o.lifts, q.id, ATT_ORDER_ID_LEN);
     (void)snprintf(o.ak_name, sizeof(o.ak_name), "%s", h.ak_name);
@@ -66,9 +75,7 @@ att_rc verifier_quarantine_lift(struct verifier *v, const char *id, const char *
         text[strlen(text) - 1] = '\0'; /* a cut split a character: drop its bytes */
     }
     o.reason = text;
-    o.issued_at = (uint64_t)now;
-    o.expires_at = (uint64_t)now + verifier_cfg(v)->order_ttl_s;
-    rc = att_order_seal(&o, verifier_order_key(v), &env);
+    rc = verifier_order_seal(v, &o, now, &env);
     if (rc != ATT_OK) {
         att_set_why(why, why_len, "cannot sign the lift order: %s", att_rc_str(rc));
         goto out;
