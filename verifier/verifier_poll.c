@@ -341,50 +341,73 @@ static att_rc load_known(struct store *s, const char *host, struct att_container
  * changes the AK bytes, so the digest check replaces a stale entry. NULL on
  * any failure: the caller then verifies from the raw bytes (same result).
  */
+static int ak_entry_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct ak_cache_entry *)elem)->host);
+}
+
+/*
+ * The host's parsed AK, kept sorted by host name (a round looks every host
+ * up: bsearch, not a scan). Rebuilt when the host's AK changes; when full,
+ * the cache starts over (deleted hosts' entries go with it).
+ */
 static const struct att_ak *ak_for(struct verifier_poller *p, const struct store_host *h)
 {
     uint8_t d[ATT_SHA256_LEN];
+    struct ak_cache_entry *e;
     struct att_ak *ak = NULL;
-    size_t i;
+    size_t lo = 0;
+    size_t hi;
 
-    if (att_sha256(h->ak_pub, h->ak_pub_len, d) != ATT_OK) {
+    if (att_sha256(h->ak_pub, h->ak_pub_len, d) != ATT_OK || strlen(h->name) >= sizeof(e->host)) {
         return NULL;
     }
-    for (i = 0; i < p->n_aks; i++) {
-        if (strcmp(p->aks[i].host, h->name) == 0) {
-            if (memcmp(p->aks[i].digest, d, sizeof(d)) == 0) {
-                return p->aks[i].ak;
-            }
-            att_ak_free(p->aks[i].ak);
-            p->aks[i].ak = NULL;
-            if (att_ak_new(h->ak_pub, h->ak_pub_len, &p->aks[i].ak, NULL, 0) != ATT_OK) {
-                p->aks[i].host[0] = '\0';
-                return NULL;
-            }
-            memcpy(p->aks[i].digest, d, sizeof(d));
-            return p->aks[i].ak;
+    e = bsearch(h->name, p->aks, p->n_aks, sizeof(*p->aks), ak_entry_cmp);
+    if (e != NULL && memcmp(e->digest, d, sizeof(d)) == 0) {
+        return e->ak;
+    }
+    if (att_ak_new(h->ak_pub, h->ak_pub_len, &ak, NULL, 0) != ATT_OK) {
+        return NULL;
+    }
+    if (e != NULL) { /* re-enrolled with another AK */
+        att_ak_free(e->ak);
+        e->ak = ak;
+        memcpy(e->digest, d, sizeof(d));
+        return ak;
+    }
+    if (p->n_aks == AK_CACHE_MAX) {
+        for (hi = 0; hi < p->n_aks; hi++) {
+            att_ak_free(p->aks[hi].ak);
         }
+        p->n_aks = 0;
     }
     if (p->n_aks == p->cap_aks) {
         size_t ncap = p->cap_aks != 0 ? p->cap_aks * 2 : 64;
-        struct ak_cache_entry *n;
+        struct ak_cache_entry *n = realloc(p->aks, ncap * sizeof(*n));
 
-        if (ncap > AK_CACHE_MAX) {
-            return NULL;
-        }
-        n = realloc(p->aks, ncap * sizeof(*n));
         if (n == NULL) {
+            att_ak_free(ak);
             return NULL;
         }
         p->aks = n;
         p->cap_aks = ncap;
     }
-    if (att_ak_new(h->ak_pub, h->ak_pub_len, &ak, NULL, 0) != ATT_OK) {
-        return NULL;
+    /* insertion point: first entry whose name sorts after this host's */
+    hi = p->n_aks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcmp(p->aks[mid].host, h->name) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
     }
-    (void)snprintf(p->aks[p->n_aks].host, sizeof(p->aks[p->n_aks].host), "%s", h->name);
-    memcpy(p->aks[p->n_aks].digest, d, sizeof(d));
-    p->aks[p->n_aks].ak = ak;
+    memmove(&p->aks[lo + 1], &p->aks[lo], (p->n_aks - lo) * sizeof(*p->aks));
+    e = &p->aks[lo];
+    (void)snprintf(e->host, sizeof(e->host), "%s", h->name);
+    memcpy(e->digest, d, sizeof(d));
+    e->ak = ak;
     p->n_aks++;
     return ak;
 }
