@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include <cbor.h>
+
 #include "attest/buf.h"
 #include "attest/proto.h"
 #include "attest/sigkey.h"
@@ -282,6 +284,188 @@ static void test_ack_and_lists(void **state)
     att_buf_cleanup(&b);
 }
 
+/* ---- hand-made bodies: what a verifier never seals but a key holder could sign ---- */
+
+struct body {
+    uint8_t b[2048];
+    size_t n;
+};
+
+static void put(struct body *x, size_t used)
+{
+    assert_true(used > 0);
+    x->n += used;
+}
+
+static void put_text(struct body *x, const char *t)
+{
+    put(x, cbor_encode_string_start(strlen(t), x->b + x->n, sizeof(x->b) - x->n));
+    memcpy(x->b + x->n, t, strlen(t));
+    x->n += strlen(t);
+}
+
+static void put_uint(struct body *x, uint64_t v)
+{
+    put(x, cbor_encode_uint(v, x->b + x->n, sizeof(x->b) - x->n));
+}
+
+/* An order map with one field replaced (key @p key, text @p text or number @p num). */
+static void make_body(struct body *x, const char *field, const char *text, uint64_t num)
+{
+    static const char *const keys[] = {"v", "id", "op", "image", "lifts", "reason", "actions",
+                                       "ak_name", "container", "issued_at", "expires_at"};
+    size_t i;
+
+    x->n = 0;
+    put(x, cbor_encode_map_start(11, x->b, sizeof(x->b)));
+    for (i = 0; i < 11; i++) {
+        bool mine = strcmp(keys[i], field) == 0;
+
+        put_text(x, keys[i]);
+        if (mine && text != NULL) {
+            put_text(x, text);
+        } else if (mine) {
+            put_uint(x, num);
+        } else if (strcmp(keys[i], "v") == 0) {
+            put_uint(x, 1);
+        } else if (strcmp(keys[i], "id") == 0) {
+            put_text(x, OID);
+        } else if (strcmp(keys[i], "op") == 0) {
+            put_text(x, "quarantine");
+        } else if (strcmp(keys[i], "image") == 0 || strcmp(keys[i], "lifts") == 0) {
+            put_text(x, "");
+        } else if (strcmp(keys[i], "reason") == 0) {
+            put_text(x, "r");
+        } else if (strcmp(keys[i], "actions") == 0) {
+            put_uint(x, ATT_ORDER_PAUSE);
+        } else if (strcmp(keys[i], "ak_name") == 0) {
+            put_text(x, "000b" CTR);
+        } else if (strcmp(keys[i], "container") == 0) {
+            put_text(x, CTR);
+        } else if (strcmp(keys[i], "issued_at") == 0) {
+            put_uint(x, 1000);
+        } else {
+            put_uint(x, 2000);
+        }
+    }
+}
+
+/* Sign @p x with the real key and wrap it as an envelope {sig, order}. */
+static void envelope(const struct body *x, struct att_buf *env)
+{
+    struct att_buf sig;
+    uint8_t h[9];
+    size_t k;
+
+    att_buf_init(&sig, ATT_SIGKEY_MAX_SIG);
+    assert_int_equal(att_sigkey_sign(key, x->b, x->n, &sig), ATT_OK);
+    att_buf_reset(env);
+    k = cbor_encode_map_start(2, h, sizeof(h));
+    assert_int_equal(att_buf_append(env, h, k), ATT_OK);
+    k = cbor_encode_string_start(3, h, sizeof(h));
+    assert_int_equal(att_buf_append(env, h, k), ATT_OK);
+    assert_int_equal(att_buf_append(env, "sig", 3), ATT_OK);
+    k = cbor_encode_bytestring_start(sig.len, h, sizeof(h));
+    assert_int_equal(att_buf_append(env, h, k), ATT_OK);
+    assert_int_equal(att_buf_append(env, sig.data, sig.len), ATT_OK);
+    k = cbor_encode_string_start(5, h, sizeof(h));
+    assert_int_equal(att_buf_append(env, h, k), ATT_OK);
+    assert_int_equal(att_buf_append(env, "order", 5), ATT_OK);
+    k = cbor_encode_bytestring_start(x->n, h, sizeof(h));
+    assert_int_equal(att_buf_append(env, h, k), ATT_OK);
+    assert_int_equal(att_buf_append(env, x->b, x->n), ATT_OK);
+    att_buf_cleanup(&sig);
+}
+
+/* A correctly signed order whose fields do not make sense is refused all the same. */
+static void test_order_signed_but_inconsistent(void **state)
+{
+    static const struct {
+        const char *key;
+        const char *text; /* NULL: use num */
+        uint64_t num;
+    } bad[] = {
+        {"op", "freeze", 0},         /* no such op */
+        {"lifts", OID2, 0},          /* a quarantine that names an order to lift */
+        {"expires_at", NULL, 10},    /* expires before it is issued */
+        {"id", "0123456789ABCDEF0123456789ABCDEF", 0}, /* upper-case id */
+        {"v", NULL, 2},              /* another version */
+        {"container", "111", 0},     /* not 64 hex */
+        {"actions", NULL, 8},        /* unknown action bit */
+        {"image", "sha256:xyz", 0},  /* not an image id */
+    };
+    struct att_order got;
+    struct att_sigkey *pub = NULL;
+    struct att_buf spki;
+    struct att_buf env;
+    struct body x;
+    char why[256];
+    size_t i;
+
+    (void)state;
+    att_buf_init(&spki, 1024);
+    att_buf_init(&env, ATT_PROTO_MAX_ORDER);
+    assert_int_equal(att_sigkey_spki(key, &spki), ATT_OK);
+    assert_int_equal(att_sigkey_from_spki(spki.data, spki.len, &pub), ATT_OK);
+    /* the hand-made body itself is accepted: the cases below differ in one field only */
+    make_body(&x, "", NULL, 0);
+    envelope(&x, &env);
+    assert_int_equal(att_order_open(env.data, env.len, pub, &got, why, sizeof(why)), ATT_OK);
+    att_order_cleanup(&got);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        make_body(&x, bad[i].key, bad[i].text, bad[i].num);
+        envelope(&x, &env);
+        why[0] = '\0';
+        assert_int_equal(att_order_open(env.data, env.len, pub, &got, why, sizeof(why)),
+                         ATT_ERR_PARSE);
+        assert_true(why[0] != '\0');
+    }
+    /* more orders in one evidence request than the protocol allows: refused on decode */
+    {
+        struct att_evidence_request r;
+        uint8_t h[9];
+        uint8_t one = 0x41; /* bstr of length 1: "\x01" */
+        size_t k;
+
+        att_buf_reset(&env);
+        k = cbor_encode_map_start(4, h, sizeof(h));
+        assert_int_equal(att_buf_append(&env, h, k), ATT_OK);
+        k = cbor_encode_string_start(5, h, sizeof(h));
+        assert_int_equal(att_buf_append(&env, h, k), ATT_OK);
+        assert_int_equal(att_buf_append(&env, "nonce", 5), ATT_OK);
+        k = cbor_encode_bytestring_start(ATT_PROTO_NONCE_LEN, h, sizeof(h));
+        assert_int_equal(att_buf_append(&env, h, k), ATT_OK);
+        for (k = 0; k < ATT_PROTO_NONCE_LEN; k++) {
+            assert_int_equal(att_buf_append(&env, "n", 1), ATT_OK);
+        }
+        k = cbor_encode_string_start(6, h, sizeof(h));
+        assert_int_equal(att_buf_append(&env, h, k), ATT_OK);
+        assert_int_equal(att_buf_append(&env, "orders", 6), ATT_OK);
+        k = cbor_encode_array_start(ATT_PROTO_MAX_ORDERS + 1, h, sizeof(h));
+        assert_int_equal(att_buf_append(&env, h, k), ATT_OK);
+        for (k = 0; k < ATT_PROTO_MAX_ORDERS + 1; k++) {
+            assert_int_equal(att_buf_append(&env, &one, 1), ATT_OK);
+            assert_int_equal(att_buf_append(&env, "\x01", 1), ATT_OK);
+        }
+        k = cbor_encode_string_start(8, h, sizeof(h));
+        assert_int_equal(att_buf_append(&env, h, k), ATT_OK);
+        assert_int_equal(att_buf_append(&env, "pcr_mask", 8), ATT_OK);
+        k = cbor_encode_uint(1u << 15, h, sizeof(h));
+        assert_int_equal(att_buf_append(&env, h, k), ATT_OK);
+        k = cbor_encode_string_start(10, h, sizeof(h));
+        assert_int_equal(att_buf_append(&env, h, k), ATT_OK);
+        assert_int_equal(att_buf_append(&env, "log_offset", 10), ATT_OK);
+        k = cbor_encode_uint(0, h, sizeof(h));
+        assert_int_equal(att_buf_append(&env, h, k), ATT_OK);
+        assert_int_equal(att_evidence_request_decode(env.data, env.len, &r, why, sizeof(why)),
+                         ATT_ERR_PARSE);
+        assert_non_null(strstr(why, "orders"));
+    }
+    att_sigkey_free(pub);
+    att_buf_cleanup(&spki);
+    att_buf_cleanup(&env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_order_seal_open),
         cmocka_unit_test(test_order_actions),
         cmocka_unit_test(test_ack_and_lists),
+        cmocka_unit_test(test_order_signed_but_inconsistent),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
