@@ -362,7 +362,7 @@ static const struct att_ak *ak_for(struct verifier_poller *p, const struct store
     if (att_sha256(h->ak_pub, h->ak_pub_len, d) != ATT_OK || strlen(h->name) >= sizeof(e->host)) {
         return NULL;
     }
-    e = bsearch(h->name, p->aks, p->n_aks, sizeof(*p->aks), ak_entry_cmp);
+    e = p->n_aks > 0 ? bsearch(h->name, p->aks, p->n_aks, sizeof(*p->aks), ak_entry_cmp) : NULL;
     if (e != NULL && memcmp(e->digest, d, sizeof(d)) == 0) {
         return e->ak;
     }
