@@ -11,9 +11,12 @@
  * feed everywhere (verdict caches, API, events):
  *   attest-vulndb 1 <feed_time unix seconds>\n
  *   <ecosystem>\t<package>\t<id>\t<severity>\t<introduced|->\t<fixed|->\t<last_affected|->\t<aliases|->\n
- * sorted by (ecosystem, package, id, introduced, fixed, last_affected), no
- * duplicates; severity is att_severity_str(); aliases are comma-separated ids.
- * Fields are printable ASCII without tab or newline. An entry affects a
+ * sorted by (ecosystem, package, id, introduced, fixed, last_affected) as
+ * written (bytewise, "-" for an absent field), then by severity and aliases so
+ * the order is total; no duplicates; severity is att_severity_str(); aliases
+ * are comma-separated ids. Fields are printable ASCII without tab or newline
+ * (ids and aliases also without blank or comma; an optional field is never a
+ * literal "-"). An entry affects a
  * version v when introduced <= v (or introduced is "-"), v < fixed (or fixed
  * is "-"), and v <= last_affected (when given). Versions compare with the
  * ecosystem's order: Debian:* and Ubuntu:* by dpkg, Alpine:* by apk
@@ -39,6 +42,9 @@
 #define ATT_VULNDB_MAX_ENTRIES 2000000u
 #define ATT_VULNDB_MAX_TEXT    (256u * 1024u * 1024u)
 #define ATT_VULN_MAX_ID        128u
+#define ATT_VULN_MAX_ALIASES   8192u /* the comma-separated alias list */
+/* A feed older than this is not judged with unless a policy says otherwise (Grype's 120 h). */
+#define ATT_VULN_DEFAULT_MAX_AGE (120u * 3600u)
 
 enum att_severity {
     ATT_SEV_UNKNOWN = 0, /* the feed says nothing; sorts below negligible */
@@ -96,16 +102,27 @@ void att_vulndb_free(struct att_vulndb *db);
  */
 att_rc att_vulndb_add(struct att_vulndb *db, const struct att_vuln_entry *e, char *why,
                       size_t why_len);
+/**
+ * Drop every entry past the first @p n (no-op when there are fewer): an
+ * import that fails half-way rolls the db back with it. Call finish again
+ * before using the digest.
+ */
+void att_vulndb_truncate(struct att_vulndb *db, size_t n);
 /** Sort, drop exact duplicates, compute the digest. Call once after the last add. */
 att_rc att_vulndb_finish(struct att_vulndb *db);
-/** Append the canonical text (after finish) to @p out. */
+/**
+ * Append the canonical text (after finish) to @p out.
+ * @retval ATT_OK @retval ATT_ERR_INVALID_ARG not finished (unsorted or duplicates)
+ * @retval ATT_ERR_PARSE over out->max @retval ATT_ERR_NOMEM
+ */
 att_rc att_vulndb_canonical(const struct att_vulndb *db, struct att_buf *out);
 /** Parse canonical text strictly (sorted, unique, valid fields); sets the digest. */
 att_rc att_vulndb_parse(const uint8_t *text, size_t len, struct att_vulndb **out, char *why,
                         size_t why_len);
 /**
  * Whether the feed is fresh enough to judge with at @p now: feed_time at most
- * @p max_age seconds ago (0 = no limit). When not, @p why says how old it is.
+ * @p max_age seconds ago (0 = no limit; a feed_time after @p now counts as
+ * age 0). When not, @p why says how old it is. A NULL @p db is not fresh.
  */
 bool att_vulndb_fresh(const struct att_vulndb *db, uint64_t now, uint64_t max_age, char *why,
                       size_t why_len);
@@ -117,9 +134,15 @@ struct att_vuln_match {
 
 /**
  * Every (entry, package) where the entry's ecosystem is the inventory's and
- * the package's source version lies in the entry's interval. An inventory
- * without an ecosystem matches nothing. *out is malloc'ed (free()), sorted
- * worst first: severity descending, fixed-available first, id, package.
+ * the package's source version lies in the entry's interval, one per
+ * (package, id): when several entries of one id match a package (an OSV
+ * range and its versions[] list), the worst of them by the order below
+ * stays. A source version the ecosystem's order rejects lies in every
+ * interval (fail closed). An inventory without an ecosystem, or of an
+ * ecosystem without a version order, matches nothing. *out is malloc'ed
+ * (free()), NULL when *n is 0, sorted worst first: severity descending,
+ * fixed-available first, id, package.
+ * @retval ATT_OK @retval ATT_ERR_INVALID_ARG @retval ATT_ERR_NOMEM
  */
 att_rc att_vulndb_match(const struct att_vulndb *db, const struct att_inventory *inv,
                         struct att_vuln_match **out, size_t *n);
@@ -150,6 +173,7 @@ struct att_vuln_policy {
     uint64_t max_feed_age; /* seconds; 0 = the verifier's setting */
 };
 
+/** Free the allow entries and the allow array; @p p itself stays the caller's. NULL is a no-op. */
 void att_vuln_policy_free(struct att_vuln_policy *p);
 
 struct att_vuln_judgement {
@@ -157,10 +181,16 @@ struct att_vuln_judgement {
     size_t n_over;     /* over the bar */
     size_t n_allowed;  /* over the bar but accepted by an unexpired allow entry */
     char worst[768];   /* the worst findings over the bar, "ID (severity) in PKG VER, fixed in
-                          FIX; ..." (as many as fit), "" when none */
+                          FIX; ..." (as many as fit; ", no fix yet" when unfixed; each
+                          (id, source) once, under its first binary package; "; ..." ends
+                          it when more did not fit), "" when none */
 };
 
-/** Whether match @p m is over the bar of @p p at @p now; *allowed set when an allow entry took it. */
+/**
+ * Whether match @p m is over the bar of @p p at @p now; *allowed (may be
+ * NULL) set when an allow entry took it. An allow entry is honoured while
+ * now < expires_at. A NULL @p p is a bar everything is over (fail closed).
+ */
 bool att_vuln_over_bar(const struct att_vuln_policy *p, const struct att_vuln_match *m,
                        uint64_t now, bool *allowed);
 /** Judge @p n matches (as att_vulndb_match returned them) against @p p at @p now. */
