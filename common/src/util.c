@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Hex, bounded file reads, durable atomic writes, strict integer parsing. */
-#define _DEFAULT_SOURCE /* explicit_bzero */
+#define _DEFAULT_SOURCE /* explicit_bzero, timegm */
 #include "attest/util.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attest/log.h"
@@ -284,4 +285,54 @@ void att_set_why(char *why, size_t why_len, const char *fmt, ...)
     va_start(ap, fmt);
     (void)vsnprintf(why, why_len, fmt, ap);
     va_end(ap);
+}
+
+/*
+ * RFC 3339 time as Go writes it ("2026-11-22T22:23:58.040264812Z", or with a
+ * +hh:mm / -hh:mm offset) into @p out. False for anything else.
+ */
+bool att_rfc3339_parse(const char *t, struct timespec *out)
+{
+    struct tm tm;
+    int y, mo, d, h, mi, sec, n = 0;
+    long nsec = 0;
+    long scale = 100000000L;
+    time_t base;
+    const char *p;
+
+    if (t == NULL || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+        n != 19 || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec > 60) {
+        return false;
+    }
+    p = t + n;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++) {
+            nsec += scale * (*p - '0');
+            scale /= 10;
+        }
+    }
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    base = timegm(&tm);
+    if (base == (time_t)-1) {
+        return false;
+    }
+    if ((p[0] == '+' || p[0] == '-') && p[1] >= '0' && p[1] <= '2' && p[2] >= '0' &&
+        p[2] <= '9' && p[3] == ':' && p[4] >= '0' && p[4] <= '5' && p[5] >= '0' &&
+        p[5] <= '9' && p[6] == '\0') {
+        long off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
+
+        base += p[0] == '+' ? -off : off;
+    } else if (strcmp(p, "Z") != 0) {
+        return false;
+    }
+    out->tv_sec = base;
+    out->tv_nsec = nsec;
+    return true;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "attest/buf.h"
 #include "attest/rc.h"
@@ -50,6 +51,13 @@ bool att_utf8_valid(const uint8_t *s, size_t len);
  */
 void att_set_why(char *why, size_t why_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/**
+ * RFC 3339 time as Go and OSV write it ("2026-11-22T22:23:58.040264812Z", or
+ * with a +hh:mm / -hh:mm offset), years from 1970, into @p out. False for
+ * anything else.
+ */
+bool att_rfc3339_parse(const char *t, struct timespec *out);
 
 /** Wipe a secret so the compiler cannot elide it (explicit_bzero). */
 void att_cleanse(void *p, size_t len);
