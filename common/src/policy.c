@@ -42,6 +42,8 @@ void att_policy_free(struct att_policy *p)
         att_policy_free(c->files);
         free_strv(c->exclude, c->n_exclude);
         free_strv(c->forbid_caps, c->n_forbid_caps);
+        att_vuln_policy_free(c->vulns);
+        free(c->vulns);
     }
     free(p->containers);
     for (i = 0; i < p->n_refs; i++) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -304,6 +305,185 @@ static json_t *quarantine_json(uint32_t q)
     return arr;
 }
 
+#define VULN_MAX_ALLOW 4096
+#define VULN_MAX_AGE   (366ull * 24 * 3600)
+
+/*
+ * "vulnerabilities": the image vulnerability bar (attest/vulndb.h):
+ *   {"refuse_at": "high", "refuse_unfixed": false, "running": "report"|"quarantine",
+ *    "max_feed_age": SECONDS,
+ *    "allow": [{"id": "CVE-...", "expires": "RFC 3339", "reason": "..."}]}
+ * Every key is optional; refuse_at defaults to "high".
+ */
+static att_rc vuln_policy(json_t *o, struct att_vuln_policy **out, const char *label, char *why,
+                          size_t why_len)
+{
+    struct att_vuln_policy *vp;
+    const char *key;
+    json_t *value;
+    json_t *allow;
+    att_rc rc = ATT_ERR_PARSE;
+    size_t i;
+
+    *out = NULL;
+    if (o == NULL) {
+        return ATT_OK;
+    }
+    if (!json_is_object(o)) {
+        att_set_why(why, why_len, "policy: container %s: \"vulnerabilities\" must be an object",
+                    label);
+        return ATT_ERR_PARSE;
+    }
+    json_object_foreach(o, key, value) {
+        if (strcmp(key, "refuse_at") != 0 && strcmp(key, "refuse_unfixed") != 0 &&
+            strcmp(key, "running") != 0 && strcmp(key, "max_feed_age") != 0 &&
+            strcmp(key, "allow") != 0) {
+            att_set_why(why, why_len, "policy: container %s: unknown vulnerabilities key \"%.64s\"",
+                        label, quotable(key) ? key : "?");
+            return ATT_ERR_PARSE;
+        }
+    }
+    vp = calloc(1, sizeof(*vp));
+    if (vp == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    vp->refuse_at = ATT_SEV_HIGH;
+    value = json_object_get(o, "refuse_at");
+    if (value != NULL && (!json_is_string(value) ||
+                          att_severity_parse(json_string_value(value), &vp->refuse_at) != ATT_OK)) {
+        att_set_why(why, why_len,
+                    "policy: container %s: vulnerabilities.refuse_at must be one of \"unknown\", "
+                    "\"negligible\", \"low\", \"medium\", \"high\", \"critical\"",
+                    label);
+        goto out;
+    }
+    value = json_object_get(o, "refuse_unfixed");
+    if (value != NULL && !json_is_boolean(value)) {
+        att_set_why(why, why_len,
+                    "policy: container %s: vulnerabilities.refuse_unfixed must be true or false",
+                    label);
+        goto out;
+    }
+    vp->refuse_unfixed = value != NULL && json_is_true(value);
+    value = json_object_get(o, "running");
+    if (value != NULL) {
+        const char *r = json_string_value(value);
+
+        if (r != NULL && strcmp(r, "report") == 0) {
+            vp->running = ATT_VULN_RUNNING_REPORT;
+        } else if (r != NULL && strcmp(r, "quarantine") == 0) {
+            vp->running = ATT_VULN_RUNNING_QUARANTINE;
+        } else {
+            att_set_why(why, why_len,
+                        "policy: container %s: vulnerabilities.running must be \"report\" or "
+                        "\"quarantine\"",
+                        label);
+            goto out;
+        }
+    }
+    value = json_object_get(o, "max_feed_age");
+    if (value != NULL) {
+        if (!json_is_integer(value) || json_integer_value(value) < 1 ||
+            (uint64_t)json_integer_value(value) > VULN_MAX_AGE) {
+            att_set_why(why, why_len,
+                        "policy: container %s: vulnerabilities.max_feed_age must be seconds, 1 to "
+                        "%llu",
+                        label, (unsigned long long)VULN_MAX_AGE);
+            goto out;
+        }
+        vp->max_feed_age = (uint64_t)json_integer_value(value);
+    }
+    allow = json_object_get(o, "allow");
+    if (allow != NULL && (!json_is_array(allow) || json_array_size(allow) > VULN_MAX_ALLOW)) {
+        att_set_why(why, why_len,
+                    "policy: container %s: vulnerabilities.allow must be an array of at most %d",
+                    label, VULN_MAX_ALLOW);
+        goto out;
+    }
+    if (allow != NULL && json_array_size(allow) > 0) {
+        vp->allow = calloc(json_array_size(allow), sizeof(*vp->allow));
+        if (vp->allow == NULL) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+    }
+    json_array_foreach(allow, i, value) {
+        const char *id = json_string_value(json_object_get(value, "id"));
+        const char *exp = json_string_value(json_object_get(value, "expires"));
+        const char *reason = json_string_value(json_object_get(value, "reason"));
+        struct timespec ts;
+        size_t n = 0;
+
+        if (json_is_object(value)) {
+            n = json_object_size(value);
+        }
+        if (id == NULL || exp == NULL || reason == NULL || n != 3 || id[0] == '\0' ||
+            strlen(id) > ATT_VULN_MAX_ID || !quotable(id) || reason[0] == '\0' ||
+            strlen(reason) > ATT_PROTO_MAX_TEXT || !quotable(reason)) {
+            att_set_why(why, why_len,
+                        "policy: container %s: vulnerabilities.allow[%zu] must be {\"id\": "
+                        "\"...\", \"expires\": \"RFC 3339 time\", \"reason\": \"...\"}",
+                        label, i);
+            goto out;
+        }
+        if (!att_rfc3339_parse(exp, &ts)) {
+            att_set_why(why, why_len,
+                        "policy: container %s: vulnerabilities.allow[%zu].expires is not an RFC "
+                        "3339 time (e.g. 2026-12-31T00:00:00Z)",
+                        label, i);
+            goto out;
+        }
+        vp->allow[i].id = strdup(id);
+        vp->allow[i].reason = strdup(reason);
+        vp->allow[i].expires_at = (uint64_t)ts.tv_sec;
+        vp->n_allow = i + 1;
+        if (vp->allow[i].id == NULL || vp->allow[i].reason == NULL) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+    }
+    *out = vp;
+    vp = NULL;
+    rc = ATT_OK;
+out:
+    if (vp != NULL) {
+        att_vuln_policy_free(vp);
+        free(vp);
+    }
+    return rc;
+}
+
+static json_t *vuln_json(const struct att_vuln_policy *vp)
+{
+    json_t *o;
+    json_t *arr = json_array();
+    size_t i;
+
+    for (i = 0; arr != NULL && i < vp->n_allow; i++) {
+        char t[32];
+        time_t tt = (time_t)vp->allow[i].expires_at;
+        struct tm tm;
+
+        if (gmtime_r(&tt, &tm) == NULL || strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ||
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", vp->allow[i].id,
+                                                 "expires", t, "reason",
+                                                 vp->allow[i].reason)) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    o = json_pack("{s:s, s:b, s:s, s:o}", "refuse_at", att_severity_str(vp->refuse_at),
+                  "refuse_unfixed", vp->refuse_unfixed, "running",
+                  vp->running == ATT_VULN_RUNNING_QUARANTINE ? "quarantine" : "report", "allow",
+                  arr);
+    if (o != NULL && vp->max_feed_age > 0 &&
+        json_object_set_new(o, "max_feed_age", json_integer((json_int_t)vp->max_feed_age)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* Parse one element of "containers" into @p c (zeroed by the caller). */
 static att_rc add_container(struct att_container_policy *c, json_t *o, size_t idx, char *why,
                             size_t why_len)
@@ -326,7 +506,7 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
         if (strcmp(key, "name") != 0 && strcmp(key, "images") != 0 &&
             strcmp(key, "files") != 0 && strcmp(key, "exclude") != 0 &&
             strcmp(key, "allow_jit") != 0 && strcmp(key, "posture") != 0 &&
-            strcmp(key, "quarantine") != 0) {
+            strcmp(key, "quarantine") != 0 && strcmp(key, "vulnerabilities") != 0) {
             att_set_why(why, why_len, "policy: containers[%zu]: unknown key \"%.100s\"", idx,
                         quotable(key) ? key : "?");
             return ATT_ERR_PARSE;
@@ -426,7 +606,7 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
             return rc;
         }
     }
-    return ATT_OK;
+    return vuln_policy(json_object_get(o, "vulnerabilities"), &c->vulns, label, why, why_len);
 }
 
 /* The optional "containers" array of per-container whitelist policies. */
@@ -700,6 +880,11 @@ static json_t *containers_json(const struct att_policy *p)
                               c->require_seccomp, "require_no_new_privs",
                               c->require_no_new_privs, "host_pid", c->allow_host_pid);
 
+        if (o != NULL && c->vulns != NULL &&
+            json_object_set_new(o, "vulnerabilities", vuln_json(c->vulns)) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
         if (o == NULL || json_array_append_new(arr, o) != 0) {
             json_decref(arr);
             return NULL;

@@ -13,6 +13,7 @@
 
 #include "attest/digest.h"
 #include "attest/rc.h"
+#include "attest/vulndb.h"
 
 #define ATT_POLICY_MAX_PATH 4096
 
@@ -43,6 +44,7 @@ struct att_container_policy {
     bool require_no_new_privs;  /* no_new_privs set on the container's init */
     bool allow_host_pid;        /* may share the host's pid namespace */
     uint32_t quarantine;        /* ATT_QUARANTINE_*: what a failure orders; 0 = report only */
+    struct att_vuln_policy *vulns; /* owned: the image vulnerability bar, NULL = none (issue 8) */
 };
 
 /* Quarantine actions a container policy orders on failure (DESIGN §6). */
