@@ -1050,10 +1050,12 @@ att_rc att_evidence_request_encode(const struct att_evidence_request *r, struct 
     }
     start = out->len;
     if ((r->admission != NULL && !text_ok(r->admission, 1, ATT_PROTO_MAX_ADMISSION)) ||
-        !blobs_ok(r->orders, r->n_orders, ATT_PROTO_MAX_ORDERS, ATT_PROTO_MAX_ORDER)) {
+        !blobs_ok(r->orders, r->n_orders, ATT_PROTO_MAX_ORDERS, ATT_PROTO_MAX_ORDER) ||
+        (r->vulnfeed != NULL && !bytes_ok(r->vulnfeed, r->vulnfeed_len, 1, ATT_PROTO_MAX_VULNFEED))) {
         return ATT_ERR_INVALID_ARG;
     }
-    enc_map(&e, 3u + (r->admission != NULL ? 1u : 0u) + (r->n_orders > 0 ? 1u : 0u));
+    enc_map(&e, 3u + (r->admission != NULL ? 1u : 0u) + (r->n_orders > 0 ? 1u : 0u) +
+                    (r->vulnfeed != NULL ? 1u : 0u));
     enc_text(&e, "nonce");
     enc_bytes(&e, r->nonce, sizeof(r->nonce));
     if (r->n_orders > 0) {
@@ -1062,6 +1064,10 @@ att_rc att_evidence_request_encode(const struct att_evidence_request *r, struct 
     }
     enc_text(&e, "pcr_mask");
     enc_uint(&e, r->pcr_mask);
+    if (r->vulnfeed != NULL) {
+        enc_text(&e, "vulnfeed");
+        enc_bytes(&e, r->vulnfeed, r->vulnfeed_len);
+    }
     if (r->admission != NULL) {
         enc_text(&e, "admission");
         enc_text(&e, r->admission);
@@ -1092,6 +1098,8 @@ att_rc att_evidence_request_decode(const uint8_t *buf, size_t len, struct att_ev
          .dst.text = &r.admission},
         {FIELD("orders", FK_BLOBS, OPTIONAL, 1, ATT_PROTO_MAX_ORDER),
          .max_items = ATT_PROTO_MAX_ORDERS, .dst.blobs = {&r.orders, &r.n_orders}},
+        {FIELD("vulnfeed", FK_BYTES, OPTIONAL, 1, ATT_PROTO_MAX_VULNFEED),
+         .dst.bytes = {&r.vulnfeed, &r.vulnfeed_len}},
     };
 
     memset(&r, 0, sizeof(r));
@@ -1121,6 +1129,9 @@ void att_evidence_request_cleanup(struct att_evidence_request *r)
     att_blobs_free(r->orders, r->n_orders);
     r->orders = NULL;
     r->n_orders = 0;
+    free(r->vulnfeed);
+    r->vulnfeed = NULL;
+    r->vulnfeed_len = 0;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1154,7 +1165,8 @@ att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out)
     }
     start = out->len;
     /* keys in RFC 8949 §4.2.1 order: shorter first, then bytewise */
-    enc_map(&e, 13u + (ev->inventory != NULL ? 1u : 0u) + (ev->n_acks > 0 ? 1u : 0u));
+    enc_map(&e, 13u + (ev->inventory != NULL ? 1u : 0u) + (ev->n_acks > 0 ? 1u : 0u) +
+                    (ev->has_vulnfeed ? 1u : 0u));
     enc_text(&e, "log");
     enc_bytes(&e, ev->log, ev->log_len);
     enc_text(&e, "sig");
@@ -1179,6 +1191,10 @@ att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out)
     enc_uint(&e, ev->version);
     enc_text(&e, "meas_pcr");
     enc_uint(&e, ev->meas_pcr);
+    if (ev->has_vulnfeed) {
+        enc_text(&e, "vulnfeed");
+        enc_bytes(&e, ev->vulnfeed, sizeof(ev->vulnfeed));
+    }
     if (ev->inventory != NULL) {
         enc_text(&e, "inventory");
         enc_text(&e, ev->inventory);
@@ -1234,6 +1250,7 @@ att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *
          .dst.text = &ev.inventory},
         {FIELD("acks", FK_BLOBS, OPTIONAL, 1, ATT_PROTO_MAX_ORDER),
          .max_items = ATT_PROTO_MAX_ORDERS, .dst.blobs = {&ev.acks, &ev.n_acks}},
+        {FIELD("vulnfeed", FK_FIXED, OPTIONAL, 32, 32), .dst.fixed = ev.vulnfeed}, /* last */
     };
 
     memset(&ev, 0, sizeof(ev));
@@ -1245,6 +1262,7 @@ att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *
         rc = fail(&d, "field \"log_offset\" must not exceed \"log_count\"");
         goto out;
     }
+    ev.has_vulnfeed = f[sizeof(f) / sizeof(f[0]) - 1].seen;
     *out = ev;
     memset(&ev, 0, sizeof(ev)); /* transferred to out */
     rc = ATT_OK;

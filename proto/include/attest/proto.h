@@ -45,6 +45,7 @@ struct att_identity {
 
 #define ATT_PROTO_MAX_ADMISSION (1024u * 1024u)
 #define ATT_PROTO_MAX_INVENTORY (1024u * 1024u)
+#define ATT_PROTO_MAX_VULNFEED  (24u * 1024u * 1024u) /* canonical feed text, attest/vulndb.h */
 
 /* An owned byte string, one item of a list field. */
 struct att_blob {
@@ -64,6 +65,9 @@ struct att_evidence_request {
                             section the agent enforces at container start */
     struct att_blob *orders; /* owned, optional: signed order envelopes (att_order_seal) */
     size_t n_orders;         /* <= ATT_PROTO_MAX_ORDERS */
+    uint8_t *vulnfeed;       /* owned, optional: the verifier's vulnerability feed (canonical
+                                text, attest/vulndb.h), sent when the agent's digest differs */
+    size_t vulnfeed_len;
 };
 
 /* POST /v1/evidence response */
@@ -88,6 +92,8 @@ struct att_evidence {
     char *log_status;       /* owned human text, e.g. "ok" or why inconsistent */
     char *inventory;        /* owned, optional: running containers as the agent last saw
                                them, one "<64 hex id> <image id or -> <name>" per line */
+    bool has_vulnfeed;      /* vulnfeed is set: the agent holds a vulnerability feed */
+    uint8_t vulnfeed[32];   /* SHA-256 of the agent's feed's canonical text */
 };
 
 att_rc att_identity_encode(const struct att_identity *id, struct att_buf *out);
