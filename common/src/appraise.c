@@ -38,6 +38,10 @@ void att_appraisal_cleanup(struct att_appraisal *a)
     }
     free(a->findings);
     free(a->containers);
+    for (i = 0; i < a->n_pkgs; i++) {
+        free(a->pkgs[i].body);
+    }
+    free(a->pkgs);
     memset(a, 0, sizeof(*a));
 }
 
@@ -176,7 +180,7 @@ static const char *container_of(const struct att_ima_entry *e, char id[ATT_CONTA
     }
     if ((strncmp(n, "container:", 10) == 0 || strncmp(n, "violation:", 10) == 0 ||
          strncmp(n, "admission:", 10) == 0 || strncmp(n, "quarantine:", 11) == 0 ||
-         strncmp(n, "rootfs:", 7) == 0) &&
+         strncmp(n, "rootfs:", 7) == 0 || strncmp(n, "packages:", 9) == 0) &&
         is_cid(colon + 1, strlen(colon + 1))) {
         memcpy(id, colon + 1, ATT_CONTAINER_ID_LEN + 1);
         return id;
@@ -429,6 +433,68 @@ static att_rc appraise_rootfs(const struct att_ima_entry *e, struct att_appraisa
     return ATT_OK;
 }
 
+att_rc att_pkg_record_parse(const uint8_t *buf, size_t len, struct att_pkg_record *out,
+                            char *why, size_t why_len)
+{
+    const uint8_t *nl = buf != NULL ? memchr(buf, '\n', len < 160 ? len : 160) : NULL;
+    char line[160];
+    char digest[80];
+    unsigned part = 0;
+    unsigned n = 0;
+    int used = 0;
+
+    if (nl == NULL) {
+        att_set_why(why, why_len, "no header line");
+        return ATT_ERR_PARSE;
+    }
+    memcpy(line, buf, (size_t)(nl - buf));
+    line[nl - buf] = '\0';
+    if (sscanf(line, ATT_PKG_RECORD_HEADER " %4u %4u %64s%n", &part, &n, digest, &used) != 3 ||
+        (size_t)used != strlen(line) || part < 1 || part > n || n > 1024 ||
+        !att_lower_hex(digest, 64, 64) ||
+        strncmp(line, ATT_PKG_RECORD_HEADER " ", sizeof(ATT_PKG_RECORD_HEADER)) != 0) {
+        att_set_why(why, why_len,
+                    "header is not \"" ATT_PKG_RECORD_HEADER " <part> <n> <64 hex>\"");
+        return ATT_ERR_PARSE;
+    }
+    out->part = part;
+    out->n = n;
+    memcpy(out->digest, digest, 65);
+    out->body = NULL;
+    out->len = len - (size_t)(nl + 1 - buf);
+    return ATT_OK;
+}
+
+/* "packages:<id>": kept for the verifier, which joins and judges them (issue 8). */
+static att_rc appraise_packages(const struct att_ima_entry *e, struct att_appraisal *a,
+                                struct att_container_verdict *c, int64_t idx)
+{
+    struct att_pkg_record r;
+    struct att_pkg_record *grown;
+    char why[128];
+
+    memset(&r, 0, sizeof(r));
+    if (e->tmpl != ATT_IMA_TEMPLATE_BUF || e->is_violation ||
+        att_pkg_record_parse(e->buf, e->buf_len, &r, why, sizeof(why)) != ATT_OK) {
+        return container_fail(a, c, "malformed-record", idx, "packages record is malformed");
+    }
+    grown = realloc(a->pkgs, (a->n_pkgs + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    a->pkgs = grown;
+    (void)snprintf(r.container, sizeof(r.container), "%s", c->id);
+    r.entry = idx;
+    r.body = malloc(r.len + 1);
+    if (r.body == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    memcpy(r.body, e->buf + (e->buf_len - r.len), r.len);
+    r.body[r.len] = '\0';
+    a->pkgs[a->n_pkgs++] = r;
+    return ATT_OK;
+}
+
 /* Appraise one container entry against the per-container policy it selects. */
 static att_rc appraise_container_entry(const struct att_ima_entry *e, const char *id, int64_t idx,
                                        const struct att_policy *policy, struct att_appraisal *a)
@@ -558,6 +624,9 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
     }
     if (strncmp(e->name, "rootfs:", 7) == 0) {
         return appraise_rootfs(e, a, c, cp, idx);
+    }
+    if (strncmp(e->name, "packages:", 9) == 0) {
+        return appraise_packages(e, a, c, idx);
     }
     /* "<id>:<path>": an executable or library that ran in the container */
     if (cp != NULL && (e->is_violation || e->tmpl != ATT_IMA_TEMPLATE_NG ||

@@ -48,6 +48,33 @@ struct att_container_verdict {
     int64_t entry;     /* log index of the first failure, -1 if none */
 };
 
+/*
+ * One "packages:<id>" record (issue 8): part of the package inventory the
+ * prestart hook measured, "attest-packages <part> <n> <64 hex sha256 of the
+ * whole canonical inventory>\n" then that part of the canonical text. The
+ * appraisal checks the header; the verifier joins the parts (they may span
+ * rounds), checks the digest and judges the inventory against its feed.
+ */
+struct att_pkg_record {
+    char container[ATT_CONTAINER_ID_LEN + 1];
+    int64_t entry;
+    unsigned part; /* 1-based */
+    unsigned n;
+    char digest[2 * ATT_SHA256_LEN + 1];
+    uint8_t *body; /* owned (in att_appraisal.pkgs): the part after the header line */
+    size_t len;
+};
+
+#define ATT_PKG_RECORD_HEADER "attest-packages"
+
+/**
+ * Parse a record's header; out->body is left NULL (len = the part's length,
+ * which starts at buf + (buf_len - len)).
+ * @retval ATT_OK @retval ATT_ERR_PARSE (@p why says why)
+ */
+att_rc att_pkg_record_parse(const uint8_t *buf, size_t len, struct att_pkg_record *out,
+                            char *why, size_t why_len);
+
 struct att_appraisal {
     bool is_trusted;
     struct att_finding *findings; /* owned */
@@ -58,6 +85,8 @@ struct att_appraisal {
     uint32_t restart_count;
     struct att_container_verdict *containers; /* owned; per-container state after this round */
     size_t n_containers;
+    struct att_pkg_record *pkgs; /* owned array: this round's "packages:" records, in order */
+    size_t n_pkgs;
 };
 
 /** Everything one quote round delivered; all pointers borrowed. */
