@@ -32,10 +32,22 @@
 #include "attest/proto.h"
 #include "attest/quote.h"
 #include "attest/util.h"
+#include "attest/vulndb.h"
 #include "quarantine.h"
 
 #define BOOT_STATE_MAX 256
 #define ADMISSION_FILE "admission.json"
+#define VULNFEED_FILE  "vulnfeed.txt"
+#define VULN_CACHE     64 /* verdicts kept (issue 8: repeated starts stay fast) */
+
+/* One vulnerability verdict, valid for one (inventory, feed, policy) until valid_until. */
+struct vuln_verdict {
+    uint8_t key[ATT_SHA256_LEN]; /* sha256(inventory digest | feed digest | admission digest | policy) */
+    bool used;
+    bool refuse;
+    uint64_t valid_until;        /* an allow entry expires or the feed gets too old */
+    char why[1024];
+};
 
 struct agent {
     struct agent_config cfg;
@@ -46,6 +58,9 @@ struct agent {
     struct att_policy *admission;           /* owned, NULL until the verifier sent one */
     char *inventory;                        /* owned: running containers, from the sweep */
     uint8_t admission_digest[ATT_SHA256_LEN];
+    struct att_vulndb *vulndb;              /* owned, NULL until the verifier sent one */
+    struct vuln_verdict vcache[VULN_CACHE]; /* under adm_lock */
+    size_t vcache_next;
     struct att_tpm *tpm; /* NULL while the TPM is unreachable */
     struct agent_log *log;
     struct quarantine *quar; /* owned: orders and their state */
@@ -118,6 +133,7 @@ bool agent_pcr_allowed(uint32_t pcr, char *why, size_t why_len)
 static void set_status(struct agent *a, bool consistent, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void admission_load(struct agent *a);
+static void vulnfeed_load(struct agent *a);
 
 static void set_status(struct agent *a, bool consistent, const char *fmt, ...)
 {
@@ -412,6 +428,7 @@ att_rc agent_new(const struct agent_config *cfg, struct agent **out)
         goto out;
     }
     admission_load(a);
+    vulnfeed_load(a);
     *out = a;
     a = NULL;
     rc = ATT_OK;
@@ -434,6 +451,7 @@ void agent_free(struct agent *a)
     att_buf_cleanup(&a->ak_pub);
     agent_config_cleanup(&a->cfg);
     att_policy_free(a->admission);
+    att_vulndb_free(a->vulndb);
     free(a->inventory);
     pthread_mutex_destroy(&a->adm_lock);
     pthread_mutex_destroy(&a->lock);
@@ -663,6 +681,13 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
             return rc;
         }
     }
+    if (r.vulnfeed != NULL) {
+        rc = agent_vulnfeed_set(a, r.vulnfeed, r.vulnfeed_len, why, why_len);
+        if (rc != ATT_OK) {
+            att_evidence_request_cleanup(&r);
+            return rc;
+        }
+    }
     /* Orders first, so the entries that record them are in this evidence's log. */
     rc = handle_orders(a, &r, &ev);
     att_evidence_request_cleanup(&r);
@@ -710,6 +735,10 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
     ev.log_status = a->log_status;
     pthread_mutex_lock(&a->adm_lock);
     ev.inventory = a->inventory; /* borrowed under adm_lock for encoding */
+    if (a->vulndb != NULL) {
+        ev.has_vulnfeed = true;
+        memcpy(ev.vulnfeed, a->vulndb->digest, sizeof(ev.vulnfeed));
+    }
     rc = att_evidence_encode(&ev, out);
     pthread_mutex_unlock(&a->adm_lock);
     if (rc != ATT_OK) {
@@ -930,6 +959,156 @@ att_rc agent_admission_check(struct agent *a, const char *image_id, char *policy
     rc = ATT_OK;
 out:
     pthread_mutex_unlock(&a->adm_lock);
+    return rc;
+}
+
+/* The vulnerability feed kept from a previous run (the verifier resends a newer one). */
+static void vulnfeed_load(struct agent *a)
+{
+    char path[4200];
+    struct att_buf b;
+    char why[256] = "";
+
+    (void)snprintf(path, sizeof(path), "%s/%s", a->cfg.state_dir, VULNFEED_FILE);
+    att_buf_init(&b, ATT_PROTO_MAX_VULNFEED);
+    if (att_file_read(path, &b) == ATT_OK && b.len > 0 &&
+        agent_vulnfeed_set(a, b.data, b.len, why, sizeof(why)) != ATT_OK) {
+        LOG_WARN("ignoring %s: %s", path, why);
+    }
+    att_buf_cleanup(&b);
+}
+
+att_rc agent_vulnfeed_set(struct agent *a, const uint8_t *text, size_t len, char *why,
+                          size_t why_len)
+{
+    att_rc rc;
+    struct att_vulndb *db = NULL;
+    char path[4200];
+    char hex[2 * ATT_SHA256_LEN + 1];
+
+    rc = att_vulndb_parse(text, len, &db, why, why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    pthread_mutex_lock(&a->adm_lock);
+    if (a->vulndb != NULL && memcmp(a->vulndb->digest, db->digest, ATT_SHA256_LEN) == 0) {
+        goto out; /* unchanged */
+    }
+    (void)snprintf(path, sizeof(path), "%s/%s", a->cfg.state_dir, VULNFEED_FILE);
+    rc = att_file_write_atomic(path, text, len);
+    if (rc != ATT_OK) {
+        (void)snprintf(why, why_len, "cannot store the vulnerability feed");
+        goto out;
+    }
+    att_vulndb_free(a->vulndb);
+    a->vulndb = db;
+    db = NULL;
+    memset(a->vcache, 0, sizeof(a->vcache)); /* verdicts of the old feed: gone */
+    att_hex_encode(a->vulndb->digest, ATT_SHA256_LEN, hex);
+    LOG_INFO("vulnerability feed %.12s: %zu entries", hex, a->vulndb->n_entries);
+out:
+    pthread_mutex_unlock(&a->adm_lock);
+    att_vulndb_free(db);
+    return rc;
+}
+
+att_rc agent_vuln_check(struct agent *a, const char *policy_name,
+                        const struct att_inventory *inv, const uint8_t inv_digest[32],
+                        char *why, size_t why_len)
+{
+    att_rc rc = ATT_ERR_POLICY;
+    const struct att_container_policy *c;
+    const struct att_vuln_policy *vp;
+    struct att_vuln_match *m = NULL;
+    size_t n = 0;
+    size_t i;
+    uint8_t key[ATT_SHA256_LEN];
+    uint8_t mat[3 * ATT_SHA256_LEN + 128];
+    uint64_t now = (uint64_t)time(NULL);
+    uint64_t max_age;
+    uint64_t until;
+    struct att_vuln_judgement jd;
+    struct vuln_verdict *slot;
+    char fresh[200];
+
+    pthread_mutex_lock(&a->adm_lock);
+    c = att_policy_container_by_name(a->admission, policy_name);
+    vp = c != NULL ? c->vulns : NULL;
+    if (vp == NULL) {
+        rc = ATT_OK; /* no vulnerability bar */
+        goto out;
+    }
+    if (inv == NULL) {
+        (void)snprintf(why, why_len, "policy %s has a vulnerability bar", policy_name);
+        goto out;
+    }
+    if (a->vulndb == NULL) {
+        (void)snprintf(why, why_len,
+                       "policy %s has a vulnerability bar but no vulnerability feed has come "
+                       "from the verifier yet: refusing (fail closed)",
+                       policy_name);
+        goto out;
+    }
+    max_age = vp->max_feed_age > 0 ? vp->max_feed_age : ATT_VULN_DEFAULT_MAX_AGE;
+    if (!att_vulndb_fresh(a->vulndb, now, max_age, fresh, sizeof(fresh))) {
+        (void)snprintf(why, why_len, "refusing to judge the image's packages: %s", fresh);
+        goto out;
+    }
+    if (inv->n_pkgs > 0 && inv->ecosystem[0] == '\0') {
+        (void)snprintf(why, why_len,
+                       "cannot tell the OS release of the image (no usable /etc/os-release): "
+                       "refusing to judge its %zu packages",
+                       inv->n_pkgs);
+        goto out;
+    }
+    memcpy(mat, inv_digest, ATT_SHA256_LEN);
+    memcpy(mat + ATT_SHA256_LEN, a->vulndb->digest, ATT_SHA256_LEN);
+    memcpy(mat + 2 * ATT_SHA256_LEN, a->admission_digest, ATT_SHA256_LEN);
+    (void)snprintf((char *)mat + 3 * ATT_SHA256_LEN, 128, "%s", policy_name);
+    if (att_sha256(mat, 3 * ATT_SHA256_LEN + strlen((char *)mat + 3 * ATT_SHA256_LEN), key) !=
+        ATT_OK) {
+        (void)snprintf(why, why_len, "cannot hash the verdict key");
+        goto out;
+    }
+    for (i = 0; i < VULN_CACHE; i++) {
+        slot = &a->vcache[i];
+        if (slot->used && memcmp(slot->key, key, sizeof(key)) == 0 && now < slot->valid_until) {
+            rc = slot->refuse ? ATT_ERR_POLICY : ATT_OK;
+            (void)snprintf(why, why_len, "%s", slot->why);
+            goto out;
+        }
+    }
+    if (att_vulndb_match(a->vulndb, inv, &m, &n) != ATT_OK) {
+        (void)snprintf(why, why_len, "out of memory matching the image's packages");
+        goto out;
+    }
+    att_vuln_judge(vp, m, n, now, &jd);
+    until = a->vulndb->feed_time + max_age;
+    for (i = 0; i < vp->n_allow; i++) {
+        if (vp->allow[i].expires_at > now && vp->allow[i].expires_at < until) {
+            until = vp->allow[i].expires_at;
+        }
+    }
+    slot = &a->vcache[a->vcache_next];
+    a->vcache_next = (a->vcache_next + 1) % VULN_CACHE;
+    memcpy(slot->key, key, sizeof(key));
+    slot->used = true;
+    slot->valid_until = until;
+    slot->refuse = jd.n_over > 0;
+    if (jd.n_over > 0) {
+        (void)snprintf(slot->why, sizeof(slot->why),
+                       "%zu known vulnerabilities over the bar of policy %s: %s", jd.n_over,
+                       policy_name, jd.worst);
+    } else {
+        (void)snprintf(slot->why, sizeof(slot->why),
+                       "%zu known vulnerabilities, none over the bar (%zu accepted)",
+                       jd.n_findings, jd.n_allowed);
+    }
+    (void)snprintf(why, why_len, "%s", slot->why);
+    rc = slot->refuse ? ATT_ERR_POLICY : ATT_OK;
+out:
+    pthread_mutex_unlock(&a->adm_lock);
+    free(m);
     return rc;
 }
 

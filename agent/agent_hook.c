@@ -9,9 +9,13 @@
  *   "container:<id>"  image identity (source=hook),
  *   "rootfs:<id>"     every ELF file of the rootfs, "<sha256> <path>" lines,
  *                     one record per 60 KiB (one extend, not one per file),
+ *   "packages:<id>"   the image's package inventory (attest/inventory.h), its
+ *                     canonical text in parts of at most 60 KiB, each headed
+ *                     "attest-packages <part> <n> <sha256 of the whole text>",
  *   "admission:<id>"  the decision, so admission itself is attested,
- * then answers admit or refuse from the verifier's admission policy (and
- * refuses a container or image under an open quarantine, quarantine.h). Any
+ * then answers admit or refuse from the verifier's admission policy and its
+ * vulnerability bar against the verifier's feed (issue 8), and refuses a
+ * container or image under an open quarantine (quarantine.h). Any
  * error refuses (fail closed); the hook client decides about --fail-open
  * only when it cannot reach the agent at all.
  * Memory: the rootfs cache is owned by the caller (one per agent).
@@ -28,6 +32,8 @@
 
 #include "attest/buf.h"
 #include "attest/engine_json.h"
+#include "attest/inventory.h"
+#include "attest/appraise.h"
 #include "attest/log.h"
 #include "attest/util.h"
 #include "ocistate.h"
@@ -171,6 +177,59 @@ static att_rc record_rootfs(struct agent *a, const char *id, const struct rootfs
     return rc;
 }
 
+/*
+ * The canonical inventory as "packages:<id>" records: header line, then up to
+ * ROOTFS_RECORD_MAX bytes of whole lines. The verifier joins the parts in
+ * order and checks the digest in every header.
+ */
+static att_rc record_packages(struct agent *a, const char *id, const struct att_buf *canon,
+                              const uint8_t digest[ATT_SHA256_LEN])
+{
+    char name[96];
+    char hex[2 * ATT_SHA256_LEN + 1];
+    struct att_buf rec;
+    size_t cuts[1025];
+    size_t n = 0;
+    size_t off = 0;
+    size_t i;
+    att_rc rc = ATT_OK;
+
+    /* cut points at line ends, each part at most ROOTFS_RECORD_MAX - 128 bytes */
+    cuts[0] = 0;
+    while (off < canon->len) {
+        size_t end = off + (ROOTFS_RECORD_MAX - 128);
+
+        if (end >= canon->len) {
+            end = canon->len;
+        } else {
+            while (end > off && canon->data[end - 1] != '\n') {
+                end--;
+            }
+            if (end == off) {
+                return ATT_ERR_PARSE; /* a line longer than a record: not canonical */
+            }
+        }
+        if (n + 1 >= sizeof(cuts) / sizeof(cuts[0]) - 1) {
+            return ATT_ERR_PARSE;
+        }
+        cuts[++n] = end;
+        off = end;
+    }
+    att_hex_encode(digest, ATT_SHA256_LEN, hex);
+    (void)snprintf(name, sizeof(name), "packages:%s", id);
+    att_buf_init(&rec, ROOTFS_RECORD_MAX);
+    for (i = 0; rc == ATT_OK && i < n; i++) {
+        att_buf_reset(&rec);
+        (void)att_buf_printf(&rec, ATT_PKG_RECORD_HEADER " %zu %zu %s\n", i + 1, n, hex);
+        rc = att_buf_append(&rec, canon->data + cuts[i], cuts[i + 1] - cuts[i]);
+        if (rc == ATT_OK) {
+            rc = agent_record_buf(a, name, rec.data, rec.len, NULL);
+        }
+    }
+    att_buf_cleanup(&rec);
+    return rc;
+}
+
 static void record_decision(struct agent *a, const char *id, bool admit, const char *image,
                             const char *detail)
 {
@@ -205,8 +264,14 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
     int root = -1;
     struct timespec t0;
     struct timespec t1;
+    struct att_inventory *inv = NULL;
+    struct att_buf canon;
+    uint8_t inv_digest[ATT_SHA256_LEN];
+    char inv_why[300] = "";
+    char vuln_why[700] = "";
 
     (void)clock_gettime(CLOCK_MONOTONIC, &t0);
+    att_buf_init(&canon, ATT_INV_MAX_TEXT);
     att_buf_init(&rec, 4096);
     rc = ocistate_parse(state_json, len, &st, why, sizeof(why));
     if (rc != ATT_OK) {
@@ -266,6 +331,26 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
     if (rc == ATT_OK) {
         rc = record_rootfs(a, st->id, res);
     }
+    /* The package inventory: measured when it can be read; judged below. */
+    if (rc == ATT_OK) {
+        att_rc irc = att_inventory_from_rootfs(root, &inv, inv_why, sizeof(inv_why));
+
+        if (irc == ATT_OK) {
+            irc = att_inventory_canonical(inv, &canon);
+        }
+        if (irc == ATT_OK && canon.data != NULL) {
+            irc = att_sha256(canon.data, canon.len, inv_digest);
+        }
+        if (irc == ATT_OK && canon.data != NULL) {
+            rc = record_packages(a, st->id, &canon, inv_digest);
+        } else {
+            if (inv_why[0] == '\0') {
+                (void)snprintf(inv_why, sizeof(inv_why), "%s", att_rc_str(irc));
+            }
+            att_inventory_free(inv);
+            inv = NULL;
+        }
+    }
     if (rc != ATT_OK) {
         (void)snprintf(reply, reply_len, "refuse container %.12s: cannot log measurements: %s",
                        st->id, att_rc_str(rc));
@@ -275,6 +360,18 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
                                   sizeof(why))
              ? ATT_ERR_POLICY
              : agent_admission_check(a, image, policy, sizeof(policy), why, sizeof(why));
+    if (rc == ATT_OK && inv != NULL) {
+        rc = agent_vuln_check(a, policy, inv, inv_digest, vuln_why, sizeof(vuln_why));
+        if (rc != ATT_OK) {
+            (void)snprintf(why, sizeof(why), "%s", vuln_why);
+        }
+    } else if (rc == ATT_OK &&
+               agent_vuln_check(a, policy, NULL, NULL, vuln_why, sizeof(vuln_why)) != ATT_OK) {
+        /* a policy with a vulnerability bar and an unreadable inventory: fail closed */
+        (void)snprintf(why, sizeof(why), "cannot read the image's package inventory: %s",
+                       inv_why);
+        rc = ATT_ERR_POLICY;
+    }
     if (rc != ATT_OK) {
         char detail[600];
 
@@ -290,8 +387,9 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
         (void)snprintf(detail, sizeof(detail), "policy=%s", policy);
         record_decision(a, st->id, true, image, detail);
     }
-    (void)snprintf(reply, reply_len, "admit container %.12s image %s policy %s (%zu files measured)",
-                   st->id, image, policy, res->n_entries);
+    (void)snprintf(reply, reply_len,
+                   "admit container %.12s image %s policy %s (%zu files measured%s%.400s)", st->id,
+                   image, policy, res->n_entries, vuln_why[0] != '\0' ? "; " : "", vuln_why);
     (void)clock_gettime(CLOCK_MONOTONIC, &t1);
     LOG_INFO("admitted container %.12s: image %s, %zu ELF files measured (%zu hashed, %zu cached, "
              "%zu of them by the image layer) in %.1f ms",
@@ -307,6 +405,8 @@ out:
         (void)close(bundle);
     }
     rootfs_result_free(res);
+    att_inventory_free(inv);
+    att_buf_cleanup(&canon);
     ocistate_config_free(cfg);
     ocistate_free(st);
     att_buf_cleanup(&rec);
