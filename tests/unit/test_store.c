@@ -1569,6 +1569,162 @@ static void test_store_host_rekey(void **state)
 }
 
 
+/* Feeds: append-only, one event per new digest, the newest is current. */
+static void test_store_vulnfeed(void **state)
+{
+    struct fx *f = *state;
+    struct store_vulnfeed m;
+    struct store_vulnfeed cur;
+    struct store_vulnfeed *all = NULL;
+    size_t n = 0;
+    uint8_t *body = NULL;
+    size_t len = 0;
+    bool is_new = false;
+    char d1[65];
+    char d2[65];
+
+    memset(d1, 'a', 64);
+    d1[64] = '\0';
+    memset(d2, 'b', 64);
+    d2[64] = '\0';
+    assert_int_equal(store_vulnfeed_current(f->s, &cur, NULL, NULL), ATT_ERR_NOT_FOUND);
+    memset(&m, 0, sizeof(m));
+    m.digest = d1;
+    m.source = (char *)(uintptr_t) "osv";
+    m.source_digest = d2;
+    m.feed_time = 100;
+    m.imported_at = 200;
+    m.imported_by = (char *)(uintptr_t) "ops";
+    m.n_entries = 2;
+    assert_int_equal(store_vulnfeed_add(f->s, &m, (const uint8_t *)"feed-1", 6, &is_new), ATT_OK);
+    assert_true(is_new);
+    assert_int_equal(store_vulnfeed_add(f->s, &m, (const uint8_t *)"feed-1", 6, &is_new), ATT_OK);
+    assert_false(is_new); /* same digest: stored once */
+    m.digest = d2;
+    m.feed_time = 150;
+    assert_int_equal(store_vulnfeed_add(f->s, &m, (const uint8_t *)"feed-2", 6, &is_new), ATT_OK);
+    assert_true(is_new);
+    assert_int_equal(store_vulnfeed_current(f->s, &cur, &body, &len), ATT_OK);
+    assert_string_equal(cur.digest, d2);
+    assert_int_equal(cur.feed_time, 150);
+    assert_int_equal(len, 6);
+    assert_memory_equal(body, "feed-2", 6);
+    free(body);
+    store_vulnfeed_cleanup(&cur);
+    assert_int_equal(store_vulnfeed_list(f->s, &all, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(all[0].digest, d2); /* newest first */
+    store_vulnfeed_list_free(all, n);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE kind = 'vulndb-imported'"),
+                     2);
+    /* bad input changes nothing */
+    m.digest = (char *)(uintptr_t) "not-hex";
+    assert_int_equal(store_vulnfeed_add(f->s, &m, (const uint8_t *)"x", 1, &is_new),
+                     ATT_ERR_INVALID_ARG);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM vulnfeeds"), 2);
+    /* append-only */
+    assert_int_not_equal(raw_exec(f->db, "DELETE FROM vulnfeeds"), SQLITE_OK);
+}
+
+/* Inventory parts join in order once all are in; findings count new ones and keep found_at. */
+static void test_store_inventory_findings(void **state)
+{
+    struct fx *f = *state;
+    char cid[65];
+    char dig[65];
+    char feed[65];
+    char *text = NULL;
+    struct store_inventory inv;
+    struct store_inventory *list = NULL;
+    struct store_finding fd[2];
+    struct store_finding *got = NULL;
+    size_t n = 0;
+    size_t n_new = 0;
+
+    memset(cid, 'c', 64);
+    cid[64] = '\0';
+    memset(dig, 'd', 64);
+    dig[64] = '\0';
+    memset(feed, 'f', 64);
+    feed[64] = '\0';
+    assert_int_equal(store_inventory_part(f->s, "h1", cid, dig, 2, 2, (const uint8_t *)"B\n", 2,
+                                          &text),
+                     ATT_OK);
+    assert_null(text);
+    assert_int_equal(store_inventory_part(f->s, "h1", cid, dig, 2, 2, (const uint8_t *)"B\n", 2,
+                                          &text),
+                     ATT_OK); /* idempotent */
+    assert_null(text);
+    assert_int_equal(store_inventory_part(f->s, "h1", cid, dig, 1, 2, (const uint8_t *)"A\n", 2,
+                                          &text),
+                     ATT_OK);
+    assert_non_null(text);
+    assert_string_equal(text, "A\nB\n");
+    free(text);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM inventory_parts"), 0);
+    assert_int_equal(store_inventory_part(f->s, "h1", cid, dig, 3, 2, (const uint8_t *)"x", 1,
+                                          &text),
+                     ATT_ERR_INVALID_ARG);
+
+    memset(&inv, 0, sizeof(inv));
+    inv.host = (char *)(uintptr_t) "h1";
+    inv.container = cid;
+    inv.digest = dig;
+    inv.image = (char *)(uintptr_t) "sha256:img";
+    inv.ecosystem = (char *)(uintptr_t) "Debian:12";
+    inv.n_packages = 2;
+    inv.body = (char *)(uintptr_t) "A\nB\n";
+    inv.updated_at = 5;
+    assert_int_equal(store_inventory_put(f->s, &inv), ATT_OK);
+
+    memset(fd, 0, sizeof(fd));
+    fd[0].vuln_id = (char *)(uintptr_t) "CVE-1";
+    fd[0].package = (char *)(uintptr_t) "libc6";
+    fd[0].version = (char *)(uintptr_t) "1";
+    fd[0].source = (char *)(uintptr_t) "glibc";
+    fd[0].source_version = (char *)(uintptr_t) "1";
+    fd[0].severity = (char *)(uintptr_t) "low";
+    fd[0].feed = feed;
+    fd[1] = fd[0];
+    fd[1].vuln_id = (char *)(uintptr_t) "CVE-2";
+    fd[1].severity = (char *)(uintptr_t) "critical";
+    fd[1].over_bar = true;
+    assert_int_equal(store_findings_replace(f->s, "h1", cid, "k1", 99, fd, 1, 10, "msg", &n_new),
+                     ATT_OK);
+    assert_int_equal(n_new, 1);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE kind = "
+                                    "'vulnerability-noted'"),
+                     1);
+    assert_int_equal(store_findings_replace(f->s, "h1", cid, "k2", 99, fd, 2, 20, "msg", &n_new),
+                     ATT_OK);
+    assert_int_equal(n_new, 1); /* CVE-2 only */
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE kind = "
+                                    "'vulnerability-found'"),
+                     1);
+    assert_int_equal(store_findings_list(f->s, "h1", NULL, NULL, &got, &n), ATT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(got[0].vuln_id, "CVE-2"); /* worst first */
+    assert_true(got[0].over_bar);
+    assert_int_equal(got[1].found_at, 10); /* kept from the first judgement */
+    store_finding_list_free(got, n);
+    assert_int_equal(store_inventories_list(f->s, "h1", &list, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].judged, "k2");
+    assert_int_equal(list[0].recheck_at, 99);
+    store_inventory_list_free(list, n);
+    /* a new inventory digest clears the judgement */
+    dig[0] = 'e';
+    assert_int_equal(store_inventory_put(f->s, &inv), ATT_OK);
+    assert_int_equal(store_inventories_list(f->s, "h1", &list, &n), ATT_OK);
+    assert_string_equal(list[0].judged, "");
+    store_inventory_list_free(list, n);
+    /* an invalid finding changes nothing */
+    fd[0].feed = (char *)(uintptr_t) "zz";
+    assert_int_equal(store_findings_replace(f->s, "h1", cid, "k3", 0, fd, 2, 30, NULL, &n_new),
+                     ATT_ERR_INVALID_ARG);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM vuln_findings"), 2);
+}
+
 /* A store written by schema v1 is migrated to v2 (and on) on open, data kept. */
 static void test_store_migrates_v1_to_v2(void **state)
 {
@@ -1582,6 +1738,8 @@ static void test_store_migrates_v1_to_v2(void **state)
     assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TABLE orders; DROP TABLE containers; "
+                                  "DROP TABLE vulnfeeds; DROP TABLE inventory_parts; "
+                                  "DROP TABLE inventories; DROP TABLE vuln_findings; "
                                   "PRAGMA user_version = 1;",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -2465,12 +2623,16 @@ static void test_store_migrates_v2_to_v3(void **state)
     r.n_events = 1;
     assert_int_equal(store_record_round(f->s, &r), ATT_OK);
     close_store(f);
-    assert_int_equal(raw_exec(f->db, "DROP TABLE orders; PRAGMA user_version = 2;"), SQLITE_OK);
+    assert_int_equal(raw_exec(f->db, "DROP TABLE orders; DROP TABLE vulnfeeds; DROP TABLE "
+                                     "inventory_parts; DROP TABLE inventories; DROP TABLE "
+                                     "vuln_findings; PRAGMA user_version = 2;"),
+                     SQLITE_OK);
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'orders%'"),
                      0);
     reopen(f);
-    assert_int_equal(store_schema_version(f->s), 3);
+    assert_int_equal(store_schema_version(f->s), STORE_SCHEMA_VERSION); /* v3 and on */
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM orders"), 0);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM vulnfeeds"), 0);
     assert_int_equal(store_host_get(f->s, "old", &h), ATT_OK);
     assert_int_equal(h.log_offset, 5);
     store_host_cleanup(&h);
@@ -2488,6 +2650,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_open_null_args, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_store_host_rekey, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrates_v1_to_v2, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_vulnfeed, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_inventory_findings, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_store_round_containers, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_store_open_missing_dir_io, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_store_open_second_in_process_exists, setup_open,

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: Apache-2.0
--- The verifier store schema, version 2 (PRAGMA user_version = 2): migration 1 then 2.
+-- The verifier store schema, version 4 (PRAGMA user_version = 4): migrations 1 to 4.
 -- Documentation copy: the migrations that build it are embedded in
 -- store_sqlite.c (migrations[]), and test_store checks that this file
 -- creates the same schema as a fresh store. When a migration is added,
@@ -11,7 +11,11 @@
 --           so the history outlives the host.
 -- events    append-only event history; AUTOINCREMENT ids are never reused.
 -- tokens    API tokens: sha256 of the secret only, with a role.
--- The triggers make verdicts and events append-only.
+-- containers, orders (v2, v3): per-container verdicts and the quarantine outbox.
+-- vulnfeeds (v4): every imported vulnerability feed, append-only; the newest is current.
+-- inventory_parts, inventories, vuln_findings (v4): measured package inventories
+--           and what the current feed finds in them.
+-- The triggers make verdicts, events and feeds append-only.
 
 PRAGMA application_id = 1096045396;
 CREATE TABLE policies (
@@ -130,3 +134,60 @@ CREATE TRIGGER orders_state BEFORE UPDATE OF state ON orders WHEN NOT (
     OR (OLD.state = 'expired' AND NEW.state = 'enforced')
     OR (OLD.state = 'lift-pending' AND NEW.state = 'lifted'))
 BEGIN SELECT RAISE(ABORT, 'no such order state change'); END;
+CREATE TABLE vulnfeeds (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    digest        TEXT NOT NULL UNIQUE CHECK (length(digest) = 64),
+    source        TEXT NOT NULL,
+    source_digest TEXT NOT NULL CHECK (length(source_digest) = 64),
+    feed_time     INTEGER NOT NULL,
+    imported_at   INTEGER NOT NULL,
+    imported_by   TEXT NOT NULL,
+    n_entries     INTEGER NOT NULL CHECK (n_entries >= 0),
+    body          BLOB NOT NULL
+);
+CREATE TRIGGER vulnfeeds_no_update BEFORE UPDATE ON vulnfeeds
+BEGIN SELECT RAISE(ABORT, 'feeds are append-only'); END;
+CREATE TRIGGER vulnfeeds_no_delete BEFORE DELETE ON vulnfeeds
+BEGIN SELECT RAISE(ABORT, 'feeds are append-only'); END;
+CREATE TABLE inventory_parts (
+    host      TEXT NOT NULL,
+    container TEXT NOT NULL CHECK (length(container) = 64),
+    digest    TEXT NOT NULL CHECK (length(digest) = 64),
+    part      INTEGER NOT NULL CHECK (part >= 1),
+    n         INTEGER NOT NULL CHECK (n >= part AND n <= 1024),
+    body      BLOB NOT NULL,
+    PRIMARY KEY (host, container, digest, part)
+);
+CREATE TABLE inventories (
+    host       TEXT NOT NULL,
+    container  TEXT NOT NULL CHECK (length(container) = 64),
+    digest     TEXT NOT NULL CHECK (length(digest) = 64),
+    image      TEXT NOT NULL DEFAULT '',
+    ecosystem  TEXT NOT NULL DEFAULT '',
+    n_packages INTEGER NOT NULL,
+    body       TEXT NOT NULL,
+    judged     TEXT NOT NULL DEFAULT '',
+    recheck_at INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (host, container)
+);
+CREATE INDEX inventories_image ON inventories (image);
+CREATE TABLE vuln_findings (
+    host           TEXT NOT NULL,
+    container      TEXT NOT NULL CHECK (length(container) = 64),
+    image          TEXT NOT NULL DEFAULT '',
+    vuln_id        TEXT NOT NULL,
+    aliases        TEXT NOT NULL DEFAULT '',
+    package        TEXT NOT NULL,
+    version        TEXT NOT NULL,
+    source         TEXT NOT NULL,
+    source_version TEXT NOT NULL,
+    fixed          TEXT NOT NULL DEFAULT '',
+    severity       TEXT NOT NULL,
+    over_bar       INTEGER NOT NULL CHECK (over_bar IN (0, 1)),
+    allowed        INTEGER NOT NULL CHECK (allowed IN (0, 1)),
+    feed           TEXT NOT NULL,
+    found_at       INTEGER NOT NULL,
+    PRIMARY KEY (host, container, vuln_id, package)
+);
+CREATE INDEX vuln_findings_image ON vuln_findings (image);

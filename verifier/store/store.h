@@ -26,7 +26,7 @@
 #include "attest/digest.h"
 #include "attest/rc.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -304,6 +304,101 @@ void store_order_cleanup(struct store_order *o);
 void store_order_list_free(struct store_order *o, size_t n);
 
 /** Tokens are stored as sha256 of the secret only. @p role: viewer|operator|admin. */
+/* ------------------------------------------------------------------------ */
+/* The image vulnerability gate (issue 8, schema v4)                         */
+
+struct store_vulnfeed {
+    int64_t id;
+    char *digest;        /* 64 hex: SHA-256 of the canonical text (attest/vulndb.h) */
+    char *source;        /* "osv", "debian-tracker" or both, "+"-joined */
+    char *source_digest; /* 64 hex: SHA-256 of what the importer read */
+    int64_t feed_time;   /* when the feed's content was current */
+    int64_t imported_at;
+    char *imported_by;
+    int64_t n_entries;
+};
+
+/**
+ * Store a feed (append-only) with an event "vulndb-imported", one
+ * transaction. A digest already stored is not stored again: *@p is_new false.
+ */
+att_rc store_vulnfeed_add(struct store *s, const struct store_vulnfeed *f, const uint8_t *body,
+                          size_t len, bool *is_new);
+/**
+ * The current (newest) feed; @p body may be NULL when only the metadata is wanted.
+ * @retval ATT_ERR_NOT_FOUND no feed imported yet
+ */
+att_rc store_vulnfeed_current(struct store *s, struct store_vulnfeed *out, uint8_t **body,
+                              size_t *len);
+/** Every feed, newest first (at most 1000). */
+att_rc store_vulnfeed_list(struct store *s, struct store_vulnfeed **out, size_t *n);
+void store_vulnfeed_cleanup(struct store_vulnfeed *f);
+void store_vulnfeed_list_free(struct store_vulnfeed *f, size_t n);
+
+/**
+ * One part (1-based @p part of @p n) of the inventory whose canonical text
+ * has SHA-256 @p digest (64 hex), measured for @p container. Idempotent. When
+ * this completes the set, *@p text gets the parts joined in order (malloc'ed,
+ * NUL-terminated; the parts are dropped), else NULL.
+ */
+att_rc store_inventory_part(struct store *s, const char *host, const char *container,
+                            const char *digest, unsigned part, unsigned n, const uint8_t *body,
+                            size_t len, char **text);
+
+struct store_inventory {
+    char *host;
+    char *container;
+    char *digest;    /* 64 hex */
+    char *image;
+    char *ecosystem;
+    int64_t n_packages;
+    char *body;      /* canonical text (attest/inventory.h) */
+    char *judged;    /* the judgement its findings are from ("" = none yet) */
+    int64_t recheck_at; /* judge again from this time on (an allow entry expires, the feed ages) */
+    int64_t updated_at;
+};
+
+/** Insert or replace the inventory of (host, container); a new digest clears judged. */
+att_rc store_inventory_put(struct store *s, const struct store_inventory *inv);
+/** The host's inventories (every host's with NULL), with bodies. */
+att_rc store_inventories_list(struct store *s, const char *host, struct store_inventory **out,
+                              size_t *n);
+void store_inventory_list_free(struct store_inventory *inv, size_t n);
+
+struct store_finding {
+    char *host;
+    char *container;
+    char *image;
+    char *vuln_id;
+    char *aliases;        /* "" if none */
+    char *package;        /* binary package */
+    char *version;
+    char *source;
+    char *source_version;
+    char *fixed;          /* "" = no fix */
+    char *severity;       /* att_severity_str() */
+    bool over_bar;        /* over the container policy's bar and not accepted */
+    bool allowed;         /* over the bar but accepted by an unexpired allow entry */
+    char *feed;           /* 64 hex digest of the feed that found it */
+    int64_t found_at;     /* first found (kept across judgements) */
+};
+
+/**
+ * Replace the findings of (host, container) with @p f[0..n) and mark its
+ * inventory judged (@p judged, @p recheck_at), one transaction. Findings that
+ * were not there before (by vuln_id, package) are counted in *@p n_new, and
+ * when any of them is over the bar an event "vulnerability-found" with
+ * @p message is stored in the same transaction (message NULL: no event).
+ */
+att_rc store_findings_replace(struct store *s, const char *host, const char *container,
+                              const char *judged, int64_t recheck_at,
+                              const struct store_finding *f, size_t n, int64_t now,
+                              const char *message, size_t *n_new);
+/** Findings filtered by host, container and/or image (each may be NULL), worst first. */
+att_rc store_findings_list(struct store *s, const char *host, const char *container,
+                           const char *image, struct store_finding **out, size_t *n);
+void store_finding_list_free(struct store_finding *f, size_t n);
+
 att_rc store_token_add(struct store *s, const char *name, const char *role,
                        const uint8_t hash[ATT_SHA256_LEN]);
 /** @param[out] name, role  owned; @retval ATT_ERR_NOT_FOUND */

@@ -208,6 +208,73 @@ static const char schema_v3[] =
     "    OR (OLD.state = 'lift-pending' AND NEW.state = 'lifted'))\n"
     "BEGIN SELECT RAISE(ABORT, 'no such order state change'); END;\n";
 
+/*
+ * v4: the image vulnerability gate (issue 8). vulnfeeds keeps every imported
+ * feed (canonical text, attest/vulndb.h) and is append-only: the current feed
+ * is the newest row. inventory_parts holds "packages:<id>" records until all
+ * parts of an inventory have arrived; inventories the assembled, digest-checked
+ * inventory of each container; vuln_findings what the current feed finds in
+ * it, as of the judgement named by inventories.judged.
+ */
+static const char schema_v4[] =
+    "CREATE TABLE vulnfeeds (\n"
+    "    id            INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "    digest        TEXT NOT NULL UNIQUE CHECK (length(digest) = 64),\n"
+    "    source        TEXT NOT NULL,\n"
+    "    source_digest TEXT NOT NULL CHECK (length(source_digest) = 64),\n"
+    "    feed_time     INTEGER NOT NULL,\n"
+    "    imported_at   INTEGER NOT NULL,\n"
+    "    imported_by   TEXT NOT NULL,\n"
+    "    n_entries     INTEGER NOT NULL CHECK (n_entries >= 0),\n"
+    "    body          BLOB NOT NULL\n"
+    ");\n"
+    "CREATE TRIGGER vulnfeeds_no_update BEFORE UPDATE ON vulnfeeds\n"
+    "BEGIN SELECT RAISE(ABORT, 'feeds are append-only'); END;\n"
+    "CREATE TRIGGER vulnfeeds_no_delete BEFORE DELETE ON vulnfeeds\n"
+    "BEGIN SELECT RAISE(ABORT, 'feeds are append-only'); END;\n"
+    "CREATE TABLE inventory_parts (\n"
+    "    host      TEXT NOT NULL,\n"
+    "    container TEXT NOT NULL CHECK (length(container) = 64),\n"
+    "    digest    TEXT NOT NULL CHECK (length(digest) = 64),\n"
+    "    part      INTEGER NOT NULL CHECK (part >= 1),\n"
+    "    n         INTEGER NOT NULL CHECK (n >= part AND n <= 1024),\n"
+    "    body      BLOB NOT NULL,\n"
+    "    PRIMARY KEY (host, container, digest, part)\n"
+    ");\n"
+    "CREATE TABLE inventories (\n"
+    "    host       TEXT NOT NULL,\n"
+    "    container  TEXT NOT NULL CHECK (length(container) = 64),\n"
+    "    digest     TEXT NOT NULL CHECK (length(digest) = 64),\n"
+    "    image      TEXT NOT NULL DEFAULT '',\n"
+    "    ecosystem  TEXT NOT NULL DEFAULT '',\n"
+    "    n_packages INTEGER NOT NULL,\n"
+    "    body       TEXT NOT NULL,\n"
+    "    judged     TEXT NOT NULL DEFAULT '',\n"
+    "    recheck_at INTEGER NOT NULL DEFAULT 0,\n"
+    "    updated_at INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (host, container)\n"
+    ");\n"
+    "CREATE INDEX inventories_image ON inventories (image);\n"
+    "CREATE TABLE vuln_findings (\n"
+    "    host           TEXT NOT NULL,\n"
+    "    container      TEXT NOT NULL CHECK (length(container) = 64),\n"
+    "    image          TEXT NOT NULL DEFAULT '',\n"
+    "    vuln_id        TEXT NOT NULL,\n"
+    "    aliases        TEXT NOT NULL DEFAULT '',\n"
+    "    package        TEXT NOT NULL,\n"
+    "    version        TEXT NOT NULL,\n"
+    "    source         TEXT NOT NULL,\n"
+    "    source_version TEXT NOT NULL,\n"
+    "    fixed          TEXT NOT NULL DEFAULT '',\n"
+    "    severity       TEXT NOT NULL,\n"
+    "    over_bar       INTEGER NOT NULL CHECK (over_bar IN (0, 1)),\n"
+    "    allowed        INTEGER NOT NULL CHECK (allowed IN (0, 1)),\n"
+    "    feed           TEXT NOT NULL,\n"
+    "    found_at       INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (host, container, vuln_id, package)\n"
+    ");\n"
+    "CREATE INDEX vuln_findings_image ON vuln_findings (image);\n";
+
 struct migration {
     int version; /* user_version after this step */
     const char *sql;
@@ -217,6 +284,7 @@ static const struct migration migrations[] = {
     {1, schema_v1},
     {2, schema_v2},
     {3, schema_v3},
+    {4, schema_v4},
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == STORE_SCHEMA_VERSION,
@@ -3328,6 +3396,704 @@ att_rc store_token_find(struct store *s, const uint8_t hash[ATT_SHA256_LEN], cha
 out:
     free(n);
     free(ro);
+    release(s, st);
+    store_unlock(s);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The image vulnerability gate (issue 8, schema v4)                         */
+
+static bool is_hex64(const char *s)
+{
+    return s != NULL && att_lower_hex(s, 64, 64);
+}
+
+#define FEED_COLS "id, digest, source, source_digest, feed_time, imported_at, imported_by, n_entries"
+
+static att_rc feed_row(sqlite3_stmt *st, void *elem)
+{
+    struct store_vulnfeed *f = elem;
+    struct reader r;
+
+    reader_init(&r, st);
+    col_i64(&r, &f->id);
+    col_text(&r, &f->digest);
+    col_text(&r, &f->source);
+    col_text(&r, &f->source_digest);
+    col_i64(&r, &f->feed_time);
+    col_i64(&r, &f->imported_at);
+    col_text(&r, &f->imported_by);
+    col_i64(&r, &f->n_entries);
+    return r.rc;
+}
+
+void store_vulnfeed_cleanup(struct store_vulnfeed *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    free(f->digest);
+    free(f->source);
+    free(f->source_digest);
+    free(f->imported_by);
+    memset(f, 0, sizeof(*f));
+}
+
+void store_vulnfeed_list_free(struct store_vulnfeed *f, size_t n)
+{
+    size_t i;
+
+    for (i = 0; f != NULL && i < n; i++) {
+        store_vulnfeed_cleanup(&f[i]);
+    }
+    free(f);
+}
+
+att_rc store_vulnfeed_add(struct store *s, const struct store_vulnfeed *f, const uint8_t *body,
+                          size_t len, bool *is_new)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *ev = NULL;
+    struct binder b;
+    char msg[512];
+
+    if (s == NULL || f == NULL || body == NULL || len == 0 || is_new == NULL ||
+        !is_hex64(f->digest) || !is_hex64(f->source_digest) || !is_name(f->source) ||
+        !is_name(f->imported_by) || f->n_entries < 0) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    *is_new = false;
+    store_lock(s);
+    rc = txn_begin(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = prepare(s, __func__,
+                 "INSERT OR IGNORE INTO vulnfeeds (digest, source, source_digest, feed_time, "
+                 "imported_at, imported_by, n_entries, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    binder_init(&b, st);
+    bind_text(&b, f->digest);
+    bind_text(&b, f->source);
+    bind_text(&b, f->source_digest);
+    bind_i64(&b, f->feed_time);
+    bind_i64(&b, f->imported_at);
+    bind_text(&b, f->imported_by);
+    bind_i64(&b, f->n_entries);
+    bind_blob(&b, body, len);
+    rc = bind_check(s, __func__, &b);
+    if (rc == ATT_OK) {
+        rc = step_done(s, __func__, st);
+    }
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    *is_new = sqlite3_changes(s->db) > 0;
+    if (*is_new) {
+        (void)snprintf(msg, sizeof(msg),
+                       "vulnerability feed %.12s imported by %.100s: %lld entries (%.60s), content "
+                       "of %lld",
+                       f->digest, f->imported_by, (long long)f->n_entries, f->source,
+                       (long long)f->feed_time);
+        rc = prepare(s, __func__, EVENT_INSERT, &ev);
+        if (rc == ATT_OK) {
+            binder_init(&b, ev);
+            bind_i64(&b, f->imported_at);
+            bind_text(&b, NULL);
+            bind_text(&b, "vulndb-imported");
+            bind_text(&b, msg);
+            rc = bind_check(s, __func__, &b);
+        }
+        if (rc == ATT_OK) {
+            rc = step_done(s, __func__, ev);
+        }
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    rc = txn_commit(s, __func__);
+out:
+    if (rc != ATT_OK) {
+        txn_rollback(s, __func__);
+        *is_new = false;
+    }
+    release(s, st);
+    release(s, ev);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_vulnfeed_current(struct store *s, struct store_vulnfeed *out, uint8_t **body,
+                              size_t *len)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    int src;
+
+    if (s == NULL || out == NULL || (body != NULL && len == NULL)) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    memset(out, 0, sizeof(*out));
+    if (body != NULL) {
+        *body = NULL;
+        *len = 0;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__,
+                 body != NULL ? "SELECT " FEED_COLS ", body FROM vulnfeeds ORDER BY id DESC LIMIT 1"
+                              : "SELECT " FEED_COLS " FROM vulnfeeds ORDER BY id DESC LIMIT 1",
+                 &st);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    src = sqlite3_step(st);
+    if (src == SQLITE_DONE) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (src != SQLITE_ROW) {
+        rc = db_fail(s, __func__, src);
+        goto out;
+    }
+    rc = feed_row(st, out);
+    if (rc == ATT_OK && body != NULL) {
+        struct reader r;
+
+        reader_init(&r, st);
+        r.col = 8;
+        col_blob(&r, body, len);
+        rc = r.rc;
+    }
+    if (rc != ATT_OK) {
+        store_vulnfeed_cleanup(out);
+        if (body != NULL) {
+            free(*body);
+            *body = NULL;
+        }
+    }
+out:
+    release(s, st);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_vulnfeed_list(struct store *s, struct store_vulnfeed **out, size_t *n)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    void *arr = NULL;
+    size_t len = 0;
+
+    if (s == NULL || out == NULL || n == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    *n = 0;
+    store_lock(s);
+    rc = prepare(s, __func__, "SELECT " FEED_COLS " FROM vulnfeeds ORDER BY id DESC LIMIT 1000",
+                 &st);
+    if (rc == ATT_OK) {
+        rc = collect_rows(s, __func__, st, sizeof(struct store_vulnfeed), 1000, feed_row, &arr,
+                          &len);
+    }
+    if (rc == ATT_OK) {
+        *out = arr;
+        *n = len;
+        arr = NULL;
+        len = 0;
+    }
+    store_vulnfeed_list_free(arr, len);
+    release(s, st);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_inventory_part(struct store *s, const char *host, const char *container,
+                            const char *digest, unsigned part, unsigned n, const uint8_t *body,
+                            size_t len, char **text)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    struct att_buf joined;
+    unsigned have = 0;
+    int src;
+
+    if (s == NULL || !is_name(host) || !is_hex64(container) || !is_hex64(digest) || part < 1 ||
+        part > n || n > 1024 || body == NULL || text == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    *text = NULL;
+    att_buf_init(&joined, (size_t)n * 65536u + 1);
+    store_lock(s);
+    rc = txn_begin(s, __func__);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = prepare(s, __func__,
+                 "INSERT OR IGNORE INTO inventory_parts (host, container, digest, part, n, body) "
+                 "VALUES (?, ?, ?, ?, ?, ?)",
+                 &st);
+    if (rc == ATT_OK) {
+        binder_init(&b, st);
+        bind_text(&b, host);
+        bind_text(&b, container);
+        bind_text(&b, digest);
+        bind_i64(&b, part);
+        bind_i64(&b, n);
+        bind_blob(&b, len > 0 ? body : (const uint8_t *)"", len > 0 ? len : 0);
+        rc = bind_check(s, __func__, &b);
+    }
+    if (rc == ATT_OK) {
+        rc = step_done(s, __func__, st);
+    }
+    release(s, st);
+    st = NULL;
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    rc = prepare(s, __func__,
+                 "SELECT part, body FROM inventory_parts WHERE host = ? AND container = ? AND "
+                 "digest = ? AND n = ? ORDER BY part",
+                 &st);
+    if (rc == ATT_OK) {
+        binder_init(&b, st);
+        bind_text(&b, host);
+        bind_text(&b, container);
+        bind_text(&b, digest);
+        bind_i64(&b, n);
+        rc = bind_check(s, __func__, &b);
+    }
+    while (rc == ATT_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        const void *p = sqlite3_column_blob(st, 1);
+        int bl = sqlite3_column_bytes(st, 1);
+
+        if (sqlite3_column_int64(st, 0) != (sqlite3_int64)have + 1 || bl < 0) {
+            break; /* a gap: not complete yet */
+        }
+        have++;
+        if (bl > 0 && att_buf_append(&joined, p, (size_t)bl) != ATT_OK) {
+            rc = ATT_ERR_NOMEM;
+        }
+    }
+    release(s, st);
+    st = NULL;
+    if (rc == ATT_OK && have == n) {
+        rc = prepare(s, __func__,
+                     "DELETE FROM inventory_parts WHERE host = ? AND container = ? AND digest = ?",
+                     &st);
+        if (rc == ATT_OK) {
+            binder_init(&b, st);
+            bind_text(&b, host);
+            bind_text(&b, container);
+            bind_text(&b, digest);
+            rc = bind_check(s, __func__, &b);
+        }
+        if (rc == ATT_OK) {
+            rc = step_done(s, __func__, st);
+        }
+        if (rc == ATT_OK) {
+            if (att_buf_append(&joined, "", 0) != ATT_OK || joined.data == NULL) {
+                *text = strdup("");
+            } else {
+                *text = (char *)att_buf_steal(&joined, NULL);
+            }
+            if (*text == NULL) {
+                rc = ATT_ERR_NOMEM;
+            }
+        }
+    }
+    if (rc == ATT_OK) {
+        rc = txn_commit(s, __func__);
+    }
+out:
+    if (rc != ATT_OK) {
+        txn_rollback(s, __func__);
+        free(*text);
+        *text = NULL;
+    }
+    release(s, st);
+    store_unlock(s);
+    att_buf_cleanup(&joined);
+    return rc;
+}
+
+att_rc store_inventory_put(struct store *s, const struct store_inventory *inv)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    if (s == NULL || inv == NULL || !is_name(inv->host) || !is_hex64(inv->container) ||
+        !is_hex64(inv->digest) || inv->body == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    store_lock(s);
+    rc = prepare(s, __func__,
+                 "INSERT INTO inventories (host, container, digest, image, ecosystem, n_packages, "
+                 "body, judged, recheck_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, ?) "
+                 "ON CONFLICT (host, container) DO UPDATE SET digest = excluded.digest, image = "
+                 "excluded.image, ecosystem = excluded.ecosystem, n_packages = "
+                 "excluded.n_packages, body = excluded.body, updated_at = excluded.updated_at, "
+                 "judged = CASE WHEN inventories.digest = excluded.digest THEN inventories.judged "
+                 "ELSE '' END",
+                 &st);
+    if (rc == ATT_OK) {
+        binder_init(&b, st);
+        bind_text(&b, inv->host);
+        bind_text(&b, inv->container);
+        bind_text(&b, inv->digest);
+        bind_text(&b, inv->image != NULL ? inv->image : "");
+        bind_text(&b, inv->ecosystem != NULL ? inv->ecosystem : "");
+        bind_i64(&b, inv->n_packages);
+        bind_text(&b, inv->body);
+        bind_i64(&b, inv->updated_at);
+        rc = bind_check(s, __func__, &b);
+    }
+    if (rc == ATT_OK) {
+        rc = step_done(s, __func__, st);
+    }
+    release(s, st);
+    store_unlock(s);
+    return rc;
+}
+
+static att_rc inventory_row(sqlite3_stmt *st, void *elem)
+{
+    struct store_inventory *v = elem;
+    struct reader r;
+
+    reader_init(&r, st);
+    col_text(&r, &v->host);
+    col_text(&r, &v->container);
+    col_text(&r, &v->digest);
+    col_text(&r, &v->image);
+    col_text(&r, &v->ecosystem);
+    col_i64(&r, &v->n_packages);
+    col_text(&r, &v->body);
+    col_text(&r, &v->judged);
+    col_i64(&r, &v->recheck_at);
+    col_i64(&r, &v->updated_at);
+    return r.rc;
+}
+
+void store_inventory_list_free(struct store_inventory *inv, size_t n)
+{
+    size_t i;
+
+    for (i = 0; inv != NULL && i < n; i++) {
+        free(inv[i].host);
+        free(inv[i].container);
+        free(inv[i].digest);
+        free(inv[i].image);
+        free(inv[i].ecosystem);
+        free(inv[i].body);
+        free(inv[i].judged);
+    }
+    free(inv);
+}
+
+att_rc store_inventories_list(struct store *s, const char *host, struct store_inventory **out,
+                              size_t *n)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    void *arr = NULL;
+    size_t len = 0;
+    struct binder b;
+
+    if (s == NULL || out == NULL || n == NULL || (host != NULL && !is_name(host))) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    *n = 0;
+    store_lock(s);
+    rc = prepare(s, __func__,
+                 host != NULL ? "SELECT host, container, digest, image, ecosystem, n_packages, "
+                                "body, judged, recheck_at, updated_at FROM inventories WHERE "
+                                "host = ? ORDER BY container"
+                              : "SELECT host, container, digest, image, ecosystem, n_packages, "
+                                "body, judged, recheck_at, updated_at FROM inventories ORDER BY "
+                                "host, container",
+                 &st);
+    if (rc == ATT_OK && host != NULL) {
+        binder_init(&b, st);
+        bind_text(&b, host);
+        rc = bind_check(s, __func__, &b);
+    }
+    if (rc == ATT_OK) {
+        rc = collect_rows(s, __func__, st, sizeof(struct store_inventory), 0, inventory_row, &arr,
+                          &len);
+    }
+    if (rc == ATT_OK) {
+        *out = arr;
+        *n = len;
+        arr = NULL;
+        len = 0;
+    }
+    store_inventory_list_free(arr, len);
+    release(s, st);
+    store_unlock(s);
+    return rc;
+}
+
+#define FINDING_COLS                                                                               \
+    "host, container, image, vuln_id, aliases, package, version, source, source_version, fixed, "  \
+    "severity, over_bar, allowed, feed, found_at"
+
+static att_rc finding_row(sqlite3_stmt *st, void *elem)
+{
+    struct store_finding *f = elem;
+    struct reader r;
+    int64_t over = 0;
+    int64_t allowed = 0;
+
+    reader_init(&r, st);
+    col_text(&r, &f->host);
+    col_text(&r, &f->container);
+    col_text(&r, &f->image);
+    col_text(&r, &f->vuln_id);
+    col_text(&r, &f->aliases);
+    col_text(&r, &f->package);
+    col_text(&r, &f->version);
+    col_text(&r, &f->source);
+    col_text(&r, &f->source_version);
+    col_text(&r, &f->fixed);
+    col_text(&r, &f->severity);
+    col_i64(&r, &over);
+    col_i64(&r, &allowed);
+    col_text(&r, &f->feed);
+    col_i64(&r, &f->found_at);
+    f->over_bar = over != 0;
+    f->allowed = allowed != 0;
+    return r.rc;
+}
+
+void store_finding_list_free(struct store_finding *f, size_t n)
+{
+    size_t i;
+
+    for (i = 0; f != NULL && i < n; i++) {
+        free(f[i].host);
+        free(f[i].container);
+        free(f[i].image);
+        free(f[i].vuln_id);
+        free(f[i].aliases);
+        free(f[i].package);
+        free(f[i].version);
+        free(f[i].source);
+        free(f[i].source_version);
+        free(f[i].fixed);
+        free(f[i].severity);
+        free(f[i].feed);
+    }
+    free(f);
+}
+
+att_rc store_findings_replace(struct store *s, const char *host, const char *container,
+                              const char *judged, int64_t recheck_at,
+                              const struct store_finding *f, size_t n, int64_t now,
+                              const char *message, size_t *n_new)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    size_t i;
+    bool new_over = false;
+
+    if (s == NULL || !is_name(host) || !is_hex64(container) || judged == NULL ||
+        (f == NULL && n > 0) || n_new == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    for (i = 0; i < n; i++) {
+        if (!is_name(f[i].vuln_id) || !is_name(f[i].package) || f[i].version == NULL ||
+            f[i].source == NULL || f[i].source_version == NULL || f[i].severity == NULL ||
+            !is_hex64(f[i].feed)) {
+            return ATT_ERR_INVALID_ARG;
+        }
+    }
+    *n_new = 0;
+    store_lock(s);
+    rc = txn_begin(s, __func__);
+    /* the findings as they were, to tell the new ones: a temporary mark */
+    if (rc == ATT_OK) {
+        rc = exec_sql(s, __func__,
+                      "CREATE TEMP TABLE IF NOT EXISTS prev_findings (vuln_id TEXT, package TEXT, "
+                      "found_at INTEGER, PRIMARY KEY (vuln_id, package)); DELETE FROM "
+                      "temp.prev_findings");
+    }
+    if (rc == ATT_OK) {
+        rc = prepare(s, __func__,
+                     "INSERT INTO temp.prev_findings SELECT vuln_id, package, found_at FROM "
+                     "vuln_findings WHERE host = ? AND container = ?",
+                     &st);
+        if (rc == ATT_OK) {
+            binder_init(&b, st);
+            bind_text(&b, host);
+            bind_text(&b, container);
+            rc = bind_check(s, __func__, &b);
+        }
+        if (rc == ATT_OK) {
+            rc = step_done(s, __func__, st);
+        }
+        release(s, st);
+        st = NULL;
+    }
+    if (rc == ATT_OK) {
+        rc = prepare(s, __func__, "DELETE FROM vuln_findings WHERE host = ? AND container = ?",
+                     &st);
+        if (rc == ATT_OK) {
+            binder_init(&b, st);
+            bind_text(&b, host);
+            bind_text(&b, container);
+            rc = bind_check(s, __func__, &b);
+        }
+        if (rc == ATT_OK) {
+            rc = step_done(s, __func__, st);
+        }
+        release(s, st);
+        st = NULL;
+    }
+    for (i = 0; rc == ATT_OK && i < n; i++) {
+        rc = prepare(s, __func__,
+                     "INSERT OR REPLACE INTO vuln_findings (" FINDING_COLS
+                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce((SELECT "
+                     "found_at FROM temp.prev_findings WHERE vuln_id = ?4 AND package = ?6), ?15))",
+                     &st);
+        if (rc == ATT_OK) {
+            binder_init(&b, st);
+            bind_text(&b, host);
+            bind_text(&b, container);
+            bind_text(&b, f[i].image != NULL ? f[i].image : "");
+            bind_text(&b, f[i].vuln_id);
+            bind_text(&b, f[i].aliases != NULL ? f[i].aliases : "");
+            bind_text(&b, f[i].package);
+            bind_text(&b, f[i].version);
+            bind_text(&b, f[i].source);
+            bind_text(&b, f[i].source_version);
+            bind_text(&b, f[i].fixed != NULL ? f[i].fixed : "");
+            bind_text(&b, f[i].severity);
+            bind_i64(&b, f[i].over_bar ? 1 : 0);
+            bind_i64(&b, f[i].allowed ? 1 : 0);
+            bind_text(&b, f[i].feed);
+            bind_i64(&b, now);
+            rc = bind_check(s, __func__, &b);
+        }
+        if (rc == ATT_OK) {
+            rc = step_done(s, __func__, st);
+        }
+        release(s, st);
+        st = NULL;
+        if (rc == ATT_OK) {
+            rc = prepare(s, __func__,
+                         "SELECT count(*) FROM temp.prev_findings WHERE vuln_id = ? AND package = ?",
+                         &st);
+            if (rc == ATT_OK) {
+                binder_init(&b, st);
+                bind_text(&b, f[i].vuln_id);
+                bind_text(&b, f[i].package);
+                rc = bind_check(s, __func__, &b);
+            }
+            if (rc == ATT_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0) {
+                (*n_new)++;
+                new_over = new_over || f[i].over_bar;
+            }
+            release(s, st);
+            st = NULL;
+        }
+    }
+    if (rc == ATT_OK) {
+        rc = prepare(s, __func__,
+                     "UPDATE inventories SET judged = ?, recheck_at = ? WHERE host = ? AND "
+                     "container = ?",
+                     &st);
+        if (rc == ATT_OK) {
+            binder_init(&b, st);
+            bind_text(&b, judged);
+            bind_i64(&b, recheck_at);
+            bind_text(&b, host);
+            bind_text(&b, container);
+            rc = bind_check(s, __func__, &b);
+        }
+        if (rc == ATT_OK) {
+            rc = step_done(s, __func__, st);
+        }
+        release(s, st);
+        st = NULL;
+    }
+    if (rc == ATT_OK && message != NULL && *n_new > 0) {
+        rc = prepare(s, __func__, EVENT_INSERT, &st);
+        if (rc == ATT_OK) {
+            binder_init(&b, st);
+            bind_i64(&b, now);
+            bind_text(&b, host);
+            bind_text(&b, new_over ? "vulnerability-found" : "vulnerability-noted");
+            bind_text(&b, message);
+            rc = bind_check(s, __func__, &b);
+        }
+        if (rc == ATT_OK) {
+            rc = step_done(s, __func__, st);
+        }
+        release(s, st);
+        st = NULL;
+    }
+    if (rc == ATT_OK) {
+        rc = txn_commit(s, __func__);
+    }
+    if (rc != ATT_OK) {
+        txn_rollback(s, __func__);
+        *n_new = 0;
+    }
+    release(s, st);
+    store_unlock(s);
+    return rc;
+}
+
+att_rc store_findings_list(struct store *s, const char *host, const char *container,
+                           const char *image, struct store_finding **out, size_t *n)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    void *arr = NULL;
+    size_t len = 0;
+    struct binder b;
+
+    if (s == NULL || out == NULL || n == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    *n = 0;
+    store_lock(s);
+    rc = prepare(s, __func__,
+                 "SELECT " FINDING_COLS " FROM vuln_findings WHERE (?1 IS NULL OR host = ?1) AND "
+                 "(?2 IS NULL OR container = ?2) AND (?3 IS NULL OR image = ?3) ORDER BY "
+                 "over_bar DESC, CASE severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN "
+                 "'medium' THEN 3 WHEN 'low' THEN 2 WHEN 'negligible' THEN 1 ELSE 0 END DESC, "
+                 "fixed = '' ASC, vuln_id, host, container, package LIMIT 100000",
+                 &st);
+    if (rc == ATT_OK) {
+        binder_init(&b, st);
+        bind_text(&b, host);
+        bind_text(&b, container);
+        bind_text(&b, image);
+        rc = bind_check(s, __func__, &b);
+    }
+    if (rc == ATT_OK) {
+        rc = collect_rows(s, __func__, st, sizeof(struct store_finding), 100000, finding_row, &arr,
+                          &len);
+    }
+    if (rc == ATT_OK) {
+        *out = arr;
+        *n = len;
+        arr = NULL;
+        len = 0;
+    }
+    store_finding_list_free(arr, len);
     release(s, st);
     store_unlock(s);
     return rc;
