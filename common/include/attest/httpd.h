@@ -52,6 +52,13 @@ struct att_httpd_config {
     const char *listen; /* "ADDR:PORT" / "[ADDR]:PORT", numeric; port 0 = any free port */
     const struct att_tls_server_config *tls; /* NULL = plain HTTP */
     size_t max_body;    /* request body cap in bytes */
+    /*
+     * Optional: the body cap for one request, asked with its headers before
+     * any of the body is read (e.g. a larger cap for an authenticated upload
+     * endpoint); NULL or a 0 answer means max_body.
+     */
+    size_t (*body_limit)(void *ctx, const char *method, const char *url,
+                         const char *authorization);
     unsigned threads;   /* 0 or 1: one polling thread; >1: a thread pool */
     att_httpd_handler handler;
     att_httpd_error_fn error;

@@ -48,6 +48,8 @@ struct att_httpd {
     att_httpd_error_fn error;
     void *ctx; /* borrowed from the config */
     size_t max_body;
+    size_t (*body_limit)(void *ctx, const char *method, const char *url,
+                         const char *authorization);
     bool require_client_cert;
     uint16_t port;
     /*
@@ -568,16 +570,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (r == NULL) {
             return MHD_NO; /* MHD closes the connection */
         }
-        att_buf_init(&r->body, h->max_body);
+        size_t limit = h->max_body;
+
         *con_cls = r; /* freed by on_completed() from here on */
         if (h->require_client_cert && check_client_cert(c, r, why, sizeof(why)) != ATT_OK) {
+            att_buf_init(&r->body, h->max_body);
             r->has_answered = true;
             return send_error(h, c, MHD_HTTP_FORBIDDEN, why);
         }
-        if (declares_too_big(c, h->max_body)) {
+        if (h->body_limit != NULL) {
+            size_t l = h->body_limit(
+                h->ctx, method, url,
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+
+            limit = l > 0 ? l : h->max_body;
+        }
+        att_buf_init(&r->body, limit);
+        if (declares_too_big(c, limit)) {
             r->has_answered = true;
             (void)snprintf(why, sizeof(why), "request body exceeds the limit of %zu bytes",
-                           h->max_body);
+                           limit);
             return send_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, why);
         }
         return MHD_YES;
@@ -657,6 +669,7 @@ att_rc att_httpd_start(const struct att_httpd_config *cfg, struct att_httpd **ou
     h->error = cfg->error;
     h->ctx = cfg->ctx;
     h->max_body = cfg->max_body;
+    h->body_limit = cfg->body_limit;
     att_buf_init(&h->cert_pem, HTTPD_MAX_PEM);
     att_buf_init(&h->key_pem, HTTPD_MAX_PEM);
     att_buf_init(&h->ca_pem, HTTPD_MAX_PEM);
