@@ -50,6 +50,9 @@ static void usage(FILE *f)
             "  --order-key FILE      P-256 key signing quarantine orders (PEM; created if\n"
             "                        absent; default order-key.pem next to the --db file)\n"
             "  --order-ttl SECONDS   drop an order not delivered within this (default 86400)\n"
+            "  --vulndb-max-age SECONDS  do not judge with a vulnerability feed older than this\n"
+            "                        (default 432000 = 120 h; a policy's max_feed_age overrides)\n"
+            "  --vulndb-max-bytes N  largest feed upload accepted (default 134217728)\n"
             "  --insecure-dev        plain HTTP to agents and on the API (test rigs only!)\n"
             "  --log-level LEVEL     error|warning|info|debug (default warning)\n"
             "  --help, --version\n");
@@ -143,6 +146,26 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
             (void)snprintf(why, why_len, "order-ttl \"%s\" must be 10..2592000 seconds", val);
             return ATT_ERR_INVALID_ARG;
         }
+        return ATT_OK;
+    }
+    if (strcmp(key, "vulndb-max-age") == 0 || strcmp(key, "vulndb_max_age") == 0) {
+        if (att_parse_u64(val, 366ull * 86400u, &c->vulndb_max_age_s) != ATT_OK ||
+            c->vulndb_max_age_s < 60) {
+            (void)snprintf(why, why_len, "vulndb-max-age \"%s\" must be 60..31622400 seconds",
+                           val);
+            return ATT_ERR_INVALID_ARG;
+        }
+        return ATT_OK;
+    }
+    if (strcmp(key, "vulndb-max-bytes") == 0 || strcmp(key, "vulndb_max_bytes") == 0) {
+        uint64_t n = 0;
+
+        if (att_parse_u64(val, 1024ull * 1024u * 1024u, &n) != ATT_OK || n < 1024) {
+            (void)snprintf(why, why_len, "vulndb-max-bytes \"%s\" must be 1024..1073741824",
+                           val);
+            return ATT_ERR_INVALID_ARG;
+        }
+        c->vulndb_max_bytes = (size_t)n;
         return ATT_OK;
     }
     if (strcmp(key, "log-level") == 0 || strcmp(key, "log_level") == 0) {
@@ -321,6 +344,7 @@ int main(int argc, char **argv)
         {"order-key", required_argument, NULL, 1},     {"order-ttl", required_argument, NULL, 1},
         {"timeout", required_argument, NULL, 1},       {"max-inflight", required_argument, NULL, 1},
         {"insecure-dev", no_argument, NULL, 2},        {"log-level", required_argument, NULL, 1},
+        {"vulndb-max-age", required_argument, NULL, 1}, {"vulndb-max-bytes", required_argument, NULL, 1},
         {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     struct settings s;

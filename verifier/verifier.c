@@ -17,6 +17,7 @@
 #include "attest/httpd.h"
 #include "attest/log.h"
 #include "attest/sigkey.h"
+#include "attest/vulndb.h"
 #include "store.h"
 #include "verifier_int.h"
 
@@ -35,6 +36,8 @@ struct verifier {
     struct verifier_metrics metrics;
     uint32_t lat_ring[LAT_RING]; /* microseconds, the last LAT_RING requests */
     size_t lat_next;
+    pthread_mutex_t feed_lock;
+    struct verifier_feed *feed; /* the current vulnerability feed (issue 8), NULL if none */
 };
 
 void verifier_config_init(struct verifier_config *c)
@@ -44,6 +47,8 @@ void verifier_config_init(struct verifier_config *c)
     c->timeout_s = 10;
     c->max_inflight = 32;
     c->order_ttl_s = 86400;
+    c->vulndb_max_age_s = ATT_VULN_DEFAULT_MAX_AGE;
+    c->vulndb_max_bytes = VERIFIER_VULNDB_MAX_BYTES;
 }
 
 void verifier_config_cleanup(struct verifier_config *c)
@@ -234,6 +239,94 @@ uint16_t verifier_api_port(const struct verifier *v)
     return att_httpd_port(v->api);
 }
 
+/* ------------------------------------------------------------------------- */
+/* The current vulnerability feed (issue 8)                                  */
+
+static void feed_free(struct verifier_feed *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    att_vulndb_free(f->db);
+    free(f->text);
+    store_vulnfeed_cleanup(&f->meta);
+    free(f);
+}
+
+att_rc verifier_feed_reload(struct verifier *v)
+{
+    struct verifier_feed *f = calloc(1, sizeof(*f));
+    struct verifier_feed *old;
+    char why[300] = "";
+    att_rc rc;
+
+    if (f == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    rc = store_vulnfeed_current(v->store, &f->meta, &f->text, &f->len);
+    if (rc == ATT_OK) {
+        rc = att_vulndb_parse(f->text, f->len, &f->db, why, sizeof(why));
+        if (rc != ATT_OK) {
+            LOG_ERR("the stored vulnerability feed %.12s does not parse: %s", f->meta.digest, why);
+        }
+    }
+    if (rc != ATT_OK) {
+        feed_free(f);
+        return rc;
+    }
+    f->refs = 1;
+    pthread_mutex_lock(&v->feed_lock);
+    old = v->feed;
+    v->feed = f;
+    if (old != NULL && --old->refs > 0) {
+        old = NULL; /* the last verifier_feed_put frees it */
+    }
+    pthread_mutex_unlock(&v->feed_lock);
+    feed_free(old);
+    return ATT_OK;
+}
+
+struct verifier_feed *verifier_feed_get(struct verifier *v)
+{
+    struct verifier_feed *f;
+
+    pthread_mutex_lock(&v->feed_lock);
+    f = v->feed;
+    if (f != NULL) {
+        f->refs++;
+    }
+    pthread_mutex_unlock(&v->feed_lock);
+    return f;
+}
+
+void verifier_feed_put(struct verifier *v, struct verifier_feed *f)
+{
+    bool last;
+
+    if (f == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&v->feed_lock);
+    last = --f->refs == 0;
+    pthread_mutex_unlock(&v->feed_lock);
+    if (last) {
+        feed_free(f);
+    }
+}
+
+/* Feed uploads by an operator get the larger body cap; everything else the API's. */
+static size_t api_body_limit(void *ctx, const char *method, const char *url,
+                             const char *authorization)
+{
+    struct verifier *v = ctx;
+
+    if (strcmp(method, "POST") == 0 && strcmp(url, "/api/v1/vulndb") == 0 &&
+        verifier_api_role(v, authorization) >= 2) {
+        return v->cfg.vulndb_max_bytes;
+    }
+    return 0;
+}
+
 att_rc verifier_start(const struct verifier_config *cfg, struct verifier **out)
 {
     att_rc rc = ATT_ERR_INVALID_ARG;
@@ -256,6 +349,7 @@ att_rc verifier_start(const struct verifier_config *cfg, struct verifier **out)
         return ATT_ERR_NOMEM;
     }
     pthread_mutex_init(&v->metrics_lock, NULL);
+    pthread_mutex_init(&v->feed_lock, NULL);
     rc = copy_config(&v->cfg, cfg);
     if (rc != ATT_OK) {
         goto out;
@@ -294,6 +388,11 @@ att_rc verifier_start(const struct verifier_config *cfg, struct verifier **out)
         LOG_WARN("*** --insecure-dev: plain HTTP to agents and on the dashboard API. Anyone on "
                  "the network can read and forge this traffic. Test rigs only. ***");
     }
+    rc = verifier_feed_reload(v);
+    if (rc != ATT_OK && rc != ATT_ERR_NOT_FOUND) {
+        LOG_ERR("cannot load the vulnerability feed from %s: %s", v->cfg.db, att_rc_str(rc));
+        goto out;
+    }
     rc = verifier_poller_start(v, &v->poller);
     if (rc != ATT_OK) {
         goto out;
@@ -302,6 +401,7 @@ att_rc verifier_start(const struct verifier_config *cfg, struct verifier **out)
     hc.listen = v->cfg.listen;
     hc.tls = v->cfg.insecure_dev && v->cfg.api_cert == NULL ? NULL : &v->api_tls;
     hc.max_body = VERIFIER_API_MAX_BODY;
+    hc.body_limit = api_body_limit;
     hc.threads = 4;
     hc.handler = verifier_api_handle;
     hc.error = verifier_api_error;
@@ -329,7 +429,9 @@ void verifier_stop(struct verifier *v)
     att_ek_trust_free(v->trust);
     att_sigkey_free(v->order_key);
     store_close(v->store);
+    feed_free(v->feed);
     verifier_config_cleanup(&v->cfg);
     pthread_mutex_destroy(&v->metrics_lock);
+    pthread_mutex_destroy(&v->feed_lock);
     free(v);
 }

@@ -28,6 +28,7 @@
 #define VERIFIER_DEFAULT_TPM_CA   "certs/tpm-ca"
 #define VERIFIER_MAX_TPM_CA       16
 #define VERIFIER_API_MAX_BODY     (1024u * 1024u)
+#define VERIFIER_VULNDB_MAX_BYTES (128u * 1024u * 1024u)
 
 struct verifier_config {
     char *db;              /* SQLite file */
@@ -46,6 +47,9 @@ struct verifier_config {
     uint32_t timeout_s;    /* per agent request */
     uint32_t max_inflight; /* concurrent agent requests per round */
     bool insecure_dev;     /* plain HTTP to agents and on the API */
+    uint64_t vulndb_max_age_s;  /* a vulnerability feed older than this is not judged with
+                                   (a container policy's max_feed_age overrides) */
+    size_t vulndb_max_bytes;    /* largest feed upload (POST /api/v1/vulndb) */
 };
 
 struct verifier;

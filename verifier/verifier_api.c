@@ -64,6 +64,22 @@ static void errorf(struct att_http_response *resp, unsigned status, const char *
     verifier_api_error(NULL, status, msg, resp);
 }
 
+void verifier_api_send_json(struct att_http_response *resp, unsigned status, json_t *j)
+{
+    send_json(resp, status, j);
+}
+
+void verifier_api_errorf(struct att_http_response *resp, unsigned status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    verifier_api_error(NULL, status, msg, resp);
+}
+
 static enum role role_of(const char *name)
 {
     if (name == NULL) {
@@ -104,6 +120,27 @@ static enum role authenticate(struct verifier *v, const struct att_http_request 
     r = role_of(role);
     (void)snprintf(who, who_len, "%s", name);
 out:
+    free(name);
+    free(role);
+    return r;
+}
+
+int verifier_api_role(struct verifier *v, const char *authorization)
+{
+    uint8_t hash[ATT_SHA256_LEN];
+    const char *tok;
+    char *name = NULL;
+    char *role = NULL;
+    int r = ROLE_NONE;
+
+    if (authorization == NULL || strncmp(authorization, "Bearer ", 7) != 0) {
+        return ROLE_NONE;
+    }
+    tok = authorization + 7;
+    if (strlen(tok) > 0 && strlen(tok) <= 256 && att_sha256(tok, strlen(tok), hash) == ATT_OK &&
+        store_token_find(verifier_store(v), hash, &name, &role) == ATT_OK) {
+        r = (int)role_of(role);
+    }
     free(name);
     free(role);
     return r;
@@ -857,6 +894,30 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
             } else {
                 errorf(resp, 404, "no such resource: %.200s", u);
             }
+        }
+    } else if (strcmp(u, "/api/v1/vulndb") == 0) {
+        if (strcmp(m, "GET") == 0) {
+            if (need(role, ROLE_VIEWER, resp)) {
+                verifier_vuln_show(v, resp);
+            }
+        } else if (strcmp(m, "POST") == 0) {
+            if (need(role, ROLE_OPERATOR, resp)) {
+                verifier_vuln_import(v, req, who, resp);
+            }
+        } else {
+            errorf(resp, 405, "%s is not allowed on %s", m, u);
+        }
+    } else if (strcmp(u, "/api/v1/vulndb/scan") == 0) {
+        if (strcmp(m, "POST") != 0) {
+            errorf(resp, 405, "%s is not allowed on %s", m, u);
+        } else if (need(role, ROLE_VIEWER, resp)) {
+            verifier_vuln_scan(v, req, resp);
+        }
+    } else if (strcmp(u, "/api/v1/vulnerabilities") == 0) {
+        if (strcmp(m, "GET") != 0) {
+            errorf(resp, 405, "%s is not allowed on %s", m, u);
+        } else if (need(role, ROLE_VIEWER, resp)) {
+            verifier_vuln_findings(v, req, resp);
         }
     } else if (strcmp(u, "/api/v1/events") == 0 && strcmp(m, "GET") == 0) {
         if (need(role, ROLE_VIEWER, resp)) {

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "attest/buf.h"
 #include "attest/rc.h"
 #include "store.h"
@@ -60,6 +62,41 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
                          struct att_http_response *resp);
 void verifier_api_error(void *ctx, unsigned status, const char *message,
                         struct att_http_response *resp);
+
+/** Send @p j (consumed) as the JSON answer; errors as {"error": "..."} with @p status. */
+void verifier_api_send_json(struct att_http_response *resp, unsigned status, json_t *j);
+void verifier_api_errorf(struct att_http_response *resp, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/** The role (0 none, 1 viewer, 2 operator, 3 admin) of an Authorization header's token. */
+int verifier_api_role(struct verifier *v, const char *authorization);
+
+/* The current vulnerability feed (verifier.c), reference-counted. */
+struct verifier_feed {
+    unsigned refs;           /* under the verifier's feed lock */
+    struct att_vulndb *db;   /* parsed */
+    uint8_t *text;           /* canonical text, as sent to agents */
+    size_t len;
+    struct store_vulnfeed meta;
+};
+/** Make the newest stored feed current. @retval ATT_ERR_NOT_FOUND none stored */
+att_rc verifier_feed_reload(struct verifier *v);
+/** The current feed (a reference; NULL if none); give it back with verifier_feed_put. */
+struct verifier_feed *verifier_feed_get(struct verifier *v);
+void verifier_feed_put(struct verifier *v, struct verifier_feed *f);
+
+/* The image vulnerability gate (verifier_vuln.c) */
+void verifier_vuln_import(struct verifier *v, const struct att_http_request *req, const char *who,
+                          struct att_http_response *resp);
+void verifier_vuln_show(struct verifier *v, struct att_http_response *resp);
+void verifier_vuln_scan(struct verifier *v, const struct att_http_request *req,
+                        struct att_http_response *resp);
+void verifier_vuln_findings(struct verifier *v, const struct att_http_request *req,
+                            struct att_http_response *resp);
+struct att_appraisal;
+struct att_policy;
+/** After a trusted round of @p host (see verifier_vuln.c); @p a's containers may be failed. */
+void verifier_vuln_round(struct verifier *v, const char *host, const struct att_policy *pol,
+                         uint64_t policy_gen, struct att_appraisal *a);
 
 /* Counters for /metrics, updated by the poller. */
 struct verifier_metrics {

@@ -59,6 +59,10 @@ struct ak_cache_entry {
     char host[72];
     uint8_t digest[ATT_SHA256_LEN]; /* of the marshalled AK it was made from */
     struct att_ak *ak;              /* owned */
+    /* the vulnerability feed the host's agent last said it holds (issue 8) */
+    bool feed_known;                /* an evidence has told */
+    bool feed_has;
+    uint8_t feed[ATT_SHA256_LEN];
 };
 
 #define AK_CACHE_MAX 65536
@@ -151,6 +155,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *user)
 }
 
 static uint64_t policy_gen_now(struct verifier_poller *p);
+static struct ak_cache_entry *host_entry(struct verifier_poller *p, const char *name);
 static const struct policy_slot *policy_get(struct verifier_poller *p, const char *name,
                                             char *why, size_t why_len);
 
@@ -230,6 +235,7 @@ static void take_acks(struct verifier_poller *p, struct job *j, const struct att
 static att_rc job_prepare(struct verifier_poller *p, struct job *j)
 {
     struct att_evidence_request r;
+    struct verifier_feed *feed;
     att_rc rc;
 
     memset(&r, 0, sizeof(r));
@@ -253,7 +259,20 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
         r.admission = sl != NULL ? sl->json : NULL; /* borrowed for the encode */
     }
     attach_orders(p, j, &r);
+    /* The vulnerability feed, once, to an agent that said it holds another one. */
+    feed = verifier_feed_get(p->v);
+    {
+        const struct ak_cache_entry *e = host_entry(p, j->host.name);
+
+        if (feed != NULL && e != NULL && e->feed_known &&
+            (!e->feed_has || memcmp(e->feed, feed->db->digest, ATT_SHA256_LEN) != 0) &&
+            feed->len <= ATT_PROTO_MAX_VULNFEED) {
+            r.vulnfeed = feed->text; /* borrowed for the encode */
+            r.vulnfeed_len = feed->len;
+        }
+    }
     rc = att_evidence_request_encode(&r, &j->req);
+    verifier_feed_put(p->v, feed);
     free(r.orders); /* the envelopes are j->due's */
     if (rc != ATT_OK) {
         return rc;
@@ -405,11 +424,18 @@ static const struct att_ak *ak_for(struct verifier_poller *p, const struct store
     }
     memmove(&p->aks[lo + 1], &p->aks[lo], (p->n_aks - lo) * sizeof(*p->aks));
     e = &p->aks[lo];
+    memset(e, 0, sizeof(*e));
     (void)snprintf(e->host, sizeof(e->host), "%s", h->name);
     memcpy(e->digest, d, sizeof(d));
     e->ak = ak;
     p->n_aks++;
     return ak;
+}
+
+/* The host's cache entry (made by ak_for), or NULL. */
+static struct ak_cache_entry *host_entry(struct verifier_poller *p, const char *name)
+{
+    return p->n_aks > 0 ? bsearch(name, p->aks, p->n_aks, sizeof(*p->aks), ak_entry_cmp) : NULL;
 }
 
 /* Load and parse the host's policy. NULL with no policy or a broken one (with why). */
@@ -904,6 +930,15 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     in.containers = known;
     in.n_containers = n_known;
     memset(pcr_end, 0, sizeof(pcr_end));
+    {
+        struct ak_cache_entry *e = host_entry(p, j->host.name);
+
+        if (e != NULL) {
+            e->feed_known = true;
+            e->feed_has = ev.has_vulnfeed;
+            memcpy(e->feed, ev.vulnfeed, sizeof(e->feed));
+        }
+    }
     if (att_appraise(&in, &a, pcr_end) != ATT_OK) {
         record_simple(p, j, "untrusted", "appraisal could not run", o);
         goto out;
@@ -971,6 +1006,8 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
         }
     }
     if (advance && a.n_containers > 0) {
+        /* packages records and the vulnerability bar (issue 8): may fail containers */
+        verifier_vuln_round(p->v, j->host.name, pol, j->policy_gen, &a);
         sc = calloc(a.n_containers, sizeof(*sc));
         cev = calloc(a.n_containers + 3, sizeof(*cev));
         cmsg = calloc(a.n_containers, sizeof(*cmsg));

@@ -9,7 +9,9 @@
 #ifndef ATT_CLI_CLI_H
 #define ATT_CLI_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "attest/buf.h"
 #include "attest/rc.h"
@@ -34,5 +36,18 @@ int cli_fleet(const struct cli_fleet *f, const char *cmd, int argc, char **argv)
 /** Direct mode: attest-verify host --agent URL ... */
 int cli_host(const struct cli_fleet *f, int argc, char **argv);
 int cli_policy(int argc, char **argv);
+/** vulndb import|show, image scan, vulnerabilities (cli_vuln.c; issue 8). */
+int cli_vuln(const struct cli_fleet *f, const char *cmd, int argc, char **argv);
+/** Check --verifier and --token for @p cmd; false (printed) when missing. */
+bool cli_fleet_ready(const struct cli_fleet *f, const char *cmd);
+
+#include <jansson.h>
+/**
+ * One API call with a raw body of @p content_type. Returns the HTTP status
+ * with *out the JSON answer (caller decrefs; errors printed), -1 on transport
+ * or format errors.
+ */
+int cli_api_call_raw(const struct cli_fleet *f, const char *method, const char *path,
+                     const char *content_type, const uint8_t *body, size_t len, json_t **out);
 
 #endif

@@ -96,6 +96,47 @@ static int call(const struct api *a, const char *method, const char *path, json_
     return call_ex(a, method, path, body, out, 0);
 }
 
+int cli_api_call_raw(const struct cli_fleet *f, const char *method, const char *path,
+                     const char *content_type, const uint8_t *body, size_t len, json_t **out)
+{
+    struct att_tls_client_config tls;
+    struct att_buf resp;
+    char url[4096];
+    char err[512] = "";
+    long status = 0;
+    json_error_t jerr;
+    int ret = -1;
+
+    *out = NULL;
+    memset(&tls, 0, sizeof(tls));
+    tls.ca_file = f->ca;
+    att_buf_init(&resp, API_MAX);
+    if (snprintf(url, sizeof(url), "%s%s", f->verifier, path) >= (int)sizeof(url)) {
+        fprintf(stderr, "attest-verify: URL too long\n");
+        goto out;
+    }
+    if (att_httpc_request(&tls, method, url, content_type, f->token, body, len, 600, &resp,
+                          &status, err, sizeof(err)) != ATT_OK) {
+        fprintf(stderr, "attest-verify: verifier unreachable: %s\n", err);
+        goto out;
+    }
+    *out = json_loadb(resp.data != NULL ? (const char *)resp.data : "", resp.len, 0, &jerr);
+    if (*out == NULL) {
+        fprintf(stderr, "attest-verify: the verifier answered HTTP %ld with no JSON\n", status);
+        goto out;
+    }
+    if (status >= 400) {
+        const char *msg = json_string_value(json_object_get(*out, "error"));
+
+        fprintf(stderr, "attest-verify: verifier refused (HTTP %ld): %s\n", status,
+                msg != NULL ? msg : "(no message)");
+    }
+    ret = (int)status;
+out:
+    att_buf_cleanup(&resp);
+    return ret;
+}
+
 static void print_json(const json_t *j)
 {
     char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -548,23 +589,31 @@ out:
     return ret;
 }
 
+bool cli_fleet_ready(const struct cli_fleet *f, const char *cmd)
+{
+    if (f->verifier == NULL) {
+        fprintf(stderr, "attest-verify: %s needs a verifier: --verifier URL (or ATTEST_VERIFIER)\n",
+                cmd);
+        return false;
+    }
+    if (strncmp(f->verifier, "http://", 7) != 0 && strncmp(f->verifier, "https://", 8) != 0) {
+        fprintf(stderr, "attest-verify: --verifier must be an http:// or https:// URL\n");
+        return false;
+    }
+    if (f->token == NULL) {
+        fprintf(stderr, "attest-verify: %s needs an API token: --token T (or ATTEST_TOKEN)\n",
+                cmd);
+        return false;
+    }
+    return true;
+}
+
 int cli_fleet(const struct cli_fleet *f, const char *cmd, int argc, char **argv)
 {
     struct api a;
 
     memset(&a, 0, sizeof(a));
-    if (f->verifier == NULL) {
-        fprintf(stderr, "attest-verify: %s needs a verifier: --verifier URL (or ATTEST_VERIFIER)\n",
-                cmd);
-        return CLI_EXIT_ERROR;
-    }
-    if (strncmp(f->verifier, "http://", 7) != 0 && strncmp(f->verifier, "https://", 8) != 0) {
-        fprintf(stderr, "attest-verify: --verifier must be an http:// or https:// URL\n");
-        return CLI_EXIT_ERROR;
-    }
-    if (f->token == NULL) {
-        fprintf(stderr, "attest-verify: %s needs an API token: --token T (or ATTEST_TOKEN)\n",
-                cmd);
+    if (!cli_fleet_ready(f, cmd)) {
         return CLI_EXIT_ERROR;
     }
     a.base = f->verifier;

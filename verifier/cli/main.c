@@ -33,6 +33,13 @@ static void usage(FILE *f)
             "  policy apply NAME FILE | policy show [NAME] | policy assign HOST NAME\n"
             "  quarantine list [--host H] [--open]   quarantine orders and their state\n"
             "  quarantine lift ORDER-ID --reason TEXT  lift one (operator role; audited)\n"
+            "  vulndb import PATH... [--source osv|debian-tracker] [--release CODENAME]\n"
+            "                [--feed-time RFC3339]   load a vulnerability feed (operator role)\n"
+            "  vulndb show                  the current feed, its age, earlier imports\n"
+            "  image scan (--rootfs DIR | --image REF) [--policy DOC --container NAME]\n"
+            "                               an image's packages against the feed; exit 0\n"
+            "                               clean, 1 findings over the bar, 2 error\n"
+            "  vulnerabilities [--host H] [--container ID] [--image sha256:...]\n"
             "Direct mode (no verifier):\n"
             "  host --agent URL --policy FILE [--save-evidence DIR] [--known-aks FILE]\n"
             "  policy generate [--name NAME] PATH... > policy.json\n"
@@ -123,6 +130,9 @@ int main(int argc, char **argv)
                strcmp(cmd, "policy") == 0 || strcmp(cmd, "containers") == 0 ||
                strcmp(cmd, "container") == 0 || strcmp(cmd, "quarantine") == 0) {
         ret = cli_fleet(&f, cmd, argc, argv);
+    } else if (strcmp(cmd, "vulndb") == 0 || strcmp(cmd, "image") == 0 ||
+               strcmp(cmd, "vulnerabilities") == 0) {
+        ret = cli_vuln(&f, cmd, argc, argv);
     } else {
         fprintf(stderr, "attest-verify: unknown command \"%s\"\n", cmd);
         usage(stderr);
