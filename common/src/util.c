@@ -291,26 +291,70 @@ void att_set_why(char *why, size_t why_len, const char *fmt, ...)
  * RFC 3339 time as Go writes it ("2026-11-22T22:23:58.040264812Z", or with a
  * +hh:mm / -hh:mm offset) into @p out. False for anything else.
  */
-bool att_rfc3339_parse(const char *t, struct timespec *out)
+/* @p n decimal digits at @p s into *v. */
+static bool rfc_digits(const char *s, int n, int *v)
 {
-    struct tm tm;
-    int y, mo, d, h, mi, sec, n = 0;
+    int i;
+
+    *v = 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        *v = *v * 10 + (s[i] - '0');
+    }
+    return true;
+}
+
+bool att_rfc3339_parse(const char *s, struct timespec *out)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h, mi, sec, oh = 0, om = 0;
+    int dim;
+    long off = 0;
     long nsec = 0;
     long scale = 100000000L;
-    time_t base;
     const char *p;
+    struct tm tm;
+    time_t t;
 
-    if (t == NULL || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        n != 19 || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60) {
+    if (s == NULL || strnlen(s, 20) < 20 || !rfc_digits(s, 4, &y) || s[4] != '-' ||
+        !rfc_digits(s + 5, 2, &mo) || s[7] != '-' || !rfc_digits(s + 8, 2, &d) ||
+        (s[10] != 'T' && s[10] != 't') || !rfc_digits(s + 11, 2, &h) || s[13] != ':' ||
+        !rfc_digits(s + 14, 2, &mi) || s[16] != ':' || !rfc_digits(s + 17, 2, &sec)) {
         return false;
     }
-    p = t + n;
+    if (mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 60) {
+        return false;
+    }
+    dim = mdays[mo - 1];
+    if (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
+        dim = 29;
+    }
+    if (d < 1 || d > dim) {
+        return false;
+    }
+    p = s + 19;
     if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++) {
+        const char *f = ++p;
+
+        while (*p >= '0' && *p <= '9') {
             nsec += scale * (*p - '0');
             scale /= 10;
+            p++;
         }
+        if (p == f || p - f > 9) {
+            return false;
+        }
+    }
+    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+        off = 0;
+    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && rfc_digits(p + 1, 2, &oh) &&
+               p[3] == ':' && rfc_digits(p + 4, 2, &om) && oh <= 23 && om <= 59) {
+        off = (long)oh * 3600 + (long)om * 60;
+        off = *p == '+' ? off : -off;
+    } else {
+        return false;
     }
     memset(&tm, 0, sizeof(tm));
     tm.tm_year = y - 1900;
@@ -318,21 +362,12 @@ bool att_rfc3339_parse(const char *t, struct timespec *out)
     tm.tm_mday = d;
     tm.tm_hour = h;
     tm.tm_min = mi;
-    tm.tm_sec = sec;
-    base = timegm(&tm);
-    if (base == (time_t)-1) {
+    tm.tm_sec = sec; /* 60 becomes the next minute's first second */
+    t = timegm(&tm);
+    if (t == (time_t)-1 || (long long)t - off < 0) {
         return false;
     }
-    if ((p[0] == '+' || p[0] == '-') && p[1] >= '0' && p[1] <= '2' && p[2] >= '0' &&
-        p[2] <= '9' && p[3] == ':' && p[4] >= '0' && p[4] <= '5' && p[5] >= '0' &&
-        p[5] <= '9' && p[6] == '\0') {
-        long off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
-
-        base += p[0] == '+' ? -off : off;
-    } else if (strcmp(p, "Z") != 0) {
-        return false;
-    }
-    out->tv_sec = base;
+    out->tv_sec = (time_t)((long long)t - off);
     out->tv_nsec = nsec;
     return true;
 }

@@ -8,7 +8,7 @@
  * adds all of a document's entries or none (the db is rolled back).
  * Formats: OSV schema 1.6 (https://ossf.github.io/osv-schema/), RFC 3339 §5.6.
  */
-#define _DEFAULT_SOURCE /* timegm */
+#define _DEFAULT_SOURCE /* strnlen, json helpers */
 #include "attest/vulnfeed_json.h"
 
 #include <stdarg.h>
@@ -123,85 +123,15 @@ static bool feed_severity(const char *w, enum att_severity *out)
     return att_severity_parse(w, out) == ATT_OK;
 }
 
-/* Digits at s[0..n) as a number; false on anything else. */
-static bool digits(const char *s, size_t n, int *out)
-{
-    int v = 0;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return false;
-        }
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/*
- * RFC 3339 §5.6 date-time, strictly: YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm),
- * 'T' and 'Z' in either case, a real day of that month, a leap second
- * allowed. The result must not be before 1970.
- */
+/* RFC 3339 time (att_rfc3339_parse) as unix seconds. */
 static bool rfc3339(const char *s, uint64_t *out)
 {
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y, mo, d, h, mi, sec, oh = 0, om = 0;
-    int dim;
-    long off = 0;
-    const char *p;
-    struct tm tm;
-    time_t t;
+    struct timespec ts;
 
-    if (strnlen(s, 20) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
-        s[7] != '-' || !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-        !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
-        !digits(s + 17, 2, &sec)) {
+    if (!att_rfc3339_parse(s, &ts)) {
         return false;
     }
-    if (mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 60) {
-        return false;
-    }
-    dim = mdays[mo - 1];
-    if (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
-        dim = 29;
-    }
-    if (d < 1 || d > dim) {
-        return false;
-    }
-    p = s + 19;
-    if (*p == '.') {
-        const char *f = ++p;
-
-        while (*p >= '0' && *p <= '9') {
-            p++;
-        }
-        if (p == f || p - f > 9) {
-            return false;
-        }
-    }
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
-        off = 0;
-    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && digits(p + 1, 2, &oh) && p[3] == ':' &&
-               digits(p + 4, 2, &om) && oh <= 23 && om <= 59) {
-        off = (long)oh * 3600 + (long)om * 60;
-        off = *p == '+' ? off : -off;
-    } else {
-        return false;
-    }
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec; /* 60 becomes the next minute's first second */
-    t = timegm(&tm);
-    if (t == (time_t)-1 || (long long)t - off < 0) {
-        return false;
-    }
-    *out = (uint64_t)((long long)t - off);
+    *out = (uint64_t)ts.tv_sec;
     return true;
 }
 

@@ -53,9 +53,10 @@ void att_set_why(char *why, size_t why_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /**
- * RFC 3339 time as Go and OSV write it ("2026-11-22T22:23:58.040264812Z", or
- * with a +hh:mm / -hh:mm offset), years from 1970, into @p out. False for
- * anything else.
+ * RFC 3339 §5.6 date-time, strictly, as Go and OSV write it
+ * ("2026-11-22T22:23:58.040264812Z", or with a +hh:mm / -hh:mm offset): 'T'
+ * and 'Z' in either case, a real day of that month, a leap second allowed,
+ * 1..9 fraction digits, not before 1970. False for anything else.
  */
 bool att_rfc3339_parse(const char *t, struct timespec *out);
 
