@@ -682,10 +682,11 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
         }
     }
     if (r.vulnfeed != NULL) {
-        rc = agent_vulnfeed_set(a, r.vulnfeed, r.vulnfeed_len, why, why_len);
-        if (rc != ATT_OK) {
-            att_evidence_request_cleanup(&r);
-            return rc;
+        char fwhy[256] = "";
+
+        /* a feed we cannot take keeps the old one: our evidence names its digest */
+        if (agent_vulnfeed_set(a, r.vulnfeed, r.vulnfeed_len, fwhy, sizeof(fwhy)) != ATT_OK) {
+            LOG_ERR("refusing the verifier's vulnerability feed: %s", fwhy);
         }
     }
     /* Orders first, so the entries that record them are in this evidence's log. */
@@ -1054,11 +1055,7 @@ att_rc agent_vuln_check(struct agent *a, const char *policy_name,
         (void)snprintf(why, why_len, "refusing to judge the image's packages: %s", fresh);
         goto out;
     }
-    if (inv->n_pkgs > 0 && inv->ecosystem[0] == '\0') {
-        (void)snprintf(why, why_len,
-                       "cannot tell the OS release of the image (no usable /etc/os-release): "
-                       "refusing to judge its %zu packages",
-                       inv->n_pkgs);
+    if (!att_vuln_judgeable(inv, why, why_len)) {
         goto out;
     }
     memcpy(mat, inv_digest, ATT_SHA256_LEN);

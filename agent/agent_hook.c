@@ -188,7 +188,7 @@ static att_rc record_packages(struct agent *a, const char *id, const struct att_
     char name[96];
     char hex[2 * ATT_SHA256_LEN + 1];
     struct att_buf rec;
-    size_t cuts[1025];
+    size_t cuts[ATT_PKG_RECORD_MAX_PARTS + 1];
     size_t n = 0;
     size_t off = 0;
     size_t i;
@@ -209,7 +209,7 @@ static att_rc record_packages(struct agent *a, const char *id, const struct att_
                 return ATT_ERR_PARSE; /* a line longer than a record: not canonical */
             }
         }
-        if (n + 1 >= sizeof(cuts) / sizeof(cuts[0]) - 1) {
+        if (n + 1 >= sizeof(cuts) / sizeof(cuts[0])) {
             return ATT_ERR_PARSE;
         }
         cuts[++n] = end;

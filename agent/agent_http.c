@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest/proto.h"
+
 #include "attest/buf.h"
 #include "attest/log.h"
 #include "attest/proto.h"
@@ -81,6 +83,18 @@ static void handle(void *ctx, const struct att_http_request *req, struct att_htt
     }
 }
 
+/* Evidence requests may carry the vulnerability feed (once per feed): a larger cap. */
+static size_t evidence_limit(void *ctx, const char *method, const char *url,
+                             const char *authorization)
+{
+    (void)ctx;
+    (void)authorization;
+    if (strcmp(method, "POST") == 0 && strcmp(url, "/v1/evidence") == 0) {
+        return ATT_PROTO_MAX_ADMISSION + ATT_PROTO_MAX_VULNFEED + 65536;
+    }
+    return 0;
+}
+
 att_rc agent_http_start(struct agent *a, const char *listen,
                         const struct att_tls_server_config *tls, struct agent_http **out)
 {
@@ -96,6 +110,7 @@ att_rc agent_http_start(struct agent *a, const char *listen,
     c.listen = listen;
     c.tls = tls;
     c.max_body = AGENT_HTTP_MAX_BODY;
+    c.body_limit = evidence_limit;
     c.threads = 2;
     c.handler = handle;
     c.error = cbor_error;

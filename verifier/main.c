@@ -52,7 +52,7 @@ static void usage(FILE *f)
             "  --order-ttl SECONDS   drop an order not delivered within this (default 86400)\n"
             "  --vulndb-max-age SECONDS  do not judge with a vulnerability feed older than this\n"
             "                        (default 432000 = 120 h; a policy's max_feed_age overrides)\n"
-            "  --vulndb-max-bytes N  largest feed upload accepted (default 134217728)\n"
+            "  --vulndb-max-bytes N  largest feed upload accepted (default and most 25165824)\n"
             "  --insecure-dev        plain HTTP to agents and on the API (test rigs only!)\n"
             "  --log-level LEVEL     error|warning|info|debug (default warning)\n"
             "  --help, --version\n");
@@ -160,9 +160,11 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
     if (strcmp(key, "vulndb-max-bytes") == 0 || strcmp(key, "vulndb_max_bytes") == 0) {
         uint64_t n = 0;
 
-        if (att_parse_u64(val, 1024ull * 1024u * 1024u, &n) != ATT_OK || n < 1024) {
-            (void)snprintf(why, why_len, "vulndb-max-bytes \"%s\" must be 1024..1073741824",
-                           val);
+        if (att_parse_u64(val, ATT_PROTO_MAX_VULNFEED, &n) != ATT_OK || n < 1024) {
+            (void)snprintf(why, why_len,
+                           "vulndb-max-bytes \"%s\" must be 1024..%u (a feed must fit one "
+                           "evidence request to the agents)",
+                           val, ATT_PROTO_MAX_VULNFEED);
             return ATT_ERR_INVALID_ARG;
         }
         c->vulndb_max_bytes = (size_t)n;

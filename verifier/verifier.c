@@ -276,6 +276,12 @@ att_rc verifier_feed_reload(struct verifier *v)
     }
     f->refs = 1;
     pthread_mutex_lock(&v->feed_lock);
+    if (v->feed != NULL && v->feed->meta.id > f->meta.id) {
+        /* a concurrent import already made a newer row current */
+        pthread_mutex_unlock(&v->feed_lock);
+        feed_free(f);
+        return ATT_OK;
+    }
     old = v->feed;
     v->feed = f;
     if (old != NULL && --old->refs > 0) {

@@ -21,6 +21,7 @@
 
 #include "attest/buf.h"
 #include "attest/httpc.h"
+#include "attest/proto.h"
 #include "attest/rc.h"
 
 #define VERIFIER_DEFAULT_LISTEN   "127.0.0.1:8931"
@@ -28,7 +29,7 @@
 #define VERIFIER_DEFAULT_TPM_CA   "certs/tpm-ca"
 #define VERIFIER_MAX_TPM_CA       16
 #define VERIFIER_API_MAX_BODY     (1024u * 1024u)
-#define VERIFIER_VULNDB_MAX_BYTES (128u * 1024u * 1024u)
+#define VERIFIER_VULNDB_MAX_BYTES ATT_PROTO_MAX_VULNFEED /* what can be sent to agents */
 
 struct verifier_config {
     char *db;              /* SQLite file */

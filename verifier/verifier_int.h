@@ -96,7 +96,7 @@ struct att_appraisal;
 struct att_policy;
 /** After a trusted round of @p host (see verifier_vuln.c); @p a's containers may be failed. */
 void verifier_vuln_round(struct verifier *v, const char *host, const struct att_policy *pol,
-                         uint64_t policy_gen, struct att_appraisal *a);
+                         struct att_appraisal *a);
 
 /* Counters for /metrics, updated by the poller. */
 struct verifier_metrics {

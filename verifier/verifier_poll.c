@@ -272,6 +272,15 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
         }
     }
     rc = att_evidence_request_encode(&r, &j->req);
+    if (rc != ATT_OK && r.vulnfeed != NULL) {
+        /* never let the feed stop attestation: send the request without it */
+        LOG_WARN("%s: cannot send the vulnerability feed (%zu bytes): %s", j->host.name,
+                 r.vulnfeed_len, att_rc_str(rc));
+        r.vulnfeed = NULL;
+        r.vulnfeed_len = 0;
+        att_buf_reset(&j->req);
+        rc = att_evidence_request_encode(&r, &j->req);
+    }
     verifier_feed_put(p->v, feed);
     free(r.orders); /* the envelopes are j->due's */
     if (rc != ATT_OK) {
@@ -1007,7 +1016,7 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     }
     if (advance && a.n_containers > 0) {
         /* packages records and the vulnerability bar (issue 8): may fail containers */
-        verifier_vuln_round(p->v, j->host.name, pol, j->policy_gen, &a);
+        verifier_vuln_round(p->v, j->host.name, pol, &a);
         sc = calloc(a.n_containers, sizeof(*sc));
         cev = calloc(a.n_containers + 3, sizeof(*cev));
         cmsg = calloc(a.n_containers, sizeof(*cmsg));
@@ -1228,7 +1237,9 @@ static void run_round(struct verifier_poller *p, bool all)
         jobs[next]->policy_gen = gen;
         jobs[next]->req_seq = seen;
         memset(&hosts[i], 0, sizeof(hosts[i])); /* moved into the job */
-        att_buf_init(&jobs[next]->req, ATT_PROTO_MAX_ADMISSION + 65536); /* the policy rides along */
+        /* the policy and, once per host and feed, the vulnerability feed ride along */
+        att_buf_init(&jobs[next]->req,
+                     ATT_PROTO_MAX_ADMISSION + ATT_PROTO_MAX_VULNFEED + 65536);
         att_buf_init(&jobs[next]->resp, ATT_PROTO_MAX_BODY);
         next++;
     }

@@ -104,6 +104,14 @@ void verifier_vuln_import(struct verifier *v, const struct att_http_request *req
         verifier_api_errorf(resp, 400, "malformed feed: %s", why);
         return;
     }
+    if (db->feed_time > (uint64_t)now + 86400u) {
+        att_vulndb_free(db);
+        verifier_api_errorf(resp, 400,
+                            "the feed's time %llu is more than a day in the future: a feed that "
+                            "never ages is refused",
+                            (unsigned long long)db->feed_time);
+        return;
+    }
     att_hex_encode(db->digest, ATT_SHA256_LEN, hex);
     memset(&meta, 0, sizeof(meta));
     meta.digest = hex;
@@ -265,11 +273,8 @@ void verifier_vuln_scan(struct verifier *v, const struct att_http_request *req,
         verifier_api_errorf(resp, 409, "refusing to judge: %s", fresh);
         goto out;
     }
-    if (inv->n_pkgs > 0 && inv->ecosystem[0] == '\0') {
-        verifier_api_errorf(resp, 409,
-                            "cannot tell the OS release of the image (no usable os-release): "
-                            "refusing to judge its %zu packages",
-                            inv->n_pkgs);
+    if (!att_vuln_judgeable(inv, why, sizeof(why))) {
+        verifier_api_errorf(resp, 409, "%s", why);
         goto out;
     }
     if (att_vulndb_match(f->db, inv, &m, &n) != ATT_OK) {
@@ -440,6 +445,20 @@ static void join_parts(struct verifier *v, const char *host, struct att_appraisa
     }
 }
 
+/* att_vuln_judgeable on a stored canonical inventory. */
+static bool judgeable_text(const char *body, char *why, size_t why_len)
+{
+    struct att_inventory *inv = NULL;
+    bool ok;
+
+    if (att_inventory_parse(body, strlen(body), &inv, why, why_len) != ATT_OK) {
+        return false;
+    }
+    ok = att_vuln_judgeable(inv, why, why_len);
+    att_inventory_free(inv);
+    return ok;
+}
+
 /* Judge one inventory; findings and the judgement key are stored. */
 static void judge(struct verifier *v, const char *host, const struct store_inventory *si,
                   const struct att_container_verdict *c, const struct att_vuln_policy *vp,
@@ -513,8 +532,37 @@ out:
     att_inventory_free(inv);
 }
 
+/*
+ * What a judgement depends on besides the feed: the container policy's name
+ * and bar (every field), as 64 hex. Not the policy generation: that counter
+ * restarts with the verifier.
+ */
+static void bar_digest(const char *name, const struct att_vuln_policy *vp,
+                       char hex[2 * ATT_SHA256_LEN + 1])
+{
+    struct att_buf b;
+    uint8_t d[ATT_SHA256_LEN];
+    size_t i;
+
+    att_buf_init(&b, 1u << 22);
+    (void)att_buf_printf(&b, "%s\n", name);
+    if (vp != NULL) {
+        (void)att_buf_printf(&b, "%d %d %d %llu\n", (int)vp->refuse_at, vp->refuse_unfixed ? 1 : 0,
+                             (int)vp->running, (unsigned long long)vp->max_feed_age);
+        for (i = 0; i < vp->n_allow; i++) {
+            (void)att_buf_printf(&b, "%s %llu %s\n", vp->allow[i].id,
+                                 (unsigned long long)vp->allow[i].expires_at, vp->allow[i].reason);
+        }
+    }
+    if (b.data == NULL || att_sha256(b.data, b.len, d) != ATT_OK) {
+        memset(d, 0, sizeof(d)); /* never equal to a stored key's digest of real text */
+    }
+    att_hex_encode(d, ATT_SHA256_LEN, hex);
+    att_buf_cleanup(&b);
+}
+
 void verifier_vuln_round(struct verifier *v, const char *host, const struct att_policy *pol,
-                         uint64_t policy_gen, struct att_appraisal *a)
+                         struct att_appraisal *a)
 {
     struct verifier_feed *f;
     struct store_inventory *inv = NULL;
@@ -537,33 +585,35 @@ void verifier_vuln_round(struct verifier *v, const char *host, const struct att_
         const struct att_vuln_policy *vp = cp != NULL ? cp->vulns : NULL;
         char key[200];
         char fhex[2 * ATT_SHA256_LEN + 1];
+        char bhex[2 * ATT_SHA256_LEN + 1];
+        char why[300] = "";
+        struct store_finding sf;
 
         if (c == NULL) {
             continue; /* not a container of this boot's log */
         }
+        if (vp != NULL && vp->running == ATT_VULN_RUNNING_QUARANTINE && !c->is_failed &&
+            !judgeable_text(inv[i].body, why, sizeof(why))) {
+            fail_container(c, "packages-unknown", "policy %.64s has a vulnerability bar: %.400s",
+                           c->policy, why);
+            continue;
+        }
         if (f != NULL && att_vulndb_fresh(f->db, now, max_age_for(v, vp), NULL, 0)) {
             att_hex_encode(f->db->digest, ATT_SHA256_LEN, fhex);
-            (void)snprintf(key, sizeof(key), "%s %.80s %llu", fhex, c->policy,
-                           (unsigned long long)policy_gen);
+            bar_digest(c->policy, vp, bhex);
+            (void)snprintf(key, sizeof(key), "%s %s", fhex, bhex);
             if (strcmp(inv[i].judged, key) != 0 || (int64_t)now >= inv[i].recheck_at) {
                 judge(v, host, &inv[i], c, vp, f, key, now);
             }
         }
-        if (vp != NULL && vp->running == ATT_VULN_RUNNING_QUARANTINE && !c->is_failed) {
-            struct store_finding *sf = NULL;
-            size_t n = 0;
-
-            if (store_findings_list(verifier_store(v), host, c->id, NULL, &sf, &n) == ATT_OK &&
-                n > 0 && sf[0].over_bar) {
-                /* worst first: sf[0] names it */
-                fail_container(c, "vulnerable",
-                               "known vulnerability over the bar of policy %.64s: %.128s "
-                               "(%.16s) in %.64s %.64s%s%.64s",
-                               c->policy, sf[0].vuln_id, sf[0].severity, sf[0].package,
-                               sf[0].version, sf[0].fixed[0] ? ", fixed in " : ", no fix yet",
-                               sf[0].fixed);
-            }
-            store_finding_list_free(sf, n);
+        if (vp != NULL && vp->running == ATT_VULN_RUNNING_QUARANTINE && !c->is_failed &&
+            store_finding_worst(verifier_store(v), host, c->id, &sf) == ATT_OK) {
+            fail_container(c, "vulnerable",
+                           "known vulnerability over the bar of policy %.64s: %.128s (%.16s) in "
+                           "%.64s %.64s%s%.64s (an allow entry in the policy accepts it)",
+                           c->policy, sf.vuln_id, sf.severity, sf.package, sf.version,
+                           sf.fixed[0] ? ", fixed in " : ", no fix yet", sf.fixed);
+            store_finding_cleanup(&sf);
         }
     }
     verifier_feed_put(v, f);

@@ -450,7 +450,7 @@ att_rc att_pkg_record_parse(const uint8_t *buf, size_t len, struct att_pkg_recor
     memcpy(line, buf, (size_t)(nl - buf));
     line[nl - buf] = '\0';
     if (sscanf(line, ATT_PKG_RECORD_HEADER " %4u %4u %64s%n", &part, &n, digest, &used) != 3 ||
-        (size_t)used != strlen(line) || part < 1 || part > n || n > 1024 ||
+        (size_t)used != strlen(line) || part < 1 || part > n || n > ATT_PKG_RECORD_MAX_PARTS ||
         !att_lower_hex(digest, 64, 64) ||
         strncmp(line, ATT_PKG_RECORD_HEADER " ", sizeof(ATT_PKG_RECORD_HEADER)) != 0) {
         att_set_why(why, why_len,

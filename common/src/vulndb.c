@@ -1154,3 +1154,34 @@ void att_vuln_judge(const struct att_vuln_policy *p, const struct att_vuln_match
         (void)snprintf(out->worst + len, sizeof(out->worst) - len, "%s", len > 0 ? MORE : "...");
     }
 }
+
+bool att_vuln_judgeable(const struct att_inventory *inv, char *why, size_t why_len)
+{
+    if (inv == NULL) {
+        att_set_why(why, why_len, "no package inventory");
+        return false;
+    }
+    if (inv->ecosystem[0] != '\0' && inv->format != ATT_PKG_NONE) {
+        return true;
+    }
+    if (inv->ecosystem[0] == '\0' && inv->n_pkgs == 0 && inv->os_id[0] == '\0') {
+        return true; /* no OS, no packages: nothing a feed could name */
+    }
+    if (inv->ecosystem[0] == '\0' && inv->n_pkgs > 0) {
+        att_set_why(why, why_len,
+                    "cannot tell the OS release of the image (no usable os-release): refusing "
+                    "to judge its %zu packages",
+                    inv->n_pkgs);
+    } else if (inv->ecosystem[0] == '\0') {
+        att_set_why(why, why_len,
+                    "the image's OS \"%s\" has no supported package ecosystem (dpkg or apk): "
+                    "refusing to judge it",
+                    inv->os_id);
+    } else {
+        att_set_why(why, why_len,
+                    "the image names %s but has no package database (dpkg status or apk "
+                    "installed): refusing to judge it",
+                    inv->ecosystem);
+    }
+    return false;
+}

@@ -559,6 +559,7 @@ static att_rc osv_affected(struct osv *c, json_t *rec, json_t *aff, size_t ai, c
     json_t *versions = NULL;
     const char *eco = NULL;
     const char *name = NULL;
+    char eco_buf[80];
     char where[80];
     size_t i;
     att_rc rc;
@@ -588,6 +589,12 @@ static att_rc osv_affected(struct osv *c, json_t *rec, json_t *aff, size_t ai, c
         return osv_fail(c, "affected[%zu].package has an ecosystem but no name", ai);
     }
     memset(&e, 0, sizeof(e));
+    /* OSV names Ubuntu LTS releases "Ubuntu:22.04:LTS"; inventories say "Ubuntu:22.04" */
+    if (strncmp(eco, "Ubuntu:", 7) == 0 && strlen(eco) < sizeof(eco_buf) &&
+        strlen(eco) > 11 && strcmp(eco + strlen(eco) - 4, ":LTS") == 0) {
+        (void)snprintf(eco_buf, sizeof(eco_buf), "%.*s", (int)(strlen(eco) - 4), eco);
+        eco = eco_buf;
+    }
     e.ecosystem = (char *)(uintptr_t)eco;
     e.package = (char *)(uintptr_t)name;
     e.id = (char *)(uintptr_t)c->id;

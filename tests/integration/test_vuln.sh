@@ -178,13 +178,22 @@ printf 'Package: libc6\nVersion: not a version!\n' >>"$T_DIR/badimg/var/lib/dpkg
 tar -C "$T_DIR/badimg" -cf "$T_DIR/badimg.tar" .
 BADID=$("$PODMAN" import "$T_DIR/badimg.tar" localhost/attest-bad:1 2>/dev/null | tail -n1)
 BADID=sha256:${BADID#sha256:}
-jq --arg id "$BADID" '.containers[0].images += [$id]' "$T_DIR/policy.json" >"$T_DIR/policy-bad.json"
+# and one that names Debian in os-release but has no package database at all
+mkdir -p "$T_DIR/nodb" && tar -x -C "$T_DIR/nodb" -f "$T_DIR/dyn.tar" && rm -rf "$T_DIR/nodb/var/lib/dpkg"
+tar -C "$T_DIR/nodb" -cf "$T_DIR/nodb.tar" .
+NODBID=$("$PODMAN" import "$T_DIR/nodb.tar" localhost/attest-nodb:1 2>/dev/null | tail -n1)
+NODBID=sha256:${NODBID#sha256:}
+jq --arg id "$BADID" --arg id2 "$NODBID" '.containers[0].images += [$id, $id2]' "$T_DIR/policy.json" \
+    >"$T_DIR/policy-bad.json"
 "${AV[@]}" "${V[@]}" policy apply apps "$T_DIR/policy-bad.json" >/dev/null || die "policy apply"
 sleep 3
 expect_cmd 126 "an image whose dpkg status is corrupt is refused" "$PODMAN" run --rm \
     localhost/attest-bad:1 /bin/sh -c 'echo should-not-run'
 assert_contains "$T_OUT" "package inventory" "the refusal says the inventory cannot be read"
 assert_contains "$T_OUT" "status" "... naming the database"
+expect_cmd 126 "an image with os-release but no package database is refused under a bar" \
+    "$PODMAN" run --rm localhost/attest-nodb:1 /bin/sh -c 'echo should-not-run'
+assert_contains "$T_OUT" "no package database" "the refusal says why"
 
 section "a new feed makes a running container newly vulnerable: event and quarantine"
 expect_cmd 0 "import feed 2 (no glibc record): from a zip" bash -c \

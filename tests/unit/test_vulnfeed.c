@@ -243,6 +243,73 @@ static void test_osv_alpine(void **state)
     att_vulndb_free(db);
 }
 
+/* OSV's "Ubuntu:22.04:LTS" is the ecosystem an Ubuntu 22.04 inventory names ("Ubuntu:22.04"). */
+static void test_osv_ubuntu_lts(void **state)
+{
+    static const char rec[] =
+        "{\"id\": \"UBUNTU-CVE-2024-0001\", \"modified\": \"2024-01-01T00:00:00Z\",\n"
+        " \"affected\": [{\"package\": {\"ecosystem\": \"Ubuntu:22.04:LTS\", \"name\": \"glibc\"},\n"
+        "   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [\n"
+        "     {\"introduced\": \"0\"}, {\"fixed\": \"2.35-0ubuntu3.5\"}]}]},\n"
+        "  {\"package\": {\"ecosystem\": \"Ubuntu:Pro:18.04:LTS\", \"name\": \"glibc\"},\n"
+        "   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [\n"
+        "     {\"introduced\": \"0\"}, {\"fixed\": \"2.27-3ubuntu1.7\"}]}]}]}";
+    struct att_vulndb *db = att_vulndb_new(0);
+    struct att_inventory inv;
+    struct att_pkg pkg = {.name = (char *)(uintptr_t) "libc6",
+                          .version = (char *)(uintptr_t) "2.35-0ubuntu3.4",
+                          .arch = (char *)(uintptr_t) "amd64",
+                          .source = (char *)(uintptr_t) "glibc",
+                          .source_version = (char *)(uintptr_t) "2.35-0ubuntu3.4"};
+    struct att_vuln_match *m = NULL;
+    size_t n = 0;
+    char why[256] = "";
+
+    (void)state;
+    assert_int_equal(osv(db, rec, NULL, why, sizeof(why)), ATT_OK);
+    assert_int_equal(att_vulndb_finish(db), ATT_OK);
+    memset(&inv, 0, sizeof(inv));
+    (void)snprintf(inv.os_id, sizeof(inv.os_id), "ubuntu");
+    (void)snprintf(inv.ecosystem, sizeof(inv.ecosystem), "Ubuntu:22.04");
+    inv.format = ATT_PKG_DPKG;
+    inv.pkgs = &pkg;
+    inv.n_pkgs = 1;
+    assert_int_equal(att_vulndb_match(db, &inv, &m, &n), ATT_OK);
+    assert_int_equal(n, 1); /* the LTS record; the Pro one is another ecosystem */
+    assert_string_equal(m[0].entry->ecosystem, "Ubuntu:22.04");
+    free(m);
+    att_vulndb_free(db);
+}
+
+/* Inventories a bar can judge, and those it must not pass as clean. */
+static void test_judgeable(void **state)
+{
+    struct att_inventory inv;
+    struct att_pkg pkg = {.name = (char *)(uintptr_t) "p", .version = (char *)(uintptr_t) "1",
+                          .arch = (char *)(uintptr_t) "amd64", .source = (char *)(uintptr_t) "p",
+                          .source_version = (char *)(uintptr_t) "1"};
+    char why[256] = "";
+
+    (void)state;
+    memset(&inv, 0, sizeof(inv));
+    assert_true(att_vuln_judgeable(&inv, why, sizeof(why))); /* scratch: nothing to judge */
+    (void)snprintf(inv.os_id, sizeof(inv.os_id), "fedora");
+    assert_false(att_vuln_judgeable(&inv, why, sizeof(why))); /* an RPM distribution */
+    assert_non_null(strstr(why, "fedora"));
+    (void)snprintf(inv.os_id, sizeof(inv.os_id), "debian");
+    (void)snprintf(inv.ecosystem, sizeof(inv.ecosystem), "Debian:12");
+    assert_false(att_vuln_judgeable(&inv, why, sizeof(why))); /* os-release, no database */
+    assert_non_null(strstr(why, "no package database"));
+    inv.format = ATT_PKG_DPKG;
+    assert_true(att_vuln_judgeable(&inv, why, sizeof(why)));
+    inv.ecosystem[0] = '\0';
+    inv.os_id[0] = '\0';
+    inv.pkgs = &pkg;
+    inv.n_pkgs = 1;
+    assert_false(att_vuln_judgeable(&inv, why, sizeof(why))); /* packages, OS unknown */
+    assert_false(att_vuln_judgeable(NULL, why, sizeof(why)));
+}
+
 /* One malformed document: refused, why names @p word, the db as it was. */
 static void refuse_osv(struct att_vulndb *db, const char *json, size_t len, const char *word)
 {
@@ -539,6 +606,8 @@ int main(void)
         cmocka_unit_test(test_osv_array_feed_time_and_intervals),
         cmocka_unit_test(test_osv_severity_sources),
         cmocka_unit_test(test_osv_alpine),
+        cmocka_unit_test(test_osv_ubuntu_lts),
+        cmocka_unit_test(test_judgeable),
         cmocka_unit_test(test_osv_malformed),
         cmocka_unit_test(test_tracker_all_releases),
         cmocka_unit_test(test_tracker_release_filter),

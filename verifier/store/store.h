@@ -398,6 +398,10 @@ att_rc store_findings_replace(struct store *s, const char *host, const char *con
 att_rc store_findings_list(struct store *s, const char *host, const char *container,
                            const char *image, struct store_finding **out, size_t *n);
 void store_finding_list_free(struct store_finding *f, size_t n);
+/** The worst finding over the bar of (host, container). @retval ATT_ERR_NOT_FOUND none */
+att_rc store_finding_worst(struct store *s, const char *host, const char *container,
+                           struct store_finding *out);
+void store_finding_cleanup(struct store_finding *f);
 
 att_rc store_token_add(struct store *s, const char *name, const char *role,
                        const uint8_t hash[ATT_SHA256_LEN]);

@@ -28,6 +28,8 @@
 
 #include "attest/log.h"
 #include "attest/pcrs.h"
+#include "attest/appraise.h"
+#include "attest/inventory.h"
 #include "attest/util.h"
 
 /* "ATST" in the database header's application_id: marks the file as ours. */
@@ -3625,11 +3627,11 @@ att_rc store_inventory_part(struct store *s, const char *host, const char *conta
     int src;
 
     if (s == NULL || !is_name(host) || !is_hex64(container) || !is_hex64(digest) || part < 1 ||
-        part > n || n > 1024 || body == NULL || text == NULL) {
+        part > n || n > ATT_PKG_RECORD_MAX_PARTS || body == NULL || text == NULL) {
         return ATT_ERR_INVALID_ARG;
     }
     *text = NULL;
-    att_buf_init(&joined, (size_t)n * 65536u + 1);
+    att_buf_init(&joined, ATT_INV_MAX_TEXT);
     store_lock(s);
     rc = txn_begin(s, __func__);
     if (rc != ATT_OK) {
@@ -3874,25 +3876,78 @@ static att_rc finding_row(sqlite3_stmt *st, void *elem)
     return r.rc;
 }
 
+void store_finding_cleanup(struct store_finding *f)
+{
+    if (f == NULL) {
+        return;
+    }
+    free(f->host);
+    free(f->container);
+    free(f->image);
+    free(f->vuln_id);
+    free(f->aliases);
+    free(f->package);
+    free(f->version);
+    free(f->source);
+    free(f->source_version);
+    free(f->fixed);
+    free(f->severity);
+    free(f->feed);
+    memset(f, 0, sizeof(*f));
+}
+
 void store_finding_list_free(struct store_finding *f, size_t n)
 {
     size_t i;
 
     for (i = 0; f != NULL && i < n; i++) {
-        free(f[i].host);
-        free(f[i].container);
-        free(f[i].image);
-        free(f[i].vuln_id);
-        free(f[i].aliases);
-        free(f[i].package);
-        free(f[i].version);
-        free(f[i].source);
-        free(f[i].source_version);
-        free(f[i].fixed);
-        free(f[i].severity);
-        free(f[i].feed);
+        store_finding_cleanup(&f[i]);
     }
     free(f);
+}
+
+#define SEVERITY_RANK                                                                              \
+    "CASE severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' "    \
+    "THEN 2 WHEN 'negligible' THEN 1 ELSE 0 END"
+
+att_rc store_finding_worst(struct store *s, const char *host, const char *container,
+                           struct store_finding *out)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+    int src;
+
+    if (s == NULL || !is_name(host) || !is_hex64(container) || out == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    memset(out, 0, sizeof(*out));
+    store_lock(s);
+    rc = prepare(s, __func__,
+                 "SELECT " FINDING_COLS " FROM vuln_findings WHERE host = ?1 AND container = ?2 "
+                 "AND over_bar = 1 ORDER BY " SEVERITY_RANK " DESC, fixed = '' ASC, vuln_id, "
+                 "package LIMIT 1",
+                 &st);
+    if (rc == ATT_OK) {
+        binder_init(&b, st);
+        bind_text(&b, host);
+        bind_text(&b, container);
+        rc = bind_check(s, __func__, &b);
+    }
+    if (rc == ATT_OK) {
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
+            rc = finding_row(st, out);
+            if (rc != ATT_OK) {
+                store_finding_cleanup(out);
+            }
+        } else {
+            rc = src == SQLITE_DONE ? ATT_ERR_NOT_FOUND : db_fail(s, __func__, src);
+        }
+    }
+    release(s, st);
+    store_unlock(s);
+    return rc;
 }
 
 att_rc store_findings_replace(struct store *s, const char *host, const char *container,

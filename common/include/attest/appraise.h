@@ -65,7 +65,8 @@ struct att_pkg_record {
     size_t len;
 };
 
-#define ATT_PKG_RECORD_HEADER "attest-packages"
+#define ATT_PKG_RECORD_HEADER    "attest-packages"
+#define ATT_PKG_RECORD_MAX_PARTS 160u /* ATT_INV_MAX_TEXT in parts of 60 KiB, rounded up */
 
 /**
  * Parse a record's header; out->body is left NULL (len = the part's length,

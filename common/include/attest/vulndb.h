@@ -187,6 +187,16 @@ struct att_vuln_judgement {
 };
 
 /**
+ * Whether @p inv can be judged at all: packages matched to a known ecosystem,
+ * or an image with neither packages nor an os-release (scratch, static
+ * binaries: nothing to match). An image that names an OS whose packages
+ * cannot be matched (no package database, an RPM distribution, packages
+ * without an OS release) cannot: a bar must not pass it as clean. @p why
+ * (may be NULL) says why not.
+ */
+bool att_vuln_judgeable(const struct att_inventory *inv, char *why, size_t why_len);
+
+/**
  * Whether match @p m is over the bar of @p p at @p now; *allowed (may be
  * NULL) set when an allow entry took it. An allow entry is honoured while
  * now < expires_at. A NULL @p p is a bar everything is over (fail closed).
