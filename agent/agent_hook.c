@@ -363,7 +363,7 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
     if (rc == ATT_OK && inv != NULL) {
         rc = agent_vuln_check(a, policy, inv, inv_digest, vuln_why, sizeof(vuln_why));
         if (rc != ATT_OK) {
-            (void)snprintf(why, sizeof(why), "%s", vuln_why);
+            (void)snprintf(why, sizeof(why), "%.500s", vuln_why);
         }
     } else if (rc == ATT_OK &&
                agent_vuln_check(a, policy, NULL, NULL, vuln_why, sizeof(vuln_why)) != ATT_OK) {
