@@ -1024,7 +1024,7 @@ att_rc agent_vuln_check(struct agent *a, const char *policy_name,
     size_t n = 0;
     size_t i;
     uint8_t key[ATT_SHA256_LEN];
-    uint8_t mat[3 * ATT_SHA256_LEN + 128];
+    uint8_t mat[4 * ATT_SHA256_LEN];
     uint64_t now = (uint64_t)time(NULL);
     uint64_t max_age;
     uint64_t until;
@@ -1061,9 +1061,8 @@ att_rc agent_vuln_check(struct agent *a, const char *policy_name,
     memcpy(mat, inv_digest, ATT_SHA256_LEN);
     memcpy(mat + ATT_SHA256_LEN, a->vulndb->digest, ATT_SHA256_LEN);
     memcpy(mat + 2 * ATT_SHA256_LEN, a->admission_digest, ATT_SHA256_LEN);
-    (void)snprintf((char *)mat + 3 * ATT_SHA256_LEN, 128, "%s", policy_name);
-    if (att_sha256(mat, 3 * ATT_SHA256_LEN + strlen((char *)mat + 3 * ATT_SHA256_LEN), key) !=
-        ATT_OK) {
+    if (att_sha256(policy_name, strlen(policy_name), mat + 3 * ATT_SHA256_LEN) != ATT_OK ||
+        att_sha256(mat, sizeof(mat), key) != ATT_OK) {
         (void)snprintf(why, why_len, "cannot hash the verdict key");
         goto out;
     }

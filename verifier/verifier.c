@@ -395,9 +395,15 @@ att_rc verifier_start(const struct verifier_config *cfg, struct verifier **out)
                  "the network can read and forge this traffic. Test rigs only. ***");
     }
     rc = verifier_feed_reload(v);
-    if (rc != ATT_OK && rc != ATT_ERR_NOT_FOUND) {
+    if (rc == ATT_ERR_NOMEM || rc == ATT_ERR_IO) {
         LOG_ERR("cannot load the vulnerability feed from %s: %s", v->cfg.db, att_rc_str(rc));
         goto out;
+    }
+    if (rc != ATT_OK && rc != ATT_ERR_NOT_FOUND) {
+        /* a stored feed that no longer parses: no judgement until the next import */
+        LOG_ERR("the current vulnerability feed in %s is unusable (%s): starting without one; "
+                "import a feed again",
+                v->cfg.db, att_rc_str(rc));
     }
     rc = verifier_poller_start(v, &v->poller);
     if (rc != ATT_OK) {

@@ -607,6 +607,13 @@ static int cmd_scan(const struct cli_fleet *f, int argc, char **argv)
     if (!cli_fleet_ready(f, "image scan")) {
         return CLI_EXIT_ERROR;
     }
+    if (policy != NULL && (strspn(policy, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789._-") != strlen(policy) ||
+                           strspn(cpol, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                        "0123456789._-") != strlen(cpol))) {
+        fprintf(stderr, "attest-verify: --policy and --container take names of A-Z a-z 0-9 . _ -\n");
+        return CLI_EXIT_ERROR;
+    }
     if (image != NULL) {
         char a0[] = "podman";
         char a1[] = "image";
