@@ -433,33 +433,67 @@ static att_rc appraise_rootfs(const struct att_ima_entry *e, struct att_appraisa
     return ATT_OK;
 }
 
+/* A plain decimal in [1, max] at *p (no sign, no leading zero), then @p stop; advances *p. */
+static bool pkg_number(const char **p, const char *end, char stop, unsigned max, unsigned *out)
+{
+    const char *q = *p;
+    unsigned v = 0;
+
+    if (q >= end || *q < '1' || *q > '9') {
+        return false;
+    }
+    while (q < end && *q >= '0' && *q <= '9') {
+        v = v * 10u + (unsigned)(*q - '0');
+        if (v > max) {
+            return false;
+        }
+        q++;
+    }
+    if (q >= end || *q != stop) {
+        return false;
+    }
+    *p = q + 1;
+    *out = v;
+    return true;
+}
+
 att_rc att_pkg_record_parse(const uint8_t *buf, size_t len, struct att_pkg_record *out,
                             char *why, size_t why_len)
 {
+    static const char magic[] = ATT_PKG_RECORD_HEADER " ";
     const uint8_t *nl = buf != NULL ? memchr(buf, '\n', len < 160 ? len : 160) : NULL;
-    char line[160];
-    char digest[80];
+    const char *p = (const char *)buf;
+    const char *end;
     unsigned part = 0;
     unsigned n = 0;
-    int used = 0;
+    char digest[2 * ATT_SHA256_LEN + 1];
 
     if (nl == NULL) {
         att_set_why(why, why_len, "no header line");
         return ATT_ERR_PARSE;
     }
-    memcpy(line, buf, (size_t)(nl - buf));
-    line[nl - buf] = '\0';
-    if (sscanf(line, ATT_PKG_RECORD_HEADER " %4u %4u %64s%n", &part, &n, digest, &used) != 3 ||
-        (size_t)used != strlen(line) || part < 1 || part > n || n > ATT_PKG_RECORD_MAX_PARTS ||
-        !att_lower_hex(digest, 64, 64) ||
-        strncmp(line, ATT_PKG_RECORD_HEADER " ", sizeof(ATT_PKG_RECORD_HEADER)) != 0) {
-        att_set_why(why, why_len,
-                    "header is not \"" ATT_PKG_RECORD_HEADER " <part> <n> <64 hex>\"");
+    end = (const char *)nl;
+    /* exactly "attest-packages <part> <n> <64 lower hex>": one spelling only */
+    if ((size_t)(end - p) < sizeof(magic) - 1 || memcmp(p, magic, sizeof(magic) - 1) != 0) {
+        att_set_why(why, why_len, "header is not \"" ATT_PKG_RECORD_HEADER " <part> <n> <64 hex>\"");
         return ATT_ERR_PARSE;
     }
+    p += sizeof(magic) - 1;
+    if (!pkg_number(&p, end, ' ', ATT_PKG_RECORD_MAX_PARTS, &part) ||
+        !pkg_number(&p, end, ' ', ATT_PKG_RECORD_MAX_PARTS, &n) || part > n ||
+        end - p != 2 * ATT_SHA256_LEN || memchr(p, '\0', 2 * ATT_SHA256_LEN) != NULL) {
+        att_set_why(why, why_len, "header is not \"" ATT_PKG_RECORD_HEADER " <part> <n> <64 hex>\"");
+        return ATT_ERR_PARSE;
+    }
+    memcpy(digest, p, 2 * ATT_SHA256_LEN);
+    digest[2 * ATT_SHA256_LEN] = '\0';
+    if (!att_lower_hex(digest, 64, 64)) {
+        att_set_why(why, why_len, "header digest is not 64 lower-case hex");
+        return ATT_ERR_PARSE;
+    }
+    memcpy(out->digest, digest, sizeof(digest));
     out->part = part;
     out->n = n;
-    memcpy(out->digest, digest, 65);
     out->body = NULL;
     out->len = len - (size_t)(nl + 1 - buf);
     return ATT_OK;

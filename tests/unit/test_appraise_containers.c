@@ -520,6 +520,277 @@ static void test_rootfs_records(void **state)
     expect_failed(&l, C1, "image-not-allowed", 100);
 }
 
+/* ------------------------------------------------------------------------- */
+/* "packages:<id>" records: the measured package inventory (issue 8)         */
+
+#define PKG_HEX "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+
+static const char inv_text[] = "attest-inventory 1\n"
+                               "os debian 12 bookworm\n"
+                               "ecosystem Debian:12\n"
+                               "format dpkg\n"
+                               "pkg libc6 2.36-9+deb12u4 amd64 glibc 2.36-9+deb12u4\n"
+                               "pkg libssl3 3.0.11-1~deb12u2 amd64 openssl 3.0.11-1~deb12u2\n"
+                               "pkg zlib1g 1:1.2.13.dfsg-1 amd64 zlib 1:1.2.13.dfsg-1\n";
+
+static att_rc pkg_parse(const char *text, struct att_pkg_record *r)
+{
+    char why[128] = "";
+
+    return att_pkg_record_parse((const uint8_t *)text, strlen(text), r, why, sizeof(why));
+}
+
+static void test_pkg_record_parse_ok(void **state)
+{
+    static const char rec[] = "attest-packages 1 2 " PKG_HEX "\npkg a 1 amd64 a 1\n";
+    char max[128];
+    struct att_pkg_record r;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    r.body = (uint8_t *)(uintptr_t)0x1; /* parse leaves body NULL */
+    assert_int_equal(pkg_parse(rec, &r), ATT_OK);
+    assert_int_equal(r.part, 1);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.digest, PKG_HEX);
+    assert_null(r.body);
+    assert_int_equal(r.len, strlen("pkg a 1 amd64 a 1\n"));
+    /* the body is the tail of the buffer */
+    assert_memory_equal(rec + sizeof(rec) - 1 - r.len, "pkg a 1 amd64 a 1\n", r.len);
+
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(pkg_parse("attest-packages 2 2 " PKG_HEX "\n", &r), ATT_OK);
+    assert_int_equal(r.part, 2);
+    assert_int_equal(r.len, 0); /* an empty part is a part */
+    /* the most parts a record may announce, and its last part */
+    (void)snprintf(max, sizeof(max), "attest-packages %u %u " PKG_HEX "\n",
+                   ATT_PKG_RECORD_MAX_PARTS, ATT_PKG_RECORD_MAX_PARTS);
+    assert_int_equal(pkg_parse(max, &r), ATT_OK);
+    assert_int_equal(r.part, ATT_PKG_RECORD_MAX_PARTS);
+    assert_int_equal(r.n, ATT_PKG_RECORD_MAX_PARTS);
+    assert_int_equal(pkg_parse("attest-packages 1 1 " PKG_HEX "\nattest-packages 1 1\n", &r),
+                     ATT_OK);
+    assert_int_equal(r.n, 1);
+}
+
+static void test_pkg_record_parse_rejects(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "attest-packages 1 2 " PKG_HEX,                     /* no newline */
+        "attest-packages 1 2 " PKG_HEX "pkg a 1 amd64 a 1", /* no newline, body glued on */
+        "attest-packages 0 2 " PKG_HEX "\n",                /* part 0 */
+        "attest-packages 3 2 " PKG_HEX "\n",                /* part > n */
+        "attest-packages 1 0 " PKG_HEX "\n",                /* n 0 */
+        "attest-packages 1 1025 " PKG_HEX "\n",             /* n > 1024 (and the cap) */
+        "attest-packages 1025 1025 " PKG_HEX "\n",
+        "attest-packages 1 99999 " PKG_HEX "\n",
+        "attest-packages -1 2 " PKG_HEX "\n",
+        "attest-packages 1 2 5891B5B522D5DF086D0FF0B110FBD9D21BB4FC7163AF34D08286A2E846F6BE03\n",
+        "attest-packages 1 2 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be0\n",
+        "attest-packages 1 2 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be033\n",
+        "attest-packages 1 2 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be0g\n",
+        "attest-packages 1 2 " PKG_HEX " extra\n", /* extra token */
+        "attest-packages 1 2 " PKG_HEX " \n",      /* trailing blank */
+        "attest-packages 1 2 " PKG_HEX "\r\n",     /* CR */
+        "attest-packages 1 2\n",                   /* no digest */
+        "attest-packages 1 " PKG_HEX "\n",         /* no n */
+        "attest-packages\n",
+        "attest-package 1 2 " PKG_HEX "\n", /* wrong magic */
+        "attest-packagesX 1 2 " PKG_HEX "\n",
+        "Attest-packages 1 2 " PKG_HEX "\n",
+        " attest-packages 1 2 " PKG_HEX "\n",
+        "\nattest-packages 1 2 " PKG_HEX "\n",
+        "attest-packages one two " PKG_HEX "\n",
+    };
+    struct att_pkg_record r;
+    char why[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&r, 0x5a, sizeof(r));
+        memset(why, 'X', sizeof(why));
+        if (att_pkg_record_parse((const uint8_t *)bad[i], strlen(bad[i]), &r, why, sizeof(why)) !=
+            ATT_ERR_PARSE) {
+            fail_msg("accepted \"%s\"", bad[i]);
+        }
+        assert_true(strlen(why) > 0 && strlen(why) < sizeof(why));
+        assert_int_equal(r.part, 0x5a5a5a5au); /* untouched on failure */
+    }
+    /* one part more than ATT_PKG_RECORD_MAX_PARTS */
+    {
+        char over[128];
+
+        (void)snprintf(over, sizeof(over), "attest-packages 1 %u " PKG_HEX "\n",
+                       ATT_PKG_RECORD_MAX_PARTS + 1u);
+        assert_int_equal(pkg_parse(over, &r), ATT_ERR_PARSE);
+    }
+    assert_int_equal(att_pkg_record_parse(NULL, 10, &r, why, sizeof(why)), ATT_ERR_PARSE);
+    assert_int_equal(att_pkg_record_parse((const uint8_t *)"x", 0, &r, NULL, 0), ATT_ERR_PARSE);
+    /* the header line is looked for in the first bytes only */
+    {
+        char longhdr[400];
+
+        memset(longhdr, ' ', sizeof(longhdr));
+        memcpy(longhdr, "attest-packages 1 2 " PKG_HEX, strlen("attest-packages 1 2 " PKG_HEX));
+        longhdr[sizeof(longhdr) - 1] = '\n';
+        assert_int_equal(
+            att_pkg_record_parse((const uint8_t *)longhdr, sizeof(longhdr), &r, why, sizeof(why)),
+            ATT_ERR_PARSE);
+    }
+}
+
+/*
+ * One spelling only: "attest-packages <part> <n> <64 hex>" with single
+ * blanks and plain decimals. Found by this test: an sscanf-based parser took
+ * runs of blanks, leading zeros, '+', a NUL in the header, and read
+ * "attest-packages 00012 <hex>" as part 1 of 2.
+ */
+static void test_pkg_record_parse_one_spelling(void **state)
+{
+    static const char nul[] = "attest-packages 1 2 " PKG_HEX "\0junk\npkg a 1 amd64 a 1\n";
+    static const char *const lenient[] = {
+        "attest-packages 00012 " PKG_HEX "\n", /* part 1 of 2 */
+        "attest-packages  1 2 " PKG_HEX "\n",  "attest-packages 1\t2 " PKG_HEX "\n",
+        "attest-packages 1  2\t" PKG_HEX "\n", "attest-packages 01 2 " PKG_HEX "\n",
+        "attest-packages +1 2 " PKG_HEX "\n",
+    };
+    struct att_pkg_record r;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(lenient) / sizeof(lenient[0]); i++) {
+        if (pkg_parse(lenient[i], &r) != ATT_ERR_PARSE) {
+            fail_msg("accepted \"%s\" as part %u of %u", lenient[i], r.part, r.n);
+        }
+    }
+    if (att_pkg_record_parse((const uint8_t *)nul, sizeof(nul) - 1, &r, NULL, 0) != ATT_ERR_PARSE) {
+        fail_msg("accepted a header with a NUL and junk before its newline");
+    }
+}
+
+/* Add a "packages:<id>" ima-buf record: the header line, then @p body. */
+static void add_pkg(struct log *l, const char *id, unsigned part, unsigned n, const char *hex,
+                    const char *body, size_t body_len)
+{
+    char rec[1024];
+    char name[80];
+    int k = snprintf(rec, sizeof(rec), "attest-packages %u %u %s\n", part, n, hex);
+
+    assert_true(k > 0 && (size_t)k + body_len < sizeof(rec));
+    memcpy(rec + k, body, body_len);
+    (void)snprintf(name, sizeof(name), "packages:%s", id);
+    assert_int_equal(att_ima_entry_build_buf(&l->e[l->n++], 15, name, (const uint8_t *)rec,
+                                             (size_t)k + body_len),
+                     ATT_OK);
+}
+
+static void test_pkg_records_kept(void **state)
+{
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+    uint8_t d[ATT_SHA256_LEN];
+    char hex[65];
+    size_t cut = 60; /* part 1: the os lines and a bit, part 2: the rest */
+
+    (void)state;
+    assert_int_equal(att_sha256(inv_text, sizeof(inv_text) - 1, d), ATT_OK);
+    att_hex_encode(d, sizeof(d), hex);
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add= source=hook");
+    add_pkg(&l, C1, 1, 2, hex, inv_text, cut);
+    add_buf(&l, "container:" C2, "image=" IMG_OK " privileged=0 cap_add=");
+    add_pkg(&l, C2, 1, 1, PKG_HEX, "", 0);
+    add_pkg(&l, C1, 2, 2, hex, inv_text + cut, sizeof(inv_text) - 1 - cut);
+    run(&l, &a);
+    assert_false(find(&a, C1)->is_failed);
+    assert_false(find(&a, C2)->is_failed);
+    assert_int_equal(host_fails(&a), 0);
+    assert_int_equal(a.n_pkgs, 3);
+    /* in log order, each with its container, index, header fields and body */
+    assert_string_equal(a.pkgs[0].container, C1);
+    assert_int_equal(a.pkgs[0].entry, 101);
+    assert_int_equal(a.pkgs[0].part, 1);
+    assert_int_equal(a.pkgs[0].n, 2);
+    assert_string_equal(a.pkgs[0].digest, hex);
+    assert_int_equal(a.pkgs[0].len, cut);
+    assert_non_null(a.pkgs[0].body);
+    assert_memory_equal(a.pkgs[0].body, inv_text, cut);
+    assert_int_equal(a.pkgs[0].body[cut], '\0');
+    assert_string_equal(a.pkgs[1].container, C2);
+    assert_int_equal(a.pkgs[1].entry, 103);
+    assert_int_equal(a.pkgs[1].part, 1);
+    assert_int_equal(a.pkgs[1].n, 1);
+    assert_string_equal(a.pkgs[1].digest, PKG_HEX);
+    assert_int_equal(a.pkgs[1].len, 0);
+    assert_non_null(a.pkgs[1].body);
+    assert_int_equal(a.pkgs[1].body[0], '\0');
+    assert_string_equal(a.pkgs[2].container, C1);
+    assert_int_equal(a.pkgs[2].entry, 104);
+    assert_int_equal(a.pkgs[2].part, 2);
+    assert_int_equal(a.pkgs[2].len, sizeof(inv_text) - 1 - cut);
+    assert_memory_equal(a.pkgs[2].body, inv_text + cut, a.pkgs[2].len);
+    /* joined, the parts are the inventory the digest names */
+    {
+        char joined[sizeof(inv_text)];
+        uint8_t d2[ATT_SHA256_LEN];
+
+        memcpy(joined, a.pkgs[0].body, a.pkgs[0].len);
+        memcpy(joined + a.pkgs[0].len, a.pkgs[2].body, a.pkgs[2].len);
+        assert_int_equal(att_sha256(joined, a.pkgs[0].len + a.pkgs[2].len, d2), ATT_OK);
+        assert_memory_equal(d2, d, sizeof(d));
+    }
+    att_appraisal_cleanup(&a);
+    assert_null(a.pkgs);
+    assert_int_equal(a.n_pkgs, 0);
+    log_free(&l);
+}
+
+/* A malformed record fails its container (never the host) and is not kept. */
+static void test_pkg_record_malformed_fails_container(void **state)
+{
+    static const char *const bad[] = {
+        "attest-packages 1 2 " PKG_HEX,         /* no newline */
+        "attest-packages 0 2 " PKG_HEX "\n",    /* part 0 */
+        "attest-packages 3 2 " PKG_HEX "\n",    /* part > n */
+        "attest-packages 1 2048 " PKG_HEX "\n", /* n over the cap */
+        "attest-packages 1 2 5891B5B522D5DF086D0FF0B110FBD9D21BB4FC7163AF34D08286A2E846F6BE03\n",
+        "attest-packages 1 2 " PKG_HEX " x\n",
+        "pkg a 1 amd64 a 1\n",
+    };
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        l.n = 0;
+        add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+        add_buf(&l, "packages:" C1, bad[i]);
+        add_buf(&l, "container:" C2, "image=" IMG_OK " privileged=0 cap_add=");
+        add_pkg(&l, C2, 1, 1, PKG_HEX, "x\n", 2);
+        run(&l, &a);
+        assert_true(find(&a, C1)->is_failed);
+        assert_string_equal(find(&a, C1)->code, "malformed-record");
+        assert_int_equal(find(&a, C1)->entry, 101);
+        assert_true(strlen(find(&a, C1)->reason) > 0);
+        assert_false(find(&a, C2)->is_failed); /* the other container is untouched */
+        assert_int_equal(host_fails(&a), 0);
+        assert_int_equal(a.n_pkgs, 1); /* only C2's */
+        assert_string_equal(a.pkgs[0].container, C2);
+        att_appraisal_cleanup(&a);
+        log_free(&l);
+    }
+    /* the right name with the wrong template (ima-ng) is malformed too */
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_file(&l, "packages:" C1, ls_digest);
+    run(&l, &a);
+    assert_int_equal(a.n_pkgs, 0);
+    att_appraisal_cleanup(&a);
+    expect_failed(&l, C1, "malformed-record", 101);
+}
+
 static void test_appraise_entries_bad_args(void **state)
 {
     struct att_appraisal a;
@@ -546,6 +817,11 @@ int main(void)
         cmocka_unit_test(test_quarantine_entries),
         cmocka_unit_test(test_rootfs_records),
         cmocka_unit_test(test_appraise_entries_bad_args),
+        cmocka_unit_test(test_pkg_record_parse_ok),
+        cmocka_unit_test(test_pkg_record_parse_rejects),
+        cmocka_unit_test(test_pkg_record_parse_one_spelling),
+        cmocka_unit_test(test_pkg_records_kept),
+        cmocka_unit_test(test_pkg_record_malformed_fails_container),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

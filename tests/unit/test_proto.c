@@ -1357,6 +1357,244 @@ static void test_decode_bit_flips(void **state)
     }
 }
 
+/* ------------------------------------------------------------------------- */
+/* The vulnerability feed (issue 8): the verifier's feed in an evidence      */
+/* request, the digest of the agent's feed in its evidence                   */
+
+static const char feed_text[] =
+    "attest-vulndb 1 1700000000\n"
+    "Debian:12\topenssl\tCVE-2024-0001\thigh\t-\t3.0.13-1~deb12u1\t-\tDSA-5678-1\n";
+
+/* Whether @p s occurs in @p b (memmem is not C11). */
+static bool has_bytes(const struct att_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    size_t i;
+
+    for (i = 0; i + n <= b->len; i++) {
+        if (memcmp(b->data + i, s, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A request carrying a feed: the bytes come back exactly, next to the other optional fields. */
+static void test_request_vulnfeed_round_trip(void **state)
+{
+    struct att_evidence_request in;
+    struct att_evidence_request out;
+    struct att_buf b;
+    struct att_buf b2;
+    static const uint8_t binary[] = {0x00, 0xff, '\n', 0x00, 0x80}; /* opaque to the codec */
+    uint8_t order[40];
+    struct att_blob orders[1] = {{order, sizeof(order)}};
+    int variant;
+
+    (void)state;
+    memset(order, 0x5a, sizeof(order));
+    for (variant = 0; variant < 3; variant++) {
+        sample_request(&in);
+        in.vulnfeed = (uint8_t *)(uintptr_t)feed_text;
+        in.vulnfeed_len = sizeof(feed_text) - 1;
+        if (variant == 1) {
+            in.vulnfeed = (uint8_t *)(uintptr_t)binary;
+            in.vulnfeed_len = sizeof(binary);
+        } else if (variant == 2) {
+            /* every optional field at once, keys still in deterministic order */
+            in.admission = (char *)(uintptr_t) "{\"version\": 1}";
+            in.orders = orders;
+            in.n_orders = 1;
+            in.vulnfeed_len = 1;
+        }
+        att_buf_init(&b, BUF_MAX);
+        att_buf_init(&b2, BUF_MAX);
+        assert_int_equal(att_evidence_request_encode(&in, &b), ATT_OK);
+        assert_deterministic_keys(&b);
+        assert_int_equal(att_evidence_request_decode(b.data, b.len, &out, NULL, 0), ATT_OK);
+        assert_memory_equal(out.nonce, in.nonce, 32);
+        assert_int_equal(out.pcr_mask, in.pcr_mask);
+        assert_int_equal(out.log_offset, in.log_offset);
+        assert_non_null(out.vulnfeed);
+        assert_int_equal(out.vulnfeed_len, in.vulnfeed_len);
+        assert_memory_equal(out.vulnfeed, in.vulnfeed, in.vulnfeed_len);
+        if (variant == 2) {
+            assert_string_equal(out.admission, in.admission);
+            assert_int_equal(out.n_orders, 1);
+            assert_memory_equal(out.orders[0].data, order, sizeof(order));
+        } else {
+            assert_null(out.admission);
+            assert_int_equal(out.n_orders, 0);
+        }
+        assert_int_equal(att_evidence_request_encode(&out, &b2), ATT_OK);
+        assert_int_equal(b2.len, b.len);
+        assert_memory_equal(b2.data, b.data, b.len);
+        att_evidence_request_cleanup(&out);
+        assert_null(out.vulnfeed);
+        assert_int_equal(out.vulnfeed_len, 0);
+        att_buf_cleanup(&b);
+        att_buf_cleanup(&b2);
+    }
+    /* without a feed the field is absent and decodes as NULL */
+    sample_request(&in);
+    att_buf_init(&b, BUF_MAX);
+    assert_int_equal(att_evidence_request_encode(&in, &b), ATT_OK);
+    assert_false(has_bytes(&b, "vulnfeed"));
+    assert_int_equal(att_evidence_request_decode(b.data, b.len, &out, NULL, 0), ATT_OK);
+    assert_null(out.vulnfeed);
+    assert_int_equal(out.vulnfeed_len, 0);
+    att_evidence_request_cleanup(&out);
+    /* an empty feed cannot be sent: encode refuses it and leaves the buffer alone */
+    in.vulnfeed = (uint8_t *)(uintptr_t)feed_text;
+    in.vulnfeed_len = 0;
+    assert_int_equal(att_evidence_request_encode(&in, &b), ATT_ERR_INVALID_ARG);
+    att_buf_cleanup(&b);
+}
+
+/* A request with field "vulnfeed" set to @p v. */
+static void build_request_vulnfeed(struct att_buf *b, struct tval v)
+{
+    struct tfield f[NELEM(request_fields) + 1];
+
+    memcpy(f, request_fields, sizeof(request_fields));
+    f[NELEM(request_fields)].key = "vulnfeed";
+    f[NELEM(request_fields)].v = v;
+    build(b, f, NELEM(f), NONE, NONE, NULL, NONE);
+}
+
+static void test_request_vulnfeed_decode_bad_values(void **state)
+{
+    static const struct tval bad[] = {
+        TBYTES(blob, 0), TTEXT("attest-vulndb 1 0\n"), TUINT(1), TRAW(raw_null), TRAW(raw_array),
+        TRAW(raw_map),
+    };
+    struct att_buf b;
+    struct att_evidence_request out;
+    uint8_t *big;
+    size_t i;
+    char why[256];
+
+    (void)state;
+    for (i = 0; i < NELEM(bad); i++) {
+        build_request_vulnfeed(&b, bad[i]);
+        expect_parse_fail(&cases[1], &b, "field \"vulnfeed\"");
+        att_buf_cleanup(&b);
+    }
+    /* the largest feed goes through, one byte more is refused */
+    big = malloc(ATT_PROTO_MAX_VULNFEED + 1u);
+    assert_non_null(big);
+    memset(big, 'v', ATT_PROTO_MAX_VULNFEED + 1u);
+    build_request_vulnfeed(&b, (struct tval)TBYTES(big, ATT_PROTO_MAX_VULNFEED));
+    why[0] = '\0';
+    assert_int_equal(att_evidence_request_decode(b.data, b.len, &out, why, sizeof(why)), ATT_OK);
+    assert_int_equal(out.vulnfeed_len, ATT_PROTO_MAX_VULNFEED);
+    att_evidence_request_cleanup(&out);
+    att_buf_cleanup(&b);
+    build_request_vulnfeed(&b, (struct tval)TBYTES(big, ATT_PROTO_MAX_VULNFEED + 1u));
+    expect_parse_fail(&cases[1], &b, "field \"vulnfeed\"");
+    att_buf_cleanup(&b);
+    free(big);
+}
+
+/* Evidence saying which feed the agent holds: the 32-byte digest comes back, its absence too. */
+static void test_evidence_vulnfeed_round_trip(void **state)
+{
+    struct att_evidence in;
+    struct att_evidence out;
+    struct att_buf b;
+    struct att_buf b2;
+    static const uint8_t zero[32];
+    size_t i;
+
+    (void)state;
+    sample_evidence(&in);
+    in.has_vulnfeed = true;
+    for (i = 0; i < sizeof(in.vulnfeed); i++) {
+        in.vulnfeed[i] = (uint8_t)(0xf0u ^ i);
+    }
+    in.inventory =
+        (char *)(uintptr_t) "1111111111111111111111111111111111111111111111111111111111111111 r";
+    att_buf_init(&b, BUF_MAX);
+    att_buf_init(&b2, BUF_MAX);
+    assert_int_equal(att_evidence_encode(&in, &b), ATT_OK);
+    assert_deterministic_keys(&b);
+    assert_int_equal(att_evidence_decode(b.data, b.len, &out, NULL, 0), ATT_OK);
+    assert_true(out.has_vulnfeed);
+    assert_memory_equal(out.vulnfeed, in.vulnfeed, sizeof(in.vulnfeed));
+    assert_string_equal(out.inventory, in.inventory);
+    assert_int_equal(att_evidence_encode(&out, &b2), ATT_OK);
+    assert_int_equal(b2.len, b.len);
+    assert_memory_equal(b2.data, b.data, b.len);
+    att_evidence_cleanup(&out);
+    att_buf_reset(&b);
+
+    /* no feed: no field on the wire, has_vulnfeed false and the digest zero after decode */
+    sample_evidence(&in);
+    assert_int_equal(att_evidence_encode(&in, &b), ATT_OK);
+    assert_false(has_bytes(&b, "vulnfeed"));
+    memset(&out, 0xee, sizeof(out)); /* decode must set every field it reports */
+    assert_int_equal(att_evidence_decode(b.data, b.len, &out, NULL, 0), ATT_OK);
+    assert_false(out.has_vulnfeed);
+    assert_memory_equal(out.vulnfeed, zero, sizeof(zero));
+    att_evidence_cleanup(&out);
+    att_buf_cleanup(&b);
+    att_buf_cleanup(&b2);
+}
+
+/* Evidence with field "vulnfeed" set to @p v. */
+static void build_evidence_vulnfeed(struct att_buf *b, struct tval v, bool dup)
+{
+    struct tfield f[NELEM(evidence_fields) + 1];
+
+    memcpy(f, evidence_fields, sizeof(evidence_fields));
+    f[NELEM(evidence_fields)].key = "vulnfeed";
+    f[NELEM(evidence_fields)].v = v;
+    build(b, f, NELEM(f), NONE, NONE, NULL, dup ? NELEM(evidence_fields) : NONE);
+}
+
+/* The digest is exactly 32 bytes: 31, 33, empty and other types are refused on decode. */
+static void test_evidence_vulnfeed_decode_bad_values(void **state)
+{
+    static const uint8_t digest[33] = {0xab};
+    static const struct tval bad[] = {
+        TBYTES(digest, 31),
+        TBYTES(digest, 33),
+        TBYTES(digest, 0),
+        TBYTES(digest, 1),
+        TTEXT("0123456789abcdef0123456789abcdef"),
+        TUINT(0),
+        TBOOL(1),
+        TRAW(raw_null),
+        TRAW(raw_array),
+        TRAW(raw_tag),
+    };
+    struct att_buf b;
+    struct att_evidence out;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < NELEM(bad); i++) {
+        build_evidence_vulnfeed(&b, bad[i], false);
+        expect_parse_fail(&cases[2], &b, "field \"vulnfeed\"");
+        att_buf_cleanup(&b);
+    }
+    build_evidence_vulnfeed(&b, (struct tval)TBYTES(digest, 31), false);
+    assert_int_equal(att_evidence_decode(b.data, b.len, &out, NULL, 0), ATT_ERR_PARSE);
+    assert_false(out.has_vulnfeed);
+    att_buf_cleanup(&b);
+    /* twice is refused like any duplicate key */
+    build_evidence_vulnfeed(&b, (struct tval)TBYTES(digest, 32), true);
+    expect_parse_fail(&cases[2], &b, "vulnfeed");
+    att_buf_cleanup(&b);
+    /* and exactly 32 bytes decode */
+    build_evidence_vulnfeed(&b, (struct tval)TBYTES(digest, 32), false);
+    assert_int_equal(att_evidence_decode(b.data, b.len, &out, NULL, 0), ATT_OK);
+    assert_true(out.has_vulnfeed);
+    assert_memory_equal(out.vulnfeed, digest, 32);
+    att_evidence_cleanup(&out);
+    att_buf_cleanup(&b);
+}
+
 static void test_activate_round_trip_and_rejects(void **state)
 {
     uint8_t cblob[70];
@@ -1440,6 +1678,10 @@ int main(void)
         cmocka_unit_test(test_error_round_trip),
         cmocka_unit_test(test_encode_appends),
         cmocka_unit_test(test_decode_bit_flips),
+        cmocka_unit_test(test_request_vulnfeed_round_trip),
+        cmocka_unit_test(test_request_vulnfeed_decode_bad_values),
+        cmocka_unit_test(test_evidence_vulnfeed_round_trip),
+        cmocka_unit_test(test_evidence_vulnfeed_decode_bad_values),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
