@@ -131,8 +131,13 @@ assert_contains "$T_OUT" "error" "garbage: the body is a CBOR error"
 assert_eq "$(head -c1 "$T_OUT" | od -An -tx1 | tr -d ' ')" "a1" "garbage: the error is a 1-entry CBOR map"
 
 head -c 2200000 /dev/zero >"$T_DIR/big.bin"
-http_expect 413 "2.2 MB POST /v1/evidence" -H 'Content-Type: application/cbor' \
-    --data-binary "@$T_DIR/big.bin" "$U/v1/evidence"
+http_expect 413 "2.2 MB POST /v1/activate (cap 2 MiB)" -H 'Content-Type: application/cbor' \
+    --data-binary "@$T_DIR/big.bin" "$U/v1/activate"
+# evidence requests may carry the vulnerability feed: 1 MiB + 24 MiB + 64 KiB
+head -c 26300000 /dev/zero >"$T_DIR/huge.bin"
+http_expect 413 "26.3 MB POST /v1/evidence (cap with the feed)" -H 'Content-Type: application/cbor' \
+    --data-binary "@$T_DIR/huge.bin" "$U/v1/evidence"
+rm -f "$T_DIR/huge.bin"
 assert_contains "$T_OUT" "error" "413: the body is a CBOR error"
 http_expect 404 "GET /v1/nothing-here" "$U/v1/nothing-here"
 assert_contains "$T_OUT" "error" "404: the body is a CBOR error"
