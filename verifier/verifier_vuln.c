@@ -435,6 +435,7 @@ static void join_parts(struct verifier *v, const char *host, struct att_appraisa
             si.ecosystem = inv->ecosystem;
             si.n_packages = (int64_t)inv->n_pkgs;
             si.body = text;
+            si.unjudgeable = att_vuln_judgeable(inv, why, sizeof(why)) ? NULL : why;
             si.updated_at = verifier_now();
             if (store_inventory_put(verifier_store(v), &si) != ATT_OK) {
                 LOG_ERR("%s: cannot store the inventory of container %.12s", host, r->container);
@@ -443,20 +444,6 @@ static void join_parts(struct verifier *v, const char *host, struct att_appraisa
         att_inventory_free(inv);
         free(text);
     }
-}
-
-/* att_vuln_judgeable on a stored canonical inventory. */
-static bool judgeable_text(const char *body, char *why, size_t why_len)
-{
-    struct att_inventory *inv = NULL;
-    bool ok;
-
-    if (att_inventory_parse(body, strlen(body), &inv, why, why_len) != ATT_OK) {
-        return false;
-    }
-    ok = att_vuln_judgeable(inv, why, why_len);
-    att_inventory_free(inv);
-    return ok;
 }
 
 /* Judge one inventory; findings and the judgement key are stored. */
@@ -475,8 +462,14 @@ static void judge(struct verifier *v, const char *host, const struct store_inven
     char fhex[2 * ATT_SHA256_LEN + 1];
     char msg[VULN_EVENT_MAX];
     uint64_t recheck = f->db->feed_time + max_age_for(v, vp);
+    struct store_inventory *full = NULL;
+    size_t n_full = 0;
 
-    if (att_inventory_parse(si->body, strlen(si->body), &inv, why, sizeof(why)) != ATT_OK ||
+    /* the round lists inventories without bodies: fetch this one's now */
+    if (store_inventories_list(verifier_store(v), host, si->container, true, &full, &n_full) !=
+            ATT_OK ||
+        n_full != 1 ||
+        att_inventory_parse(full[0].body, strlen(full[0].body), &inv, why, sizeof(why)) != ATT_OK ||
         att_vulndb_match(f->db, inv, &m, &n) != ATT_OK) {
         LOG_ERR("%s: cannot judge the inventory of container %.12s: %s", host, si->container,
                 why);
@@ -530,6 +523,7 @@ out:
     free(sf);
     free(m);
     att_inventory_free(inv);
+    store_inventory_list_free(full, n_full);
 }
 
 /*
@@ -573,7 +567,8 @@ void verifier_vuln_round(struct verifier *v, const char *host, const struct att_
     if (a->n_pkgs > 0) {
         join_parts(v, host, a);
     }
-    if (store_inventories_list(verifier_store(v), host, &inv, &n_inv) != ATT_OK || n_inv == 0) {
+    if (store_inventories_list(verifier_store(v), host, NULL, false, &inv, &n_inv) != ATT_OK ||
+        n_inv == 0) {
         store_inventory_list_free(inv, n_inv);
         return;
     }
@@ -586,16 +581,15 @@ void verifier_vuln_round(struct verifier *v, const char *host, const struct att_
         char key[200];
         char fhex[2 * ATT_SHA256_LEN + 1];
         char bhex[2 * ATT_SHA256_LEN + 1];
-        char why[300] = "";
         struct store_finding sf;
 
         if (c == NULL) {
             continue; /* not a container of this boot's log */
         }
         if (vp != NULL && vp->running == ATT_VULN_RUNNING_QUARANTINE && !c->is_failed &&
-            !judgeable_text(inv[i].body, why, sizeof(why))) {
+            inv[i].unjudgeable[0] != '\0') {
             fail_container(c, "packages-unknown", "policy %.64s has a vulnerability bar: %.400s",
-                           c->policy, why);
+                           c->policy, inv[i].unjudgeable);
             continue;
         }
         if (f != NULL && att_vulndb_fresh(f->db, now, max_age_for(v, vp), NULL, 0)) {

@@ -1707,7 +1707,7 @@ static void test_store_inventory_findings(void **state)
     assert_true(got[0].over_bar);
     assert_int_equal(got[1].found_at, 10); /* kept from the first judgement */
     store_finding_list_free(got, n);
-    assert_int_equal(store_inventories_list(f->s, "h1", &list, &n), ATT_OK);
+    assert_int_equal(store_inventories_list(f->s, "h1", NULL, true, &list, &n), ATT_OK);
     assert_int_equal(n, 1);
     assert_string_equal(list[0].judged, "k2");
     assert_int_equal(list[0].recheck_at, 99);
@@ -1715,14 +1715,37 @@ static void test_store_inventory_findings(void **state)
     /* a new inventory digest clears the judgement */
     dig[0] = 'e';
     assert_int_equal(store_inventory_put(f->s, &inv), ATT_OK);
-    assert_int_equal(store_inventories_list(f->s, "h1", &list, &n), ATT_OK);
+    assert_int_equal(store_inventories_list(f->s, "h1", NULL, true, &list, &n), ATT_OK);
     assert_string_equal(list[0].judged, "");
+    assert_string_equal(list[0].body, "A\nB\n");
     store_inventory_list_free(list, n);
+    /* a round lists them without bodies; why one cannot be judged is kept */
+    inv.unjudgeable = (char *)(uintptr_t) "no package database";
+    assert_int_equal(store_inventory_put(f->s, &inv), ATT_OK);
+    assert_int_equal(store_inventories_list(f->s, "h1", cid, false, &list, &n), ATT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].body, "");
+    assert_string_equal(list[0].unjudgeable, "no package database");
+    store_inventory_list_free(list, n);
+    assert_int_equal(store_inventories_list(f->s, "h2", NULL, false, &list, &n), ATT_OK);
+    assert_int_equal(n, 0);
     /* an invalid finding changes nothing */
     fd[0].feed = (char *)(uintptr_t) "zz";
     assert_int_equal(store_findings_replace(f->s, "h1", cid, "k3", 0, fd, 2, 30, NULL, &n_new),
                      ATT_ERR_INVALID_ARG);
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM vuln_findings"), 2);
+    /* deleting the host drops its inventories and findings (state, not history) */
+    add_host(f->s, "h1");
+    assert_int_equal(store_inventory_part(f->s, "h1", cid, dig, 1, 2, (const uint8_t *)"A\n", 2,
+                                          &text),
+                     ATT_OK);
+    assert_int_equal(store_host_delete(f->s, "h1"), ATT_OK);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM vuln_findings"), 0);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM inventories"), 0);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM inventory_parts"), 0);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM events WHERE kind LIKE "
+                                    "'vulnerability-%'"),
+                     2); /* history stays */
 }
 
 /* A store written by schema v1 is migrated to v2 (and on) on open, data kept. */

@@ -166,6 +166,7 @@ CREATE TABLE inventories (
     ecosystem  TEXT NOT NULL DEFAULT '',
     n_packages INTEGER NOT NULL,
     body       TEXT NOT NULL,
+    unjudgeable TEXT NOT NULL DEFAULT '',
     judged     TEXT NOT NULL DEFAULT '',
     recheck_at INTEGER NOT NULL DEFAULT 0,
     updated_at INTEGER NOT NULL,

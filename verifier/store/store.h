@@ -352,7 +352,8 @@ struct store_inventory {
     char *image;
     char *ecosystem;
     int64_t n_packages;
-    char *body;      /* canonical text (attest/inventory.h) */
+    char *body;      /* canonical text (attest/inventory.h); "" when listed without bodies */
+    char *unjudgeable; /* why no vulnerability bar can judge it (att_vuln_judgeable), "" if it can */
     char *judged;    /* the judgement its findings are from ("" = none yet) */
     int64_t recheck_at; /* judge again from this time on (an allow entry expires, the feed ages) */
     int64_t updated_at;
@@ -360,9 +361,9 @@ struct store_inventory {
 
 /** Insert or replace the inventory of (host, container); a new digest clears judged. */
 att_rc store_inventory_put(struct store *s, const struct store_inventory *inv);
-/** The host's inventories (every host's with NULL), with bodies. */
-att_rc store_inventories_list(struct store *s, const char *host, struct store_inventory **out,
-                              size_t *n);
+/** Inventories filtered by host and/or container (NULL: any), with or without bodies. */
+att_rc store_inventories_list(struct store *s, const char *host, const char *container,
+                              bool with_body, struct store_inventory **out, size_t *n);
 void store_inventory_list_free(struct store_inventory *inv, size_t n);
 
 struct store_finding {

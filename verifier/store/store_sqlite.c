@@ -251,6 +251,7 @@ static const char schema_v4[] =
     "    ecosystem  TEXT NOT NULL DEFAULT '',\n"
     "    n_packages INTEGER NOT NULL,\n"
     "    body       TEXT NOT NULL,\n"
+    "    unjudgeable TEXT NOT NULL DEFAULT '',\n"
     "    judged     TEXT NOT NULL DEFAULT '',\n"
     "    recheck_at INTEGER NOT NULL DEFAULT 0,\n"
     "    updated_at INTEGER NOT NULL,\n"
@@ -1583,10 +1584,29 @@ att_rc store_host_delete(struct store *s, const char *name)
         return ATT_ERR_INVALID_ARG;
     }
     store_lock(s);
+    rc = txn_begin(s, __func__);
     /* verdicts and events name the host by text, not by key, so history stays */
-    rc = exec_on_host(s, __func__, "DELETE FROM hosts WHERE name = ?", name);
+    if (rc == ATT_OK) {
+        rc = exec_on_host(s, __func__, "DELETE FROM hosts WHERE name = ?", name);
+    }
     if (rc == ATT_OK) {
         rc = exec_sql_host(s, __func__, "DELETE FROM containers WHERE host = ?", name);
+    }
+    /* the host's measured inventories and their findings are state, not history */
+    if (rc == ATT_OK) {
+        rc = exec_sql_host(s, __func__, "DELETE FROM inventory_parts WHERE host = ?", name);
+    }
+    if (rc == ATT_OK) {
+        rc = exec_sql_host(s, __func__, "DELETE FROM inventories WHERE host = ?", name);
+    }
+    if (rc == ATT_OK) {
+        rc = exec_sql_host(s, __func__, "DELETE FROM vuln_findings WHERE host = ?", name);
+    }
+    if (rc == ATT_OK) {
+        rc = txn_commit(s, __func__);
+    }
+    if (rc != ATT_OK) {
+        txn_rollback(s, __func__);
     }
     store_unlock(s);
     return rc;
@@ -3504,15 +3524,7 @@ att_rc store_vulnfeed_add(struct store *s, const struct store_vulnfeed *f, const
                        (long long)f->feed_time);
         rc = prepare(s, __func__, EVENT_INSERT, &ev);
         if (rc == ATT_OK) {
-            binder_init(&b, ev);
-            bind_i64(&b, f->imported_at);
-            bind_text(&b, NULL);
-            bind_text(&b, "vulndb-imported");
-            bind_text(&b, msg);
-            rc = bind_check(s, __func__, &b);
-        }
-        if (rc == ATT_OK) {
-            rc = step_done(s, __func__, ev);
+            rc = insert_event(s, __func__, ev, f->imported_at, NULL, "vulndb-imported", msg);
         }
         if (rc != ATT_OK) {
             goto out;
@@ -3624,7 +3636,7 @@ att_rc store_inventory_part(struct store *s, const char *host, const char *conta
     struct binder b;
     struct att_buf joined;
     unsigned have = 0;
-    int src;
+    int src = SQLITE_DONE;
 
     if (s == NULL || !is_name(host) || !is_hex64(container) || !is_hex64(digest) || part < 1 ||
         part > n || n > ATT_PKG_RECORD_MAX_PARTS || body == NULL || text == NULL) {
@@ -3676,12 +3688,16 @@ att_rc store_inventory_part(struct store *s, const char *host, const char *conta
         int bl = sqlite3_column_bytes(st, 1);
 
         if (sqlite3_column_int64(st, 0) != (sqlite3_int64)have + 1 || bl < 0) {
+            src = SQLITE_DONE;
             break; /* a gap: not complete yet */
         }
         have++;
         if (bl > 0 && att_buf_append(&joined, p, (size_t)bl) != ATT_OK) {
-            rc = ATT_ERR_NOMEM;
+            rc = ATT_ERR_PARSE; /* more than ATT_INV_MAX_TEXT: never a canonical inventory */
         }
+    }
+    if (rc == ATT_OK && src != SQLITE_DONE) {
+        rc = db_fail(s, __func__, src);
     }
     release(s, st);
     st = NULL;
@@ -3738,10 +3754,11 @@ att_rc store_inventory_put(struct store *s, const struct store_inventory *inv)
     store_lock(s);
     rc = prepare(s, __func__,
                  "INSERT INTO inventories (host, container, digest, image, ecosystem, n_packages, "
-                 "body, judged, recheck_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, '', 0, ?) "
-                 "ON CONFLICT (host, container) DO UPDATE SET digest = excluded.digest, image = "
-                 "excluded.image, ecosystem = excluded.ecosystem, n_packages = "
-                 "excluded.n_packages, body = excluded.body, updated_at = excluded.updated_at, "
+                 "body, unjudgeable, judged, recheck_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                 "?, '', 0, ?) ON CONFLICT (host, container) DO UPDATE SET digest = "
+                 "excluded.digest, image = excluded.image, ecosystem = excluded.ecosystem, "
+                 "n_packages = excluded.n_packages, body = excluded.body, unjudgeable = "
+                 "excluded.unjudgeable, updated_at = excluded.updated_at, "
                  "judged = CASE WHEN inventories.digest = excluded.digest THEN inventories.judged "
                  "ELSE '' END",
                  &st);
@@ -3754,6 +3771,7 @@ att_rc store_inventory_put(struct store *s, const struct store_inventory *inv)
         bind_text(&b, inv->ecosystem != NULL ? inv->ecosystem : "");
         bind_i64(&b, inv->n_packages);
         bind_text(&b, inv->body);
+        bind_text(&b, inv->unjudgeable != NULL ? inv->unjudgeable : "");
         bind_i64(&b, inv->updated_at);
         rc = bind_check(s, __func__, &b);
     }
@@ -3778,6 +3796,7 @@ static att_rc inventory_row(sqlite3_stmt *st, void *elem)
     col_text(&r, &v->ecosystem);
     col_i64(&r, &v->n_packages);
     col_text(&r, &v->body);
+    col_text(&r, &v->unjudgeable);
     col_text(&r, &v->judged);
     col_i64(&r, &v->recheck_at);
     col_i64(&r, &v->updated_at);
@@ -3795,13 +3814,18 @@ void store_inventory_list_free(struct store_inventory *inv, size_t n)
         free(inv[i].image);
         free(inv[i].ecosystem);
         free(inv[i].body);
+        free(inv[i].unjudgeable);
         free(inv[i].judged);
     }
     free(inv);
 }
 
-att_rc store_inventories_list(struct store *s, const char *host, struct store_inventory **out,
-                              size_t *n)
+#define INVENTORY_COLS(body)                                                                       \
+    "SELECT host, container, digest, image, ecosystem, n_packages, " body ", unjudgeable, "       \
+    "judged, recheck_at, updated_at FROM inventories"
+
+att_rc store_inventories_list(struct store *s, const char *host, const char *container,
+                              bool with_body, struct store_inventory **out, size_t *n)
 {
     att_rc rc = ATT_ERR_INTERNAL;
     sqlite3_stmt *st = NULL;
@@ -3809,23 +3833,24 @@ att_rc store_inventories_list(struct store *s, const char *host, struct store_in
     size_t len = 0;
     struct binder b;
 
-    if (s == NULL || out == NULL || n == NULL || (host != NULL && !is_name(host))) {
+    if (s == NULL || out == NULL || n == NULL || (host != NULL && !is_name(host)) ||
+        (container != NULL && !is_hex64(container))) {
         return ATT_ERR_INVALID_ARG;
     }
     *out = NULL;
     *n = 0;
     store_lock(s);
+    /* a round lists a host's inventories without their bodies (up to 8 MiB each) */
     rc = prepare(s, __func__,
-                 host != NULL ? "SELECT host, container, digest, image, ecosystem, n_packages, "
-                                "body, judged, recheck_at, updated_at FROM inventories WHERE "
-                                "host = ? ORDER BY container"
-                              : "SELECT host, container, digest, image, ecosystem, n_packages, "
-                                "body, judged, recheck_at, updated_at FROM inventories ORDER BY "
-                                "host, container",
+                 with_body ? INVENTORY_COLS("body") " WHERE (?1 IS NULL OR host = ?1) AND (?2 IS "
+                                                   "NULL OR container = ?2) ORDER BY host, container"
+                           : INVENTORY_COLS("''") " WHERE (?1 IS NULL OR host = ?1) AND (?2 IS "
+                                                  "NULL OR container = ?2) ORDER BY host, container",
                  &st);
-    if (rc == ATT_OK && host != NULL) {
+    if (rc == ATT_OK) {
         binder_init(&b, st);
         bind_text(&b, host);
+        bind_text(&b, container);
         rc = bind_check(s, __func__, &b);
     }
     if (rc == ATT_OK) {
@@ -3950,6 +3975,70 @@ att_rc store_finding_worst(struct store *s, const char *host, const char *contai
     return rc;
 }
 
+/* One statement binding (host, container), stepped to the end. */
+static att_rc exec_host_container(struct store *s, const char *func, const char *sql,
+                                  const char *host, const char *container)
+{
+    att_rc rc;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    rc = prepare(s, func, sql, &st);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    binder_init(&b, st);
+    bind_text(&b, host);
+    bind_text(&b, container);
+    rc = bind_check(s, func, &b);
+    if (rc == ATT_OK) {
+        rc = step_done(s, func, st);
+    }
+    release(s, st);
+    return rc;
+}
+
+static att_rc insert_finding(struct store *s, const char *host, const char *container,
+                             const struct store_finding *f, int64_t now)
+{
+    att_rc rc;
+    sqlite3_stmt *st = NULL;
+    struct binder b;
+
+    /* found_at is kept from the previous judgement when the finding was there already */
+    rc = prepare(s, __func__,
+                 "INSERT OR REPLACE INTO vuln_findings (" FINDING_COLS
+                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                 "coalesce((SELECT found_at FROM temp.prev_findings WHERE vuln_id = ?4 AND "
+                 "package = ?6), ?15))",
+                 &st);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    binder_init(&b, st);
+    bind_text(&b, host);
+    bind_text(&b, container);
+    bind_text(&b, f->image != NULL ? f->image : "");
+    bind_text(&b, f->vuln_id);
+    bind_text(&b, f->aliases != NULL ? f->aliases : "");
+    bind_text(&b, f->package);
+    bind_text(&b, f->version);
+    bind_text(&b, f->source);
+    bind_text(&b, f->source_version);
+    bind_text(&b, f->fixed != NULL ? f->fixed : "");
+    bind_text(&b, f->severity);
+    bind_i64(&b, f->over_bar ? 1 : 0);
+    bind_i64(&b, f->allowed ? 1 : 0);
+    bind_text(&b, f->feed);
+    bind_i64(&b, now);
+    rc = bind_check(s, __func__, &b);
+    if (rc == ATT_OK) {
+        rc = step_done(s, __func__, st);
+    }
+    release(s, st);
+    return rc;
+}
+
 att_rc store_findings_replace(struct store *s, const char *host, const char *container,
                               const char *judged, int64_t recheck_at,
                               const struct store_finding *f, size_t n, int64_t now,
@@ -3959,7 +4048,8 @@ att_rc store_findings_replace(struct store *s, const char *host, const char *con
     sqlite3_stmt *st = NULL;
     struct binder b;
     size_t i;
-    bool new_over = false;
+    int64_t new_over = 0;
+    int src;
 
     if (s == NULL || !is_name(host) || !is_hex64(container) || judged == NULL ||
         (f == NULL && n > 0) || n_new == NULL) {
@@ -3975,7 +4065,7 @@ att_rc store_findings_replace(struct store *s, const char *host, const char *con
     *n_new = 0;
     store_lock(s);
     rc = txn_begin(s, __func__);
-    /* the findings as they were, to tell the new ones: a temporary mark */
+    /* the findings as they were: to keep found_at and to tell the new ones */
     if (rc == ATT_OK) {
         rc = exec_sql(s, __func__,
                       "CREATE TEMP TABLE IF NOT EXISTS prev_findings (vuln_id TEXT, package TEXT, "
@@ -3983,119 +4073,71 @@ att_rc store_findings_replace(struct store *s, const char *host, const char *con
                       "temp.prev_findings");
     }
     if (rc == ATT_OK) {
-        rc = prepare(s, __func__,
-                     "INSERT INTO temp.prev_findings SELECT vuln_id, package, found_at FROM "
-                     "vuln_findings WHERE host = ? AND container = ?",
-                     &st);
-        if (rc == ATT_OK) {
-            binder_init(&b, st);
-            bind_text(&b, host);
-            bind_text(&b, container);
-            rc = bind_check(s, __func__, &b);
-        }
-        if (rc == ATT_OK) {
-            rc = step_done(s, __func__, st);
-        }
-        release(s, st);
-        st = NULL;
+        rc = exec_host_container(s, __func__,
+                                 "INSERT INTO temp.prev_findings SELECT vuln_id, package, "
+                                 "found_at FROM vuln_findings WHERE host = ? AND container = ?",
+                                 host, container);
     }
     if (rc == ATT_OK) {
-        rc = prepare(s, __func__, "DELETE FROM vuln_findings WHERE host = ? AND container = ?",
-                     &st);
-        if (rc == ATT_OK) {
-            binder_init(&b, st);
-            bind_text(&b, host);
-            bind_text(&b, container);
-            rc = bind_check(s, __func__, &b);
-        }
-        if (rc == ATT_OK) {
-            rc = step_done(s, __func__, st);
-        }
-        release(s, st);
-        st = NULL;
+        rc = exec_host_container(s, __func__,
+                                 "DELETE FROM vuln_findings WHERE host = ? AND container = ?",
+                                 host, container);
     }
     for (i = 0; rc == ATT_OK && i < n; i++) {
+        rc = insert_finding(s, host, container, &f[i], now);
+    }
+    if (rc == ATT_OK) {
         rc = prepare(s, __func__,
-                     "INSERT OR REPLACE INTO vuln_findings (" FINDING_COLS
-                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce((SELECT "
-                     "found_at FROM temp.prev_findings WHERE vuln_id = ?4 AND package = ?6), ?15))",
+                     "SELECT count(*), coalesce(max(over_bar), 0) FROM vuln_findings AS v WHERE "
+                     "host = ? AND container = ? AND NOT EXISTS (SELECT 1 FROM "
+                     "temp.prev_findings AS p WHERE p.vuln_id = v.vuln_id AND p.package = "
+                     "v.package)",
                      &st);
-        if (rc == ATT_OK) {
-            binder_init(&b, st);
-            bind_text(&b, host);
-            bind_text(&b, container);
-            bind_text(&b, f[i].image != NULL ? f[i].image : "");
-            bind_text(&b, f[i].vuln_id);
-            bind_text(&b, f[i].aliases != NULL ? f[i].aliases : "");
-            bind_text(&b, f[i].package);
-            bind_text(&b, f[i].version);
-            bind_text(&b, f[i].source);
-            bind_text(&b, f[i].source_version);
-            bind_text(&b, f[i].fixed != NULL ? f[i].fixed : "");
-            bind_text(&b, f[i].severity);
-            bind_i64(&b, f[i].over_bar ? 1 : 0);
-            bind_i64(&b, f[i].allowed ? 1 : 0);
-            bind_text(&b, f[i].feed);
-            bind_i64(&b, now);
-            rc = bind_check(s, __func__, &b);
-        }
-        if (rc == ATT_OK) {
-            rc = step_done(s, __func__, st);
-        }
-        release(s, st);
-        st = NULL;
-        if (rc == ATT_OK) {
-            rc = prepare(s, __func__,
-                         "SELECT count(*) FROM temp.prev_findings WHERE vuln_id = ? AND package = ?",
-                         &st);
-            if (rc == ATT_OK) {
-                binder_init(&b, st);
-                bind_text(&b, f[i].vuln_id);
-                bind_text(&b, f[i].package);
-                rc = bind_check(s, __func__, &b);
-            }
-            if (rc == ATT_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0) {
-                (*n_new)++;
-                new_over = new_over || f[i].over_bar;
-            }
-            release(s, st);
-            st = NULL;
+    }
+    if (rc == ATT_OK) {
+        binder_init(&b, st);
+        bind_text(&b, host);
+        bind_text(&b, container);
+        rc = bind_check(s, __func__, &b);
+    }
+    if (rc == ATT_OK) {
+        src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
+            *n_new = (size_t)sqlite3_column_int64(st, 0);
+            new_over = sqlite3_column_int64(st, 1);
+        } else {
+            rc = db_fail(s, __func__, src);
         }
     }
+    release(s, st);
+    st = NULL;
     if (rc == ATT_OK) {
         rc = prepare(s, __func__,
                      "UPDATE inventories SET judged = ?, recheck_at = ? WHERE host = ? AND "
                      "container = ?",
                      &st);
-        if (rc == ATT_OK) {
-            binder_init(&b, st);
-            bind_text(&b, judged);
-            bind_i64(&b, recheck_at);
-            bind_text(&b, host);
-            bind_text(&b, container);
-            rc = bind_check(s, __func__, &b);
-        }
-        if (rc == ATT_OK) {
-            rc = step_done(s, __func__, st);
-        }
-        release(s, st);
-        st = NULL;
     }
+    if (rc == ATT_OK) {
+        binder_init(&b, st);
+        bind_text(&b, judged);
+        bind_i64(&b, recheck_at);
+        bind_text(&b, host);
+        bind_text(&b, container);
+        rc = bind_check(s, __func__, &b);
+    }
+    if (rc == ATT_OK) {
+        rc = step_done(s, __func__, st);
+    }
+    release(s, st);
+    st = NULL;
     if (rc == ATT_OK && message != NULL && *n_new > 0) {
         rc = prepare(s, __func__, EVENT_INSERT, &st);
         if (rc == ATT_OK) {
-            binder_init(&b, st);
-            bind_i64(&b, now);
-            bind_text(&b, host);
-            bind_text(&b, new_over ? "vulnerability-found" : "vulnerability-noted");
-            bind_text(&b, message);
-            rc = bind_check(s, __func__, &b);
-        }
-        if (rc == ATT_OK) {
-            rc = step_done(s, __func__, st);
+            rc = insert_event(s, __func__, st, now, host,
+                              new_over != 0 ? "vulnerability-found" : "vulnerability-noted",
+                              message);
         }
         release(s, st);
-        st = NULL;
     }
     if (rc == ATT_OK) {
         rc = txn_commit(s, __func__);
@@ -4104,7 +4146,6 @@ att_rc store_findings_replace(struct store *s, const char *host, const char *con
         txn_rollback(s, __func__);
         *n_new = 0;
     }
-    release(s, st);
     store_unlock(s);
     return rc;
 }
