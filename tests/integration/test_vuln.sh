@@ -155,6 +155,15 @@ assert_contains "$T_OUT" "ATT-2026-0001" "lists the finding"
 assert_contains "$T_OUT" "OVER" "over the bar"
 expect_cmd 0 "image scan --image attest-static:1" "${AV[@]}" "${VO[@]}" image scan \
     --image localhost/attest-static:1
+expect_cmd 1 "image scan under the dyn container policy's bar" "${AV[@]}" "${VO[@]}" image scan \
+    --image localhost/attest-dyn:1 --policy apps --container dyn
+expect_cmd 2 "image scan with a policy that does not exist" "${AV[@]}" "${VO[@]}" image scan \
+    --image localhost/attest-dyn:1 --policy nosuch --container dyn
+assert_contains "$T_OUT" "no policy named" "says which"
+expect_cmd 2 "image scan with a container policy the policy lacks" "${AV[@]}" "${VO[@]}" image scan \
+    --image localhost/attest-dyn:1 --policy apps --container nosuch
+expect_cmd 2 "image scan with a policy name that needs URL encoding" "${AV[@]}" "${VO[@]}" \
+    image scan --image localhost/attest-dyn:1 --policy 'a&b' --container dyn
 expect_cmd 1 "image scan --rootfs (exported attest-dyn:1) --json" "${AV[@]}" "${VO[@]}" image scan \
     --rootfs "$T_DIR/rootfs" --json
 [[ $(jq -r '.verdict' "$T_OUT") == fail && $(jq -r '.inventory.ecosystem' "$T_OUT") == "$ECO" ]] &&

@@ -47,6 +47,8 @@ bool cli_fleet_ready(const struct cli_fleet *f, const char *cmd);
  * with *out the JSON answer (caller decrefs; errors printed), -1 on transport
  * or format errors.
  */
+/** Print @p j indented (for --json). */
+void cli_print_json(const json_t *j);
 int cli_api_call_raw(const struct cli_fleet *f, const char *method, const char *path,
                      const char *content_type, const uint8_t *body, size_t len, json_t **out);
 

@@ -40,35 +40,30 @@ void cli_fleet_defaults(struct cli_fleet *f)
 }
 
 /*
- * One API call. On success *out is the parsed JSON (caller decrefs) and the
- * HTTP status is returned; -1 on transport or format errors (printed).
+ * One API call with a raw body of @p content_type (may be NULL with no body).
+ * On success *out is the parsed JSON (caller decrefs) and the HTTP status is
+ * returned; -1 on transport or format errors (printed). An error status is
+ * printed unless it is @p quiet_status.
  */
-static int call_ex(const struct api *a, const char *method, const char *path, json_t *body,
-                   json_t **out, long quiet_status)
+static int request(const struct att_tls_client_config *tls, const char *base, const char *token,
+                   long timeout_s, const char *method, const char *path, const char *content_type,
+                   const uint8_t *body, size_t len, json_t **out, long quiet_status)
 {
     struct att_buf resp;
-    char url[2048];
+    char url[4096];
     char err[512] = "";
-    char *text = NULL;
     long status = 0;
     json_error_t jerr;
     int ret = -1;
 
     *out = NULL;
     att_buf_init(&resp, API_MAX);
-    if (snprintf(url, sizeof(url), "%s%s", a->base, path) >= (int)sizeof(url)) {
+    if (snprintf(url, sizeof(url), "%s%s", base, path) >= (int)sizeof(url)) {
         fprintf(stderr, "attest-verify: URL too long\n");
         goto out;
     }
-    if (body != NULL) {
-        text = json_dumps(body, JSON_COMPACT);
-        if (text == NULL) {
-            goto out;
-        }
-    }
-    if (att_httpc_request(&a->tls, method, url, "application/json", a->token,
-                          (const uint8_t *)text, text != NULL ? strlen(text) : 0, a->timeout_s,
-                          &resp, &status, err, sizeof(err)) != ATT_OK) {
+    if (att_httpc_request(tls, method, url, content_type, token, body, len, timeout_s, &resp,
+                          &status, err, sizeof(err)) != ATT_OK) {
         fprintf(stderr, "attest-verify: verifier unreachable: %s\n", err);
         goto out;
     }
@@ -85,8 +80,27 @@ static int call_ex(const struct api *a, const char *method, const char *path, js
     }
     ret = (int)status;
 out:
-    free(text);
     att_buf_cleanup(&resp);
+    return ret;
+}
+
+/* One API call with a JSON body (may be NULL); see request(). */
+static int call_ex(const struct api *a, const char *method, const char *path, json_t *body,
+                   json_t **out, long quiet_status)
+{
+    char *text = NULL;
+    int ret;
+
+    *out = NULL;
+    if (body != NULL) {
+        text = json_dumps(body, JSON_COMPACT);
+        if (text == NULL) {
+            return -1;
+        }
+    }
+    ret = request(&a->tls, a->base, a->token, a->timeout_s, method, path, "application/json",
+                  (const uint8_t *)text, text != NULL ? strlen(text) : 0, out, quiet_status);
+    free(text);
     return ret;
 }
 
@@ -100,44 +114,15 @@ int cli_api_call_raw(const struct cli_fleet *f, const char *method, const char *
                      const char *content_type, const uint8_t *body, size_t len, json_t **out)
 {
     struct att_tls_client_config tls;
-    struct att_buf resp;
-    char url[4096];
-    char err[512] = "";
-    long status = 0;
-    json_error_t jerr;
-    int ret = -1;
 
-    *out = NULL;
     memset(&tls, 0, sizeof(tls));
     tls.ca_file = f->ca;
-    att_buf_init(&resp, API_MAX);
-    if (snprintf(url, sizeof(url), "%s%s", f->verifier, path) >= (int)sizeof(url)) {
-        fprintf(stderr, "attest-verify: URL too long\n");
-        goto out;
-    }
-    if (att_httpc_request(&tls, method, url, content_type, f->token, body, len, 600, &resp,
-                          &status, err, sizeof(err)) != ATT_OK) {
-        fprintf(stderr, "attest-verify: verifier unreachable: %s\n", err);
-        goto out;
-    }
-    *out = json_loadb(resp.data != NULL ? (const char *)resp.data : "", resp.len, 0, &jerr);
-    if (*out == NULL) {
-        fprintf(stderr, "attest-verify: the verifier answered HTTP %ld with no JSON\n", status);
-        goto out;
-    }
-    if (status >= 400) {
-        const char *msg = json_string_value(json_object_get(*out, "error"));
-
-        fprintf(stderr, "attest-verify: verifier refused (HTTP %ld): %s\n", status,
-                msg != NULL ? msg : "(no message)");
-    }
-    ret = (int)status;
-out:
-    att_buf_cleanup(&resp);
-    return ret;
+    /* feed uploads are large: a longer timeout than the other commands' 60 s */
+    return request(&tls, f->verifier, f->token, 600, method, path, content_type, body, len, out,
+                   0);
 }
 
-static void print_json(const json_t *j)
+void cli_print_json(const json_t *j)
 {
     char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
@@ -230,7 +215,7 @@ static int cmd_quarantine(const struct api *a, int argc, char **argv)
             goto out;
         }
         if (a->json) {
-            print_json(j);
+            cli_print_json(j);
         } else {
             printf("%-32s %-12s %-12s %-12s %-22s %s\n", "ORDER", "HOST", "CONTAINER", "STATE",
                    "ACTIONS", "REASON");
@@ -260,7 +245,7 @@ static int cmd_quarantine(const struct api *a, int argc, char **argv)
         }
         json_decref(body);
         if (a->json) {
-            print_json(j);
+            cli_print_json(j);
         } else {
             o = json_object_get(j, "order");
             printf("order %s: %s (lifted by %s: %s); the agent undoes it at its next poll\n",
@@ -291,7 +276,7 @@ static int cmd_host(const struct api *a, const char *host)
     }
     verdict = str(j, "verdict");
     if (a->json) {
-        print_json(j);
+        cli_print_json(j);
     } else {
         printf("host %s, log entries %lld..%lld appraised by the verifier\n", host,
                (long long)json_integer_value(json_object_get(j, "log_from")),
@@ -327,7 +312,7 @@ static int cmd_hosts(const struct api *a)
         goto out;
     }
     if (a->json) {
-        print_json(j);
+        cli_print_json(j);
     } else {
         printf("%-20s %-11s %-16s %-8s %s\n", "HOST", "VERDICT", "POLICY", "LOG", "AGENT");
         json_array_foreach(json_object_get(j, "hosts"), i, h) {
@@ -377,7 +362,7 @@ static int cmd_events(const struct api *a, int argc, char **argv)
         goto out;
     }
     if (a->json) {
-        print_json(j);
+        cli_print_json(j);
     } else {
         json_array_foreach(json_object_get(j, "events"), i, e) {
             time_t at = (time_t)json_integer_value(json_object_get(e, "at"));
@@ -419,7 +404,7 @@ static int cmd_containers(const struct api *a, int argc, char **argv, const char
         goto out;
     }
     if (a->json && one == NULL) {
-        print_json(j);
+        cli_print_json(j);
         ret = CLI_EXIT_OK;
         goto out;
     }
@@ -435,7 +420,7 @@ static int cmd_containers(const struct api *a, int argc, char **argv, const char
             }
             found++;
             if (a->json) {
-                print_json(c);
+                cli_print_json(c);
             } else {
                 printf("container %s on %s\n  image   %s\n  policy  %s\n  verdict %s\n", id,
                        str(c, "host"), str(c, "image"), str(c, "policy"), str(c, "verdict"));
@@ -502,7 +487,7 @@ static int cmd_enroll(const struct api *a, int argc, char **argv)
     body = json_pack("{s:s, s:s}", "name", name, "agent_url", agent);
     if (call(a, "POST", "/api/v1/hosts", body, &j) == 201) {
         if (a->json) {
-            print_json(j);
+            cli_print_json(j);
         } else {
             printf("enrolled %s: %s EK certificate verified, AK %s activated\n", name,
                    str(j, "ek_alg"), str(j, "ak_name"));
@@ -524,12 +509,12 @@ static int cmd_policy(const struct api *a, int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "show") == 0 && argc == 3) {
         (void)snprintf(path, sizeof(path), "/api/v1/policies/%s", argv[2]);
         if (call(a, "GET", path, NULL, &j) == 200) {
-            print_json(j);
+            cli_print_json(j);
             ret = CLI_EXIT_OK;
         }
     } else if (argc >= 2 && strcmp(argv[1], "show") == 0 && argc == 2) {
         if (call(a, "GET", "/api/v1/policies", NULL, &j) == 200) {
-            print_json(j);
+            cli_print_json(j);
             ret = CLI_EXIT_OK;
         }
     } else if (argc == 4 && strcmp(argv[1], "apply") == 0) {

@@ -100,9 +100,17 @@ static enum feed_source sniff(const char *json, size_t len)
     }
 }
 
-static int add_doc(struct feed_reader *r, const char *name, const char *data, size_t len)
+/*
+ * Add one document. @p assume is what an unsaid --source means here: OSV for
+ * the files of a directory or zip (they are OSV as published), SRC_AUTO for a
+ * single file (looked at first: one extra parse of one file).
+ */
+static int add_doc(struct feed_reader *r, const char *name, const char *data, size_t len,
+                   enum feed_source assume)
 {
-    enum feed_source s = r->source != SRC_AUTO ? r->source : sniff(data, len);
+    enum feed_source s = r->source != SRC_AUTO ? r->source
+                         : assume != SRC_AUTO  ? assume
+                                               : sniff(data, len);
     char why[600] = "";
     att_rc rc;
 
@@ -207,7 +215,7 @@ static int read_dir(struct feed_reader *r, const char *path)
             goto out;
         }
         if (account(r, names[i], b.data != NULL ? b.data : (const uint8_t *)"", b.len) != 0 ||
-            add_doc(r, fp, b.data != NULL ? (const char *)b.data : "", b.len) != 0) {
+            add_doc(r, fp, b.data != NULL ? (const char *)b.data : "", b.len, SRC_OSV) != 0) {
             att_buf_cleanup(&b);
             goto out;
         }
@@ -295,7 +303,7 @@ static int read_zip(struct feed_reader *r, const char *path)
         }
         data[zs.size] = '\0';
         if (account(r, names[j], (const uint8_t *)data, (size_t)zs.size) != 0 ||
-            add_doc(r, label, data, (size_t)zs.size) != 0) {
+            add_doc(r, label, data, (size_t)zs.size, SRC_OSV) != 0) {
             free(data);
             goto out;
         }
@@ -415,7 +423,8 @@ static int cmd_import(const struct cli_fleet *f, int argc, char **argv)
                        0) {
                 ret = CLI_EXIT_ERROR;
             } else {
-                ret = add_doc(&r, path, b.data != NULL ? (const char *)b.data : "", b.len) == 0
+                ret = add_doc(&r, path, b.data != NULL ? (const char *)b.data : "", b.len,
+                              SRC_AUTO) == 0
                           ? CLI_EXIT_OK
                           : CLI_EXIT_ERROR;
             }
@@ -467,10 +476,7 @@ static int cmd_import(const struct cli_fleet *f, int argc, char **argv)
     status = cli_api_call_raw(f, "POST", q, "text/plain", canon.data, canon.len, &out);
     if (status == 200 || status == 201) {
         if (f->json) {
-            char *t = json_dumps(out, JSON_INDENT(2));
-
-            printf("%s\n", t != NULL ? t : "{}");
-            free(t);
+            cli_print_json(out);
         } else {
             printf("%s ", status == 201 ? "imported" : "unchanged:");
             print_feed(out);
@@ -496,10 +502,7 @@ static int cmd_show(const struct cli_fleet *f)
         return CLI_EXIT_ERROR;
     }
     if (f->json) {
-        char *t = json_dumps(out, JSON_INDENT(2));
-
-        printf("%s\n", t != NULL ? t : "{}");
-        free(t);
+        cli_print_json(out);
     } else if (!json_is_object(json_object_get(out, "current"))) {
         printf("no vulnerability feed imported\n");
     } else {
@@ -551,6 +554,14 @@ static int run_capture(char *const argv[], char *out, size_t cap)
         return -1;
     }
     return 0;
+}
+
+/* A name that goes into a query string as it is (no URL encoding needed). */
+static bool query_safe(const char *s)
+{
+    return s[0] != '\0' &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") ==
+               strlen(s);
 }
 
 static int cmd_scan(const struct cli_fleet *f, int argc, char **argv)
@@ -607,11 +618,8 @@ static int cmd_scan(const struct cli_fleet *f, int argc, char **argv)
     if (!cli_fleet_ready(f, "image scan")) {
         return CLI_EXIT_ERROR;
     }
-    if (policy != NULL && (strspn(policy, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                          "0123456789._-") != strlen(policy) ||
-                           strspn(cpol, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                        "0123456789._-") != strlen(cpol))) {
-        fprintf(stderr, "attest-verify: --policy and --container take names of A-Z a-z 0-9 . _ -\n");
+    if (policy != NULL && (!query_safe(policy) || !query_safe(cpol))) {
+        fprintf(stderr, "attest-verify: --policy and --container take names of A-Z a-z 0-9 . _ : -\n");
         return CLI_EXIT_ERROR;
     }
     if (image != NULL) {
@@ -651,10 +659,7 @@ static int cmd_scan(const struct cli_fleet *f, int argc, char **argv)
         goto out;
     }
     if (json) {
-        char *t = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-        printf("%s\n", t != NULL ? t : "{}");
-        free(t);
+        cli_print_json(out);
     } else {
         printf("%s: %s, %lld packages (%s)\n", image != NULL ? image : rootfs,
                json_string_value(json_object_get(json_object_get(out, "inventory"), "ecosystem")),
@@ -728,7 +733,7 @@ static int cmd_findings(const struct cli_fleet *f, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         const char *key = c == 'h' ? "host" : c == 'c' ? "container" : c == 'i' ? "image" : NULL;
 
-        if (key == NULL || strpbrk(optarg, "&?#% ") != NULL) {
+        if (key == NULL || !query_safe(optarg)) {
             fprintf(stderr, "usage: attest-verify vulnerabilities [--host H] [--container ID] "
                             "[--image sha256:...]\n");
             att_buf_cleanup(&q);
@@ -750,10 +755,7 @@ static int cmd_findings(const struct cli_fleet *f, int argc, char **argv)
         return CLI_EXIT_ERROR;
     }
     if (f->json) {
-        char *t = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-        printf("%s\n", t != NULL ? t : "{}");
-        free(t);
+        cli_print_json(out);
     } else {
         json_array_foreach(json_object_get(out, "findings"), i, it) {
             const char *fx = json_string_value(json_object_get(it, "fixed"));
