@@ -50,20 +50,6 @@ void verifier_api_error(void *ctx, unsigned status, const char *message,
     send_json(resp, status, json_pack("{s:s}", "error", message));
 }
 
-static void errorf(struct att_http_response *resp, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void errorf(struct att_http_response *resp, unsigned status, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    verifier_api_error(NULL, status, msg, resp);
-}
-
 void verifier_api_send_json(struct att_http_response *resp, unsigned status, json_t *j)
 {
     send_json(resp, status, j);
@@ -98,8 +84,9 @@ static enum role role_of(const char *name)
 }
 
 /* Authenticate the bearer token; fills resp with 401 when there is none valid. */
-static enum role authenticate(struct verifier *v, const struct att_http_request *req,
-                              struct att_http_response *resp, char *who, size_t who_len)
+/* The role of a "Bearer <token>" header's token (ROLE_NONE if none), its name into @p who. */
+static enum role token_role(struct verifier *v, const char *authorization, char *who,
+                            size_t who_len)
 {
     uint8_t hash[ATT_SHA256_LEN];
     const char *tok;
@@ -107,43 +94,41 @@ static enum role authenticate(struct verifier *v, const struct att_http_request 
     char *role = NULL;
     enum role r = ROLE_NONE;
 
-    if (req->authorization == NULL || strncmp(req->authorization, "Bearer ", 7) != 0) {
-        errorf(resp, 401, "missing bearer token (Authorization: Bearer <token>)");
-        return ROLE_NONE;
-    }
-    tok = req->authorization + 7;
-    if (strlen(tok) == 0 || strlen(tok) > 256 || att_sha256(tok, strlen(tok), hash) != ATT_OK ||
-        store_token_find(verifier_store(v), hash, &name, &role) != ATT_OK) {
-        errorf(resp, 401, "unknown or invalid token");
-        goto out;
-    }
-    r = role_of(role);
-    (void)snprintf(who, who_len, "%s", name);
-out:
-    free(name);
-    free(role);
-    return r;
-}
-
-int verifier_api_role(struct verifier *v, const char *authorization)
-{
-    uint8_t hash[ATT_SHA256_LEN];
-    const char *tok;
-    char *name = NULL;
-    char *role = NULL;
-    int r = ROLE_NONE;
-
     if (authorization == NULL || strncmp(authorization, "Bearer ", 7) != 0) {
         return ROLE_NONE;
     }
     tok = authorization + 7;
     if (strlen(tok) > 0 && strlen(tok) <= 256 && att_sha256(tok, strlen(tok), hash) == ATT_OK &&
         store_token_find(verifier_store(v), hash, &name, &role) == ATT_OK) {
-        r = (int)role_of(role);
+        r = role_of(role);
+        (void)snprintf(who, who_len, "%s", name);
     }
     free(name);
     free(role);
     return r;
+}
+
+static enum role authenticate(struct verifier *v, const struct att_http_request *req,
+                              struct att_http_response *resp, char *who, size_t who_len)
+{
+    enum role r;
+
+    if (req->authorization == NULL || strncmp(req->authorization, "Bearer ", 7) != 0) {
+        verifier_api_errorf(resp, 401, "missing bearer token (Authorization: Bearer <token>)");
+        return ROLE_NONE;
+    }
+    r = token_role(v, req->authorization, who, who_len);
+    if (r == ROLE_NONE) {
+        verifier_api_errorf(resp, 401, "unknown or invalid token");
+    }
+    return r;
+}
+
+int verifier_api_role(struct verifier *v, const char *authorization)
+{
+    char who[128];
+
+    return (int)token_role(v, authorization, who, sizeof(who));
 }
 
 static bool need(enum role have, enum role want, struct att_http_response *resp)
@@ -153,7 +138,7 @@ static bool need(enum role have, enum role want, struct att_http_response *resp)
     if (have >= want) {
         return true;
     }
-    errorf(resp, 403, "this needs the %s role; your token has %s", names[want], names[have]);
+    verifier_api_errorf(resp, 403, "this needs the %s role; your token has %s", names[want], names[have]);
     return false;
 }
 
@@ -205,7 +190,7 @@ static bool parse_limit(const struct att_http_request *req, size_t *limit,
         return true;
     }
     if (att_parse_u32(s, 1000, &v) != ATT_OK || v == 0) {
-        errorf(resp, 400, "limit must be a number from 1 to 1000");
+        verifier_api_errorf(resp, 400, "limit must be a number from 1 to 1000");
         return false;
     }
     *limit = v;
@@ -223,7 +208,7 @@ static bool parse_id(const struct att_http_request *req, const char *key, int64_
         return true;
     }
     if (att_parse_u64(s, INT64_MAX, &v) != ATT_OK) {
-        errorf(resp, 400, "%s must be a non-negative integer", key);
+        verifier_api_errorf(resp, 400, "%s must be a non-negative integer", key);
         return false;
     }
     *out = (int64_t)v;
@@ -237,18 +222,18 @@ static json_t *body_object(const struct att_http_request *req, struct att_http_r
     json_t *j;
 
     if (req->body_len == 0) {
-        errorf(resp, 400, "request body is empty; a JSON object is expected");
+        verifier_api_errorf(resp, 400, "request body is empty; a JSON object is expected");
         return NULL;
     }
     j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
     if (j == NULL) {
-        errorf(resp, 400, "malformed JSON at line %d column %d: %s", err.line, err.column,
+        verifier_api_errorf(resp, 400, "malformed JSON at line %d column %d: %s", err.line, err.column,
                err.text);
         return NULL;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        errorf(resp, 400, "the body must be a JSON object");
+        verifier_api_errorf(resp, 400, "the body must be a JSON object");
         return NULL;
     }
     return j;
@@ -263,7 +248,7 @@ static void hosts_list(struct verifier *v, struct att_http_response *resp)
 
     if (store_host_list(verifier_store(v), &hosts, &n) != ATT_OK || arr == NULL) {
         json_decref(arr);
-        errorf(resp, 500, "cannot read hosts");
+        verifier_api_errorf(resp, 500, "cannot read hosts");
         return;
     }
     for (i = 0; i < n; i++) {
@@ -279,11 +264,11 @@ static void host_get(struct verifier *v, const char *name, struct att_http_respo
     att_rc rc = store_host_get(verifier_store(v), name, &h);
 
     if (rc == ATT_ERR_NOT_FOUND) {
-        errorf(resp, 404, "no host named \"%s\"", name);
+        verifier_api_errorf(resp, 404, "no host named \"%s\"", name);
         return;
     }
     if (rc != ATT_OK) {
-        errorf(resp, 500, "cannot read host");
+        verifier_api_errorf(resp, 500, "cannot read host");
         return;
     }
     send_json(resp, 200, host_json(&h));
@@ -305,7 +290,7 @@ static void host_enroll(struct verifier *v, const struct att_http_request *req,
     name = json_string_value(json_object_get(j, "name"));
     url = json_string_value(json_object_get(j, "agent_url"));
     if (name == NULL || url == NULL) {
-        errorf(resp, 400, "enrollment needs \"name\" and \"agent_url\" strings");
+        verifier_api_errorf(resp, 400, "enrollment needs \"name\" and \"agent_url\" strings");
         json_decref(j);
         return;
     }
@@ -315,13 +300,13 @@ static void host_enroll(struct verifier *v, const struct att_http_request *req,
         host_get(v, name, resp);
         resp->status = resp->status == 200 ? 201 : resp->status;
     } else if (rc == ATT_ERR_EXISTS) {
-        errorf(resp, 409, "%s", why);
+        verifier_api_errorf(resp, 409, "%s", why);
     } else if (rc == ATT_ERR_IO || rc == ATT_ERR_TIMEOUT) {
-        errorf(resp, 502, "%s", why);
+        verifier_api_errorf(resp, 502, "%s", why);
     } else if (rc == ATT_ERR_VERIFY || rc == ATT_ERR_INVALID_ARG || rc == ATT_ERR_PARSE) {
-        errorf(resp, rc == ATT_ERR_VERIFY ? 422 : 400, "%s", why[0] ? why : att_rc_str(rc));
+        verifier_api_errorf(resp, rc == ATT_ERR_VERIFY ? 422 : 400, "%s", why[0] ? why : att_rc_str(rc));
     } else {
-        errorf(resp, 500, "enrollment failed: %s", att_rc_str(rc));
+        verifier_api_errorf(resp, 500, "enrollment failed: %s", att_rc_str(rc));
     }
     json_decref(j);
 }
@@ -331,11 +316,11 @@ static void host_delete(struct verifier *v, const char *name, struct att_http_re
     att_rc rc = store_host_delete(verifier_store(v), name);
 
     if (rc == ATT_ERR_NOT_FOUND) {
-        errorf(resp, 404, "no host named \"%s\"", name);
+        verifier_api_errorf(resp, 404, "no host named \"%s\"", name);
         return;
     }
     if (rc != ATT_OK) {
-        errorf(resp, 500, "cannot delete host");
+        verifier_api_errorf(resp, 500, "cannot delete host");
         return;
     }
     (void)store_event_add(verifier_store(v), name, "deleted", "host deleted by an admin");
@@ -348,11 +333,11 @@ static void host_attest(struct verifier *v, const char *name, struct att_http_re
     att_rc rc = verifier_attest_now(v, name, &r);
 
     if (rc == ATT_ERR_NOT_FOUND) {
-        errorf(resp, 404, "no host named \"%s\"", name);
+        verifier_api_errorf(resp, 404, "no host named \"%s\"", name);
         return;
     }
     if (rc != ATT_OK) {
-        errorf(resp, 504, "attestation of %s did not finish in time", name);
+        verifier_api_errorf(resp, 504, "attestation of %s did not finish in time", name);
         return;
     }
     send_json(resp, 200,
@@ -399,16 +384,16 @@ static void host_set_policy(struct verifier *v, const char *name,
     }
     p = json_object_get(j, "policy");
     if (p == NULL || (!json_is_string(p) && !json_is_null(p))) {
-        errorf(resp, 400, "body must be {\"policy\": \"<name>\"} or {\"policy\": null}");
+        verifier_api_errorf(resp, 400, "body must be {\"policy\": \"<name>\"} or {\"policy\": null}");
         json_decref(j);
         return;
     }
     rc = store_host_set_policy(verifier_store(v), name, json_string_value(p));
     if (rc == ATT_ERR_NOT_FOUND) {
-        errorf(resp, 404, "no host \"%s\" or no policy \"%s\"", name,
+        verifier_api_errorf(resp, 404, "no host \"%s\" or no policy \"%s\"", name,
                json_is_string(p) ? json_string_value(p) : "");
     } else if (rc != ATT_OK) {
-        errorf(resp, 500, "cannot assign the policy");
+        verifier_api_errorf(resp, 500, "cannot assign the policy");
     } else {
         char msg[300];
 
@@ -438,13 +423,13 @@ static void verdicts_list(struct verifier *v, const char *host,
         struct store_host h;
 
         if (store_host_get(verifier_store(v), host, &h) != ATT_OK) {
-            errorf(resp, 404, "no host named \"%s\"", host);
+            verifier_api_errorf(resp, 404, "no host named \"%s\"", host);
             return;
         }
         store_host_cleanup(&h);
     }
     if (store_verdicts_list(verifier_store(v), host, before, limit, &vs, &n) != ATT_OK) {
-        errorf(resp, 500, "cannot read verdicts");
+        verifier_api_errorf(resp, 500, "cannot read verdicts");
         return;
     }
     arr = json_array();
@@ -473,7 +458,7 @@ static void containers_list(struct verifier *v, const char *host, struct att_htt
         struct store_host h;
 
         if (store_host_get(verifier_store(v), host, &h) != ATT_OK) {
-            errorf(resp, 404, "no host named \"%s\"", host);
+            verifier_api_errorf(resp, 404, "no host named \"%s\"", host);
             return;
         }
         store_host_cleanup(&h);
@@ -481,7 +466,7 @@ static void containers_list(struct verifier *v, const char *host, struct att_htt
     if (store_containers_list(verifier_store(v), host, &c, &n) != ATT_OK ||
         store_orders_list(verifier_store(v), host, true, &q, &nq) != ATT_OK) {
         store_container_list_free(c, n);
-        errorf(resp, 500, "cannot read containers");
+        verifier_api_errorf(resp, 500, "cannot read containers");
         return;
     }
     arr = json_array();
@@ -540,16 +525,16 @@ static void quarantine_list(struct verifier *v, const struct att_http_request *r
     json_t *arr;
 
     if (open != NULL && strcmp(open, "0") != 0 && strcmp(open, "1") != 0) {
-        errorf(resp, 400, "open must be 0 or 1");
+        verifier_api_errorf(resp, 400, "open must be 0 or 1");
         return;
     }
     if (host != NULL && !verifier_name_valid(host)) {
-        errorf(resp, 400, "invalid host name");
+        verifier_api_errorf(resp, 400, "invalid host name");
         return;
     }
     if (store_orders_list(verifier_store(v), host, open != NULL && strcmp(open, "1") == 0, &o,
                           &n) != ATT_OK) {
-        errorf(resp, 500, "cannot read quarantine orders");
+        verifier_api_errorf(resp, 500, "cannot read quarantine orders");
         return;
     }
     arr = json_array();
@@ -566,7 +551,7 @@ static void quarantine_get(struct verifier *v, const char *id, struct att_http_r
 
     memset(&o, 0, sizeof(o));
     if (store_order_get(verifier_store(v), id, &o) != ATT_OK) {
-        errorf(resp, 404, "no quarantine order %s", id);
+        verifier_api_errorf(resp, 404, "no quarantine order %s", id);
         return;
     }
     send_json(resp, 200, json_pack("{s:o}", "order", order_json(&o)));
@@ -586,18 +571,18 @@ static void quarantine_lift(struct verifier *v, const char *id, const char *who,
     }
     reason = json_string_value(json_object_get(j, "reason"));
     if (reason == NULL || reason[0] == '\0' || strlen(reason) > 1024) {
-        errorf(resp, 400, "body must be {\"reason\": \"...\"} (1..1024 bytes): a lift is audited");
+        verifier_api_errorf(resp, 400, "body must be {\"reason\": \"...\"} (1..1024 bytes): a lift is audited");
         json_decref(j);
         return;
     }
     rc = verifier_quarantine_lift(v, id, who, reason, why, sizeof(why));
     json_decref(j);
     if (rc == ATT_ERR_NOT_FOUND) {
-        errorf(resp, 404, "%s", why);
+        verifier_api_errorf(resp, 404, "%s", why);
     } else if (rc == ATT_ERR_EXISTS) {
-        errorf(resp, 409, "%s", why);
+        verifier_api_errorf(resp, 409, "%s", why);
     } else if (rc != ATT_OK) {
-        errorf(resp, 500, "%s", why[0] ? why : "cannot lift");
+        verifier_api_errorf(resp, 500, "%s", why[0] ? why : "cannot lift");
     } else {
         quarantine_get(v, id, resp);
     }
@@ -619,7 +604,7 @@ static void events_list(struct verifier *v, const struct att_http_request *req,
     if (store_events_list(verifier_store(v), att_http_request_query(req, "host"),
                           att_http_request_query(req, "kind"), after, limit, &ev,
                           &n) != ATT_OK) {
-        errorf(resp, 500, "cannot read events");
+        verifier_api_errorf(resp, 500, "cannot read events");
         return;
     }
     arr = json_array();
@@ -643,17 +628,17 @@ static void policy_put(struct verifier *v, const char *name, json_t *pol, bool r
     att_rc rc;
 
     if (!verifier_name_valid(name)) {
-        errorf(resp, 400, "policy name must be 1-64 characters of [A-Za-z0-9._-]");
+        verifier_api_errorf(resp, 400, "policy name must be 1-64 characters of [A-Za-z0-9._-]");
         return;
     }
     text = json_dumps(pol, JSON_COMPACT);
     if (text == NULL) {
-        errorf(resp, 500, "cannot encode the policy");
+        verifier_api_errorf(resp, 500, "cannot encode the policy");
         return;
     }
     rc = att_policy_parse_json(text, strlen(text), &p, why, sizeof(why));
     if (rc != ATT_OK) {
-        errorf(resp, 400, "invalid policy: %s", why);
+        verifier_api_errorf(resp, 400, "invalid policy: %s", why);
         free(text);
         return;
     }
@@ -661,12 +646,12 @@ static void policy_put(struct verifier *v, const char *name, json_t *pol, bool r
     rc = store_policy_put(verifier_store(v), name, text, replace);
     free(text);
     if (rc == ATT_ERR_EXISTS) {
-        errorf(resp, 409, "policy \"%s\" exists; replace it with PUT /api/v1/policies/%s", name,
+        verifier_api_errorf(resp, 409, "policy \"%s\" exists; replace it with PUT /api/v1/policies/%s", name,
                name);
     } else if (rc == ATT_ERR_NOT_FOUND) {
-        errorf(resp, 404, "no policy named \"%s\"; create it with POST /api/v1/policies", name);
+        verifier_api_errorf(resp, 404, "no policy named \"%s\"; create it with POST /api/v1/policies", name);
     } else if (rc != ATT_OK) {
-        errorf(resp, 500, "cannot store the policy");
+        verifier_api_errorf(resp, 500, "cannot store the policy");
     } else {
         (void)store_event_add(verifier_store(v), NULL, replace ? "policy-replaced" : "policy-created",
                               name);
@@ -686,7 +671,7 @@ static void policies_list(struct verifier *v, struct att_http_response *resp)
 
     if (store_policy_list(verifier_store(v), &names, &n) != ATT_OK) {
         json_decref(arr);
-        errorf(resp, 500, "cannot read policies");
+        verifier_api_errorf(resp, 500, "cannot read policies");
         return;
     }
     for (i = 0; i < n; i++) {
@@ -703,13 +688,13 @@ static void policy_get(struct verifier *v, const char *name, struct att_http_res
     json_t *j;
 
     if (store_policy_get(verifier_store(v), name, &text) != ATT_OK) {
-        errorf(resp, 404, "no policy named \"%s\"", name);
+        verifier_api_errorf(resp, 404, "no policy named \"%s\"", name);
         return;
     }
     j = json_loads(text, 0, NULL);
     free(text);
     if (j == NULL) {
-        errorf(resp, 500, "stored policy does not parse");
+        verifier_api_errorf(resp, 500, "stored policy does not parse");
         return;
     }
     send_json(resp, 200, j);
@@ -802,7 +787,7 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
         if (strcmp(m, "GET") == 0) {
             send_json(resp, 200, json_pack("{s:s}", "status", "ok"));
         } else {
-            errorf(resp, 405, "%s is not allowed on %s", m, u);
+            verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         }
         return;
     }
@@ -813,7 +798,7 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
     if ((strcmp(u, "/metrics") == 0 || strcmp(u, "/api/v1/events") == 0 ||
          strcmp(u, "/api/v1/verdicts") == 0 || strcmp(u, "/api/v1/containers") == 0) &&
         strcmp(m, "GET") != 0) {
-        errorf(resp, 405, "%s is not allowed on %s", m, u);
+        verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
     } else if (strcmp(u, "/api/v1/containers") == 0) {
         if (need(role, ROLE_VIEWER, resp)) {
             const char *h = att_http_request_query(req, "host");
@@ -830,11 +815,11 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
         } else if (strcmp(m, "POST") == 0 && need(role, ROLE_ADMIN, resp)) {
             host_enroll(v, req, resp);
         } else if (strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0) {
-            errorf(resp, 405, "%s is not allowed on %s", m, u);
+            verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         }
     } else if (strncmp(u, "/api/v1/hosts/", 14) == 0) {
         if (!split_host_path(u + 14, name, sizeof(name), &sub)) {
-            errorf(resp, 404, "no such resource: %.200s", u);
+            verifier_api_errorf(resp, 404, "no such resource: %.200s", u);
         } else if (sub[0] == '\0' && strcmp(m, "GET") == 0) {
             if (need(role, ROLE_VIEWER, resp)) {
                 host_get(v, name, resp);
@@ -861,13 +846,13 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
             }
         } else if (sub[0] == '\0' || strcmp(sub, "attest") == 0 || strcmp(sub, "policy") == 0 ||
                    strcmp(sub, "verdicts") == 0 || strcmp(sub, "containers") == 0) {
-            errorf(resp, 405, "%s is not allowed on %s", m, u);
+            verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         } else {
-            errorf(resp, 404, "no such resource: %.200s", u);
+            verifier_api_errorf(resp, 404, "no such resource: %.200s", u);
         }
     } else if (strcmp(u, "/api/v1/quarantine") == 0) {
         if (strcmp(m, "GET") != 0) {
-            errorf(resp, 405, "%s is not allowed on %s", m, u);
+            verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         } else if (need(role, ROLE_VIEWER, resp)) {
             quarantine_list(v, req, resp);
         }
@@ -877,7 +862,7 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
         char id[ATT_ORDER_ID_LEN + 1];
 
         if ((slash != NULL ? (size_t)(slash - rest) : strlen(rest)) != ATT_ORDER_ID_LEN) {
-            errorf(resp, 404, "no such resource: %.200s", u);
+            verifier_api_errorf(resp, 404, "no such resource: %.200s", u);
         } else {
             memcpy(id, rest, ATT_ORDER_ID_LEN);
             id[ATT_ORDER_ID_LEN] = '\0';
@@ -890,9 +875,9 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
                     quarantine_lift(v, id, who, req, resp);
                 }
             } else if (slash == NULL || strcmp(slash, "/lift") == 0) {
-                errorf(resp, 405, "%s is not allowed on %s", m, u);
+                verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
             } else {
-                errorf(resp, 404, "no such resource: %.200s", u);
+                verifier_api_errorf(resp, 404, "no such resource: %.200s", u);
             }
         }
     } else if (strcmp(u, "/api/v1/vulndb") == 0) {
@@ -905,17 +890,17 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
                 verifier_vuln_import(v, req, who, resp);
             }
         } else {
-            errorf(resp, 405, "%s is not allowed on %s", m, u);
+            verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         }
     } else if (strcmp(u, "/api/v1/vulndb/scan") == 0) {
         if (strcmp(m, "POST") != 0) {
-            errorf(resp, 405, "%s is not allowed on %s", m, u);
+            verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         } else if (need(role, ROLE_VIEWER, resp)) {
             verifier_vuln_scan(v, req, resp);
         }
     } else if (strcmp(u, "/api/v1/vulnerabilities") == 0) {
         if (strcmp(m, "GET") != 0) {
-            errorf(resp, 405, "%s is not allowed on %s", m, u);
+            verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         } else if (need(role, ROLE_VIEWER, resp)) {
             verifier_vuln_findings(v, req, resp);
         }
@@ -941,7 +926,7 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
                     json_t *pol = json_object_get(j, "policy");
 
                     if (pname == NULL || !json_is_object(pol)) {
-                        errorf(resp, 400, "body must be {\"name\": \"...\", \"policy\": {...}}");
+                        verifier_api_errorf(resp, 400, "body must be {\"name\": \"...\", \"policy\": {...}}");
                     } else {
                         policy_put(v, pname, pol, false, resp);
                     }
@@ -949,7 +934,7 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
                 }
             }
         } else {
-            errorf(resp, 405, "%s is not allowed on %s", m, u);
+            verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         }
     } else if (strncmp(u, "/api/v1/policies/", 17) == 0 && strchr(u + 17, '/') == NULL &&
                u[17] != '\0') {
@@ -967,9 +952,9 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
                 }
             }
         } else {
-            errorf(resp, 405, "%s is not allowed on %s", m, u);
+            verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         }
     } else {
-        errorf(resp, 404, "no such resource: %.200s", u);
+        verifier_api_errorf(resp, 404, "no such resource: %.200s", u);
     }
 }
