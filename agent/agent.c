@@ -1015,7 +1015,7 @@ out:
 
 att_rc agent_vuln_check(struct agent *a, const char *policy_name,
                         const struct att_inventory *inv, const uint8_t inv_digest[32],
-                        char *why, size_t why_len)
+                        const char *inv_error, char *why, size_t why_len)
 {
     att_rc rc = ATT_ERR_POLICY;
     const struct att_container_policy *c;
@@ -1040,7 +1040,8 @@ att_rc agent_vuln_check(struct agent *a, const char *policy_name,
         goto out;
     }
     if (inv == NULL) {
-        (void)snprintf(why, why_len, "policy %s has a vulnerability bar", policy_name);
+        (void)snprintf(why, why_len, "cannot read the image's package inventory: %s",
+                       inv_error != NULL ? inv_error : "unknown error");
         goto out;
     }
     if (a->vulndb == NULL) {

@@ -110,15 +110,17 @@ struct att_inventory;
  * The vulnerability gate at start (issue 8): may a container whose measured
  * package inventory is @p inv (canonical text digest @p inv_digest) start
  * under container policy @p policy_name? Admits at once when the policy has
- * no "vulnerabilities" bar; refuses when there is no feed, the feed is too
- * old, the OS is unknown, or findings are over the bar (why names the worst).
+ * no "vulnerabilities" bar; refuses when the inventory could not be read
+ * (@p inv NULL, @p inv_error says why), there is no feed, the feed is too
+ * old, the packages cannot be judged (att_vuln_judgeable), or findings are
+ * over the bar (why names the worst).
  * Verdicts are cached per (inventory, feed, policy) until an allow entry
  * expires or the feed ages out. @p why is filled in both cases.
  * @retval ATT_OK admitted @retval ATT_ERR_POLICY refused
  */
 att_rc agent_vuln_check(struct agent *a, const char *policy_name,
                         const struct att_inventory *inv, const uint8_t inv_digest[32],
-                        char *why, size_t why_len);
+                        const char *inv_error, char *why, size_t why_len);
 
 /**
  * Whether a container start must be refused because it, or a container of

@@ -360,17 +360,12 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
                                   sizeof(why))
              ? ATT_ERR_POLICY
              : agent_admission_check(a, image, policy, sizeof(policy), why, sizeof(why));
-    if (rc == ATT_OK && inv != NULL) {
-        rc = agent_vuln_check(a, policy, inv, inv_digest, vuln_why, sizeof(vuln_why));
+    if (rc == ATT_OK) {
+        /* an unreadable inventory passes only a policy without a bar */
+        rc = agent_vuln_check(a, policy, inv, inv_digest, inv_why, vuln_why, sizeof(vuln_why));
         if (rc != ATT_OK) {
             (void)snprintf(why, sizeof(why), "%.500s", vuln_why);
         }
-    } else if (rc == ATT_OK &&
-               agent_vuln_check(a, policy, NULL, NULL, vuln_why, sizeof(vuln_why)) != ATT_OK) {
-        /* a policy with a vulnerability bar and an unreadable inventory: fail closed */
-        (void)snprintf(why, sizeof(why), "cannot read the image's package inventory: %s",
-                       inv_why);
-        rc = ATT_ERR_POLICY;
     }
     if (rc != ATT_OK) {
         char detail[600];
