@@ -201,52 +201,40 @@ static void next_line(const char *p, size_t len, size_t *pos, const char **line,
 /* ------------------------------------------------------------------------- */
 /* Token rules                                                               */
 
-/* Debian Policy §5.6.1: [a-z0-9][a-z0-9+.-]* */
-static bool deb_name_ok(const char *s)
+/*
+ * A token of one alphanumeric (lower-case only with @p lower_only) followed
+ * by alphanumerics and the characters of @p more.
+ */
+static bool token_ok(const char *s, bool lower_only, const char *more)
 {
     size_t i;
 
-    if (!is_lower_alnum(s[0])) {
-        return false;
-    }
-    for (i = 1; s[i] != '\0'; i++) {
-        if (!is_lower_alnum(s[i]) && s[i] != '+' && s[i] != '.' && s[i] != '-') {
+    for (i = 0; s[i] != '\0'; i++) {
+        bool an = lower_only ? is_lower_alnum(s[i]) : is_alnum(s[i]);
+
+        if (!an && (i == 0 || strchr(more, s[i]) == NULL)) {
             return false;
         }
     }
-    return true;
+    return i > 0;
+}
+
+/* Debian Policy §5.6.1: [a-z0-9][a-z0-9+.-]* */
+static bool deb_name_ok(const char *s)
+{
+    return token_ok(s, true, "+.-");
 }
 
 /* apk names in practice: [A-Za-z0-9][A-Za-z0-9+._-]* ("R", "libstdc++", "py3-foo_bar"). */
 static bool apk_name_ok(const char *s)
 {
-    size_t i;
-
-    if (!is_alnum(s[0])) {
-        return false;
-    }
-    for (i = 1; s[i] != '\0'; i++) {
-        if (!is_alnum(s[i]) && s[i] != '+' && s[i] != '.' && s[i] != '_' && s[i] != '-') {
-            return false;
-        }
-    }
-    return true;
+    return token_ok(s, false, "+._-");
 }
 
 /* dpkg ("amd64", "all", "musl-linux-arm64") and apk ("x86_64") architectures. */
 static bool arch_ok(const char *s)
 {
-    size_t i;
-
-    if (!is_alnum(s[0])) {
-        return false;
-    }
-    for (i = 1; s[i] != '\0'; i++) {
-        if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '-') {
-            return false;
-        }
-    }
-    return true;
+    return token_ok(s, false, "_-");
 }
 
 /*

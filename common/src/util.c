@@ -371,3 +371,14 @@ bool att_rfc3339_parse(const char *s, struct timespec *out)
     out->tv_nsec = nsec;
     return true;
 }
+
+bool att_utf8_text_ok(const char *s, size_t min, size_t max)
+{
+    size_t len;
+
+    if (s == NULL) {
+        return false;
+    }
+    len = strnlen(s, max + 1);
+    return len >= min && len <= max && att_utf8_valid((const uint8_t *)s, len);
+}

@@ -833,17 +833,6 @@ static att_rc enc_finish(struct enc *e, size_t start)
     return ATT_OK;
 }
 
-static bool text_ok(const char *s, size_t min, size_t max)
-{
-    size_t len;
-
-    if (s == NULL) {
-        return false;
-    }
-    len = strnlen(s, max + 1);
-    return len >= min && len <= max && att_utf8_valid((const uint8_t *)s, len);
-}
-
 static bool bytes_ok(const uint8_t *p, size_t len, size_t min, size_t max)
 {
     return (p != NULL || len == 0) && len >= min && len <= max;
@@ -895,12 +884,12 @@ static bool ek_alg_ok(const char *s)
 static bool identity_ok(const struct att_identity *id)
 {
     return id->version == ATT_PROTO_VERSION &&
-           text_ok(id->agent_id, TEXT_MIN, ATT_PROTO_MAX_TEXT) && ek_alg_ok(id->ek_alg) &&
+           att_utf8_text_ok(id->agent_id, TEXT_MIN, ATT_PROTO_MAX_TEXT) && ek_alg_ok(id->ek_alg) &&
            opt_bytes_ok(id->ek_cert_rsa, id->ek_cert_rsa_len, ATT_PROTO_MAX_CERT) &&
            opt_bytes_ok(id->ek_cert_ecc, id->ek_cert_ecc_len, ATT_PROTO_MAX_CERT) &&
            bytes_ok(id->ek_pub, id->ek_pub_len, 1, ATT_PROTO_MAX_TPMBLOB) &&
            bytes_ok(id->ak_pub, id->ak_pub_len, 1, ATT_PROTO_MAX_TPMBLOB) &&
-           id->meas_pcr <= PCR_INDEX_MAX && text_ok(id->boot_id, TEXT_MIN, ATT_PROTO_MAX_TEXT);
+           id->meas_pcr <= PCR_INDEX_MAX && att_utf8_text_ok(id->boot_id, TEXT_MIN, ATT_PROTO_MAX_TEXT);
 }
 
 att_rc att_identity_encode(const struct att_identity *id, struct att_buf *out)
@@ -1049,7 +1038,7 @@ att_rc att_evidence_request_encode(const struct att_evidence_request *r, struct 
         return ATT_ERR_INVALID_ARG;
     }
     start = out->len;
-    if ((r->admission != NULL && !text_ok(r->admission, 1, ATT_PROTO_MAX_ADMISSION)) ||
+    if ((r->admission != NULL && !att_utf8_text_ok(r->admission, 1, ATT_PROTO_MAX_ADMISSION)) ||
         !blobs_ok(r->orders, r->n_orders, ATT_PROTO_MAX_ORDERS, ATT_PROTO_MAX_ORDER) ||
         (r->vulnfeed != NULL && !bytes_ok(r->vulnfeed, r->vulnfeed_len, 1, ATT_PROTO_MAX_VULNFEED))) {
         return ATT_ERR_INVALID_ARG;
@@ -1145,8 +1134,8 @@ static bool evidence_ok(const struct att_evidence *ev)
            (ev->pcrs.mask & ~ATT_PCR_ALL_MASK) == 0 && ev->meas_pcr <= PCR_INDEX_MAX &&
            ev->log_offset <= ev->log_count &&
            bytes_ok(ev->log, ev->log_len, 0, ATT_PROTO_MAX_BODY) &&
-           text_ok(ev->boot_id, TEXT_MIN, ATT_PROTO_MAX_TEXT) &&
-           text_ok(ev->log_status, STATUS_MIN, ATT_PROTO_MAX_TEXT);
+           att_utf8_text_ok(ev->boot_id, TEXT_MIN, ATT_PROTO_MAX_TEXT) &&
+           att_utf8_text_ok(ev->log_status, STATUS_MIN, ATT_PROTO_MAX_TEXT);
 }
 
 att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out)
@@ -1159,7 +1148,7 @@ att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out)
     if (ev == NULL || out == NULL || !evidence_ok(ev)) {
         return ATT_ERR_INVALID_ARG;
     }
-    if ((ev->inventory != NULL && !text_ok(ev->inventory, 1, ATT_PROTO_MAX_INVENTORY)) ||
+    if ((ev->inventory != NULL && !att_utf8_text_ok(ev->inventory, 1, ATT_PROTO_MAX_INVENTORY)) ||
         !blobs_ok(ev->acks, ev->n_acks, ATT_PROTO_MAX_ORDERS, ATT_PROTO_MAX_ORDER)) {
         return ATT_ERR_INVALID_ARG;
     }
@@ -1408,7 +1397,7 @@ att_rc att_error_encode(const char *message, struct att_buf *out)
     struct enc e = {.b = out, .failed = false, .rc = ATT_ERR_INTERNAL};
     size_t start;
 
-    if (out == NULL || !text_ok(message, TEXT_MIN, ATT_PROTO_MAX_TEXT)) {
+    if (out == NULL || !att_utf8_text_ok(message, TEXT_MIN, ATT_PROTO_MAX_TEXT)) {
         return ATT_ERR_INVALID_ARG;
     }
     start = out->len;
@@ -1454,7 +1443,7 @@ static bool order_ok(const struct att_order *o)
                 : o->op == ATT_ORDER_LIFT && att_lower_hex(o->lifts, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) &&
                       o->actions == 0) &&
            att_lower_hex(o->ak_name, 2, sizeof(o->ak_name) - 1) && att_lower_hex(o->container, 64, 64) &&
-           image_ok(o->image) && text_ok(o->reason, TEXT_MIN, ATT_PROTO_MAX_TEXT) &&
+           image_ok(o->image) && att_utf8_text_ok(o->reason, TEXT_MIN, ATT_PROTO_MAX_TEXT) &&
            o->issued_at <= o->expires_at;
 }
 
@@ -1687,7 +1676,7 @@ att_rc att_order_ack_encode(const struct att_order_ack *a, struct att_buf *out)
     size_t start;
 
     if (a == NULL || out == NULL || !att_lower_hex(a->id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) ||
-        !text_ok(a->result, TEXT_MIN, ATT_PROTO_MAX_TEXT)) {
+        !att_utf8_text_ok(a->result, TEXT_MIN, ATT_PROTO_MAX_TEXT)) {
         return ATT_ERR_INVALID_ARG;
     }
     start = out->len;

@@ -728,18 +728,6 @@ static bool role_valid(const char *r)
            (strcmp(r, "viewer") == 0 || strcmp(r, "operator") == 0 || strcmp(r, "admin") == 0);
 }
 
-/* @p min..@p max bytes of valid UTF-8 (the bound is checked before the length is known). */
-static bool text_ok(const char *s, size_t min, size_t max)
-{
-    size_t len;
-
-    if (s == NULL) {
-        return false;
-    }
-    len = strnlen(s, max + 1);
-    return len >= min && len <= max && att_utf8_valid((const uint8_t *)s, len);
-}
-
 /* A container image reference as orders carry it: "" or "sha256:<64 hex>". */
 static bool image_ok(const char *s)
 {
@@ -1688,7 +1676,7 @@ att_rc store_host_reset_state(struct store *s, const char *name)
 static bool order_ok(const struct store_order *o)
 {
     return att_lower_hex(o->id, ORDER_ID_LEN, ORDER_ID_LEN) && att_lower_hex(o->container, ORDER_CONTAINER_LEN, ORDER_CONTAINER_LEN) &&
-           image_ok(o->image) && actions_ok(o->actions) && text_ok(o->reason, 1, ORDER_TEXT_MAX) &&
+           image_ok(o->image) && actions_ok(o->actions) && att_utf8_text_ok(o->reason, 1, ORDER_TEXT_MAX) &&
            o->issued_at >= 0 && o->issued_at <= o->expires_at &&
            envelope_ok(o->envelope, o->envelope_len);
 }
@@ -2842,7 +2830,7 @@ att_rc store_order_ack(struct store *s, const char *host, const char *ack_id, bo
         result = "";
     }
     if (s == NULL || !is_name(host) || !att_lower_hex(ack_id, ORDER_ID_LEN, ORDER_ID_LEN) ||
-        !text_ok(result, 0, ORDER_TEXT_MAX)) {
+        !att_utf8_text_ok(result, 0, ORDER_TEXT_MAX)) {
         return ATT_ERR_INVALID_ARG;
     }
     store_lock(s);
@@ -2942,8 +2930,8 @@ att_rc store_order_lift(struct store *s, const char *id, const char *lift_id,
 
     memset(&t, 0, sizeof(t));
     if (s == NULL || !att_lower_hex(id, ORDER_ID_LEN, ORDER_ID_LEN) || !att_lower_hex(lift_id, ORDER_ID_LEN, ORDER_ID_LEN) ||
-        !envelope_ok(lift_env, lift_env_len) || !text_ok(by, 1, ORDER_BY_MAX) ||
-        !text_ok(reason, 1, ORDER_TEXT_MAX)) {
+        !envelope_ok(lift_env, lift_env_len) || !att_utf8_text_ok(by, 1, ORDER_BY_MAX) ||
+        !att_utf8_text_ok(reason, 1, ORDER_TEXT_MAX)) {
         return ATT_ERR_INVALID_ARG;
     }
     store_lock(s);

@@ -44,6 +44,8 @@ att_rc att_parse_u64(const char *s, uint64_t max, uint64_t *out);
  * U+10FFFF. CBOR text strings (RFC 8949 §3.1) and JSON strings must be valid.
  */
 bool att_utf8_valid(const uint8_t *s, size_t len);
+/** @p s is @p min..@p max bytes of valid UTF-8 (the bound is checked before the length is known). */
+bool att_utf8_text_ok(const char *s, size_t min, size_t max);
 
 /**
  * Write a reason for the caller into @p why (NUL-terminated, truncated to
