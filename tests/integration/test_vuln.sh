@@ -169,7 +169,7 @@ expect_cmd 1 "image scan --rootfs (exported attest-dyn:1) --json" "${AV[@]}" "${
 [[ $(jq -r '.verdict' "$T_OUT") == fail && $(jq -r '.inventory.ecosystem' "$T_OUT") == "$ECO" ]] &&
     pass "JSON: verdict fail, ecosystem $ECO" || fail "unexpected scan JSON" "$(cat "$T_OUT")"
 mkdir -p "$T_DIR/corrupt/var/lib/dpkg"
-cp -a "$T_DIR/rootfs/usr" "$T_DIR/rootfs/etc" "$T_DIR/corrupt/" 2>/dev/null || true
+cp -a "$T_DIR/rootfs/usr" "$T_DIR/rootfs/etc" "$T_DIR/corrupt/" || die "cannot copy the rootfs"
 printf 'Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\nthis line has no colon\n' \
     >"$T_DIR/corrupt/var/lib/dpkg/status"
 expect_cmd 2 "image scan of a rootfs with a corrupt dpkg status" "${AV[@]}" "${VO[@]}" image scan \
@@ -245,6 +245,28 @@ expect_cmd 0 "image scan attest-static:1: an unfixed high one is not over the de
     "${AV[@]}" "${VO[@]}" image scan --image localhost/attest-static:1
 assert_contains "$T_OUT" "CVE-2026-9999" "busybox's open CVE is listed"
 assert_contains "$T_OUT" "no fix" "... as without a fix"
+
+section "a running container whose packages cannot be judged fails under running=quarantine"
+jq --arg id "$NODBID" '.containers[0].images += [$id] | del(.containers[].vulnerabilities)' \
+    "$T_DIR/policy.json" >"$T_DIR/policy-nobar.json"
+"${AV[@]}" "${V[@]}" policy apply apps "$T_DIR/policy-nobar.json" >/dev/null || die "policy apply"
+sleep 3
+N=$("$PODMAN" run -d localhost/attest-nodb:1 /bin/sleep 600) || die "N did not start without a bar"
+pass "container N (os-release, no package database) started under a policy without a bar"
+jq --arg id "$NODBID" '.containers[0].images += [$id]
+    | .containers[0].vulnerabilities = {refuse_at: "high", running: "quarantine"}' \
+    "$T_DIR/policy.json" >"$T_DIR/policy-q.json"
+"${AV[@]}" "${V[@]}" policy apply apps "$T_DIR/policy-q.json" >/dev/null || die "policy apply"
+for ((i = 0; i < 150; i++)); do
+    [[ $(verdict_of "$N") == *packages-unknown ]] && break
+    sleep 0.2
+done
+V_N=$(verdict_of "$N")
+[[ $V_N == *packages-unknown ]] && pass "N fails: its packages cannot be judged ($V_N)" ||
+    fail "N did not fail packages-unknown: $V_N"
+wait_until 20 bash -c "[[ \$('$PODMAN' inspect --format '{{.State.Status}}' '$N') == paused ]]" &&
+    pass "N is quarantined (paused)" || fail "N was not paused"
+"$PODMAN" rm -f "$N" >/dev/null 2>&1 || true
 
 section "a stale feed is not judged with"
 osv ATT-OLD "$LIBC_SRC" "$LIBC_SRCVER+attest9" "$HIGH" 2020-01-01T00:00:00Z >"$T_DIR/old.json"
