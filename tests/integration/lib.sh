@@ -731,3 +731,28 @@ wait_until() {
     done
     return 1
 }
+
+# container_verdict ID [HOST]: "<verdict> <code>" of container ID on HOST (h1),
+# asked with the verifier-mode arguments in the caller's array V.
+container_verdict() {
+    "$ATT_BIN/attest-verify" "${V[@]}" --json containers --host "${2:-h1}" |
+        jq -r --arg id "$1" '.containers[] | select(.id == $id) | "\(.verdict) \(.code)"'
+}
+
+# wait_verdict ID WANT DESC [SECONDS]: pass once container ID's verdict starts
+# with WANT (within SECONDS, default 30), else fail listing the containers.
+wait_verdict() {
+    local i got="" n=$((${4:-30} * 5))
+    for ((i = 0; i < n; i++)); do
+        got=$(container_verdict "$1")
+        [[ $got == "$2"* ]] && break
+        sleep 0.2
+    done
+    if [[ $got == "$2"* ]]; then
+        pass "$3: $got"
+        return 0
+    fi
+    fail "$3: expected \"$2\", got \"$got\""
+    "$ATT_BIN/attest-verify" "${V[@]}" containers >&2 || true
+    return 1
+}

@@ -71,25 +71,6 @@ else
     show_file "$(agent_log a)"
 fi
 
-container_verdict() { # container_verdict ID: prints trusted|failed|"" and the code
-    "$ATT_BIN/attest-verify" "${V[@]}" --json containers --host h1 |
-        jq -r --arg id "$1" '.containers[] | select(.id == $id) | "\(.verdict) \(.code)"'
-}
-wait_verdict() { # wait_verdict ID WANT DESC
-    local i got=""
-    for ((i = 0; i < 150; i++)); do
-        got=$(container_verdict "$1")
-        [[ $got == "$2"* ]] && break
-        sleep 0.2
-    done
-    if [[ $got == "$2"* ]]; then
-        pass "$3: $got"
-    else
-        fail "$3: expected \"$2\", got \"$got\""
-        "$ATT_BIN/attest-verify" "${V[@]}" containers >&2 || true
-    fi
-}
-
 section "an allowed image starts and is trusted"
 A=$("$PODMAN" run -d localhost/attest-dyn:1 /bin/sleep 300 2>"$T_DIR/out/run-a.err") ||
     die "allowed image did not start" "$T_DIR/out/run-a.err"

@@ -47,25 +47,6 @@ expect_cmd 0 "policy assign" "$ATT_BIN/attest-verify" "${V[@]}" policy assign h1
 wait_until 20 grep -q "admission policy updated" "$(agent_log a)" ||
     die "no admission policy reached the agent" "$(agent_log a)"
 
-verdict_of() { # verdict_of ID: "<verdict> <code>"
-    "$ATT_BIN/attest-verify" "${V[@]}" --json containers --host h1 |
-        jq -r --arg id "$1" '.containers[] | select(.id == $id) | "\(.verdict) \(.code)"'
-}
-wait_verdict() { # wait_verdict ID WANT DESC [SECONDS]
-    local i got="" n=$((${4:-30} * 5))
-    for ((i = 0; i < n; i++)); do
-        got=$(verdict_of "$1")
-        [[ $got == "$2"* ]] && break
-        sleep 0.2
-    done
-    if [[ $got == "$2"* ]]; then
-        pass "$3: $got"
-    else
-        fail "$3: expected \"$2\", got \"$got\""
-        "$ATT_BIN/attest-verify" "${V[@]}" containers >&2 || true
-        return 1
-    fi
-}
 state_of() { "$PODMAN" inspect --format '{{.State.Status}}' "$1" 2>/dev/null; }
 state_is() { [[ $(state_of "$1") == "$2" ]]; }
 pid_of() { "$PODMAN" inspect --format '{{.State.Pid}}' "$1" 2>/dev/null; }

@@ -211,17 +211,10 @@ policy '{"refuse_at": "high", "running": "quarantine"}'
 sleep 3
 C=$("$PODMAN" run -d localhost/attest-dyn:1 /bin/sleep 600) || die "C did not start under feed 2"
 pass "container C started (feed 2 has nothing over the bar)"
-verdict_of() {
-    "${AV[@]}" "${V[@]}" --json containers --host h1 |
-        jq -r --arg id "$1" '.containers[] | select(.id == $id) | "\(.verdict) \(.code)"'
-}
-wait_until 30 bash -c "[[ \$('${AV[0]}' ${V[*]} --json containers --host h1 | jq -r --arg id '$C' '.containers[] | select(.id == \$id) | .verdict') == trusted ]]" &&
-    pass "C is trusted" || fail "C never became trusted: $(verdict_of "$C")"
+wait_verdict "$C" "trusted" "C is trusted"
 EV0=$("${AV[@]}" "${V[@]}" --json events --kind vulnerability-found | jq '.events | length')
 expect_cmd 0 "import feed 3: a critical glibc record" "${AV[@]}" "${VO[@]}" vulndb import "$T_DIR/feed3"
-wait_until 30 bash -c "[[ \$('${AV[0]}' ${V[*]} --json containers --host h1 | jq -r --arg id '$C' '.containers[] | select(.id == \$id) | .verdict') == quarantined ]]" &&
-    pass "C is quarantined after the import: $(verdict_of "$C")" ||
-    fail "C was not quarantined: $(verdict_of "$C")"
+wait_verdict "$C" "quarantined vulnerable" "C fails as vulnerable and is quarantined after the import"
 assert_eq "$("$PODMAN" inspect --format '{{.State.Status}}' "$C")" "paused" "C is paused"
 EV1=$("${AV[@]}" "${V[@]}" --json events --kind vulnerability-found | jq '.events | length')
 ((EV1 > EV0)) && pass "a vulnerability-found event ($EV0 -> $EV1)" || fail "no vulnerability-found event"
@@ -257,13 +250,7 @@ jq --arg id "$NODBID" '.containers[0].images += [$id]
     | .containers[0].vulnerabilities = {refuse_at: "high", running: "quarantine"}' \
     "$T_DIR/policy.json" >"$T_DIR/policy-q.json"
 "${AV[@]}" "${V[@]}" policy apply apps "$T_DIR/policy-q.json" >/dev/null || die "policy apply"
-for ((i = 0; i < 150; i++)); do
-    [[ $(verdict_of "$N") == *packages-unknown ]] && break
-    sleep 0.2
-done
-V_N=$(verdict_of "$N")
-[[ $V_N == *packages-unknown ]] && pass "N fails: its packages cannot be judged ($V_N)" ||
-    fail "N did not fail packages-unknown: $V_N"
+wait_verdict "$N" "quarantined packages-unknown" "N fails (its packages cannot be judged) and is quarantined"
 wait_until 20 bash -c "[[ \$('$PODMAN' inspect --format '{{.State.Status}}' '$N') == paused ]]" &&
     pass "N is quarantined (paused)" || fail "N was not paused"
 "$PODMAN" rm -f "$N" >/dev/null 2>&1 || true
