@@ -268,6 +268,40 @@ assert_contains "$T_OUT" "refusing to judge" "and says why"
 N=$(jq 'length' <<<"$(feeds_json)")
 assert_eq "$N" "5" "five feeds stored (append-only history)"
 
+section "the age limit is configurable: a policy's max_feed_age, the verifier's --vulndb-max-age"
+TWO_H=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
+osv ATT-2H "$LIBC_SRC" "1.0-1" "$HIGH" "$TWO_H" >"$T_DIR/two-hours.json"
+expect_cmd 0 "import a feed of two hours ago" "${AV[@]}" "${VO[@]}" vulndb import "$T_DIR/two-hours.json"
+static_bar() { # static_bar MAX_AGE: the static image's container policy with this max_feed_age
+    jq --argjson a "$1" '.containers[1].vulnerabilities = {refuse_at: "high", max_feed_age: $a}' \
+        "$T_DIR/policy.json" >"$T_DIR/policy-age.json"
+    "${AV[@]}" "${V[@]}" policy apply apps "$T_DIR/policy-age.json" >/dev/null || die "policy apply"
+    sleep 3
+}
+static_bar 3600
+expect_cmd 126 "max_feed_age 3600: refused with a two-hour-old feed" "$PODMAN" run --rm \
+    localhost/attest-static:1 /bin/busybox true
+assert_contains "$T_OUT" "refusing to judge" "says the feed is too old for the policy"
+static_bar 86400
+expect_cmd 0 "max_feed_age 86400: the same feed judges, the start passes" "$PODMAN" run --rm \
+    localhost/attest-static:1 /bin/busybox true
+expect_cmd 0 "image scan under the verifier's default (120 h)" "${AV[@]}" "${VO[@]}" image scan \
+    --image localhost/attest-static:1
+stop_verifier v
+start_verifier v "$DB" --insecure-dev --interval 1 --log-level info --tpm-ca "$RIG/ca/root.pem" \
+    --tpm-ca "$RIG/ca/intermediate.pem" --vulndb-max-age 3600
+VO=(--verifier "${VERIFIER_URL[v]}" --token "$OPS")
+V=(--verifier "${VERIFIER_URL[v]}" --token "$ADM")
+expect_cmd 2 "image scan under --vulndb-max-age 3600 refuses to judge" "${AV[@]}" "${VO[@]}" \
+    image scan --image localhost/attest-static:1
+assert_contains "$T_OUT" "refusing to judge" "says why"
+expect_cmd 2 "a bad --vulndb-max-age is refused" "$ATT_BIN/attest-verifier" --db "$T_DIR/other.db" \
+    --listen 127.0.0.1:0 --insecure-dev --vulndb-max-age 5
+assert_contains "$T_OUT" "vulndb-max-age" "names the flag"
+expect_cmd 2 "a --vulndb-max-bytes above what agents accept is refused" "$ATT_BIN/attest-verifier" \
+    --db "$T_DIR/other.db" --listen 127.0.0.1:0 --insecure-dev --vulndb-max-bytes 999999999
+assert_contains "$T_OUT" "vulndb-max-bytes" "names the flag"
+
 "$PODMAN" rm -f "$C" >/dev/null 2>&1 || true
 stop_verifier v
 stop_agent a
