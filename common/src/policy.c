@@ -44,6 +44,7 @@ void att_policy_free(struct att_policy *p)
         free_strv(c->forbid_caps, c->n_forbid_caps);
         att_vuln_policy_free(c->vulns);
         free(c->vulns);
+        att_net_policy_free(c->network);
     }
     free(p->containers);
     for (i = 0; i < p->n_refs; i++) {

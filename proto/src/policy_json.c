@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "attest/json_what.h"
+#include "attest/netpolicy.h"
 #include "attest/proto.h"
 #include "attest/util.h"
 
@@ -497,6 +498,426 @@ static json_t *vuln_json(const struct att_vuln_policy *vp)
     return o;
 }
 
+/* ---- "network": the container's network restriction (issue 9, attest/netpolicy.h) ---- */
+
+#define NET_WHY 160 /* room for what att_net_cidr_parse() says */
+
+/* Whether @p key is one of the NULL-terminated @p keys. */
+static bool key_in(const char *key, const char *const *keys)
+{
+    size_t i;
+
+    for (i = 0; keys[i] != NULL; i++) {
+        if (strcmp(key, keys[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Refuse the first member of object @p o not in @p keys; @p where names the object. */
+static att_rc only_keys(json_t *o, const char *const *keys, const char *where, const char *label,
+                        char *why, size_t why_len)
+{
+    const char *key;
+    json_t *value;
+
+    json_object_foreach(o, key, value)
+    {
+        if (!key_in(key, keys)) {
+            att_set_why(why, why_len, "policy: container %s: unknown %s key \"%.64s\"", label,
+                        where, quotable(key) ? key : "?");
+            return ATT_ERR_PARSE;
+        }
+    }
+    return ATT_OK;
+}
+
+/* "N" with 1..5 digits, no sign or leading zero, 1..65535. */
+static bool port_text(const char *s, size_t len, uint16_t *out)
+{
+    uint32_t v = 0;
+    size_t i;
+
+    if (len == 0 || len > 5 || s[0] == '0') {
+        return false;
+    }
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        v = v * 10u + (uint32_t)(s[i] - '0');
+    }
+    if (v > UINT16_MAX) {
+        return false;
+    }
+    *out = (uint16_t)v;
+    return true;
+}
+
+/* "ports": 443, "443" or "8000-8100" (lo <= hi) into @p r. */
+static bool ports_parse(json_t *v, struct att_net_rule *r)
+{
+    const char *s;
+    const char *dash;
+    size_t len;
+
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 1 || json_integer_value(v) > UINT16_MAX) {
+            return false;
+        }
+        r->port_lo = (uint16_t)json_integer_value(v);
+        r->port_hi = r->port_lo;
+        return true;
+    }
+    s = json_string_value(v);
+    if (s == NULL) {
+        return false;
+    }
+    len = json_string_length(v);
+    dash = memchr(s, '-', len);
+    if (dash == NULL) {
+        if (!port_text(s, len, &r->port_lo)) {
+            return false;
+        }
+        r->port_hi = r->port_lo;
+        return true;
+    }
+    return port_text(s, (size_t)(dash - s), &r->port_lo) &&
+           port_text(dash + 1, len - (size_t)(dash - s) - 1, &r->port_hi) &&
+           r->port_lo <= r->port_hi;
+}
+
+/*
+ * "dns": 1..ATT_NET_MAX_DNS names, stored lower-cased: a name is resolved
+ * case-insensitively (RFC 4343), and the canonical text must not differ
+ * between two policies that say the same thing.
+ */
+static att_rc dns_parse(json_t *arr, struct att_net_rule *r, size_t idx, const char *label,
+                        char *why, size_t why_len)
+{
+    size_t i;
+    size_t k;
+    json_t *v;
+
+    if (!json_is_array(arr) || json_array_size(arr) == 0 ||
+        json_array_size(arr) > ATT_NET_MAX_DNS) {
+        att_set_why(why, why_len,
+                    "policy: container %s: network.rules[%zu].dns must be an array of 1 to %u DNS "
+                    "names",
+                    label, idx, ATT_NET_MAX_DNS);
+        return ATT_ERR_PARSE;
+    }
+    r->dns = calloc(json_array_size(arr), sizeof(*r->dns));
+    if (r->dns == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    json_array_foreach(arr, i, v)
+    {
+        const char *name = json_string_value(v);
+
+        if (!att_net_dns_name_ok(name)) {
+            att_set_why(why, why_len,
+                        "policy: container %s: network.rules[%zu].dns[%zu] is not a DNS name "
+                        "(dot-separated labels of 1 to 63 letters, digits and inner hyphens, at "
+                        "most %u characters, no trailing dot)",
+                        label, idx, i, ATT_NET_MAX_NAME);
+            return ATT_ERR_PARSE;
+        }
+        r->dns[i] = strdup(name);
+        if (r->dns[i] == NULL) {
+            return ATT_ERR_NOMEM;
+        }
+        r->n_dns = i + 1; /* counted once owned: att_net_policy_free() releases it */
+        for (k = 0; r->dns[i][k] != '\0'; k++) {
+            if (r->dns[i][k] >= 'A' && r->dns[i][k] <= 'Z') {
+                r->dns[i][k] = (char)(r->dns[i][k] - 'A' + 'a');
+            }
+        }
+    }
+    return ATT_OK;
+}
+
+/* "direction", "action" and "protocol" of rule @p idx into @p r. */
+static att_rc rule_words(json_t *o, struct att_net_rule *r, size_t idx, bool default_allow,
+                         const char *label, char *why, size_t why_len)
+{
+    const char *dir = json_string_value(json_object_get(o, "direction"));
+    json_t *action = json_object_get(o, "action");
+    json_t *proto = json_object_get(o, "protocol");
+    const char *w;
+
+    if (dir != NULL && strcmp(dir, "egress") == 0) {
+        r->dir = ATT_NET_EGRESS;
+    } else if (dir != NULL && strcmp(dir, "ingress") == 0) {
+        r->dir = ATT_NET_INGRESS;
+    } else {
+        att_set_why(why, why_len,
+                    "policy: container %s: network.rules[%zu].direction must be \"egress\" or "
+                    "\"ingress\"",
+                    label, idx);
+        return ATT_ERR_PARSE;
+    }
+    /* a rule that repeats the default would do nothing: absent, it is the exception */
+    r->allow = !default_allow;
+    w = json_string_value(action);
+    if (action != NULL && (w == NULL || (strcmp(w, "allow") != 0 && strcmp(w, "deny") != 0))) {
+        att_set_why(why, why_len,
+                    "policy: container %s: network.rules[%zu].action must be \"allow\" or \"deny\"",
+                    label, idx);
+        return ATT_ERR_PARSE;
+    }
+    if (w != NULL) {
+        r->allow = strcmp(w, "allow") == 0;
+    }
+    r->proto = ATT_NET_ANY;
+    w = json_string_value(proto);
+    if (proto == NULL || (w != NULL && strcmp(w, "any") == 0)) {
+        r->proto = ATT_NET_ANY;
+    } else if (w != NULL && strcmp(w, "tcp") == 0) {
+        r->proto = ATT_NET_TCP;
+    } else if (w != NULL && strcmp(w, "udp") == 0) {
+        r->proto = ATT_NET_UDP;
+    } else if (w != NULL && strcmp(w, "icmp") == 0) {
+        r->proto = ATT_NET_ICMP;
+    } else {
+        att_set_why(why, why_len,
+                    "policy: container %s: network.rules[%zu].protocol must be \"tcp\", \"udp\", "
+                    "\"icmp\" or \"any\"",
+                    label, idx);
+        return ATT_ERR_PARSE;
+    }
+    return ATT_OK;
+}
+
+/* The peer ("cidr" or "dns", at most one) and "ports" of rule @p idx into @p r. */
+static att_rc rule_peer_ports(json_t *o, struct att_net_rule *r, size_t idx, const char *label,
+                              char *why, size_t why_len)
+{
+    json_t *cidr = json_object_get(o, "cidr");
+    json_t *dns = json_object_get(o, "dns");
+    json_t *ports = json_object_get(o, "ports");
+    char sub[NET_WHY];
+    att_rc rc;
+
+    if (cidr != NULL && dns != NULL) {
+        att_set_why(why, why_len,
+                    "policy: container %s: network.rules[%zu] has both \"cidr\" and \"dns\"; "
+                    "write one rule for each",
+                    label, idx);
+        return ATT_ERR_PARSE;
+    }
+    if (cidr != NULL) {
+        if (!json_is_string(cidr)) {
+            att_set_why(why, why_len,
+                        "policy: container %s: network.rules[%zu].cidr must be a string such as "
+                        "\"10.1.0.0/24\" or \"fd00::/8\"",
+                        label, idx);
+            return ATT_ERR_PARSE;
+        }
+        rc = att_net_cidr_parse(json_string_value(cidr), r, sub, sizeof(sub));
+        if (rc != ATT_OK) {
+            att_set_why(why, why_len, "policy: container %s: network.rules[%zu].cidr %s", label,
+                        idx, sub);
+            return rc;
+        }
+    }
+    if (dns != NULL) {
+        rc = dns_parse(dns, r, idx, label, why, why_len);
+        if (rc != ATT_OK) {
+            return rc;
+        }
+    }
+    if (ports == NULL) {
+        return ATT_OK;
+    }
+    if (r->proto != ATT_NET_TCP && r->proto != ATT_NET_UDP) {
+        att_set_why(why, why_len,
+                    "policy: container %s: network.rules[%zu].ports needs protocol tcp or udp",
+                    label, idx);
+        return ATT_ERR_PARSE;
+    }
+    if (!ports_parse(ports, r)) {
+        att_set_why(why, why_len,
+                    "policy: container %s: network.rules[%zu].ports must be a port 1 to 65535 "
+                    "(443 or \"443\") or a range \"lo-hi\" with lo <= hi",
+                    label, idx);
+        return ATT_ERR_PARSE;
+    }
+    return ATT_OK;
+}
+
+/* Element @p idx of "rules" into @p r (zeroed by the caller, owned by the policy). */
+static att_rc net_rule(json_t *o, struct att_net_rule *r, size_t idx, bool default_allow,
+                       const char *label, char *why, size_t why_len)
+{
+    static const char *const keys[] = {"direction", "action", "protocol", "cidr",
+                                       "dns",       "ports",  NULL};
+    char where[48];
+    att_rc rc;
+
+    if (!json_is_object(o)) {
+        att_set_why(why, why_len, "policy: container %s: network.rules[%zu] must be an object",
+                    label, idx);
+        return ATT_ERR_PARSE;
+    }
+    (void)snprintf(where, sizeof(where), "network.rules[%zu]", idx);
+    rc = only_keys(o, keys, where, label, why, why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    rc = rule_words(o, r, idx, default_allow, label, why, why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    return rule_peer_ports(o, r, idx, label, why, why_len);
+}
+
+/* "default" and "resolve_interval" of the section @p o into @p np. */
+static att_rc net_head(json_t *o, struct att_net_policy *np, const char *label, char *why,
+                       size_t why_len)
+{
+    const char *def = json_string_value(json_object_get(o, "default"));
+    json_t *ri = json_object_get(o, "resolve_interval");
+
+    if (def != NULL && strcmp(def, "deny") == 0) {
+        np->default_allow = false;
+    } else if (def != NULL && strcmp(def, "allow") == 0) {
+        np->default_allow = true;
+    } else {
+        att_set_why(why, why_len,
+                    "policy: container %s: network.default must be \"deny\" or \"allow\"", label);
+        return ATT_ERR_PARSE;
+    }
+    np->resolve_interval = ATT_NET_RESOLVE_DEFAULT;
+    if (ri == NULL) {
+        return ATT_OK;
+    }
+    /* json_is_integer: 60.0 is a real in jansson and refused */
+    if (!json_is_integer(ri) || json_integer_value(ri) < ATT_NET_RESOLVE_MIN ||
+        json_integer_value(ri) > ATT_NET_RESOLVE_MAX) {
+        att_set_why(why, why_len,
+                    "policy: container %s: network.resolve_interval must be seconds, %u to %u",
+                    label, ATT_NET_RESOLVE_MIN, ATT_NET_RESOLVE_MAX);
+        return ATT_ERR_PARSE;
+    }
+    np->resolve_interval = (uint32_t)json_integer_value(ri);
+    return ATT_OK;
+}
+
+/*
+ * "network": the container's network restriction (attest/netpolicy.h),
+ *   {"default": "deny"|"allow", "resolve_interval": SECONDS,
+ *    "rules": [{"direction": "egress"|"ingress", "action": "allow"|"deny",
+ *               "protocol": "tcp"|"udp"|"icmp"|"any", "cidr": "10.1.0.0/24" | "dns": [...],
+ *               "ports": 443 | "8000-8100"}]}
+ * "default" is required; absent, *out stays NULL (no restriction).
+ */
+static att_rc net_policy(json_t *o, struct att_net_policy **out, const char *label, char *why,
+                         size_t why_len)
+{
+    static const char *const keys[] = {"default", "resolve_interval", "rules", NULL};
+    att_rc rc = ATT_ERR_PARSE;
+    struct att_net_policy *np = NULL;
+    json_t *rules;
+    json_t *r;
+    size_t i;
+
+    *out = NULL;
+    if (o == NULL) {
+        return ATT_OK;
+    }
+    if (!json_is_object(o)) {
+        att_set_why(why, why_len, "policy: container %s: \"network\" must be an object", label);
+        return ATT_ERR_PARSE;
+    }
+    rc = only_keys(o, keys, "network", label, why, why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    rules = json_object_get(o, "rules");
+    if (rules != NULL && (!json_is_array(rules) || json_array_size(rules) > ATT_NET_MAX_RULES)) {
+        att_set_why(why, why_len,
+                    "policy: container %s: network.rules must be an array of at most %u rules",
+                    label, ATT_NET_MAX_RULES);
+        return ATT_ERR_PARSE;
+    }
+    np = calloc(1, sizeof(*np));
+    if (np == NULL) {
+        return ATT_ERR_NOMEM;
+    }
+    rc = net_head(o, np, label, why, why_len);
+    if (rc != ATT_OK) {
+        goto out;
+    }
+    if (json_array_size(rules) > 0) {
+        np->rules = calloc(json_array_size(rules), sizeof(*np->rules));
+        if (np->rules == NULL) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+    }
+    json_array_foreach(rules, i, r)
+    {
+        np->n_rules = i + 1; /* counted first, so att_net_policy_free() releases its names */
+        rc = net_rule(r, &np->rules[i], i, np->default_allow, label, why, why_len);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
+    *out = np;
+    np = NULL; /* transferred to the container policy */
+    rc = ATT_OK;
+out:
+    att_net_policy_free(np);
+    return rc;
+}
+
+/* Everything net_json() writes must parse back: the parser's rules, on the struct. */
+static bool net_encodable(const struct att_net_policy *np)
+{
+    size_t i;
+    size_t k;
+
+    if (np->n_rules > ATT_NET_MAX_RULES || (np->n_rules > 0 && np->rules == NULL) ||
+        np->resolve_interval < ATT_NET_RESOLVE_MIN || np->resolve_interval > ATT_NET_RESOLVE_MAX) {
+        return false;
+    }
+    for (i = 0; i < np->n_rules; i++) {
+        const struct att_net_rule *r = &np->rules[i];
+        struct att_net_rule back = {0};
+        char cidr[64];
+
+        if ((r->dir != ATT_NET_EGRESS && r->dir != ATT_NET_INGRESS) ||
+            (r->proto != ATT_NET_ANY && r->proto != ATT_NET_TCP && r->proto != ATT_NET_UDP &&
+             r->proto != ATT_NET_ICMP) ||
+            r->n_dns > ATT_NET_MAX_DNS || (r->n_dns > 0 && (r->dns == NULL || r->family != 0))) {
+            return false;
+        }
+        if ((r->port_lo != 0 || r->port_hi != 0) &&
+            (r->port_lo == 0 || r->port_lo > r->port_hi ||
+             (r->proto != ATT_NET_TCP && r->proto != ATT_NET_UDP))) {
+            return false;
+        }
+        for (k = 0; k < r->n_dns; k++) {
+            if (!att_net_dns_name_ok(r->dns[k])) {
+                return false;
+            }
+        }
+        if (r->family == 0) {
+            continue;
+        }
+        /* the text we would write must read back as the same network */
+        att_net_cidr_format(r, cidr, sizeof(cidr));
+        if ((r->family != 4 && r->family != 6) ||
+            att_net_cidr_parse(cidr, &back, NULL, 0) != ATT_OK || back.family != r->family ||
+            back.prefix != r->prefix || memcmp(back.addr, r->addr, sizeof(back.addr)) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Parse one element of "containers" into @p c (zeroed by the caller). */
 static att_rc add_container(struct att_container_policy *c, json_t *o, size_t idx, char *why,
                             size_t why_len)
@@ -516,10 +937,10 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
         return ATT_ERR_PARSE;
     }
     json_object_foreach(o, key, value) {
-        if (strcmp(key, "name") != 0 && strcmp(key, "images") != 0 &&
-            strcmp(key, "files") != 0 && strcmp(key, "exclude") != 0 &&
-            strcmp(key, "allow_jit") != 0 && strcmp(key, "posture") != 0 &&
-            strcmp(key, "quarantine") != 0 && strcmp(key, "vulnerabilities") != 0) {
+        if (strcmp(key, "name") != 0 && strcmp(key, "images") != 0 && strcmp(key, "files") != 0 &&
+            strcmp(key, "exclude") != 0 && strcmp(key, "allow_jit") != 0 &&
+            strcmp(key, "posture") != 0 && strcmp(key, "quarantine") != 0 &&
+            strcmp(key, "vulnerabilities") != 0 && strcmp(key, "network") != 0) {
             att_set_why(why, why_len, "policy: containers[%zu]: unknown key \"%.100s\"", idx,
                         quotable(key) ? key : "?");
             return ATT_ERR_PARSE;
@@ -619,7 +1040,11 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
             return rc;
         }
     }
-    return vuln_policy(json_object_get(o, "vulnerabilities"), &c->vulns, label, why, why_len);
+    rc = vuln_policy(json_object_get(o, "vulnerabilities"), &c->vulns, label, why, why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    return net_policy(json_object_get(o, "network"), &c->network, label, why, why_len);
 }
 
 /* The optional "containers" array of per-container whitelist policies. */
@@ -803,6 +1228,11 @@ static bool policy_encodable(const struct att_policy *p)
             return false;
         }
     }
+    for (i = 0; p->containers != NULL && i < p->n_containers; i++) {
+        if (p->containers[i].network != NULL && !net_encodable(p->containers[i].network)) {
+            return false;
+        }
+    }
     return true;
 }
 
@@ -861,6 +1291,57 @@ static json_t *strv_json(char *const *v, size_t n)
     return arr;
 }
 
+/* One rule with action and protocol always written; cidr, dns and ports only when set. */
+static json_t *net_rule_json(const struct att_net_rule *r)
+{
+    static const char *const protos[] = {"any", "tcp", "udp", "icmp"}; /* net_encodable() */
+    char text[64];
+    json_t *o;
+    int failed = 0;
+
+    o = json_pack("{s:s, s:s, s:s}", "direction", r->dir == ATT_NET_EGRESS ? "egress" : "ingress",
+                  "action", r->allow ? "allow" : "deny", "protocol", protos[r->proto]);
+    if (o == NULL) {
+        return NULL;
+    }
+    if (r->family == 4 || r->family == 6) {
+        att_net_cidr_format(r, text, sizeof(text));
+        failed |= json_object_set_new(o, "cidr", json_string(text));
+    }
+    if (r->n_dns > 0) {
+        failed |= json_object_set_new(o, "dns", strv_json(r->dns, r->n_dns));
+    }
+    if (r->port_lo != 0 || r->port_hi != 0) {
+        if (r->port_lo == r->port_hi) {
+            (void)snprintf(text, sizeof(text), "%u", (unsigned)r->port_lo);
+        } else {
+            (void)snprintf(text, sizeof(text), "%u-%u", (unsigned)r->port_lo, (unsigned)r->port_hi);
+        }
+        failed |= json_object_set_new(o, "ports", json_string(text));
+    }
+    if (failed != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The "network" section as net_policy() reads it, with every default written out. */
+static json_t *net_json(const struct att_net_policy *np)
+{
+    json_t *rules = json_array();
+    size_t i;
+
+    for (i = 0; rules != NULL && i < np->n_rules; i++) {
+        if (json_array_append_new(rules, net_rule_json(&np->rules[i])) != 0) {
+            json_decref(rules);
+            return NULL;
+        }
+    }
+    return json_pack("{s:s, s:I, s:o}", "default", np->default_allow ? "allow" : "deny",
+                     "resolve_interval", (json_int_t)np->resolve_interval, "rules", rules);
+}
+
 static json_t *refs_json(const struct att_policy *p)
 {
     json_t *rv = json_object();
@@ -895,6 +1376,11 @@ static json_t *containers_json(const struct att_policy *p)
 
         if (o != NULL && c->vulns != NULL &&
             json_object_set_new(o, "vulnerabilities", vuln_json(c->vulns)) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+        if (o != NULL && c->network != NULL &&
+            json_object_set_new(o, "network", net_json(c->network)) != 0) {
             json_decref(o);
             o = NULL;
         }

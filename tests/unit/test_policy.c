@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "attest/buf.h"
+#include "attest/netpolicy.h"
 #include "attest/policy.h"
 #include "attest/policy_json.h"
 #include "attest/util.h"
@@ -1024,6 +1025,367 @@ static void test_policy_vulns_refuse_at_only_schema_words(void **state)
     }
 }
 
+/* ------------------------------------------------------------------------- */
+/* A container policy's "network" section (issue 9)                         */
+
+#define NPOL(inner) CPOL("{\"name\": \"web\", \"images\": [\"" IMG1 "\"], \"network\": " inner "}")
+#define NRULE(rule) NPOL("{\"default\": \"deny\", \"rules\": [" rule "]}")
+
+/* Parse @p json (one container "web") and return its network policy; the caller frees @p p. */
+static const struct att_net_policy *net_of(const char *json, struct att_policy **p)
+{
+    char why[512] = "";
+
+    *p = NULL;
+    if (parse(json, p, why, sizeof(why)) != ATT_OK) {
+        fail_msg("refused: %s (%s)", why, json);
+    }
+    assert_int_equal((*p)->n_containers, 1);
+    return (*p)->containers[0].network;
+}
+
+/* The canonical text of @p np, NUL-terminated in @p out (cleaned up by the caller). */
+static const char *canon(const struct att_net_policy *np, struct att_buf *out)
+{
+    att_buf_init(out, 1u << 20);
+    assert_int_equal(att_net_policy_canonical(np, out), ATT_OK);
+    return (const char *)out->data;
+}
+
+#define NET_FULL                                                                                   \
+    NPOL("{\"default\": \"deny\", \"resolve_interval\": 60, \"rules\": ["                          \
+         "{\"direction\": \"egress\", \"protocol\": \"tcp\", \"cidr\": \"10.1.0.0/24\", "          \
+         "\"ports\": 443}, "                                                                       \
+         "{\"direction\": \"egress\", \"action\": \"allow\", \"protocol\": \"udp\", "              \
+         "\"dns\": [\"NS1.Example.com\", \"ns2.example.org\"], \"ports\": \"53\"}, "               \
+         "{\"direction\": \"egress\", \"action\": \"deny\", \"protocol\": \"tcp\", "               \
+         "\"cidr\": \"fd00::/8\", \"ports\": \"8000-8100\"}, "                                     \
+         "{\"direction\": \"ingress\", \"protocol\": \"tcp\", \"cidr\": \"192.0.2.7\", "           \
+         "\"ports\": \"22\"}, "                                                                    \
+         "{\"direction\": \"ingress\", \"action\": \"allow\", \"protocol\": \"icmp\"}, "           \
+         "{\"direction\": \"egress\", \"protocol\": \"any\", \"cidr\": \"2001:db8::1\"}]}")
+
+#define NET_FULL_TEXT                                                                              \
+    "default deny resolve 60\n"                                                                    \
+    "egress allow tcp 10.1.0.0/24 443\n"                                                           \
+    "egress allow udp dns:ns1.example.com,ns2.example.org 53\n"                                    \
+    "egress deny tcp fd00::/8 8000-8100\n"                                                         \
+    "ingress allow tcp 192.0.2.7/32 22\n"                                                          \
+    "ingress allow icmp any any\n"                                                                 \
+    "egress allow any 2001:db8::1/128 any\n"
+
+static void test_policy_network_parse_full(void **state)
+{
+    struct att_policy *p = NULL;
+    const struct att_net_policy *n = net_of(NET_FULL, &p);
+    struct att_buf b;
+
+    (void)state;
+    assert_non_null(n);
+    assert_false(n->default_allow);
+    assert_int_equal(n->resolve_interval, 60);
+    assert_int_equal(n->n_rules, 6);
+    assert_int_equal(n->rules[0].dir, ATT_NET_EGRESS);
+    assert_true(n->rules[0].allow);
+    assert_int_equal(n->rules[0].proto, ATT_NET_TCP);
+    assert_int_equal(n->rules[0].family, 4);
+    assert_int_equal(n->rules[0].prefix, 24);
+    assert_int_equal(n->rules[0].port_lo, 443);
+    assert_int_equal(n->rules[0].port_hi, 443);
+    assert_int_equal(n->rules[1].family, 0);
+    assert_int_equal(n->rules[1].n_dns, 2);
+    assert_string_equal(n->rules[1].dns[0], "ns1.example.com"); /* stored lower-cased */
+    assert_false(n->rules[2].allow);
+    assert_int_equal(n->rules[2].port_lo, 8000);
+    assert_int_equal(n->rules[2].port_hi, 8100);
+    assert_int_equal(n->rules[3].dir, ATT_NET_INGRESS);
+    assert_int_equal(n->rules[3].prefix, 32);
+    assert_int_equal(n->rules[4].proto, ATT_NET_ICMP);
+    assert_int_equal(n->rules[4].port_lo, 0);
+    assert_int_equal(n->rules[5].proto, ATT_NET_ANY);
+    assert_int_equal(n->rules[5].family, 6);
+    assert_int_equal(n->rules[5].prefix, 128);
+    assert_string_equal(canon(n, &b), NET_FULL_TEXT);
+    att_buf_cleanup(&b);
+    att_policy_free(p);
+}
+
+/* parse -> encode -> parse gives the same canonical text; encode is a fixed point. */
+static void test_policy_network_round_trip(void **state)
+{
+    struct att_policy *p = NULL;
+    struct att_policy *q = NULL;
+    const struct att_net_policy *n = net_of(NET_FULL, &p);
+    struct att_buf a;
+    struct att_buf b;
+    struct att_buf ca;
+    struct att_buf cb;
+    char why[512] = "";
+    const char *text;
+
+    (void)state;
+    att_buf_init(&a, 1u << 20);
+    att_buf_init(&b, 1u << 20);
+    assert_int_equal(att_policy_encode_json(p, &a), ATT_OK);
+    text = (const char *)a.data;
+    /* the shape the parser reads, every default written out */
+    assert_non_null(strstr(text, "\"network\": {"));
+    assert_non_null(strstr(text, "\"resolve_interval\": 60"));
+    assert_non_null(strstr(text, "\"ports\": \"443\""));
+    assert_non_null(strstr(text, "\"ports\": \"8000-8100\""));
+    assert_non_null(strstr(text, "\"cidr\": \"192.0.2.7/32\""));
+    assert_non_null(strstr(text, "\"ns1.example.com\""));
+    assert_null(strstr(text, "NS1"));
+    if (parse(text, &q, why, sizeof(why)) != ATT_OK) {
+        fail_msg("encoded policy refused: %s\n%s", why, text);
+    }
+    assert_non_null(q->containers[0].network);
+    assert_string_equal(canon(q->containers[0].network, &cb), canon(n, &ca));
+    assert_int_equal(att_policy_encode_json(q, &b), ATT_OK);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    att_buf_cleanup(&ca);
+    att_buf_cleanup(&cb);
+    att_policy_free(q);
+    q = NULL;
+    att_policy_free(p);
+
+    /* a section with nothing but the default survives the trip as itself */
+    n = net_of(NPOL("{\"default\": \"allow\"}"), &p);
+    att_buf_reset(&a);
+    assert_int_equal(att_policy_encode_json(p, &a), ATT_OK);
+    assert_int_equal(parse((const char *)a.data, &q, why, sizeof(why)), ATT_OK);
+    assert_string_equal(canon(q->containers[0].network, &cb), canon(n, &ca));
+    assert_string_equal((const char *)ca.data, "default allow resolve 300\n");
+    att_buf_cleanup(&ca);
+    att_buf_cleanup(&cb);
+    att_policy_free(q);
+    att_policy_free(p);
+    att_buf_cleanup(&a);
+    att_buf_cleanup(&b);
+}
+
+/* No section: no restriction. A rule's action, protocol and the interval default. */
+static void test_policy_network_defaults(void **state)
+{
+    struct att_policy *p = NULL;
+    const struct att_net_policy *n;
+
+    (void)state;
+    assert_null(net_of(CPOL("{\"name\": \"web\", \"images\": [\"" IMG1 "\"]}"), &p));
+    att_policy_free(p);
+
+    n = net_of(NPOL("{\"default\": \"deny\", \"rules\": [{\"direction\": \"egress\"}]}"), &p);
+    assert_false(n->default_allow);
+    assert_int_equal(n->resolve_interval, ATT_NET_RESOLVE_DEFAULT);
+    assert_int_equal(n->n_rules, 1);
+    assert_true(n->rules[0].allow); /* the exception to deny */
+    assert_int_equal(n->rules[0].proto, ATT_NET_ANY);
+    assert_int_equal(n->rules[0].family, 0);
+    assert_int_equal(n->rules[0].n_dns, 0);
+    assert_int_equal(n->rules[0].port_lo, 0);
+    assert_int_equal(n->rules[0].port_hi, 0);
+    att_policy_free(p);
+
+    n = net_of(NPOL("{\"default\": \"allow\", \"rules\": [{\"direction\": \"ingress\"}]}"), &p);
+    assert_true(n->default_allow);
+    assert_false(n->rules[0].allow); /* the exception to allow */
+    att_policy_free(p);
+
+    /* explicit actions win either way; empty rules and the interval's bounds */
+    n = net_of(NPOL("{\"default\": \"allow\", \"resolve_interval\": 5, \"rules\": []}"), &p);
+    assert_int_equal(n->resolve_interval, ATT_NET_RESOLVE_MIN);
+    assert_int_equal(n->n_rules, 0);
+    att_policy_free(p);
+    n = net_of(NPOL("{\"default\": \"deny\", \"resolve_interval\": 86400, \"rules\": ["
+                    "{\"direction\": \"egress\", \"action\": \"deny\"}]}"),
+               &p);
+    assert_int_equal(n->resolve_interval, ATT_NET_RESOLVE_MAX);
+    assert_false(n->rules[0].allow);
+    att_policy_free(p);
+    n = net_of(NRULE("{\"direction\": \"egress\", \"protocol\": \"udp\", \"ports\": \"1-65535\"}"),
+               &p);
+    assert_int_equal(n->rules[0].port_lo, 1);
+    assert_int_equal(n->rules[0].port_hi, 65535);
+    att_policy_free(p);
+}
+
+/* The limits themselves are accepted: 256 rules, 16 names. */
+static void test_policy_network_limits(void **state)
+{
+    static const char rule[] = "{\"direction\": \"egress\", \"cidr\": \"10.0.0.0/8\"}";
+    struct att_buf j;
+    struct att_policy *p = NULL;
+    const struct att_net_policy *n;
+    size_t i;
+
+    (void)state;
+    att_buf_init(&j, 1u << 20);
+    assert_int_equal(att_buf_append_str(&j,
+                                        "{\"version\": 1, \"reference_values\": {}, "
+                                        "\"containers\": [{\"name\": \"web\", \"images\": [\"" IMG1
+                                        "\"], \"network\": {\"default\": \"deny\", \"rules\": ["),
+                     ATT_OK);
+    for (i = 0; i < ATT_NET_MAX_RULES; i++) {
+        assert_int_equal(att_buf_printf(&j, "%s%s", i > 0 ? ", " : "", rule), ATT_OK);
+    }
+    assert_int_equal(att_buf_append_str(&j, "]}}]}"), ATT_OK);
+    n = net_of((const char *)j.data, &p);
+    assert_int_equal(n->n_rules, ATT_NET_MAX_RULES);
+    att_policy_free(p);
+    /* one more is refused */
+    att_buf_truncate(&j, j.len - strlen("]}}]}"));
+    assert_int_equal(att_buf_printf(&j, ", %s]}}]}", rule), ATT_OK);
+    expect_reject((const char *)j.data,
+                  "policy: container \"web\": network.rules must be an array of at most 256 rules");
+    att_buf_cleanup(&j);
+
+    n = net_of(NRULE("{\"direction\": \"egress\", \"dns\": [\"a1.x\", \"a2.x\", \"a3.x\", "
+                     "\"a4.x\", \"a5.x\", \"a6.x\", \"a7.x\", \"a8.x\", \"a9.x\", \"a10.x\", "
+                     "\"a11.x\", \"a12.x\", \"a13.x\", \"a14.x\", \"a15.x\", \"a16.x\"]}"),
+               &p);
+    assert_int_equal(n->rules[0].n_dns, ATT_NET_MAX_DNS);
+    att_policy_free(p);
+    expect_reject(NRULE("{\"direction\": \"egress\", \"dns\": [\"a1.x\", \"a2.x\", \"a3.x\", "
+                        "\"a4.x\", \"a5.x\", \"a6.x\", \"a7.x\", \"a8.x\", \"a9.x\", \"a10.x\", "
+                        "\"a11.x\", \"a12.x\", \"a13.x\", \"a14.x\", \"a15.x\", \"a16.x\", "
+                        "\"a17.x\"]}"),
+                  "network.rules[0].dns must be an array of 1 to 16 DNS names");
+}
+
+#define EGRESS_TCP "{\"direction\": \"egress\", \"protocol\": \"tcp\", "
+
+static void test_policy_network_rejects(void **state)
+{
+    static const char *const bad_ports[] = {
+        "0",      "65536",  "\"0\"",   "\"65536\"",   "\"9-3\"",  "\"x\"",     "\"\"",
+        "\"-5\"", "\"5-\"", "\"0-5\"", "\"1-65536\"", "\"0443\"", "\"1 - 5\"", "\"1-2-3\"",
+        "443.0",  "-1",     "[443]",   "null",        "true",
+    };
+    char json[1024];
+    size_t i;
+
+    (void)state;
+    /* the section itself */
+    expect_reject(NPOL("[]"), "policy: container \"web\": \"network\" must be an object");
+    expect_reject(NPOL("null"), "\"network\" must be an object");
+    expect_reject(NPOL("{\"default\": \"deny\", \"color\": 1}"),
+                  "policy: container \"web\": unknown network key \"color\"");
+    expect_reject(NPOL("{}"), "policy: container \"web\": network.default must be \"deny\" or "
+                              "\"allow\"");
+    expect_reject(NPOL("{\"rules\": []}"), "network.default must be");
+    expect_reject(NPOL("{\"default\": \"Deny\"}"), "network.default must be");
+    expect_reject(NPOL("{\"default\": \"drop\"}"), "network.default must be");
+    expect_reject(NPOL("{\"default\": false}"), "network.default must be");
+    expect_reject(NPOL("{\"default\": \"deny\", \"resolve_interval\": 4}"),
+                  "network.resolve_interval must be seconds, 5 to 86400");
+    expect_reject(NPOL("{\"default\": \"deny\", \"resolve_interval\": 86401}"),
+                  "network.resolve_interval must be seconds");
+    expect_reject(NPOL("{\"default\": \"deny\", \"resolve_interval\": -300}"),
+                  "network.resolve_interval");
+    expect_reject(NPOL("{\"default\": \"deny\", \"resolve_interval\": 300.0}"),
+                  "network.resolve_interval");
+    expect_reject(NPOL("{\"default\": \"deny\", \"resolve_interval\": \"300\"}"),
+                  "network.resolve_interval");
+    expect_reject(NPOL("{\"default\": \"deny\", \"rules\": {}}"), "network.rules must be an array");
+    expect_reject(NPOL("{\"default\": \"deny\", \"rules\": \"egress\"}"),
+                  "network.rules must be an array");
+    expect_reject(NRULE("1"), "network.rules[0] must be an object");
+    /* a rule's words */
+    expect_reject(NRULE("{\"direction\": \"egress\", \"port\": 443}"),
+                  "policy: container \"web\": unknown network.rules[0] key \"port\"");
+    expect_reject(NRULE("{\"action\": \"allow\"}"),
+                  "network.rules[0].direction must be \"egress\" or \"ingress\"");
+    expect_reject(NRULE("{\"direction\": \"outbound\"}"), "network.rules[0].direction must be");
+    expect_reject(NRULE("{\"direction\": \"egress\"}, {\"direction\": \"Ingress\"}"),
+                  "network.rules[1].direction must be");
+    expect_reject(NRULE("{\"direction\": \"egress\", \"action\": \"accept\"}"),
+                  "network.rules[0].action must be \"allow\" or \"deny\"");
+    expect_reject(NRULE("{\"direction\": \"egress\", \"action\": true}"),
+                  "network.rules[0].action must be");
+    expect_reject(NRULE("{\"direction\": \"egress\", \"protocol\": \"sctp\"}"),
+                  "network.rules[0].protocol must be \"tcp\", \"udp\", \"icmp\" or \"any\"");
+    expect_reject(NRULE("{\"direction\": \"egress\", \"protocol\": \"TCP\"}"),
+                  "network.rules[0].protocol must be");
+    /* ports */
+    expect_reject(NRULE("{\"direction\": \"egress\", \"ports\": 443}"),
+                  "policy: container \"web\": network.rules[0].ports needs protocol tcp or udp");
+    expect_reject(NRULE("{\"direction\": \"egress\", \"protocol\": \"icmp\", \"ports\": \"53\"}"),
+                  "network.rules[0].ports needs protocol tcp or udp");
+    expect_reject(NRULE("{\"direction\": \"egress\", \"protocol\": \"any\", \"ports\": 53}"),
+                  "network.rules[0].ports needs protocol tcp or udp");
+    for (i = 0; i < NELEM(bad_ports); i++) {
+        (void)snprintf(json, sizeof(json), NRULE(EGRESS_TCP "\"ports\": %s}"), bad_ports[i]);
+        expect_reject(json, "network.rules[0].ports must be a port 1 to 65535");
+    }
+    /* peers */
+    expect_reject(NRULE(EGRESS_TCP "\"cidr\": \"10.0.0.0/8\", \"dns\": [\"db.example.com\"]}"),
+                  "network.rules[0] has both \"cidr\" and \"dns\"");
+    expect_reject(NRULE("{\"direction\": \"egress\"}, {\"direction\": \"egress\"}, "
+                        "{\"direction\": \"egress\", \"cidr\": \"10.1.0.5/24\"}"),
+                  "policy: container \"web\": network.rules[2].cidr \"10.1.0.5/24\" has host "
+                  "bits set");
+    expect_reject(NRULE(EGRESS_TCP "\"cidr\": \"fd00::1/8\"}"),
+                  "network.rules[0].cidr \"fd00::1/8\" has host bits set");
+    expect_reject(NRULE(EGRESS_TCP "\"cidr\": \"10.1.0.0/33\"}"),
+                  "network.rules[0].cidr \"10.1.0.0/33\": the prefix length must be 0 to 32");
+    expect_reject(NRULE(EGRESS_TCP "\"cidr\": \"10.1.0\"}"),
+                  "network.rules[0].cidr \"10.1.0\" is not an IPv4 address");
+    expect_reject(NRULE(EGRESS_TCP "\"cidr\": \"db.example.com\"}"),
+                  "network.rules[0].cidr \"db.example.com\" is not an IPv4 address");
+    expect_reject(NRULE(EGRESS_TCP "\"cidr\": \"\"}"), "network.rules[0].cidr");
+    expect_reject(NRULE(EGRESS_TCP "\"cidr\": \"10.0.0.0/8\\n\"}"),
+                  "network.rules[0].cidr value"); /* a control byte is never echoed */
+    expect_reject(NRULE(EGRESS_TCP "\"cidr\": 167772160}"),
+                  "network.rules[0].cidr must be a string");
+    expect_reject(NRULE(EGRESS_TCP "\"cidr\": [\"10.0.0.0/8\"]}"),
+                  "network.rules[0].cidr must be a string");
+    expect_reject(NRULE(EGRESS_TCP "\"dns\": [\"db.example.com\", \"bad..name\"]}"),
+                  "policy: container \"web\": network.rules[0].dns[1] is not a DNS name");
+    expect_reject(NRULE(EGRESS_TCP "\"dns\": [\"db.example.com.\"]}"),
+                  "network.rules[0].dns[0] is not a DNS name");
+    expect_reject(NRULE(EGRESS_TCP "\"dns\": [\"-db.example.com\"]}"),
+                  "network.rules[0].dns[0] is not a DNS name");
+    expect_reject(NRULE(EGRESS_TCP "\"dns\": [\"db_1.example.com\"]}"),
+                  "network.rules[0].dns[0] is not a DNS name");
+    expect_reject(NRULE(EGRESS_TCP "\"dns\": [7]}"), "network.rules[0].dns[0] is not a DNS name");
+    expect_reject(NRULE(EGRESS_TCP "\"dns\": []}"),
+                  "network.rules[0].dns must be an array of 1 to 16 DNS names");
+    expect_reject(NRULE(EGRESS_TCP "\"dns\": \"db.example.com\"}"),
+                  "network.rules[0].dns must be an array");
+}
+
+/* A policy built by hand with a network section outside the model is not written out. */
+static void test_policy_network_encode_refuses(void **state)
+{
+    struct att_policy *p = NULL;
+    struct att_net_policy *n;
+    struct att_buf a;
+
+    (void)state;
+    (void)net_of(NET_FULL, &p);
+    n = p->containers[0].network;
+    att_buf_init(&a, 1u << 20);
+    n->rules[0].addr[3] = 5; /* host bits */
+    assert_int_equal(att_policy_encode_json(p, &a), ATT_ERR_INVALID_ARG);
+    n->rules[0].addr[3] = 0;
+    n->resolve_interval = 1;
+    assert_int_equal(att_policy_encode_json(p, &a), ATT_ERR_INVALID_ARG);
+    n->resolve_interval = 60;
+    n->rules[4].port_lo = 7; /* ports on icmp */
+    n->rules[4].port_hi = 7;
+    assert_int_equal(att_policy_encode_json(p, &a), ATT_ERR_INVALID_ARG);
+    n->rules[4].port_lo = 0;
+    n->rules[4].port_hi = 0;
+    n->rules[1].family = 4; /* names and a CIDR */
+    assert_int_equal(att_policy_encode_json(p, &a), ATT_ERR_INVALID_ARG);
+    n->rules[1].family = 0;
+    assert_int_equal(a.len, 0);
+    assert_int_equal(att_policy_encode_json(p, &a), ATT_OK);
+    att_buf_cleanup(&a);
+    att_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1056,6 +1418,12 @@ int main(void)
         cmocka_unit_test(test_policy_vulns_id_length),
         cmocka_unit_test(test_policy_vulns_expires_strict),
         cmocka_unit_test(test_policy_vulns_refuse_at_only_schema_words),
+        cmocka_unit_test(test_policy_network_parse_full),
+        cmocka_unit_test(test_policy_network_round_trip),
+        cmocka_unit_test(test_policy_network_defaults),
+        cmocka_unit_test(test_policy_network_limits),
+        cmocka_unit_test(test_policy_network_rejects),
+        cmocka_unit_test(test_policy_network_encode_refuses),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "attest/digest.h"
+#include "attest/netpolicy.h"
 #include "attest/rc.h"
 #include "attest/vulndb.h"
 
@@ -45,6 +46,7 @@ struct att_container_policy {
     bool allow_host_pid;        /* may share the host's pid namespace */
     uint32_t quarantine;        /* ATT_QUARANTINE_*: what a failure orders; 0 = report only */
     struct att_vuln_policy *vulns; /* owned: the image vulnerability bar, NULL = none (issue 8) */
+    struct att_net_policy *network; /* owned: network restriction, NULL = none (issue 9) */
 };
 
 /* Quarantine actions a container policy orders on failure (DESIGN §6). */
