@@ -38,6 +38,15 @@ struct verifier {
     size_t lat_next;
     pthread_mutex_t feed_lock;
     struct verifier_feed *feed; /* the current vulnerability feed (issue 8), NULL if none */
+    pthread_mutex_t netstats_lock;
+    struct netstats_slot *netstats; /* owned array: each host's latest counters (issue 9) */
+    size_t n_netstats;
+};
+
+/* One host's latest network policy counters, as its evidence carried them. */
+struct netstats_slot {
+    char *host; /* owned */
+    char *text; /* owned, never NULL: a host without counters has no slot */
 };
 
 void verifier_config_init(struct verifier_config *c)
@@ -320,6 +329,101 @@ void verifier_feed_put(struct verifier *v, struct verifier_feed *f)
     }
 }
 
+/* ------------------------------------------------------------------------- */
+/* Network policy counters (issue 9): memory only, the latest round's        */
+
+/* The slot of @p host, or NULL; under netstats_lock. */
+static struct netstats_slot *netstats_find(struct verifier *v, const char *host)
+{
+    size_t i;
+
+    for (i = 0; i < v->n_netstats; i++) {
+        if (strcmp(v->netstats[i].host, host) == 0) {
+            return &v->netstats[i];
+        }
+    }
+    return NULL;
+}
+
+att_rc verifier_netstats_set(struct verifier *v, const char *host, const char *text)
+{
+    att_rc rc = ATT_ERR_INTERNAL;
+    char *copy = NULL;
+    char *name = NULL;
+    struct netstats_slot *slot;
+    struct netstats_slot *grown;
+
+    if (v == NULL || host == NULL) {
+        return ATT_ERR_INVALID_ARG;
+    }
+    if (text != NULL) {
+        copy = strdup(text);
+        if (copy == NULL) {
+            return ATT_ERR_NOMEM;
+        }
+    }
+    pthread_mutex_lock(&v->netstats_lock);
+    slot = netstats_find(v, host);
+    if (slot != NULL && copy != NULL) {
+        free(slot->text);
+        slot->text = copy;
+        copy = NULL; /* transferred to the slot */
+    } else if (slot != NULL) {
+        free(slot->host);
+        free(slot->text);
+        *slot = v->netstats[--v->n_netstats]; /* order does not matter */
+    } else if (copy != NULL) {
+        name = strdup(host);
+        grown = name != NULL ? realloc(v->netstats, (v->n_netstats + 1) * sizeof(*grown)) : NULL;
+        if (grown == NULL) {
+            rc = ATT_ERR_NOMEM;
+            goto out;
+        }
+        v->netstats = grown;
+        v->netstats[v->n_netstats].host = name;
+        v->netstats[v->n_netstats].text = copy;
+        v->n_netstats++;
+        name = NULL; /* transferred to the slot */
+        copy = NULL;
+    }
+    rc = ATT_OK;
+out:
+    pthread_mutex_unlock(&v->netstats_lock);
+    free(name);
+    free(copy);
+    return rc;
+}
+
+char *verifier_netstats_get1(struct verifier *v, const char *host)
+{
+    struct netstats_slot *slot;
+    char *copy = NULL;
+
+    if (v == NULL || host == NULL) {
+        return NULL;
+    }
+    pthread_mutex_lock(&v->netstats_lock);
+    slot = netstats_find(v, host);
+    if (slot != NULL) {
+        copy = strdup(slot->text);
+    }
+    pthread_mutex_unlock(&v->netstats_lock);
+    return copy;
+}
+
+static void netstats_free_all(struct verifier *v)
+{
+    size_t i;
+
+    for (i = 0; i < v->n_netstats; i++) {
+        free(v->netstats[i].host);
+        free(v->netstats[i].text);
+    }
+    free(v->netstats);
+    v->netstats = NULL;
+    v->n_netstats = 0;
+}
+
 /* Feed uploads by an operator get the larger body cap; everything else the API's. */
 static size_t api_body_limit(void *ctx, const char *method, const char *url,
                              const char *authorization)
@@ -356,6 +460,7 @@ att_rc verifier_start(const struct verifier_config *cfg, struct verifier **out)
     }
     pthread_mutex_init(&v->metrics_lock, NULL);
     pthread_mutex_init(&v->feed_lock, NULL);
+    pthread_mutex_init(&v->netstats_lock, NULL);
     rc = copy_config(&v->cfg, cfg);
     if (rc != ATT_OK) {
         goto out;
@@ -442,8 +547,10 @@ void verifier_stop(struct verifier *v)
     att_sigkey_free(v->order_key);
     store_close(v->store);
     feed_free(v->feed);
+    netstats_free_all(v);
     verifier_config_cleanup(&v->cfg);
     pthread_mutex_destroy(&v->metrics_lock);
     pthread_mutex_destroy(&v->feed_lock);
+    pthread_mutex_destroy(&v->netstats_lock);
     free(v);
 }

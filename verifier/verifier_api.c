@@ -8,6 +8,8 @@
  * the server (413). JSON is built with jansson here: it is this API's own
  * rendering of verifier state, which proto/ cannot see.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +325,7 @@ static void host_delete(struct verifier *v, const char *name, struct att_http_re
         verifier_api_errorf(resp, 500, "cannot delete host");
         return;
     }
+    (void)verifier_netstats_set(v, name, NULL); /* forgetting frees, never fails */
     (void)store_event_add(verifier_store(v), name, "deleted", "host deleted by an admin");
     send_json(resp, 200, json_pack("{s:s}", "deleted", name));
 }
@@ -445,6 +448,107 @@ static void verdicts_list(struct verifier *v, const char *host,
     send_json(resp, 200, json_pack("{s:o}", "verdicts", arr));
 }
 
+/* One container's network policy counters (issue 9), as its agent last reported them. */
+struct net_counters {
+    uint64_t egress_dropped;
+    uint64_t ingress_dropped;
+    char ruleset[2 * ATT_SHA256_LEN + 1];
+};
+
+/* Whether p[0..len) are all lower-case hex digits. */
+static bool lower_hex_n(const char *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * p[0..len) as a plain decimal: digits only, no sign, no leading zero, at
+ * most INT64_MAX (so that JSON carries it exactly).
+ */
+static bool counter_parse(const char *p, size_t len, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (len == 0 || len > 19 || (len > 1 && p[0] == '0')) {
+        return false;
+    }
+    for (i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return false;
+        }
+        v = v * 10u + (uint64_t)(p[i] - '0'); /* 19 digits cannot wrap a uint64_t */
+    }
+    if (v > (uint64_t)INT64_MAX) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/*
+ * One netstats line p[0..len), exactly "<64 hex id> <egress dropped>
+ * <ingress dropped> <ruleset 64 hex>", for container @p id: fills @p out.
+ * Any other line (another container, another form) gives false.
+ */
+static bool netstats_line(const char *p, size_t len, const char *id, struct net_counters *out)
+{
+    const size_t hexlen = 2 * ATT_SHA256_LEN;
+    const char *mid;
+    const char *mid_end;
+    const char *sp;
+
+    if (len < 2 * hexlen + 5 || p[hexlen] != ' ' || !lower_hex_n(p, hexlen) ||
+        strlen(id) != hexlen || memcmp(p, id, hexlen) != 0 || p[len - hexlen - 1] != ' ' ||
+        !lower_hex_n(p + len - hexlen, hexlen)) {
+        return false;
+    }
+    mid = p + hexlen + 1;
+    mid_end = p + len - hexlen - 1;
+    sp = memchr(mid, ' ', (size_t)(mid_end - mid));
+    if (sp == NULL || !counter_parse(mid, (size_t)(sp - mid), &out->egress_dropped) ||
+        !counter_parse(sp + 1, (size_t)(mid_end - sp - 1), &out->ingress_dropped)) {
+        return false;
+    }
+    memcpy(out->ruleset, p + len - hexlen, hexlen);
+    out->ruleset[hexlen] = '\0';
+    return true;
+}
+
+/*
+ * Add "network": {"egress_dropped", "ingress_dropped", "ruleset"} to the
+ * container object @p cj when the agent's latest netstats @p text (may be
+ * NULL) has a well-formed line for container @p id; the first one counts.
+ */
+static void add_network(json_t *cj, const char *text, const char *id)
+{
+    const char *line = text;
+    struct net_counters nc;
+
+    while (cj != NULL && line != NULL && *line != '\0') {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+
+        memset(&nc, 0, sizeof(nc));
+        if (netstats_line(line, len, id, &nc)) {
+            (void)json_object_set_new(cj, "network",
+                                      json_pack("{s:I, s:I, s:s}", "egress_dropped",
+                                                (json_int_t)nc.egress_dropped, "ingress_dropped",
+                                                (json_int_t)nc.ingress_dropped, "ruleset",
+                                                nc.ruleset));
+            return;
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+}
+
 static void containers_list(struct verifier *v, const char *host, struct att_http_response *resp)
 {
     struct store_container *c = NULL;
@@ -453,6 +557,8 @@ static void containers_list(struct verifier *v, const char *host, struct att_htt
     size_t n = 0;
     size_t i;
     json_t *arr;
+    char *netstats = NULL;            /* owned: the counters of host netstats_host */
+    const char *netstats_host = NULL; /* borrowed from c */
 
     if (host != NULL) {
         struct store_host h;
@@ -494,8 +600,15 @@ static void containers_list(struct verifier *v, const char *host, struct att_htt
                                                 "state", open->state, "actions", open->actions,
                                                 "result", open->result));
         }
+        if (netstats_host == NULL || strcmp(netstats_host, c[i].host) != 0) {
+            free(netstats);
+            netstats = verifier_netstats_get1(v, c[i].host);
+            netstats_host = c[i].host;
+        }
+        add_network(cj, netstats, c[i].id);
         (void)json_array_append_new(arr, cj);
     }
+    free(netstats);
     store_container_list_free(c, n);
     store_order_list_free(q, nq);
     send_json(resp, 200, json_pack("{s:o}", "containers", arr));

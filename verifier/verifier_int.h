@@ -84,6 +84,25 @@ att_rc verifier_feed_reload(struct verifier *v);
 struct verifier_feed *verifier_feed_get(struct verifier *v);
 void verifier_feed_put(struct verifier *v, struct verifier_feed *f);
 
+/*
+ * Network policy counters (issue 9, verifier.c): each host's latest
+ * att_evidence.netstats text, in memory only (a restart forgets them until
+ * the next round).
+ */
+/**
+ * Keep a copy of @p text as @p host's latest counters, replacing what was
+ * kept; NULL forgets them (the agent enforces no network policy, or the host
+ * was deleted).
+ * @param[in] text  Borrowed; copied. May be NULL.
+ * @retval ATT_OK @retval ATT_ERR_NOMEM (the old text stays) @retval ATT_ERR_INVALID_ARG
+ */
+att_rc verifier_netstats_set(struct verifier *v, const char *host, const char *text);
+/**
+ * @p host's latest counters.
+ * @return Owned copy, free with free(); NULL when none are kept (or out of memory).
+ */
+char *verifier_netstats_get1(struct verifier *v, const char *host);
+
 /* The image vulnerability gate (verifier_vuln.c) */
 void verifier_vuln_import(struct verifier *v, const struct att_http_request *req, const char *who,
                           struct att_http_response *resp);

@@ -977,6 +977,14 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
             goto out;
         }
     }
+    /*
+     * Network policy counters (issue 9): this round's, from an agent whose
+     * quote verified; whatever the verdict, they are the operator's view of
+     * what the rulesets refused. Absent means none enforced: forget the old.
+     */
+    if (quote_ok && verifier_netstats_set(p->v, j->host.name, ev.netstats) != ATT_OK) {
+        LOG_WARN("host %s: out of memory keeping its network policy counters", j->host.name);
+    }
     if (quote_ok && j->from_zero && j->host.boot_id != NULL &&
         a.reset_count > j->host.reset_count) {
         (void)snprintf(msg[nev], sizeof(msg[nev]),

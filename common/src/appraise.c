@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "attest/imalog.h"
+#include "attest/netpolicy.h"
 #include "attest/quote.h"
 #include "attest/util.h"
 
@@ -168,7 +169,8 @@ static bool is_cid(const char *s, size_t len)
 
 /*
  * Which container an entry is about, or NULL for a host entry:
- * "container:<id>", "violation:<id>" and "admission:<id>" records, "<id>:<path>" files.
+ * "container:<id>", "violation:<id>", "admission:<id>", "netpolicy:<id>" and
+ * "netdrift:<id>" records (and the others listed below), "<id>:<path>" files.
  */
 static const char *container_of(const struct att_ima_entry *e, char id[ATT_CONTAINER_ID_LEN + 1])
 {
@@ -180,7 +182,9 @@ static const char *container_of(const struct att_ima_entry *e, char id[ATT_CONTA
     }
     if ((strncmp(n, "container:", 10) == 0 || strncmp(n, "violation:", 10) == 0 ||
          strncmp(n, "admission:", 10) == 0 || strncmp(n, "quarantine:", 11) == 0 ||
-         strncmp(n, "rootfs:", 7) == 0 || strncmp(n, "packages:", 9) == 0) &&
+         strncmp(n, "rootfs:", 7) == 0 || strncmp(n, "packages:", 9) == 0 ||
+         strncmp(n, ATT_NET_RECORD_POLICY, sizeof(ATT_NET_RECORD_POLICY) - 1) == 0 ||
+         strncmp(n, ATT_NET_RECORD_DRIFT, sizeof(ATT_NET_RECORD_DRIFT) - 1) == 0) &&
         is_cid(colon + 1, strlen(colon + 1))) {
         memcpy(id, colon + 1, ATT_CONTAINER_ID_LEN + 1);
         return id;
@@ -529,6 +533,137 @@ static att_rc appraise_packages(const struct att_ima_entry *e, struct att_apprai
     return ATT_OK;
 }
 
+/* Length of an ima-buf record's first line: the key=value fields, without what follows. */
+static size_t first_line_len(const struct att_ima_entry *e)
+{
+    const uint8_t *nl = memchr(e->buf, '\n', e->buf_len);
+
+    return nl != NULL ? (size_t)(nl - e->buf) : e->buf_len;
+}
+
+/*
+ * Value of a free-text field "key=" that runs to the end of the line
+ * (reason=, detail=), copied into out and cut to fit; "" if absent. The key
+ * must start a field (line start or after a space). Bytes outside
+ * printable ASCII become '?': the text ends up in JSON and terminals.
+ */
+static void field_rest(const uint8_t *buf, size_t len, const char *key, char *out, size_t out_len)
+{
+    size_t klen = strlen(key);
+    size_t i;
+    size_t n = 0;
+
+    out[0] = '\0';
+    for (i = 0; i + klen < len; i++) {
+        if ((i == 0 || buf[i - 1] == ' ') && memcmp(buf + i, key, klen) == 0 &&
+            buf[i + klen] == '=') {
+            break;
+        }
+    }
+    if (i + klen >= len) {
+        return;
+    }
+    for (i += klen + 1; i < len && n + 1 < out_len; i++) {
+        out[n++] = buf[i] >= 0x20 && buf[i] < 0x7f ? (char)buf[i] : '?';
+    }
+    out[n] = '\0';
+}
+
+/*
+ * "netpolicy:<id>" (issue 9): what the agent did with the policy's network
+ * section. Applied or removed is attested state, not a finding; failed means
+ * the container runs without the restriction its policy orders. An applied
+ * digest other than the current policy's is only context: the agent applies
+ * a changed policy in the same request, so the newer record follows.
+ */
+static att_rc appraise_netpolicy(const struct att_ima_entry *e, struct att_appraisal *a,
+                                 struct att_container_verdict *c,
+                                 const struct att_container_policy *cp, int64_t idx)
+{
+    char status[16];
+    char logged[2 * ATT_SHA256_LEN + 8];
+    char want[2 * ATT_SHA256_LEN + 1];
+    char reason[256];
+    uint8_t digest[ATT_SHA256_LEN];
+    size_t len;
+    att_rc rc;
+
+    if (e->tmpl != ATT_IMA_TEMPLATE_BUF || e->buf == NULL || e->is_violation) {
+        return container_fail(a, c, "malformed-record", idx, "netpolicy record is not ima-buf");
+    }
+    len = first_line_len(e);
+    field(e->buf, len, "status", status, sizeof(status));
+    if (strcmp(status, "removed") == 0) {
+        return ATT_OK;
+    }
+    if (strcmp(status, "failed") == 0) {
+        field_rest(e->buf, len, "reason", reason, sizeof(reason));
+        return container_fail(a, c, "network-not-in-force", idx, "network policy not in force: %s",
+                              reason[0] != '\0' ? reason : "(no reason given)");
+    }
+    if (strcmp(status, "applied") != 0) {
+        return container_fail(a, c, "malformed-record", idx,
+                              "netpolicy record has no known status");
+    }
+    field(e->buf, len, "network", logged, sizeof(logged));
+    if (!att_lower_hex(logged, 2 * ATT_SHA256_LEN, 2 * ATT_SHA256_LEN)) {
+        return container_fail(a, c, "malformed-record", idx,
+                              "netpolicy record's network digest is not 64 hex");
+    }
+    if (cp == NULL || cp->network == NULL) {
+        return ATT_OK;
+    }
+    rc = att_net_policy_digest(cp->network, digest);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    att_hex_encode(digest, sizeof(digest), want);
+    if (strcmp(logged, want) == 0) {
+        return ATT_OK;
+    }
+    return att_appraisal_add(a, ATT_FIND_INFO, "network-superseded", idx,
+                             "entry %lld: container %.12s: network policy %.12s applied; policy "
+                             "%s now has %.12s (a newer record follows when the agent applies "
+                             "it)",
+                             (long long)idx, c->id, logged, cp->name, want);
+}
+
+/*
+ * "netdrift:<id>": the agent found the ruleset in the container's network
+ * namespace changed or gone since it applied it. Whoever did that could
+ * open what the policy closes, so the restriction no longer holds.
+ */
+static att_rc appraise_netdrift(const struct att_ima_entry *e, struct att_appraisal *a,
+                                struct att_container_verdict *c, int64_t idx)
+{
+    char expected[2 * ATT_SHA256_LEN + 8];
+    char found[2 * ATT_SHA256_LEN + 8];
+    char detail[160];
+    char seen[40];
+    size_t len;
+
+    if (e->tmpl != ATT_IMA_TEMPLATE_BUF || e->buf == NULL || e->is_violation) {
+        return container_fail(a, c, "malformed-record", idx, "netdrift record is not ima-buf");
+    }
+    len = first_line_len(e);
+    field(e->buf, len, "expected", expected, sizeof(expected));
+    field(e->buf, len, "found", found, sizeof(found));
+    field_rest(e->buf, len, "detail", detail, sizeof(detail));
+    if (!att_lower_hex(expected, 1, sizeof(expected) - 1)) {
+        (void)snprintf(expected, sizeof(expected), "?");
+    }
+    if (strcmp(found, "none") == 0) {
+        (void)snprintf(seen, sizeof(seen), "found no table");
+    } else {
+        (void)snprintf(seen, sizeof(seen), "found %.12s",
+                       att_lower_hex(found, 1, sizeof(found) - 1) ? found : "?");
+    }
+    return container_fail(a, c, "network-not-in-force", idx,
+                          "network policy not in force: the ruleset in its network namespace "
+                          "was changed by someone else (applied %.12s, %s)%s%s",
+                          expected, seen, detail[0] != '\0' ? ": " : "", detail);
+}
+
 /* Appraise one container entry against the per-container policy it selects. */
 static att_rc appraise_container_entry(const struct att_ima_entry *e, const char *id, int64_t idx,
                                        const struct att_policy *policy, struct att_appraisal *a)
@@ -661,6 +796,12 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
     }
     if (strncmp(e->name, "packages:", 9) == 0) {
         return appraise_packages(e, a, c, idx);
+    }
+    if (strncmp(e->name, ATT_NET_RECORD_POLICY, sizeof(ATT_NET_RECORD_POLICY) - 1) == 0) {
+        return appraise_netpolicy(e, a, c, cp, idx);
+    }
+    if (strncmp(e->name, ATT_NET_RECORD_DRIFT, sizeof(ATT_NET_RECORD_DRIFT) - 1) == 0) {
+        return appraise_netdrift(e, a, c, idx);
     }
     /* "<id>:<path>": an executable or library that ran in the container */
     if (cp != NULL && (e->is_violation || e->tmpl != ATT_IMA_TEMPLATE_NG ||

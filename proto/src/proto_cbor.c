@@ -1149,13 +1149,14 @@ att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out)
         return ATT_ERR_INVALID_ARG;
     }
     if ((ev->inventory != NULL && !att_utf8_text_ok(ev->inventory, 1, ATT_PROTO_MAX_INVENTORY)) ||
+        (ev->netstats != NULL && !att_utf8_text_ok(ev->netstats, 1, ATT_PROTO_MAX_NETSTATS)) ||
         !blobs_ok(ev->acks, ev->n_acks, ATT_PROTO_MAX_ORDERS, ATT_PROTO_MAX_ORDER)) {
         return ATT_ERR_INVALID_ARG;
     }
     start = out->len;
     /* keys in RFC 8949 §4.2.1 order: shorter first, then bytewise */
-    enc_map(&e, 13u + (ev->inventory != NULL ? 1u : 0u) + (ev->n_acks > 0 ? 1u : 0u) +
-                    (ev->has_vulnfeed ? 1u : 0u));
+    enc_map(&e, 13u + (ev->inventory != NULL ? 1u : 0u) + (ev->netstats != NULL ? 1u : 0u) +
+                    (ev->n_acks > 0 ? 1u : 0u) + (ev->has_vulnfeed ? 1u : 0u));
     enc_text(&e, "log");
     enc_bytes(&e, ev->log, ev->log_len);
     enc_text(&e, "sig");
@@ -1180,6 +1181,10 @@ att_rc att_evidence_encode(const struct att_evidence *ev, struct att_buf *out)
     enc_uint(&e, ev->version);
     enc_text(&e, "meas_pcr");
     enc_uint(&e, ev->meas_pcr);
+    if (ev->netstats != NULL) {
+        enc_text(&e, "netstats");
+        enc_text(&e, ev->netstats);
+    }
     if (ev->has_vulnfeed) {
         enc_text(&e, "vulnfeed");
         enc_bytes(&e, ev->vulnfeed, sizeof(ev->vulnfeed));
@@ -1237,6 +1242,7 @@ att_rc att_evidence_decode(const uint8_t *buf, size_t len, struct att_evidence *
          .dst.text = &ev.log_status},
         {FIELD("inventory", FK_TEXT, OPTIONAL, 1, ATT_PROTO_MAX_INVENTORY),
          .dst.text = &ev.inventory},
+        {FIELD("netstats", FK_TEXT, OPTIONAL, 1, ATT_PROTO_MAX_NETSTATS), .dst.text = &ev.netstats},
         {FIELD("acks", FK_BLOBS, OPTIONAL, 1, ATT_PROTO_MAX_ORDER),
          .max_items = ATT_PROTO_MAX_ORDERS, .dst.blobs = {&ev.acks, &ev.n_acks}},
         {FIELD("vulnfeed", FK_FIXED, OPTIONAL, 32, 32), .dst.fixed = ev.vulnfeed}, /* last */
@@ -1271,6 +1277,7 @@ void att_evidence_cleanup(struct att_evidence *ev)
     free(ev->boot_id);
     free(ev->log_status);
     free(ev->inventory);
+    free(ev->netstats);
     att_blobs_free(ev->acks, ev->n_acks);
     memset(ev, 0, sizeof(*ev));
 }

@@ -2,8 +2,8 @@
 /*
  * Per-container appraisal (att_appraise_entries) on synthetic logs written
  * exactly as the agent writes them: identity record, file entries, memory
- * violations. Each failure kind the issue names, and that a failing
- * container never fails the host or another container.
+ * violations, network policy records. Each failure kind the issue names,
+ * and that a failing container never fails the host or another container.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 #include "attest/appraise.h"
 #include "attest/digest.h"
 #include "attest/imalog.h"
+#include "attest/netpolicy.h"
 #include "attest/policy.h"
 #include "attest/policy_json.h"
 #include "attest/util.h"
@@ -791,6 +792,195 @@ static void test_pkg_record_malformed_fails_container(void **state)
     expect_failed(&l, C1, "malformed-record", 101);
 }
 
+/* ---- network policy records (issue 9) ------------------------------------ */
+
+#define NET_HEX_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define NET_HEX_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define NET_HEX_C "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Borrowed, writable: the container policy named @p name of the test policy. */
+static struct att_container_policy *policy_named(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < policy->n_containers; i++) {
+        if (strcmp(policy->containers[i].name, name) == 0) {
+            return &policy->containers[i];
+        }
+    }
+    fail_msg("no container policy %s", name);
+    return NULL;
+}
+
+/* Whether the appraisal has a finding of @p kind with @p code. */
+static bool has_finding(const struct att_appraisal *a, enum att_finding_kind kind, const char *code)
+{
+    size_t i;
+
+    for (i = 0; i < a->n_findings; i++) {
+        if (a->findings[i].kind == kind && strcmp(a->findings[i].code, code) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "status=applied" with the digest of the policy's own network section: attested, no finding. */
+static void test_netpolicy_applied_ok(void **state)
+{
+    struct att_net_policy np = {.default_allow = false, .resolve_interval = 300};
+    uint8_t digest[ATT_SHA256_LEN];
+    char hex[2 * ATT_SHA256_LEN + 1];
+    char rec[512];
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+
+    (void)state;
+    assert_int_equal(att_net_policy_digest(&np, digest), ATT_OK);
+    att_hex_encode(digest, sizeof(digest), hex);
+    (void)snprintf(rec, sizeof(rec),
+                   "status=applied policy=app network=%s ruleset=" NET_HEX_A " table=attest\n"
+                   /* the read-back ruleset: its words are not fields of the record */
+                   "table inet attest { status=failed reason=x }\n",
+                   hex);
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "netpolicy:" C1, rec);
+    add_buf(&l, "netpolicy:" C1, "status=removed policy=- table=attest");
+    policy_named("app")->network = &np;
+    run(&l, &a);
+    policy_named("app")->network = NULL;
+    assert_false(find(&a, C1)->is_failed);
+    assert_false(has_finding(&a, ATT_FIND_INFO, "network-superseded"));
+    assert_int_equal(host_fails(&a), 0);
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+
+    /* without a network section in the policy, any applied digest is attested state */
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "netpolicy:" C1,
+            "status=applied policy=app network=" NET_HEX_B " ruleset=" NET_HEX_A " table=t");
+    run(&l, &a);
+    assert_false(find(&a, C1)->is_failed);
+    assert_false(has_finding(&a, ATT_FIND_INFO, "network-superseded"));
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+}
+
+/* "status=failed": the container runs without its restriction; the agent's reason is kept. */
+static void test_netpolicy_failed_fails_container(void **state)
+{
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+    const struct att_container_verdict *c;
+
+    (void)state;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "container:" C2, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "netpolicy:" C1,
+            "status=failed policy=app network=" NET_HEX_B
+            " reason=nft: Operation not permitted (setns)\x01");
+    run(&l, &a);
+    c = find(&a, C1);
+    assert_true(c->is_failed);
+    assert_string_equal(c->code, "network-not-in-force");
+    assert_int_equal(c->entry, 102);
+    assert_non_null(
+        strstr(c->reason, "network policy not in force: nft: Operation not permitted (setns)?"));
+    assert_false(find(&a, C2)->is_failed);
+    assert_int_equal(host_fails(&a), 0);
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+}
+
+/* "netdrift:": someone changed or removed the table; both spellings of what was found. */
+static void test_netdrift_fails_container(void **state)
+{
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+    const struct att_container_verdict *c;
+
+    (void)state;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "netdrift:" C1,
+            "expected=" NET_HEX_C " found=none table=attest detail=table deleted");
+    run(&l, &a);
+    c = find(&a, C1);
+    assert_true(c->is_failed);
+    assert_string_equal(c->code, "network-not-in-force");
+    assert_int_equal(c->entry, 101);
+    assert_non_null(strstr(c->reason, "network policy not in force: the ruleset in its network "
+                                      "namespace was changed by someone else (applied "
+                                      "0123456789ab, found no table): table deleted"));
+    assert_int_equal(host_fails(&a), 0);
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "netdrift:" C1, "expected=" NET_HEX_C " found=" NET_HEX_B " table=attest");
+    run(&l, &a);
+    c = find(&a, C1);
+    assert_true(c->is_failed);
+    assert_non_null(strstr(c->reason, "(applied 0123456789ab, found bbbbbbbbbbbb)"));
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+}
+
+/* The wrong template, no status, an unknown status, a bad digest: malformed. */
+static void test_netpolicy_malformed(void **state)
+{
+    struct log l = {.n = 0};
+
+    (void)state;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_file(&l, "netpolicy:" C1, ls_digest);
+    expect_failed(&l, C1, "malformed-record", 101);
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_file(&l, "netdrift:" C1, ls_digest);
+    expect_failed(&l, C1, "malformed-record", 101);
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "netpolicy:" C1, "policy=app network=" NET_HEX_B);
+    expect_failed(&l, C1, "malformed-record", 101);
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "netpolicy:" C1, "status=applying policy=app network=" NET_HEX_B);
+    expect_failed(&l, C1, "malformed-record", 101);
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "netpolicy:" C1, "status=applied policy=app network=ABCD table=t");
+    expect_failed(&l, C1, "malformed-record", 101);
+    /* a status only in the ruleset text after the first line does not count */
+    l.n = 0;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "netpolicy:" C1, "policy=app\nstatus=removed");
+    expect_failed(&l, C1, "malformed-record", 101);
+}
+
+/* An applied digest other than the policy's: context (the newer record follows), not a failure. */
+static void test_netpolicy_superseded_is_info(void **state)
+{
+    struct att_net_policy np = {.default_allow = true, .resolve_interval = 60};
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+
+    (void)state;
+    add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
+    add_buf(&l, "netpolicy:" C1,
+            "status=applied policy=app network=" NET_HEX_B " ruleset=" NET_HEX_A " table=t");
+    policy_named("app")->network = &np;
+    run(&l, &a);
+    policy_named("app")->network = NULL;
+    assert_false(find(&a, C1)->is_failed);
+    assert_true(has_finding(&a, ATT_FIND_INFO, "network-superseded"));
+    assert_false(has_finding(&a, ATT_FIND_INFO, "container-failed"));
+    assert_int_equal(host_fails(&a), 0);
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+}
+
 static void test_appraise_entries_bad_args(void **state)
 {
     struct att_appraisal a;
@@ -822,6 +1012,11 @@ int main(void)
         cmocka_unit_test(test_pkg_record_parse_one_spelling),
         cmocka_unit_test(test_pkg_records_kept),
         cmocka_unit_test(test_pkg_record_malformed_fails_container),
+        cmocka_unit_test(test_netpolicy_applied_ok),
+        cmocka_unit_test(test_netpolicy_failed_fails_container),
+        cmocka_unit_test(test_netdrift_fails_container),
+        cmocka_unit_test(test_netpolicy_malformed),
+        cmocka_unit_test(test_netpolicy_superseded_is_info),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1595,6 +1595,140 @@ static void test_evidence_vulnfeed_decode_bad_values(void **state)
     att_buf_cleanup(&b);
 }
 
+/* ------------------------------------------------------------------------- */
+/* Network policy counters in evidence (issue 9)                             */
+
+static const char netstats_text[] =
+    "1111111111111111111111111111111111111111111111111111111111111111 3 0 "
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+    "2222222222222222222222222222222222222222222222222222222222222222 0 17 "
+    "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\n";
+
+/* With "netstats" (alone and next to every other optional field) and without it. */
+static void test_evidence_netstats_round_trip(void **state)
+{
+    struct att_evidence in;
+    struct att_evidence out;
+    struct att_buf b;
+    struct att_buf b2;
+    int variant;
+
+    (void)state;
+    for (variant = 0; variant < 2; variant++) {
+        sample_evidence(&in);
+        in.netstats = (char *)(uintptr_t)netstats_text;
+        if (variant == 1) {
+            in.inventory =
+                (char *)(uintptr_t) "1111111111111111111111111111111111111111111111111111"
+                                    "111111111111 - web";
+            in.has_vulnfeed = true;
+            memset(in.vulnfeed, 0x42, sizeof(in.vulnfeed));
+        }
+        att_buf_init(&b, BUF_MAX);
+        att_buf_init(&b2, BUF_MAX);
+        assert_int_equal(att_evidence_encode(&in, &b), ATT_OK);
+        assert_deterministic_keys(&b);
+        assert_true(has_bytes(&b, "netstats"));
+        assert_int_equal(att_evidence_decode(b.data, b.len, &out, NULL, 0), ATT_OK);
+        assert_non_null(out.netstats);
+        assert_string_equal(out.netstats, netstats_text);
+        if (variant == 1) {
+            assert_string_equal(out.inventory, in.inventory);
+            assert_true(out.has_vulnfeed);
+        } else {
+            assert_null(out.inventory);
+        }
+        assert_int_equal(att_evidence_encode(&out, &b2), ATT_OK);
+        assert_int_equal(b2.len, b.len);
+        assert_memory_equal(b2.data, b.data, b.len);
+        att_evidence_cleanup(&out);
+        assert_null(out.netstats);
+        att_buf_cleanup(&b);
+        att_buf_cleanup(&b2);
+    }
+    /* without: no key on the wire, NULL after decode */
+    sample_evidence(&in);
+    att_buf_init(&b, BUF_MAX);
+    assert_int_equal(att_evidence_encode(&in, &b), ATT_OK);
+    assert_false(has_bytes(&b, "netstats"));
+    memset(&out, 0xee, sizeof(out));
+    assert_int_equal(att_evidence_decode(b.data, b.len, &out, NULL, 0), ATT_OK);
+    assert_null(out.netstats);
+    att_evidence_cleanup(&out);
+    att_buf_cleanup(&b);
+    /* the encoder refuses what the decoder would: empty text */
+    sample_evidence(&in);
+    in.netstats = (char *)(uintptr_t) "";
+    att_buf_init(&b, BUF_MAX);
+    assert_int_equal(att_evidence_encode(&in, &b), ATT_ERR_INVALID_ARG);
+    att_buf_cleanup(&b);
+}
+
+/* Evidence with field "netstats" set to @p v. */
+static void build_evidence_netstats(struct att_buf *b, struct tval v, bool dup)
+{
+    struct tfield f[NELEM(evidence_fields) + 1];
+
+    memcpy(f, evidence_fields, sizeof(evidence_fields));
+    f[NELEM(evidence_fields)].key = "netstats";
+    f[NELEM(evidence_fields)].v = v;
+    build(b, f, NELEM(f), NONE, NONE, NULL, dup ? NELEM(evidence_fields) : NONE);
+}
+
+/* A non-text, empty, NUL-carrying, invalid UTF-8, oversized or repeated "netstats" is refused. */
+static void test_evidence_netstats_decode_bad_values(void **state)
+{
+    static const uint8_t bytes[] = {'1', ' ', '2'};
+    static const uint8_t bad_utf8[] = {0x7a, 0x61, 0xff, 0xfe};
+    static const uint8_t with_nul[] = {'a', 0x00, 'b'};
+    const struct tval bad[] = {
+        TUINT(0),
+        TBYTES(bytes, sizeof(bytes)),
+        TBOOL(1),
+        TTEXT(""),
+        {.kind = T_TEXT, .p = with_nul, .len = sizeof(with_nul)},
+        TRAW(raw_null),
+        TRAW(raw_array),
+        TRAW(raw_map),
+        TRAW(raw_tag),
+    };
+    struct att_buf b;
+    struct att_evidence out;
+    char *big;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < NELEM(bad); i++) {
+        build_evidence_netstats(&b, bad[i], false);
+        expect_parse_fail(&cases[2], &b, "field \"netstats\"");
+        assert_int_equal(att_evidence_decode(b.data, b.len, &out, NULL, 0), ATT_ERR_PARSE);
+        assert_null(out.netstats);
+        att_buf_cleanup(&b);
+    }
+    /* invalid UTF-8 is refused before any field is looked at */
+    build_evidence_netstats(
+        &b, (struct tval){.kind = T_TEXT, .p = bad_utf8, .len = sizeof(bad_utf8)}, false);
+    expect_parse_fail(&cases[2], &b, "UTF-8");
+    att_buf_cleanup(&b);
+    build_evidence_netstats(&b, (struct tval)TTEXT("x"), true);
+    expect_parse_fail(&cases[2], &b, "netstats");
+    att_buf_cleanup(&b);
+    big = malloc(ATT_PROTO_MAX_NETSTATS + 1u);
+    assert_non_null(big);
+    memset(big, 'a', ATT_PROTO_MAX_NETSTATS + 1u);
+    build_evidence_netstats(
+        &b, (struct tval){.kind = T_TEXT, .p = big, .len = ATT_PROTO_MAX_NETSTATS + 1u}, false);
+    expect_parse_fail(&cases[2], &b, "field \"netstats\"");
+    att_buf_cleanup(&b);
+    build_evidence_netstats(
+        &b, (struct tval){.kind = T_TEXT, .p = big, .len = ATT_PROTO_MAX_NETSTATS}, false);
+    assert_int_equal(att_evidence_decode(b.data, b.len, &out, NULL, 0), ATT_OK);
+    assert_int_equal(strlen(out.netstats), ATT_PROTO_MAX_NETSTATS);
+    att_evidence_cleanup(&out);
+    att_buf_cleanup(&b);
+    free(big);
+}
+
 static void test_activate_round_trip_and_rejects(void **state)
 {
     uint8_t cblob[70];
@@ -1682,6 +1816,8 @@ int main(void)
         cmocka_unit_test(test_request_vulnfeed_decode_bad_values),
         cmocka_unit_test(test_evidence_vulnfeed_round_trip),
         cmocka_unit_test(test_evidence_vulnfeed_decode_bad_values),
+        cmocka_unit_test(test_evidence_netstats_round_trip),
+        cmocka_unit_test(test_evidence_netstats_decode_bad_values),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -384,6 +384,25 @@ out:
     return ret;
 }
 
+/*
+ * The container's network policy counters (issue 9), when the verifier has
+ * them: "  network: N egress connections refused, M ingress dropped
+ * (ruleset <12 hex>)".
+ */
+static void print_network(const json_t *c)
+{
+    const json_t *n = json_object_get(c, "network");
+    const json_t *egress = json_object_get(n, "egress_dropped");
+    const json_t *ingress = json_object_get(n, "ingress_dropped");
+
+    if (!json_is_object(n) || !json_is_integer(egress) || !json_is_integer(ingress)) {
+        return;
+    }
+    printf("  network: %lld egress connections refused, %lld ingress dropped (ruleset %.12s)\n",
+           (long long)json_integer_value(egress), (long long)json_integer_value(ingress),
+           str(n, "ruleset"));
+}
+
 /* containers [--host H] | container ID-PREFIX */
 static int cmd_containers(const struct api *a, int argc, char **argv, const char *one)
 {
@@ -435,6 +454,7 @@ static int cmd_containers(const struct api *a, int argc, char **argv, const char
                     printf("  quarantine order %s: %s (%s): %s\n", str(q, "order"),
                            str(q, "state"), str(q, "actions"), str(q, "result"));
                 }
+                print_network(c);
             }
             ret = strcmp(str(c, "verdict"), "trusted") == 0 ? CLI_EXIT_OK : CLI_EXIT_UNTRUSTED;
             continue;

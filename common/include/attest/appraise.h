@@ -139,8 +139,9 @@ struct att_ima_entry;
 /**
  * Step 3 of att_appraise() on its own: every entry against @p policy. Host
  * entries add FAIL findings; container entries ("container:<id>",
- * "violation:<id>", "<id>:<path>") update a->containers (sticky failures,
- * reported as info findings) and never fail the host.
+ * "violation:<id>", "netpolicy:<id>", "netdrift:<id>", "<id>:<path>", ...)
+ * update a->containers (sticky failures, reported as info findings) and
+ * never fail the host.
  * @param[in] offset  log index of entries[0], for the findings
  */
 att_rc att_appraise_entries(const struct att_ima_entry *entries, size_t n, uint64_t offset,

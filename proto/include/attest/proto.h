@@ -45,6 +45,7 @@ struct att_identity {
 
 #define ATT_PROTO_MAX_ADMISSION (1024u * 1024u)
 #define ATT_PROTO_MAX_INVENTORY (1024u * 1024u)
+#define ATT_PROTO_MAX_NETSTATS  (1024u * 1024u)
 #define ATT_PROTO_MAX_VULNFEED  (24u * 1024u * 1024u) /* canonical feed text, attest/vulndb.h */
 
 /* An owned byte string, one item of a list field. */
@@ -92,6 +93,9 @@ struct att_evidence {
     char *log_status;       /* owned human text, e.g. "ok" or why inconsistent */
     char *inventory;        /* owned, optional: running containers as the agent last saw
                                them, one "<64 hex id> <image id or -> <name>" per line */
+    char *netstats;         /* owned, optional: one "<64 hex id> <egress dropped> <ingress
+                               dropped> <ruleset 64 hex>" line per container the agent
+                               enforces a network policy on */
     bool has_vulnfeed;      /* vulnfeed is set: the agent holds a vulnerability feed */
     uint8_t vulnfeed[32];   /* SHA-256 of the agent's feed's canonical text */
 };
