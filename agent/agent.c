@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "agent_log.h"
+#include "agent_net.h"
 #include "attest/digest.h"
 #include "attest/imalog.h"
 #include "attest/log.h"
@@ -64,6 +65,7 @@ struct agent {
     struct att_tpm *tpm; /* NULL while the TPM is unreachable */
     struct agent_log *log;
     struct quarantine *quar; /* owned: orders and their state */
+    struct agent_net *net;   /* owned: container network policies in force */
     struct att_buf ek_cert_rsa;
     struct att_buf ek_cert_ecc;
     struct att_buf ek_pub;
@@ -399,6 +401,7 @@ att_rc agent_new(const struct agent_config *cfg, struct agent **out)
     a->cfg.pcr = cfg->pcr;
     a->cfg.ak_alg = cfg->ak_alg;
     a->cfg.ek_alg = cfg->ek_alg;
+    a->cfg.net_check_s = cfg->net_check_s;
     if (cfg->agent_id == NULL) {
         if (gethostname(host, sizeof(host)) != 0) {
             (void)snprintf(host, sizeof(host), "unknown");
@@ -423,6 +426,10 @@ att_rc agent_new(const struct agent_config *cfg, struct agent **out)
         LOG_ERR("cannot load the quarantine state in %s: %s", a->cfg.state_dir, att_rc_str(rc));
         goto out;
     }
+    rc = agent_net_new(a->cfg.state_dir, a->cfg.net_check_s, &a->net);
+    if (rc != ATT_OK) {
+        goto out;
+    }
     rc = tpm_up(a);
     if (rc != ATT_OK) {
         goto out;
@@ -445,6 +452,7 @@ void agent_free(struct agent *a)
     att_tpm_free(a->tpm);
     agent_log_free(a->log);
     quarantine_free(a->quar);
+    agent_net_free(a->net);
     att_buf_cleanup(&a->ek_cert_rsa);
     att_buf_cleanup(&a->ek_cert_ecc);
     att_buf_cleanup(&a->ek_pub);
@@ -659,6 +667,7 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
     const uint8_t *log;
     size_t log_len = 0;
     size_t count;
+    char *netstats = NULL;
 
     memset(&ev, 0, sizeof(ev));
     att_buf_init(&attest, ATT_PROTO_MAX_TPMBLOB);
@@ -697,6 +706,7 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
         (void)snprintf(why, why_len, "cannot answer the orders: %s", att_rc_str(rc));
         return rc;
     }
+    netstats = agent_net_stats(a->net); /* before a->lock: agent_net logs under its own lock */
     pthread_mutex_lock(&a->lock);
     rc = ensure_tpm(a);
     if (rc != ATT_OK) {
@@ -736,6 +746,7 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
     ev.log_status = a->log_status;
     pthread_mutex_lock(&a->adm_lock);
     ev.inventory = a->inventory; /* borrowed under adm_lock for encoding */
+    ev.netstats = netstats;
     if (a->vulndb != NULL) {
         ev.has_vulnfeed = true;
         memcpy(ev.vulnfeed, a->vulndb->digest, sizeof(ev.vulnfeed));
@@ -753,6 +764,7 @@ out:
     att_buf_cleanup(&attest);
     att_buf_cleanup(&sig);
     att_blobs_free(ev.acks, ev.n_acks);
+    free(netstats);
     return rc;
 }
 
@@ -1106,6 +1118,39 @@ att_rc agent_vuln_check(struct agent *a, const char *policy_name,
 out:
     pthread_mutex_unlock(&a->adm_lock);
     free(m);
+    return rc;
+}
+
+struct agent_net *agent_net_of(struct agent *a)
+{
+    return a != NULL ? a->net : NULL;
+}
+
+att_rc agent_net_policy(struct agent *a, const char *name, const char *image_id, char *name_out,
+                        size_t name_len, struct att_net_policy **np)
+{
+    const struct att_container_policy *c = NULL;
+    att_rc rc = ATT_OK;
+
+    *np = NULL;
+    pthread_mutex_lock(&a->adm_lock);
+    if (a->admission == NULL) {
+        rc = ATT_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (name != NULL && name[0] != '\0') {
+        c = att_policy_container_by_name(a->admission, name);
+    }
+    if (c == NULL && image_id != NULL) {
+        c = att_policy_container_for_image(a->admission, image_id);
+    }
+    if (c == NULL) {
+        goto out;
+    }
+    (void)snprintf(name_out, name_len, "%s", c->name);
+    rc = att_net_policy_dup(c->network, np);
+out:
+    pthread_mutex_unlock(&a->adm_lock);
     return rc;
 }
 

@@ -36,6 +36,7 @@ struct agent_config {
     uint32_t pcr;
     enum att_key_alg ak_alg;
     enum att_key_alg ek_alg;
+    unsigned net_check_s; /* seconds between reads of live network rulesets (0: default) */
 };
 
 struct agent;
@@ -121,6 +122,20 @@ struct att_inventory;
 att_rc agent_vuln_check(struct agent *a, const char *policy_name,
                         const struct att_inventory *inv, const uint8_t inv_digest[32],
                         const char *inv_error, char *why, size_t why_len);
+
+struct agent_net;
+struct att_net_policy;
+/** The network policy enforcer (agent_net.h); owned by the agent, never NULL after agent_new. */
+struct agent_net *agent_net_of(struct agent *a);
+/**
+ * A copy of the network section of the container policy named @p name or,
+ * when @p name is NULL or names none, the one admitting @p image_id (may be
+ * NULL). *np is NULL when that policy has no network section (or there is no
+ * such policy); the policy's name goes to @p name_out.
+ * @retval ATT_OK @retval ATT_ERR_NOT_FOUND no admission policy yet @retval ATT_ERR_NOMEM
+ */
+att_rc agent_net_policy(struct agent *a, const char *name, const char *image_id, char *name_out,
+                        size_t name_len, struct att_net_policy **np);
 
 /**
  * Whether a container start must be refused because it, or a container of

@@ -40,6 +40,7 @@
 #include "attest/log.h"
 #include "attest/proto.h"
 #include "attest/util.h"
+#include "agent_net.h"
 #include "engine.h"
 #include "procmem.h"
 
@@ -442,6 +443,30 @@ static void record_process(struct agent_containers *c, const char *cid, pid_t pi
     procmem_report_free(r);
 }
 
+/*
+ * The network policies (agent_net.h): every container the engine lists, with
+ * the pid of those running and inspected this tick (paused ones keep their
+ * entry but are not read).
+ */
+static void net_tick(struct agent_containers *c, const struct att_engine_container *list,
+                     const struct att_engine_container *info, char (*roots)[CGROUP_TEXT / 8],
+                     size_t n)
+{
+    struct agent_net_seen *seen = calloc(n, sizeof(*seen));
+    size_t i;
+
+    if (seen == NULL) {
+        return; /* next tick */
+    }
+    for (i = 0; i < n; i++) {
+        seen[i].id = list[i].id;
+        seen[i].image_id = info[i].image_id;
+        seen[i].pid = roots[i][0] != '\0' ? (pid_t)info[i].pid : 0;
+    }
+    agent_net_tick(c->agent, seen, n);
+    free(seen);
+}
+
 /* One tick: every running container, every process not inspected yet. */
 static void tick(struct agent_containers *c, struct engine *e, bool full)
 {
@@ -463,6 +488,7 @@ static void tick(struct agent_containers *c, struct engine *e, bool full)
     if (n == 0) {
         /* "\n": an engine with nothing running (no inventory at all means no engine) */
         agent_set_inventory(c->agent, "\n");
+        agent_net_tick(c->agent, NULL, 0);
         goto out;
     }
     info = calloc(n, sizeof(*info));
@@ -485,6 +511,7 @@ static void tick(struct agent_containers *c, struct engine *e, bool full)
     }
     agent_set_inventory(c->agent, inv.data != NULL && inv.len > 0 ? (const char *)inv.data : "\n");
     att_buf_cleanup(&inv);
+    net_tick(c, list, info, roots, n);
     d = opendir("/proc");
     if (d == NULL) {
         goto out;

@@ -36,6 +36,7 @@
 #include "attest/appraise.h"
 #include "attest/log.h"
 #include "attest/util.h"
+#include "agent_net.h"
 #include "ocistate.h"
 #include "rootfs.h"
 
@@ -269,6 +270,7 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
     uint8_t inv_digest[ATT_SHA256_LEN];
     char inv_why[300] = "";
     char vuln_why[700] = "";
+    char net_why[512] = "";
 
     (void)clock_gettime(CLOCK_MONOTONIC, &t0);
     att_buf_init(&canon, ATT_INV_MAX_TEXT);
@@ -365,6 +367,17 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
         rc = agent_vuln_check(a, policy, inv, inv_digest, inv_why, vuln_why, sizeof(vuln_why));
         if (rc != ATT_OK) {
             (void)snprintf(why, sizeof(why), "%.500s", vuln_why);
+        }
+    }
+    if (rc == ATT_OK && st->has_pid) {
+        /* the network section is in force before the container's first instruction */
+        const char *label = ocistate_annotation_get(st, ATT_POLICY_LABEL);
+
+        rc = agent_net_start(a, st->id, (pid_t)st->pid,
+                             label != NULL && att_engine_policy_label_ok(label) ? label : policy,
+                             net_why, sizeof(net_why));
+        if (rc != ATT_OK) {
+            (void)snprintf(why, sizeof(why), "network policy cannot be applied: %.440s", net_why);
         }
     }
     if (rc != ATT_OK) {

@@ -8,6 +8,7 @@
 
 #include "attest/proto.h"
 
+#include "agent_net.h"
 #include "attest/buf.h"
 #include "attest/log.h"
 #include "attest/proto.h"
@@ -62,6 +63,11 @@ static void handle(void *ctx, const struct att_http_request *req, struct att_htt
         resp->status = 200;
         resp->content_type = "text/plain";
         (void)att_buf_append_str(&resp->body, "ok\n");
+    } else if (strcmp(u, "/metrics") == 0 && strcmp(m, "GET") == 0) {
+        /* Prometheus text: the containers' refused-traffic counters (agent_net.h) */
+        resp->status = 200;
+        resp->content_type = "text/plain; version=0.0.4";
+        agent_net_metrics(agent_net_of(h->a), &resp->body);
     } else if (strcmp(u, "/v1/identity") == 0 && strcmp(m, "GET") == 0) {
         if (agent_identity(h->a, &resp->body) == ATT_OK) {
             resp->status = 200;
@@ -74,7 +80,8 @@ static void handle(void *ctx, const struct att_http_request *req, struct att_htt
     } else if (strcmp(u, "/v1/activate") == 0 && strcmp(m, "POST") == 0) {
         run_op(h->a, agent_activate, "activation", req, resp);
     } else if (strcmp(u, "/v1/identity") == 0 || strcmp(u, "/v1/evidence") == 0 ||
-               strcmp(u, "/v1/activate") == 0 || strcmp(u, "/v1/health") == 0) {
+               strcmp(u, "/v1/activate") == 0 || strcmp(u, "/v1/health") == 0 ||
+               strcmp(u, "/metrics") == 0) {
         (void)snprintf(why, sizeof(why), "method %s not allowed on %s", m, u);
         cbor_error(NULL, 405, why, resp);
     } else {

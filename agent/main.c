@@ -31,39 +31,41 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: attest-agent [run] [OPTIONS]\n"
-            "       attest-agent measure [--state-dir DIR] PATH...\n"
-            "       attest-agent containers --engine unix:///PATH.sock | runc:///RUNC-ROOT\n"
-            "       attest-agent hook [--state-dir DIR] [--storage GRAPHROOT] [--fail-open]\n"
-            "                         (OCI prestart hook: OCI state on stdin)\n"
-            "\n"
-            "Runs the attest host agent: measures files into a TPM PCR, keeps an IMA-format\n"
-            "measurement log and serves identity and signed evidence over HTTP.\n"
-            "\n"
-            "options (each may also be set in the [agent] section of --config FILE):\n"
-            "  --config FILE        INI file; flags override it\n"
-            "  --tcti TCTI          TPM access: swtpm:host=H,port=P | device:/dev/tpmrm0 | tabrmd\n"
-            "  --state-dir DIR      keys, log and socket (default " AGENT_DEFAULT_STATE_DIR ")\n"
-            "  --listen ADDR:PORT   HTTP listen address (default " AGENT_DEFAULT_LISTEN
-            "; port 0 = any)\n"
-            "  --pcr N              measurement PCR (default 15; 0-7, 10, 16-23 refused)\n"
-            "  --ak-alg ecc|rsa     attestation key (default ecc: P-256 ECDSA-SHA256)\n"
-            "  --ek-alg rsa|ecc     endorsement key the AK is made under (default rsa)\n"
-            "  --agent-id NAME      name reported in the identity (default: hostname)\n"
-            "  --log-level LEVEL    error|warning|info|debug (default warning)\n"
-            "  --tls-cert FILE      server certificate from the fleet CA (PEM)\n"
-            "  --tls-key FILE       its key\n"
-            "  --tls-client-ca FILE fleet CA: clients (the verifier) must present a certificate\n"
-            "                       chaining to it (mTLS)\n"
-            "  --insecure-dev       plain HTTP, no client authentication (test rigs only!)\n"
-            "  --engine URL         container engine: unix:///PATH.sock (Docker or podman API)\n"
-            "                       or runc:///run/runc (bare runc state dir); measure\n"
-            "                       running containers' processes\n"
-            "  --integrity-interval S  re-inspect every container process this often (default 30)\n"
-            "  --storage DIR        hook: containers/storage graph root, to name the image\n"
-            "  --fail-open          hook: let containers start when the agent is down\n"
-            "  --help, --version\n");
+    fprintf(
+        f,
+        "usage: attest-agent [run] [OPTIONS]\n"
+        "       attest-agent measure [--state-dir DIR] PATH...\n"
+        "       attest-agent containers --engine unix:///PATH.sock | runc:///RUNC-ROOT\n"
+        "       attest-agent hook [--state-dir DIR] [--storage GRAPHROOT] [--fail-open]\n"
+        "                         (OCI prestart hook: OCI state on stdin)\n"
+        "\n"
+        "Runs the attest host agent: measures files into a TPM PCR, keeps an IMA-format\n"
+        "measurement log and serves identity and signed evidence over HTTP.\n"
+        "\n"
+        "options (each may also be set in the [agent] section of --config FILE):\n"
+        "  --config FILE        INI file; flags override it\n"
+        "  --tcti TCTI          TPM access: swtpm:host=H,port=P | device:/dev/tpmrm0 | tabrmd\n"
+        "  --state-dir DIR      keys, log and socket (default " AGENT_DEFAULT_STATE_DIR ")\n"
+        "  --listen ADDR:PORT   HTTP listen address (default " AGENT_DEFAULT_LISTEN
+        "; port 0 = any)\n"
+        "  --pcr N              measurement PCR (default 15; 0-7, 10, 16-23 refused)\n"
+        "  --ak-alg ecc|rsa     attestation key (default ecc: P-256 ECDSA-SHA256)\n"
+        "  --ek-alg rsa|ecc     endorsement key the AK is made under (default rsa)\n"
+        "  --agent-id NAME      name reported in the identity (default: hostname)\n"
+        "  --log-level LEVEL    error|warning|info|debug (default warning)\n"
+        "  --tls-cert FILE      server certificate from the fleet CA (PEM)\n"
+        "  --tls-key FILE       its key\n"
+        "  --tls-client-ca FILE fleet CA: clients (the verifier) must present a certificate\n"
+        "                       chaining to it (mTLS)\n"
+        "  --insecure-dev       plain HTTP, no client authentication (test rigs only!)\n"
+        "  --engine URL         container engine: unix:///PATH.sock (Docker or podman API)\n"
+        "                       or runc:///run/runc (bare runc state dir); measure\n"
+        "                       running containers' processes\n"
+        "  --integrity-interval S  re-inspect every container process this often (default 30)\n"
+        "  --net-check-interval S  re-read containers' network rulesets this often (default 10)\n"
+        "  --storage DIR        hook: containers/storage graph root, to name the image\n"
+        "  --fail-open          hook: let containers start when the agent is down\n"
+        "  --help, --version\n");
 }
 
 struct settings {
@@ -98,6 +100,11 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
         if (att_parse_u32(val, 86400, &s->integrity_s) != ATT_OK || s->integrity_s == 0) {
             (void)snprintf(why, why_len, "integrity_interval \"%s\" must be 1..86400 seconds",
                            val);
+            return ATT_ERR_INVALID_ARG;
+        }
+    } else if (strcmp(key, "net_check_interval") == 0 || strcmp(key, "net-check-interval") == 0) {
+        if (att_parse_u32(val, 86400, &s->cfg.net_check_s) != ATT_OK || s->cfg.net_check_s == 0) {
+            (void)snprintf(why, why_len, "net_check_interval \"%s\" must be 1..86400 seconds", val);
             return ATT_ERR_INVALID_ARG;
         }
     } else if (strcmp(key, "storage") == 0) {
@@ -339,18 +346,27 @@ out:
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},    {"tcti", required_argument, NULL, 't'},
-        {"state-dir", required_argument, NULL, 's'}, {"listen", required_argument, NULL, 'l'},
-        {"pcr", required_argument, NULL, 'p'},       {"ak-alg", required_argument, NULL, 'a'},
-        {"ek-alg", required_argument, NULL, 'e'},    {"agent-id", required_argument, NULL, 'i'},
-        {"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},         {"tls-cert", required_argument, NULL, 'T'},
-        {"tls-key", required_argument, NULL, 'K'},   {"tls-client-ca", required_argument, NULL, 'A'},
-        {"insecure-dev", no_argument, NULL, 'I'},    {"engine", required_argument, NULL, 'E'},
-        {"storage", required_argument, NULL, 'S'},   {"fail-open", no_argument, NULL, 'F'},
-        {"integrity-interval", required_argument, NULL, 'G'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"tcti", required_argument, NULL, 't'},
+                                         {"state-dir", required_argument, NULL, 's'},
+                                         {"listen", required_argument, NULL, 'l'},
+                                         {"pcr", required_argument, NULL, 'p'},
+                                         {"ak-alg", required_argument, NULL, 'a'},
+                                         {"ek-alg", required_argument, NULL, 'e'},
+                                         {"agent-id", required_argument, NULL, 'i'},
+                                         {"log-level", required_argument, NULL, 'L'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"tls-cert", required_argument, NULL, 'T'},
+                                         {"tls-key", required_argument, NULL, 'K'},
+                                         {"tls-client-ca", required_argument, NULL, 'A'},
+                                         {"insecure-dev", no_argument, NULL, 'I'},
+                                         {"engine", required_argument, NULL, 'E'},
+                                         {"storage", required_argument, NULL, 'S'},
+                                         {"fail-open", no_argument, NULL, 'F'},
+                                         {"integrity-interval", required_argument, NULL, 'G'},
+                                         {"net-check-interval", required_argument, NULL, 'N'},
+                                         {NULL, 0, NULL, 0}};
     struct settings s;
     const char *cmd = "run";
     const char *config = NULL;
