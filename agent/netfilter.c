@@ -16,6 +16,7 @@
 #include <nftables/libnftables.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,18 +185,21 @@ static int cmp_text(const void *a, const void *b)
     return strcmp(a, b);
 }
 
-static bool add_unique(void *arr, size_t *n, size_t width, const char *s)
+static void add_unique(char *arr, size_t *n, size_t width, const char *s)
 {
+    size_t len = strlen(s);
     size_t i;
 
+    if (len >= width) {
+        return;
+    }
     for (i = 0; i < *n; i++) {
-        if (strcmp((const char *)arr + i * width, s) == 0) {
-            return false;
+        if (strcmp(arr + i * width, s) == 0) {
+            return;
         }
     }
-    (void)snprintf((char *)arr + *n * width, width, "%s", s);
+    memcpy(arr + *n * width, s, len + 1);
     (*n)++;
-    return true;
 }
 
 static void resolve_name(const char *name, struct nf_resolved_rule *r)
@@ -209,17 +213,26 @@ static void resolve_name(const char *name, struct nf_resolved_rule *r)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     if (getaddrinfo(name, NULL, &hints, &res) != 0) {
+        r->lookup_failed = true;
         return;
     }
     for (ai = res; ai != NULL; ai = ai->ai_next) {
-        if (ai->ai_family == AF_INET && r->n_v4 < NF_MAX_ADDRS &&
+        if (ai->ai_family == AF_INET &&
             inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, text,
                       sizeof(text)) != NULL) {
-            (void)add_unique(r->v4, &r->n_v4, sizeof(*r->v4), text);
-        } else if (ai->ai_family == AF_INET6 && r->n_v6 < NF_MAX_ADDRS &&
+            if (r->n_v4 < NF_MAX_ADDRS) {
+                add_unique(&r->v4[0][0], &r->n_v4, sizeof(*r->v4), text);
+            } else {
+                r->truncated = true;
+            }
+        } else if (ai->ai_family == AF_INET6 &&
                    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr,
                              text, sizeof(text)) != NULL) {
-            (void)add_unique(r->v6, &r->n_v6, sizeof(*r->v6), text);
+            if (r->n_v6 < NF_MAX_ADDRS) {
+                add_unique(&r->v6[0][0], &r->n_v6, sizeof(*r->v6), text);
+            } else {
+                r->truncated = true;
+            }
         }
     }
     freeaddrinfo(res);
@@ -275,81 +288,134 @@ void nf_resolved_cleanup(struct nf_resolved *r)
     memset(r, 0, sizeof(*r));
 }
 
+att_rc nf_resolved_check(const struct att_net_policy *np, const struct nf_resolved *res, char *why,
+                         size_t why_len)
+{
+    size_t i;
+
+    for (i = 0; np != NULL && res != NULL && i < np->n_rules && i < res->n_rules; i++) {
+        const struct nf_resolved_rule *r = &res->rules[i];
+
+        if (np->rules[i].n_dns == 0 || np->rules[i].allow) {
+            continue; /* an allow rule that resolves to less allows less: fails closed */
+        }
+        if (r->lookup_failed || r->truncated || r->n_v4 + r->n_v6 == 0) {
+            att_set_why(why, why_len,
+                        "deny rule %zu: %s%s (a deny rule must block every address of its "
+                        "names)",
+                        i, np->rules[i].dns[0],
+                        r->truncated ? " has more addresses than the agent keeps"
+                                     : " did not resolve");
+            return ATT_ERR_POLICY;
+        }
+    }
+    return ATT_OK;
+}
+
 /* ---- rendering ------------------------------------------------------------ */
 
+/* The script being written; the first failure sticks (a cut script must never be applied). */
+struct script {
+    struct att_buf *b;
+    att_rc rc;
+};
+
+static void put(struct script *sc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct script *sc, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    int n;
+
+    if (sc->rc != ATT_OK) {
+        return;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(line)) {
+        sc->rc = ATT_ERR_INTERNAL;
+        return;
+    }
+    sc->rc = att_buf_append(sc->b, line, (size_t)n);
+}
+
 /* The verdict of a rule: accept, or refuse and count. */
-static void render_action(struct att_buf *b, const struct att_net_rule *r)
+static void render_action(struct script *sc, const struct att_net_rule *r)
 {
     if (r->allow) {
-        (void)att_buf_printf(b, " accept\n");
+        put(sc, " accept\n");
     } else if (r->dir == ATT_NET_INGRESS) {
-        (void)att_buf_printf(b, " counter name \"%s\" drop\n", NF_COUNTER_INGRESS);
+        put(sc, " counter name \"%s\" drop\n", NF_COUNTER_INGRESS);
     } else if (r->proto == ATT_NET_TCP) {
-        (void)att_buf_printf(b, " counter name \"%s\" reject with tcp reset\n", NF_COUNTER_EGRESS);
+        put(sc, " counter name \"%s\" reject with tcp reset\n", NF_COUNTER_EGRESS);
     } else {
-        (void)att_buf_printf(b, " counter name \"%s\" reject\n", NF_COUNTER_EGRESS);
+        put(sc, " counter name \"%s\" reject\n", NF_COUNTER_EGRESS);
     }
 }
 
 /* The protocol and port part of a rule ("" for any). */
-static void render_l4(struct att_buf *b, const struct att_net_rule *r)
+static void render_l4(struct script *sc, const struct att_net_rule *r)
 {
     const char *p = r->proto == ATT_NET_TCP ? "tcp" : "udp";
 
     if (r->proto == ATT_NET_ICMP) {
-        (void)att_buf_printf(b, " meta l4proto { icmp, ipv6-icmp }");
+        put(sc, " meta l4proto { icmp, ipv6-icmp }");
     } else if ((r->proto == ATT_NET_TCP || r->proto == ATT_NET_UDP) && r->port_lo == 0) {
-        (void)att_buf_printf(b, " meta l4proto %s", p);
+        put(sc, " meta l4proto %s", p);
     } else if (r->proto == ATT_NET_TCP || r->proto == ATT_NET_UDP) {
         if (r->port_lo == r->port_hi) {
-            (void)att_buf_printf(b, " %s dport %u", p, (unsigned)r->port_lo);
+            put(sc, " %s dport %u", p, (unsigned)r->port_lo);
         } else {
-            (void)att_buf_printf(b, " %s dport %u-%u", p, (unsigned)r->port_lo,
-                                 (unsigned)r->port_hi);
+            put(sc, " %s dport %u-%u", p, (unsigned)r->port_lo, (unsigned)r->port_hi);
         }
     }
 }
 
-static void render_rule(struct att_buf *b, const char *table, const struct att_net_rule *r,
+/* One rule over a set of resolved addresses of one family ("ip" or "ip6"). */
+static void render_set(struct script *sc, const char *table, const char *chain, const char *fam,
+                       const char *side, const char *addrs, size_t width, size_t n,
+                       const struct att_net_rule *r)
+{
+    size_t i;
+
+    put(sc, "add rule inet %s %s %s %s {", table, chain, fam, side);
+    for (i = 0; i < n; i++) {
+        put(sc, "%s %s", i > 0 ? "," : "", addrs + i * width);
+    }
+    put(sc, " }");
+    render_l4(sc, r);
+    render_action(sc, r);
+}
+
+static void render_rule(struct script *sc, const char *table, const struct att_net_rule *r,
                         const struct nf_resolved_rule *res)
 {
     const char *chain = r->dir == ATT_NET_INGRESS ? "ingress" : "egress";
     const char *side = r->dir == ATT_NET_INGRESS ? "saddr" : "daddr";
     char cidr[64];
-    size_t i;
 
     if (r->family == 4 || r->family == 6) {
         att_net_cidr_format(r, cidr, sizeof(cidr));
-        (void)att_buf_printf(b, "add rule inet %s %s %s %s %s", table, chain,
-                             r->family == 4 ? "ip" : "ip6", side, cidr);
-        render_l4(b, r);
-        render_action(b, r);
+        put(sc, "add rule inet %s %s %s %s %s", table, chain, r->family == 4 ? "ip" : "ip6", side,
+            cidr);
+        render_l4(sc, r);
+        render_action(sc, r);
         return;
     }
     if (r->n_dns == 0) {
-        (void)att_buf_printf(b, "add rule inet %s %s", table, chain);
-        render_l4(b, r);
-        render_action(b, r);
+        put(sc, "add rule inet %s %s", table, chain);
+        render_l4(sc, r);
+        render_action(sc, r);
         return;
     }
     /* DNS names: one rule per address family that resolved; none is no rule */
     if (res != NULL && res->n_v4 > 0) {
-        (void)att_buf_printf(b, "add rule inet %s %s ip %s {", table, chain, side);
-        for (i = 0; i < res->n_v4; i++) {
-            (void)att_buf_printf(b, "%s %s", i > 0 ? "," : "", res->v4[i]);
-        }
-        (void)att_buf_printf(b, " }");
-        render_l4(b, r);
-        render_action(b, r);
+        render_set(sc, table, chain, "ip", side, &res->v4[0][0], sizeof(*res->v4), res->n_v4, r);
     }
     if (res != NULL && res->n_v6 > 0) {
-        (void)att_buf_printf(b, "add rule inet %s %s ip6 %s {", table, chain, side);
-        for (i = 0; i < res->n_v6; i++) {
-            (void)att_buf_printf(b, "%s %s", i > 0 ? "," : "", res->v6[i]);
-        }
-        (void)att_buf_printf(b, " }");
-        render_l4(b, r);
-        render_action(b, r);
+        render_set(sc, table, chain, "ip6", side, &res->v6[0][0], sizeof(*res->v6), res->n_v6, r);
     }
 }
 
@@ -374,48 +440,54 @@ static bool table_name_ok(const char *t)
 att_rc nf_render(const char *table, const struct att_net_policy *np, const struct nf_resolved *res,
                  struct att_buf *out)
 {
-    size_t i;
+    struct script sc = {out, ATT_OK};
     size_t start = out->len;
+    size_t i;
 
     if (table == NULL || np == NULL || !table_name_ok(table) ||
         (res != NULL && res->n_rules != 0 && res->n_rules != np->n_rules)) {
         return ATT_ERR_INVALID_ARG;
     }
     /* create-then-delete: replaced in one transaction, never a window without it */
-    (void)att_buf_printf(out,
-                         "table inet %s {}\n"
-                         "delete table inet %s\n"
-                         "table inet %s {\n"
-                         "    counter %s {}\n"
-                         "    counter %s {}\n"
-                         "    chain egress { type filter hook output priority 0; policy accept; }\n"
-                         "    chain ingress { type filter hook input priority 0; policy accept; }\n"
-                         "}\n",
-                         table, table, table, NF_COUNTER_EGRESS, NF_COUNTER_INGRESS);
-    (void)att_buf_printf(out,
-                         "add rule inet %s egress oifname \"lo\" accept\n"
-                         "add rule inet %s egress ct state established,related accept\n"
-                         "add rule inet %s ingress iifname \"lo\" accept\n"
-                         "add rule inet %s ingress ct state established,related accept\n",
-                         table, table, table, table);
+    put(&sc, "table inet %s {}\ndelete table inet %s\n", table, table);
+    put(&sc,
+        "table inet %s {\n"
+        "    counter %s {}\n"
+        "    counter %s {}\n"
+        "    chain egress { type filter hook output priority 0; policy accept; }\n"
+        "    chain ingress { type filter hook input priority 0; policy accept; }\n"
+        "}\n",
+        table, NF_COUNTER_EGRESS, NF_COUNTER_INGRESS);
+    /*
+     * Always allowed: loopback, replies, and IPv6 neighbour/router discovery
+     * (no conntrack state; without it no IPv6 peer is reachable at all).
+     */
+    for (i = 0; i < 2; i++) {
+        const char *chain = i == 0 ? "egress" : "ingress";
+
+        put(&sc, "add rule inet %s %s %s \"lo\" accept\n", table, chain,
+            i == 0 ? "oifname" : "iifname");
+        put(&sc, "add rule inet %s %s ct state established,related accept\n", table, chain);
+        put(&sc,
+            "add rule inet %s %s icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, "
+            "nd-router-solicit, nd-router-advert } accept\n",
+            table, chain);
+    }
     for (i = 0; i < np->n_rules; i++) {
-        render_rule(out, table, &np->rules[i],
+        render_rule(&sc, table, &np->rules[i],
                     res != NULL && i < res->n_rules ? &res->rules[i] : NULL);
     }
     if (!np->default_allow) {
-        (void)att_buf_printf(out,
-                             "add rule inet %s egress meta l4proto tcp counter name \"%s\" "
-                             "reject with tcp reset\n"
-                             "add rule inet %s egress counter name \"%s\" reject\n"
-                             "add rule inet %s ingress counter name \"%s\" drop\n",
-                             table, NF_COUNTER_EGRESS, table, NF_COUNTER_EGRESS, table,
-                             NF_COUNTER_INGRESS);
+        put(&sc,
+            "add rule inet %s egress meta l4proto tcp counter name \"%s\" reject with tcp reset\n",
+            table, NF_COUNTER_EGRESS);
+        put(&sc, "add rule inet %s egress counter name \"%s\" reject\n", table, NF_COUNTER_EGRESS);
+        put(&sc, "add rule inet %s ingress counter name \"%s\" drop\n", table, NF_COUNTER_INGRESS);
     }
-    if (out->data == NULL) {
-        out->len = start;
-        return ATT_ERR_NOMEM;
+    if (sc.rc != ATT_OK) {
+        att_buf_truncate(out, start);
     }
-    return ATT_OK;
+    return sc.rc;
 }
 
 /* ---- reading back --------------------------------------------------------- */

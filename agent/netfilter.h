@@ -56,6 +56,8 @@ struct nf_resolved_rule {
     size_t n_v4;
     char (*v6)[46];
     size_t n_v6;
+    bool lookup_failed; /* a name did not resolve */
+    bool truncated;     /* a family had more than NF_MAX_ADDRS addresses */
 };
 
 /* One per rule of a policy (index = rule index); rules without DNS have none. */
@@ -64,21 +66,29 @@ struct nf_resolved {
     size_t n_rules;
 };
 
-/** Resolve every DNS name of @p np (getaddrinfo, the agent's namespace). Names that do
- * not resolve give no addresses (an allow rule then matches nothing). Sorted, unique.
+/** Resolve every DNS name of @p np (getaddrinfo, in the agent's namespace: names only
+ * the container's own resolver knows do not resolve). Names that do not resolve give no
+ * addresses: an allow rule then matches nothing (fails closed); see nf_resolved_check()
+ * for deny rules. Sorted, unique. Blocking (the resolver's timeouts).
  * @retval ATT_OK @retval ATT_ERR_NOMEM */
 att_rc nf_resolve(const struct att_net_policy *np, struct nf_resolved *out);
 void nf_resolved_cleanup(struct nf_resolved *r);
+/** A deny rule whose names did not all resolve, or had more addresses than are kept,
+ * would fail open: ATT_ERR_POLICY naming it; else ATT_OK. */
+att_rc nf_resolved_check(const struct att_net_policy *np, const struct nf_resolved *res, char *why,
+                         size_t why_len);
 
 /**
  * The nft script that makes table @p table exactly the ruleset of @p np
  * (created, or replaced in the same transaction): chains "egress" (hook
- * output) and "ingress" (hook input) at filter priority, loopback and
- * established/related traffic accepted first, then the rules in order, then
+ * output) and "ingress" (hook input) at filter priority, loopback,
+ * established/related traffic and IPv6 neighbour/router discovery accepted
+ * first, then the rules in order, then
  * the default; refusals count in named counters NF_COUNTER_EGRESS /
  * NF_COUNTER_INGRESS (egress: reject, TCP with a reset; ingress: drop).
  * @p res may be NULL when no rule has DNS names.
- * @retval ATT_OK @retval ATT_ERR_NOMEM @retval ATT_ERR_INVALID_ARG
+ * A script that does not fit @p out is an error, never a cut script.
+ * @retval ATT_OK @retval ATT_ERR_NOMEM @retval ATT_ERR_INVALID_ARG @retval ATT_ERR_INTERNAL
  */
 att_rc nf_render(const char *table, const struct att_net_policy *np, const struct nf_resolved *res,
                  struct att_buf *out);

@@ -372,6 +372,8 @@ static void test_netfilter_render_text(void **state)
     assert_non_null(strstr(t, "udp dport 53 accept\n"));
     assert_non_null(strstr(t, "counter name \"" NF_COUNTER_EGRESS "\" reject with tcp reset\n"));
     assert_non_null(strstr(t, "counter name \"" NF_COUNTER_INGRESS "\" drop\n"));
+    assert_non_null(strstr(t, "egress icmpv6 type { nd-neighbor-solicit")); /* IPv6 must work */
+    assert_non_null(strstr(t, "ingress icmpv6 type { nd-neighbor-solicit"));
     /* default allow: no final refusals */
     att_buf_cleanup(&script);
     np->default_allow = true;
@@ -388,6 +390,35 @@ static void test_netfilter_render_text(void **state)
     /* a table name that is not ours is refused */
     assert_int_equal(nf_render("bad name", np, NULL, &script), ATT_ERR_INVALID_ARG);
     att_buf_cleanup(&script);
+    att_net_policy_free(np);
+}
+
+/* A deny rule whose names did not (all) resolve would fail open: refused. */
+static void test_netfilter_deny_needs_addresses(void **state)
+{
+    struct att_net_policy *np = sample_policy();
+    struct nf_resolved res;
+    char why[256] = "";
+
+    (void)state;
+    np->rules[1].allow = false; /* the DNS rule becomes a deny rule */
+    assert_int_equal(nf_resolve(np, &res), ATT_OK);
+    assert_int_equal(nf_resolved_check(np, &res, why, sizeof(why)),
+                     ATT_OK); /* localhost resolved */
+    res.rules[1].lookup_failed = true;
+    assert_int_equal(nf_resolved_check(np, &res, why, sizeof(why)), ATT_ERR_POLICY);
+    assert_non_null(strstr(why, "deny rule 1: localhost did not resolve"));
+    res.rules[1].lookup_failed = false;
+    res.rules[1].truncated = true;
+    assert_int_equal(nf_resolved_check(np, &res, why, sizeof(why)), ATT_ERR_POLICY);
+    assert_non_null(strstr(why, "more addresses"));
+    res.rules[1].truncated = false;
+    res.rules[1].n_v4 = 0;
+    res.rules[1].n_v6 = 0;
+    assert_int_equal(nf_resolved_check(np, &res, why, sizeof(why)), ATT_ERR_POLICY);
+    np->rules[1].allow = true; /* an allow rule with nothing resolved fails closed: fine */
+    assert_int_equal(nf_resolved_check(np, &res, why, sizeof(why)), ATT_OK);
+    nf_resolved_cleanup(&res);
     att_net_policy_free(np);
 }
 
@@ -502,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_netisolate_apply_host_refused),
         cmocka_unit_test(test_netisolate_apply_no_process),
         cmocka_unit_test(test_netfilter_render_text),
+        cmocka_unit_test(test_netfilter_deny_needs_addresses),
         cmocka_unit_test(test_netfilter_canonical),
         cmocka_unit_test_setup_teardown(test_netfilter_apply_read_drift, setup_ns, teardown_ns),
     };
