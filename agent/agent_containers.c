@@ -461,6 +461,7 @@ static void net_tick(struct agent_containers *c, const struct att_engine_contain
     for (i = 0; i < n; i++) {
         seen[i].id = list[i].id;
         seen[i].image_id = info[i].image_id;
+        seen[i].policy_label = info[i].policy_label;
         seen[i].pid = roots[i][0] != '\0' ? (pid_t)info[i].pid : 0;
     }
     agent_net_tick(c->agent, seen, n);

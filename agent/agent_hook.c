@@ -373,9 +373,10 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
         /* the network section is in force before the container's first instruction */
         const char *label = ocistate_annotation_get(st, ATT_POLICY_LABEL);
 
-        rc = agent_net_start(a, st->id, (pid_t)st->pid,
-                             label != NULL && att_engine_policy_label_ok(label) ? label : policy,
-                             net_why, sizeof(net_why));
+        rc =
+            agent_net_start(a, st->id, (pid_t)st->pid,
+                            label != NULL && att_engine_policy_label_ok(label) ? label : policy,
+                            strcmp(image, "unknown") != 0 ? image : NULL, net_why, sizeof(net_why));
         if (rc != ATT_OK) {
             (void)snprintf(why, sizeof(why), "network policy cannot be applied: %.440s", net_why);
         }

@@ -11,7 +11,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,17 +30,23 @@
 /* the listing goes into the record only while the whole record fits one ima-buf */
 #define LISTING_MAX (ATT_IMA_MAX_BUF - 1024)
 
+#define POLICY_MAX    256 /* longer container policy names are refused here */
+#define ADDED_GRACE_S 5   /* an entry the hook made this recently is not "gone" yet */
+
 struct net_entry {
     char id[65];
-    char policy[80];
+    char policy[POLICY_MAX];
     pid_t pid;
     bool applied;                    /* our table is (by our records) in force */
     uint8_t network[ATT_SHA256_LEN]; /* digest of the applied network section */
     uint8_t ruleset[ATT_SHA256_LEN]; /* digest of the canonical listing read back */
     uint8_t script[ATT_SHA256_LEN];  /* digest of the applied script (DNS answers show here) */
     bool has_script;                 /* false after a restart: the next resolve re-applies */
-    time_t resolved_at;
-    time_t checked_at;
+    dev_t ns_dev;                    /* the namespace the table was applied in (0: unknown) */
+    ino_t ns_ino;
+    int64_t added; /* monotonic seconds */
+    int64_t resolved_at;
+    int64_t checked_at;
     uint64_t egress;
     uint64_t ingress;
     bool listed; /* in this tick's engine list */
@@ -46,11 +54,72 @@ struct net_entry {
 
 struct agent_net {
     pthread_mutex_t lock;
+    pthread_mutex_t stats_lock; /* taken after lock, never before: guards stats only */
+    char *stats;                /* owned snapshot: agent_net_stats() text, NULL if none */
     char *state_path;
     unsigned check_s;
     struct net_entry *e;
     size_t n;
 };
+
+static int64_t mono_s(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* Policy names go into space-separated records and the state file percent-encoded. */
+static void enc_name(const char *in, char *out, size_t out_len)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    size_t j = 0;
+
+    for (; *in != '\0' && j + 4 < out_len; in++) {
+        unsigned char c = (unsigned char)*in;
+
+        if (c <= ' ' || c >= 0x7f || c == '%' || c == '=') {
+            out[j++] = '%';
+            out[j++] = digits[c >> 4];
+            out[j++] = digits[c & 15u];
+        } else {
+            out[j++] = (char)c;
+        }
+    }
+    out[j] = '\0';
+}
+
+static void dec_name(const char *in, char *out, size_t out_len)
+{
+    size_t j = 0;
+    unsigned v;
+
+    for (; *in != '\0' && j + 1 < out_len; in++) {
+        if (*in == '%' && in[1] != '\0' && in[2] != '\0' && sscanf(in + 1, "%2x", &v) == 1) {
+            out[j++] = (char)v;
+            in += 2;
+        } else {
+            out[j++] = *in;
+        }
+    }
+    out[j] = '\0';
+}
+
+/* The identity of the network namespace of @p pid. */
+static bool ns_of(pid_t pid, dev_t *dev, ino_t *ino)
+{
+    char path[64];
+    struct stat st;
+
+    (void)snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+    if (stat(path, &st) != 0) {
+        return false;
+    }
+    *dev = st.st_dev;
+    *ino = st.st_ino;
+    return true;
+}
 
 static void hex(const uint8_t d[ATT_SHA256_LEN], char out[HEX_LEN])
 {
@@ -59,24 +128,29 @@ static void hex(const uint8_t d[ATT_SHA256_LEN], char out[HEX_LEN])
 
 /* ---- state file: "<id> <policy> <network hex> <ruleset hex>" per applied entry ---- */
 
+/* ---- state file: "<id> <network hex> <ruleset hex> <policy, percent-encoded>" per entry ---- */
+
 static void state_save(struct agent_net *n)
 {
     struct att_buf b;
     size_t i;
     char nh[HEX_LEN];
     char rh[HEX_LEN];
+    char pol[3 * POLICY_MAX + 1];
+    att_rc rc;
 
-    att_buf_init(&b, (size_t)NET_MAX_ENTRIES * 256);
-    (void)att_buf_printf(&b, "# attest-agent: network policies applied (agent_net.c)\n");
-    for (i = 0; i < n->n; i++) {
+    att_buf_init(&b, (size_t)NET_MAX_ENTRIES * (4 * POLICY_MAX));
+    rc = att_buf_printf(&b, "# attest-agent: network policies applied (agent_net.c)\n");
+    for (i = 0; i < n->n && rc == ATT_OK; i++) {
         if (!n->e[i].applied) {
             continue;
         }
         hex(n->e[i].network, nh);
         hex(n->e[i].ruleset, rh);
-        (void)att_buf_printf(&b, "%s %s %s %s\n", n->e[i].id, n->e[i].policy, nh, rh);
+        enc_name(n->e[i].policy, pol, sizeof(pol));
+        rc = att_buf_printf(&b, "%s %s %s %s\n", n->e[i].id, nh, rh, pol);
     }
-    if (b.data == NULL || att_file_write_atomic(n->state_path, b.data, b.len) != ATT_OK) {
+    if (rc != ATT_OK || att_file_write_atomic(n->state_path, b.data, b.len) != ATT_OK) {
         LOG_ERR("cannot write %s: after a restart the agent will re-apply network policies "
                 "instead of checking them",
                 n->state_path);
@@ -129,6 +203,7 @@ static struct net_entry *entry_add(struct agent_net *n, const char *id)
     e = &n->e[n->n++];
     memset(e, 0, sizeof(*e));
     (void)snprintf(e->id, sizeof(e->id), "%s", id);
+    e->added = mono_s();
     return e;
 }
 
@@ -150,7 +225,7 @@ static void state_load(struct agent_net *n)
     char *line;
     char *save = NULL;
 
-    att_buf_init(&b, (size_t)NET_MAX_ENTRIES * 256);
+    att_buf_init(&b, (size_t)NET_MAX_ENTRIES * (4 * POLICY_MAX));
     if (att_file_read(n->state_path, &b) != ATT_OK || b.len == 0 ||
         att_buf_append(&b, "", 1) != ATT_OK) {
         att_buf_cleanup(&b);
@@ -159,9 +234,9 @@ static void state_load(struct agent_net *n)
     for (line = strtok_r((char *)b.data, "\n", &save); line != NULL;
          line = strtok_r(NULL, "\n", &save)) {
         char id[80];
-        char pol[80];
         char nh[80];
         char rh[80];
+        char pol[3 * POLICY_MAX + 1];
         struct net_entry *e;
         uint8_t nd[ATT_SHA256_LEN];
         uint8_t rd[ATT_SHA256_LEN];
@@ -169,7 +244,7 @@ static void state_load(struct agent_net *n)
         if (line[0] == '#') {
             continue;
         }
-        if (sscanf(line, "%79s %79s %79s %79s", id, pol, nh, rh) != 4 || !id_ok(id) ||
+        if (sscanf(line, "%79s %79s %79s %768s", id, nh, rh, pol) != 4 || !id_ok(id) ||
             !unhex(nh, nd) || !unhex(rh, rd) || entry_find(n, id) != NULL) {
             LOG_WARN("%s: ignoring a malformed line", n->state_path);
             continue;
@@ -178,7 +253,7 @@ static void state_load(struct agent_net *n)
         if (e == NULL) {
             break;
         }
-        (void)snprintf(e->policy, sizeof(e->policy), "%s", pol);
+        dec_name(pol, e->policy, sizeof(e->policy));
         memcpy(e->network, nd, sizeof(nd));
         memcpy(e->ruleset, rd, sizeof(rd));
         e->applied = true;
@@ -203,6 +278,7 @@ att_rc agent_net_new(const char *state_dir, unsigned check_s, struct agent_net *
     (void)snprintf(n->state_path, len, "%s/%s", state_dir, AGENT_NET_STATE_FILE);
     n->check_s = check_s > 0 ? check_s : AGENT_NET_CHECK_DEFAULT;
     pthread_mutex_init(&n->lock, NULL);
+    pthread_mutex_init(&n->stats_lock, NULL);
     state_load(n);
     *out = n;
     return ATT_OK;
@@ -214,6 +290,8 @@ void agent_net_free(struct agent_net *n)
         return;
     }
     pthread_mutex_destroy(&n->lock);
+    pthread_mutex_destroy(&n->stats_lock);
+    free(n->stats);
     free(n->e);
     free(n->state_path);
     free(n);
@@ -238,11 +316,14 @@ static void record_applied(struct agent *a, const struct net_entry *e, const cha
     char nh[HEX_LEN];
     char rh[HEX_LEN];
 
+    char pol[3 * POLICY_MAX + 1];
+
     hex(e->network, nh);
     hex(e->ruleset, rh);
+    enc_name(e->policy, pol, sizeof(pol));
     att_buf_init(&b, ATT_IMA_MAX_BUF);
-    (void)att_buf_printf(&b, "status=applied policy=%s network=%s ruleset=%s table=%s", e->policy,
-                         nh, rh, table);
+    (void)att_buf_printf(&b, "status=applied policy=%s network=%s ruleset=%s table=%s", pol, nh, rh,
+                         table);
     if (canon->len <= LISTING_MAX) {
         (void)att_buf_printf(&b, "\n");
         (void)att_buf_append(&b, canon->data, canon->len);
@@ -258,10 +339,11 @@ static void record_status(struct agent *a, const char *id, const char *status, c
 {
     struct att_buf b;
     char nh[HEX_LEN];
+    char pol[3 * POLICY_MAX + 1];
 
+    enc_name(policy != NULL && policy[0] != '\0' ? policy : "-", pol, sizeof(pol));
     att_buf_init(&b, 4096);
-    (void)att_buf_printf(&b, "status=%s policy=%s", status,
-                         policy != NULL && policy[0] != '\0' ? policy : "-");
+    (void)att_buf_printf(&b, "status=%s policy=%s", status, pol);
     if (network != NULL) {
         hex(network, nh);
         (void)att_buf_printf(&b, " network=%s", nh);
@@ -293,12 +375,45 @@ static void record_drift(struct agent *a, const struct net_entry *e, const char 
     att_buf_cleanup(&b);
 }
 
+/* ---- the counters' snapshot (evidence and /metrics never wait on n->lock) ---- */
+
+/* Called with n->lock held. */
+static void publish(struct agent_net *n)
+{
+    struct att_buf b;
+    char *text = NULL;
+    size_t i;
+    att_rc rc = ATT_OK;
+
+    att_buf_init(&b, (size_t)NET_MAX_ENTRIES * 200);
+    for (i = 0; i < n->n && rc == ATT_OK; i++) {
+        char rh[HEX_LEN];
+
+        if (!n->e[i].applied) {
+            continue;
+        }
+        hex(n->e[i].ruleset, rh);
+        rc = att_buf_printf(&b, "%s %" PRIu64 " %" PRIu64 " %s\n", n->e[i].id, n->e[i].egress,
+                            n->e[i].ingress, rh);
+    }
+    if (rc == ATT_OK && b.len > 0 && att_buf_append(&b, "", 1) == ATT_OK) {
+        text = strdup((const char *)b.data);
+    }
+    att_buf_cleanup(&b);
+    pthread_mutex_lock(&n->stats_lock);
+    free(n->stats);
+    n->stats = text;
+    pthread_mutex_unlock(&n->stats_lock);
+}
+
 /* ---- applying ----------------------------------------------------------- */
 
 /*
  * Render (resolving DNS names now) and apply @p np for entry @p e in the
  * namespace of e->pid; on success the entry holds the new digests and the
- * record is logged. @p force: apply even when the script is unchanged.
+ * record is logged. @p force: apply even when the script is unchanged; a
+ * re-resolution (not forced) that would leave a deny rule without its
+ * addresses keeps the table in force as it is.
  */
 static att_rc apply(struct agent *a, struct agent_net *n, struct net_entry *e,
                     const struct att_net_policy *np, bool force, char *why, size_t why_len)
@@ -314,13 +429,21 @@ static att_rc apply(struct agent *a, struct agent_net *n, struct net_entry *e,
     att_rc rc;
 
     nf_table_name(e->id, table);
+    memset(&res, 0, sizeof(res));
     att_buf_init(&script, NF_MAX_LISTING);
     att_buf_init(&canon, NF_MAX_LISTING);
     rc = att_net_policy_digest(np, nd);
     if (rc == ATT_OK) {
         rc = nf_resolve(np, &res);
-    } else {
-        memset(&res, 0, sizeof(res));
+    }
+    e->resolved_at = mono_s();
+    if (rc == ATT_OK && nf_resolved_check(np, &res, why, why_len) != ATT_OK) {
+        if (!force && e->applied) {
+            LOG_WARN("container %.12s: keeping its network table as it is: %s", e->id, why);
+            goto out;
+        }
+        rc = ATT_ERR_POLICY;
+        goto out;
     }
     if (rc == ATT_OK) {
         rc = nf_render(table, np, &res, &script);
@@ -328,7 +451,6 @@ static att_rc apply(struct agent *a, struct agent_net *n, struct net_entry *e,
     if (rc == ATT_OK) {
         rc = att_sha256(script.data, script.len, sd);
     }
-    e->resolved_at = time(NULL);
     if (rc != ATT_OK) {
         att_set_why(why, why_len, "cannot render the ruleset: %s", att_rc_str(rc));
         goto out;
@@ -343,6 +465,12 @@ static att_rc apply(struct agent *a, struct agent_net *n, struct net_entry *e,
     }
     rc = nf_open_netns(e->pid, &nsfd, why, why_len);
     if (rc == ATT_OK) {
+        struct stat st;
+
+        if (fstat(nsfd, &st) == 0) {
+            e->ns_dev = st.st_dev;
+            e->ns_ino = st.st_ino;
+        }
         rc = nf_apply(nsfd, table, (const char *)script.data, &canon, &live, why, why_len);
         (void)close(nsfd);
     }
@@ -354,11 +482,12 @@ static att_rc apply(struct agent *a, struct agent_net *n, struct net_entry *e,
     memcpy(e->script, sd, sizeof(sd));
     e->has_script = true;
     e->applied = true;
-    e->checked_at = time(NULL);
+    e->checked_at = mono_s();
     e->egress = live.egress_dropped;
     e->ingress = live.ingress_dropped;
     record_applied(a, e, table, &canon);
     state_save(n);
+    publish(n);
     LOG_INFO("network policy %s in force for container %.12s (%zu rules, default %s)", e->policy,
              e->id, np->n_rules, np->default_allow ? "allow" : "deny");
 out:
@@ -390,33 +519,62 @@ static void withdraw(struct agent *a, struct agent_net *n, struct net_entry *e)
     e->has_script = false;
     record_status(a, e->id, "removed", e->policy, NULL, table, NULL);
     state_save(n);
+    publish(n);
     LOG_INFO("container %.12s: its policy has no network section any more; table removed", e->id);
 }
 
-att_rc agent_net_start(struct agent *a, const char *id, pid_t pid, const char *policy, char *why,
-                       size_t why_len)
+/* Without an engine nothing else notices containers that are gone: drop them here. */
+static void prune_dead(struct agent_net *n)
+{
+    size_t i;
+    size_t k;
+    bool dropped = false;
+
+    for (i = 0, k = 0; i < n->n; i++) {
+        if (n->e[i].pid > 0 && kill(n->e[i].pid, 0) != 0 && errno == ESRCH) {
+            dropped = dropped || n->e[i].applied;
+            continue;
+        }
+        n->e[k++] = n->e[i];
+    }
+    n->n = k;
+    if (dropped) {
+        state_save(n);
+        publish(n);
+    }
+}
+
+att_rc agent_net_start(struct agent *a, const char *id, pid_t pid, const char *policy,
+                       const char *image_id, char *why, size_t why_len)
 {
     struct agent_net *n = agent_net_of(a);
     struct att_net_policy *np = NULL;
     struct net_entry *e;
-    char name[80] = "";
+    char name[POLICY_MAX] = "";
     char table[NF_TABLE_MAX];
     att_rc rc;
 
-    if (n == NULL || !id_ok(id)) {
+    if (n == NULL) {
         return ATT_ERR_INVALID_ARG;
     }
-    rc = agent_net_policy(a, policy, NULL, name, sizeof(name), &np);
+    rc = agent_net_policy(a, policy, image_id, name, sizeof(name), &np);
     if (rc != ATT_OK || np == NULL) {
         return rc == ATT_ERR_NOT_FOUND ? ATT_OK : rc; /* no network section: nothing to do */
     }
+    if (!id_ok(id)) {
+        att_set_why(why, why_len, "container id \"%.70s\" is not 64 hex digits", id);
+        att_net_policy_free(np);
+        return ATT_ERR_POLICY;
+    }
     pthread_mutex_lock(&n->lock);
+    prune_dead(n);
     e = entry_find(n, id);
     if (e == NULL) {
         e = entry_add(n, id);
     }
     if (e == NULL) {
-        att_set_why(why, why_len, "too many containers with network policies");
+        att_set_why(why, why_len, "too many containers with network policies (%u)",
+                    NET_MAX_ENTRIES);
         rc = ATT_ERR_POLICY;
         goto out;
     }
@@ -439,7 +597,11 @@ out:
 
 /* ---- the periodic pass ---------------------------------------------------- */
 
-/* Read the live table; a difference from what was applied is drift: logged, then repaired. */
+/*
+ * Read the live table; a difference from what was applied is drift: logged,
+ * then repaired. A container whose namespace is not the one the table was
+ * applied in (restarted without the hook) gets a fresh apply, not a drift.
+ */
 static void check(struct agent *a, struct agent_net *n, struct net_entry *e,
                   const struct att_net_policy *np)
 {
@@ -447,10 +609,19 @@ static void check(struct agent *a, struct agent_net *n, struct net_entry *e,
     char why[512] = "";
     struct nf_live live;
     int nsfd = -1;
+    dev_t dev = 0;
+    ino_t ino = 0;
     att_rc rc;
 
     nf_table_name(e->id, table);
-    e->checked_at = time(NULL);
+    e->checked_at = mono_s();
+    if (e->ns_ino != 0 && ns_of(e->pid, &dev, &ino) && (dev != e->ns_dev || ino != e->ns_ino)) {
+        LOG_INFO("container %.12s is in a new network namespace: applying its policy", e->id);
+        if (apply(a, n, e, np, true, why, sizeof(why)) != ATT_OK) {
+            LOG_ERR("container %.12s: cannot apply its network policy: %s", e->id, why);
+        }
+        return;
+    }
     rc = nf_open_netns(e->pid, &nsfd, why, sizeof(why));
     if (rc == ATT_OK) {
         rc = nf_read(nsfd, table, NULL, &live, why, sizeof(why));
@@ -476,13 +647,26 @@ static void check(struct agent *a, struct agent_net *n, struct net_entry *e,
     }
 }
 
+static bool has_dns(const struct att_net_policy *np)
+{
+    size_t i;
+
+    for (i = 0; i < np->n_rules; i++) {
+        if (np->rules[i].n_dns > 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void tick_one(struct agent *a, struct agent_net *n, const struct agent_net_seen *s,
-                     time_t now)
+                     int64_t now)
 {
     struct net_entry *e = entry_find(n, s->id);
     struct att_net_policy *np = NULL;
-    char name[80] = "";
+    char name[POLICY_MAX] = "";
     char why[512] = "";
+    char table[NF_TABLE_MAX];
     uint8_t nd[ATT_SHA256_LEN];
     att_rc rc;
 
@@ -492,8 +676,9 @@ static void tick_one(struct agent *a, struct agent_net *n, const struct agent_ne
     if (s->pid <= 0) {
         return; /* paused or not inspected: nothing to read this tick */
     }
-    rc = agent_net_policy(a, e != NULL && e->policy[0] != '\0' ? e->policy : NULL, s->image_id,
-                          name, sizeof(name), &np);
+    /* the policy the hook chose, else the label's, else the image's */
+    rc = agent_net_policy(a, e != NULL && e->policy[0] != '\0' ? e->policy : s->policy_label,
+                          s->image_id, name, sizeof(name), &np);
     if (rc != ATT_OK) {
         return; /* no admission policy yet */
     }
@@ -522,22 +707,20 @@ static void tick_one(struct agent *a, struct agent_net *n, const struct agent_ne
         if (e->applied) {
             check(a, n, e, np); /* a drift before the change is still a drift */
         }
-        if (apply(a, n, e, np, true, why, sizeof(why)) != ATT_OK) {
+        rc = apply(a, n, e, np, true, why, sizeof(why));
+        if (rc == ATT_ERR_NOT_FOUND) {
+            LOG_INFO("container %.12s exited before its network policy was applied", e->id);
+        } else if (rc != ATT_OK) {
             LOG_ERR("container %.12s: cannot apply network policy %s: %s", e->id, name, why);
-            record_status(a, e->id, "failed", name, nd, "-", why);
+            nf_table_name(e->id, table);
+            record_status(a, e->id, "failed", name, nd, table, why);
         }
-    } else if (now - e->checked_at >= (time_t)n->check_s) {
+    } else if (now - e->checked_at >= (int64_t)n->check_s) {
         check(a, n, e, np);
     }
-    if (e->applied && now - e->resolved_at >= (time_t)np->resolve_interval) {
-        bool has_dns = false;
-        size_t i;
-
-        for (i = 0; i < np->n_rules; i++) {
-            has_dns = has_dns || np->rules[i].n_dns > 0;
-        }
+    if (e->applied && has_dns(np) && now - e->resolved_at >= (int64_t)np->resolve_interval) {
         why[0] = '\0';
-        if (has_dns && apply(a, n, e, np, false, why, sizeof(why)) != ATT_OK) {
+        if (apply(a, n, e, np, false, why, sizeof(why)) != ATT_OK) {
             LOG_ERR("container %.12s: cannot re-apply after DNS re-resolution: %s", e->id, why);
         }
     }
@@ -547,7 +730,7 @@ static void tick_one(struct agent *a, struct agent_net *n, const struct agent_ne
 void agent_net_tick(struct agent *a, const struct agent_net_seen *seen, size_t n_seen)
 {
     struct agent_net *n = agent_net_of(a);
-    time_t now = time(NULL);
+    int64_t now = mono_s();
     size_t i;
     size_t k;
     bool dropped = false;
@@ -564,9 +747,13 @@ void agent_net_tick(struct agent *a, const struct agent_net_seen *seen, size_t n
             tick_one(a, n, &seen[i], now);
         }
     }
-    /* containers the engine no longer lists: their namespace and table went with them */
+    /*
+     * Containers the engine no longer lists are forgotten (the hook's fresh
+     * ones excepted: the engine's list may predate them). Their table goes
+     * with their namespace, unless another container shares it.
+     */
     for (i = 0, k = 0; i < n->n; i++) {
-        if (n->e[i].listed) {
+        if (n->e[i].listed || now - n->e[i].added < ADDED_GRACE_S) {
             n->e[k++] = n->e[i];
         } else {
             dropped = dropped || n->e[i].applied;
@@ -576,72 +763,58 @@ void agent_net_tick(struct agent *a, const struct agent_net_seen *seen, size_t n
     if (dropped) {
         state_save(n);
     }
+    publish(n); /* the counters read this tick */
     pthread_mutex_unlock(&n->lock);
 }
 
 void agent_net_metrics(struct agent_net *n, struct att_buf *out)
 {
-    size_t i;
+    const char *line;
+    size_t count = 0;
 
     if (n == NULL) {
         return;
     }
+    (void)att_buf_printf(out, "# HELP attest_agent_net_dropped_total Refused packets of new "
+                              "connections per container and direction (nftables counters).\n"
+                              "# TYPE attest_agent_net_dropped_total counter\n");
+    pthread_mutex_lock(&n->stats_lock);
+    for (line = n->stats; line != NULL && *line != '\0';) {
+        char id[65];
+        uint64_t eg = 0;
+        uint64_t in = 0;
+        const char *nl = strchr(line, '\n');
+
+        if (sscanf(line, "%64s %" SCNu64 " %" SCNu64, id, &eg, &in) == 3) {
+            (void)att_buf_printf(out,
+                                 "attest_agent_net_dropped_total{container=\"%s\",direction="
+                                 "\"egress\"} %" PRIu64 "\n"
+                                 "attest_agent_net_dropped_total{container=\"%s\",direction="
+                                 "\"ingress\"} %" PRIu64 "\n",
+                                 id, eg, id, in);
+            count++;
+        }
+        line = nl != NULL ? nl + 1 : NULL;
+    }
+    pthread_mutex_unlock(&n->stats_lock);
     (void)att_buf_printf(out,
-                         "# HELP attest_agent_net_dropped_total Packets of new connections the "
-                         "container's network policy refused (nftables counters).\n"
-                         "# TYPE attest_agent_net_dropped_total counter\n");
-    pthread_mutex_lock(&n->lock);
-    for (i = 0; i < n->n; i++) {
-        const struct net_entry *e = &n->e[i];
-
-        if (!e->applied) {
-            continue;
-        }
-        (void)att_buf_printf(out,
-                             "attest_agent_net_dropped_total{container=\"%s\",direction="
-                             "\"egress\"} %" PRIu64 "\n"
-                             "attest_agent_net_dropped_total{container=\"%s\",direction="
-                             "\"ingress\"} %" PRIu64 "\n",
-                             e->id, e->egress, e->id, e->ingress);
-    }
-    (void)att_buf_printf(out, "# HELP attest_agent_net_policies Containers with a network policy "
-                              "in force.\n# TYPE attest_agent_net_policies gauge\n");
-    {
-        size_t count = 0;
-
-        for (i = 0; i < n->n; i++) {
-            count += n->e[i].applied ? 1u : 0u;
-        }
-        (void)att_buf_printf(out, "attest_agent_net_policies %zu\n", count);
-    }
-    pthread_mutex_unlock(&n->lock);
+                         "# HELP attest_agent_net_policies Containers with a network policy "
+                         "in force.\n# TYPE attest_agent_net_policies gauge\n"
+                         "attest_agent_net_policies %zu\n",
+                         count);
 }
 
 char *agent_net_stats(struct agent_net *n)
 {
-    struct att_buf b;
     char *text = NULL;
-    size_t i;
 
     if (n == NULL) {
         return NULL;
     }
-    att_buf_init(&b, (size_t)NET_MAX_ENTRIES * 200);
-    pthread_mutex_lock(&n->lock);
-    for (i = 0; i < n->n; i++) {
-        char rh[HEX_LEN];
-
-        if (!n->e[i].applied) {
-            continue;
-        }
-        hex(n->e[i].ruleset, rh);
-        (void)att_buf_printf(&b, "%s %" PRIu64 " %" PRIu64 " %s\n", n->e[i].id, n->e[i].egress,
-                             n->e[i].ingress, rh);
+    pthread_mutex_lock(&n->stats_lock);
+    if (n->stats != NULL) {
+        text = strdup(n->stats);
     }
-    pthread_mutex_unlock(&n->lock);
-    if (b.data != NULL && b.len > 0 && att_buf_append(&b, "", 1) == ATT_OK) {
-        text = strdup((const char *)b.data);
-    }
-    att_buf_cleanup(&b);
+    pthread_mutex_unlock(&n->stats_lock);
     return text;
 }

@@ -101,12 +101,15 @@ att_rc att_net_policy_digest(const struct att_net_policy *np, uint8_t out[ATT_SH
 /* ---- the log records the agent writes (ima-buf), read by the verifier ---- */
 
 /*
- * "netpolicy:<container id>": one line of space-separated key=value fields,
+ * "netpolicy:<container id>": one line of space-separated key=value fields
+ * (the policy name percent-encoded: bytes <= ' ', >= 0x7f, '%' and '=' as %XX),
  *   status=applied policy=<name> network=<64 hex> ruleset=<64 hex> table=<name>
+ *          [listing=omitted-too-large]
  *   status=removed policy=<name|-> table=<name>
- *   status=failed policy=<name> network=<64 hex> reason=<text to the end of the line>
- * then, for status=applied, "\n" and the canonical ruleset the agent read
- * back from the kernel (agent/netfilter.c), whose SHA-256 is "ruleset".
+ *   status=failed policy=<name> network=<64 hex> table=<name> reason=<text to the end>
+ * then, for status=applied (unless omitted), "\n" and the canonical ruleset
+ * the agent read back from the kernel (agent/netfilter.c), whose SHA-256 is
+ * "ruleset".
  *
  * "netdrift:<container id>": the live ruleset differs from the one applied
  *   expected=<64 hex> found=<64 hex|none> table=<name> detail=<text to the end>
