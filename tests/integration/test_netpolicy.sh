@@ -27,6 +27,8 @@
 #   and applies the new address (a new netpolicy record), container trusted;
 # - a rule deleted by hand inside the namespace is drift: the container
 #   fails with network-not-in-force;
+# - a container on the host's network under such a policy is refused at
+#   start, and the host's tables are untouched;
 # - a second container under an isolate-network quarantine reaches nothing;
 #   after the lift its policy applies again (allowed works, disallowed is
 #   still refused).
@@ -558,6 +560,17 @@ strings "$ADIR/measurements.bin" | grep "expected=" | grep -F "table=$TA" >"$T_D
 assert_contains "$T_DIR/out/drift-a.txt" "expected=$RULESET_A" "the drift record names the applied ruleset"
 expect_cmd 1 "attest-verify container A exits 1" "$ATT_BIN/attest-verify" "${V[@]}" container "$A"
 timeout -k 5 30 "$PODMAN" rm -f -t 0 "$A" >/dev/null 2>&1 || fail "cannot remove A"
+
+section "the host's network namespace is never changed: such a start is refused"
+nft list tables >"$T_DIR/out/host-tables-before.txt" 2>&1
+assert_fails "podman run --network host under a policy with a network section" \
+    "$PODMAN" run -d --network host localhost/attest-static:1 /bin/sleep 600
+assert_contains "$T_OUT" "network policy cannot be applied" "the refusal says why"
+assert_contains "$T_OUT" "host network" "... naming the host network"
+nft list tables >"$T_DIR/out/host-tables-after.txt" 2>&1
+cmp -s "$T_DIR/out/host-tables-before.txt" "$T_DIR/out/host-tables-after.txt" &&
+    pass "the host's nftables tables are as they were" ||
+    fail "the host's tables changed" "$(diff "$T_DIR/out/host-tables-before.txt" "$T_DIR/out/host-tables-after.txt")"
 
 section "container B in $NS_B under an isolate-network quarantine, then lifted"
 policy_doc "$T_DIR/policy-2.json" '["isolate-network"]' "$NETPOL"
