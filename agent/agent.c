@@ -109,27 +109,7 @@ att_rc agent_config_set(char **dst, const char *src)
 
 bool agent_pcr_allowed(uint32_t pcr, char *why, size_t why_len)
 {
-    const char *r = NULL;
-
-    if (pcr >= 24) {
-        r = "there are only PCRs 0..23";
-    } else if (pcr == 16) {
-        r = "PCR 16 is the debug PCR and can be reset by anyone, so it proves nothing";
-    } else if (pcr == 23) {
-        r = "PCR 23 is application-resettable from locality 0, so it proves nothing";
-    } else if (pcr >= 17) {
-        r = "PCRs 17..22 are for dynamic launch (DRTM) and cannot be extended from locality 0";
-    } else if (pcr == 10) {
-        r = "PCR 10 belongs to kernel IMA, whose log we cannot see";
-    } else if (pcr <= 7) {
-        r = "PCRs 0..7 hold the boot chain (firmware, boot loader); extending them breaks "
-            "their reference values";
-    }
-    if (r != NULL) {
-        (void)snprintf(why, why_len, "PCR %u refused: %s", pcr, r);
-        return false;
-    }
-    return true;
+    return att_pcr_meas_allowed(pcr, why, why_len);
 }
 
 static void set_status(struct agent *a, bool consistent, const char *fmt, ...)

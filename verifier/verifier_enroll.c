@@ -14,6 +14,7 @@
 #include "attest/digest.h"
 #include "attest/httpc.h"
 #include "attest/log.h"
+#include "attest/pcrs.h"
 #include "attest/proto.h"
 #include "attest/quote.h"
 #include "attest/sigkey.h"
@@ -156,6 +157,12 @@ att_rc verifier_enroll(struct verifier *v, const char *name, const char *url, ch
     rc = att_identity_decode(raw.data, raw.len, &id, detail, sizeof(detail));
     if (rc != ATT_OK) {
         (void)snprintf(why, why_len, "malformed identity from the agent: %s", detail);
+        goto out;
+    }
+    if (!att_pcr_meas_allowed(id.meas_pcr, detail, sizeof(detail))) {
+        /* a resettable or foreign PCR would let the host rewrite its own history */
+        (void)snprintf(why, why_len, "the agent measures into a PCR it must not use: %s", detail);
+        rc = ATT_ERR_VERIFY;
         goto out;
     }
 

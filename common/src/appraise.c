@@ -931,6 +931,13 @@ att_rc att_appraise(const struct att_appraise_input *in, struct att_appraisal *a
         a->reset_count = info.reset_count;
         a->restart_count = info.restart_count;
     }
+    if (!att_pcr_meas_allowed(in->meas_pcr, why, sizeof(why))) {
+        rc = att_appraisal_add(a, ATT_FIND_FAIL, "pcr-not-allowed", -1,
+                               "the measurement PCR cannot prove anything: %s", why);
+        if (rc != ATT_OK) {
+            goto out;
+        }
+    }
     if ((in->pcrs->mask & (1u << in->meas_pcr)) == 0) {
         rc = att_appraisal_add(a, ATT_FIND_FAIL, "pcr-not-quoted", -1,
                                "the measurement PCR %u is not among the quoted PCRs",

@@ -434,10 +434,31 @@ static void test_pcrs_tpm2tools_accepted_by_checkquote(void **state)
     assert_true(rc > 0);
 }
 
+/* Which PCRs may hold measurements: the agent's --pcr and the verifier's check are this rule. */
+static void test_pcr_meas_allowed(void **state)
+{
+    char why[256] = "";
+    uint32_t pcr;
+
+    (void)state;
+    for (pcr = 0; pcr < 30; pcr++) {
+        bool want = (pcr >= 8 && pcr <= 15 && pcr != 10);
+
+        why[0] = '\0';
+        assert_int_equal(att_pcr_meas_allowed(pcr, why, sizeof(why)), want);
+        assert_true(want || why[0] != '\0');
+    }
+    (void)att_pcr_meas_allowed(16, why, sizeof(why));
+    assert_non_null(strstr(why, "PCR 16 is the debug PCR"));
+    (void)att_pcr_meas_allowed(23, why, sizeof(why));
+    assert_non_null(strstr(why, "application-resettable"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pcrs_count),
+        cmocka_unit_test(test_pcr_meas_allowed),
         cmocka_unit_test(test_pcrs_digest_matches_tpm),
         cmocka_unit_test(test_pcrs_digest_known_values),
         cmocka_unit_test(test_pcrs_digest_bad_args),

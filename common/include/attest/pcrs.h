@@ -30,5 +30,12 @@ att_rc att_pcrs_digest(const struct att_pcrs *p, uint8_t out[ATT_SHA256_LEN]);
 att_rc att_pcrs_encode_tpm2tools(const struct att_pcrs *p, struct att_buf *out);
 /** "PCR-00: <hex>\n" .. "PCR-23: <hex>\n"; requires all 24 PCRs in the mask. */
 att_rc att_pcrs_encode_evmctl(const struct att_pcrs *p, struct att_buf *out);
+/**
+ * Whether @p pcr may hold attest's measurements (the agent's --pcr, and what
+ * the verifier accepts from an identity or evidence). Refused: resettable
+ * PCRs (16 debug, 23 application), locality-restricted 17..22, 10 (kernel
+ * IMA), 0..7 (boot chain), 24 and above. @p why says why when refused.
+ */
+bool att_pcr_meas_allowed(uint32_t pcr, char *why, size_t why_len);
 
 #endif
