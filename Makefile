@@ -2,12 +2,14 @@
 #   make demo   install what is missing, build, run the end-to-end demo
 #   make check  install what is missing, build twice (hardened release and
 #               ASan+UBSan), run every test in both, plus the source checks
+#               and the static analysis (clang-tidy, cppcheck) before them
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+STATIC_BUILD ?= build-static
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan check check-release check-asan lint demo bench clean
+.PHONY: all deps build build-asan check check-release check-asan lint static demo bench clean
 
 all: build
 
@@ -26,6 +28,9 @@ build-asan: deps
 lint:
 	@scripts/lint.sh
 
+static: deps
+	@scripts/static-check.sh $(STATIC_BUILD) $(CMAKE_ARGS)
+
 check-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
@@ -33,7 +38,7 @@ check-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
-check: lint check-release check-asan
+check: lint static check-release check-asan
 	@echo "make check: all tests passed in the release and the ASan+UBSan builds"
 
 demo: build
@@ -43,4 +48,4 @@ bench: build
 	bash bench/run.sh $(BUILD)/bin
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(STATIC_BUILD)

@@ -359,7 +359,7 @@ att_rc agent_new(const struct agent_config *cfg, struct agent **out)
     att_rc rc = ATT_ERR_INVALID_ARG;
     struct agent *a = NULL;
     char why[256];
-    char host[256];
+    char host[256] = ""; /* set below when cfg->agent_id is NULL */
 
     if (cfg == NULL || out == NULL || cfg->tcti == NULL || cfg->state_dir == NULL) {
         return ATT_ERR_INVALID_ARG;
@@ -590,7 +590,10 @@ static void ak_name_hex(struct agent *a, char *out, size_t out_len)
     pthread_mutex_unlock(&a->lock);
 }
 
-/* Carry out each order of @p r (quarantine.h) and put the acknowledgements in @p ev. */
+/*
+ * Carry out each order of @p r (quarantine.h) and put the acknowledgements in
+ * @p ev; on failure @p ev is left with none (ev->acks NULL).
+ */
 static att_rc handle_orders(struct agent *a, const struct att_evidence_request *r,
                             struct att_evidence *ev)
 {
@@ -618,6 +621,9 @@ static att_rc handle_orders(struct agent *a, const struct att_evidence_request *
         att_order_ack_cleanup(&ack);
         if (rc != ATT_OK) {
             att_buf_cleanup(&b);
+            att_blobs_free(ev->acks, ev->n_acks);
+            ev->acks = NULL;
+            ev->n_acks = 0;
             return rc;
         }
         ev->acks[ev->n_acks].data = att_buf_steal(&b, &ev->acks[ev->n_acks].len);

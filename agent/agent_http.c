@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/proto.h"
-
 #include "agent_net.h"
 #include "attest/buf.h"
 #include "attest/log.h"

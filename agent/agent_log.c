@@ -70,6 +70,7 @@ static bool seen_find(const struct agent_log *l, const uint8_t key[ATT_SHA256_LE
     }
 }
 
+/* NOLINTNEXTLINE(misc-no-recursion): one level: the rehash inserts into a table twice the size */
 static att_rc seen_add(struct agent_log *l, const uint8_t key[ATT_SHA256_LEN])
 {
     static const uint8_t zero[ATT_SHA256_LEN];

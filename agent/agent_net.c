@@ -90,13 +90,25 @@ static void enc_name(const char *in, char *out, size_t out_len)
     out[j] = '\0';
 }
 
+/*
+ * The byte that the two hex digits at @p s stand for (s[0] and s[1] must be
+ * readable). Strict, unlike sscanf's %2x, which also takes " f", "+f" or "-1".
+ */
+static bool hex_byte(const char *s, uint8_t *out)
+{
+    const char two[3] = {s[0], s[1], '\0'};
+
+    return att_hex_decode(two, out, 1) == ATT_OK;
+}
+
 static void dec_name(const char *in, char *out, size_t out_len)
 {
     size_t j = 0;
-    unsigned v;
 
     for (; *in != '\0' && j + 1 < out_len; in++) {
-        if (*in == '%' && in[1] != '\0' && in[2] != '\0' && sscanf(in + 1, "%2x", &v) == 1) {
+        uint8_t v;
+
+        if (*in == '%' && in[1] != '\0' && in[2] != '\0' && hex_byte(in + 1, &v)) {
             out[j++] = (char)v;
             in += 2;
         } else {
@@ -158,22 +170,10 @@ static void state_save(struct agent_net *n)
     att_buf_cleanup(&b);
 }
 
+/* Exactly 64 hex digits (sscanf's %2x would also take " f", "+f" or "-1" as a byte). */
 static bool unhex(const char *s, uint8_t out[ATT_SHA256_LEN])
 {
-    size_t i;
-
-    if (strlen(s) != 2 * ATT_SHA256_LEN) {
-        return false;
-    }
-    for (i = 0; i < ATT_SHA256_LEN; i++) {
-        unsigned v;
-
-        if (sscanf(s + 2 * i, "%2x", &v) != 1) {
-            return false;
-        }
-        out[i] = (uint8_t)v;
-    }
-    return true;
+    return att_hex_decode(s, out, ATT_SHA256_LEN) == ATT_OK;
 }
 
 static bool id_ok(const char *s)
@@ -785,6 +785,7 @@ void agent_net_metrics(struct agent_net *n, struct att_buf *out)
         uint64_t in = 0;
         const char *nl = strchr(line, '\n');
 
+        /* NOLINTNEXTLINE(cert-err34-c): publish() wrote these numbers from uint64_t */
         if (sscanf(line, "%64s %" SCNu64 " %" SCNu64, id, &eg, &in) == 3) {
             (void)att_buf_printf(out,
                                  "attest_agent_net_dropped_total{container=\"%s\",direction="

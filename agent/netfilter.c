@@ -493,6 +493,7 @@ att_rc nf_render(const char *table, const struct att_net_policy *np, const struc
 /* ---- reading back --------------------------------------------------------- */
 
 /* Drop packets/bytes of every counter object below @p v, and every "handle". */
+/* NOLINTNEXTLINE(misc-no-recursion): depth is jansson's, at most JSON_PARSER_MAX_DEPTH */
 static void strip_state(json_t *v)
 {
     const char *key;

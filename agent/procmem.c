@@ -303,6 +303,7 @@ att_rc procmem_maps_parse(const char *text, size_t len, size_t max_mappings,
         att_set_why(why, why_len, "too many mappings (%zu > %zu)", lines, max_mappings);
         goto out;
     }
+    /* NOLINTNEXTLINE(clang-analyzer-optin.portability.UnixAPI): lines >= 1, text ends in '\n' */
     m.mappings = calloc(lines, sizeof(*m.mappings));
     m.strings = malloc(len + 1); /* each path plus NUL fits in its own line */
     if (m.mappings == NULL || m.strings == NULL) {
@@ -741,7 +742,7 @@ static void cache_evict_lru(struct procmem_cache *c)
 
 static int64_t ts_ns(const struct timespec *t)
 {
-    return (int64_t)t->tv_sec * 1000000000ll + (int64_t)t->tv_nsec;
+    return (int64_t)t->tv_sec * 1000000000LL + (int64_t)t->tv_nsec;
 }
 
 static bool entry_matches(const struct cache_entry *e, const struct stat *st)

@@ -108,12 +108,14 @@ static att_rc load(struct quarantine *q)
          line = strtok_r(NULL, "\n", &save_ptr)) {
         struct qrec r;
         char state[4];
+        char actions[12]; /* parsed strictly below: sscanf's %u wraps 4294967297 to 1 */
 
         lineno++;
         memset(&r, 0, sizeof(r));
         if (q->n >= QUARANTINE_MAX_RECORDS ||
-            sscanf(line, "%32s %3s %64s %79s %u %32s %511s", r.id, state, r.container, r.image,
-                   &r.actions, r.lift_id, r.nets) != 7 ||
+            sscanf(line, "%32s %3s %64s %79s %11s %32s %511s", r.id, state, r.container, r.image,
+                   actions, r.lift_id, r.nets) != 7 ||
+            att_parse_u32(actions, ATT_ORDER_ALL, &r.actions) != ATT_OK ||
             !att_lower_hex(r.id, ATT_ORDER_ID_LEN, ATT_ORDER_ID_LEN) ||
             !att_lower_hex(r.container, 64, 64) ||
             (strcmp(state, "A") != 0 && strcmp(state, "L") != 0) ||

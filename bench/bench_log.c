@@ -88,7 +88,10 @@ static void pipeline(const uint8_t *buf, size_t len, size_t max, uint64_t offset
     struct att_ima_log log;
     struct att_appraisal a;
     size_t bad = 0;
-    double t0, t1, t2, t3;
+    double t0;
+    double t1;
+    double t2;
+    double t3;
     char why[256];
 
     att_ima_log_init(&log);

@@ -228,9 +228,19 @@ static double rate(const struct cfg *c, const struct fx *f, once_fn fn)
 /* Seconds per tpm2_checkquote run, or a negative value if it is missing or fails. */
 static double checkquote(const struct cfg *c, const char *dir, const struct fx *f)
 {
-    char u[1100], m[1100], s[1100], p[1100], q[160];
-    char a0[] = "tpm2_checkquote", fu[] = "-u", fm[] = "-m", fs[] = "-s", ff[] = "-f";
-    char fg[] = "-g", alg[] = "sha256", fq[] = "-q";
+    char u[1100];
+    char m[1100];
+    char s[1100];
+    char p[1100];
+    char q[160];
+    char a0[] = "tpm2_checkquote";
+    char fu[] = "-u";
+    char fm[] = "-m";
+    char fs[] = "-s";
+    char ff[] = "-f";
+    char fg[] = "-g";
+    char alg[] = "sha256";
+    char fq[] = "-q";
     char *args[] = {a0, fu, u, fm, m, fs, s, ff, p, fg, alg, fq, q, NULL};
     posix_spawn_file_actions_t fa;
     double best = 1e30;
@@ -280,7 +290,10 @@ int main(int argc, char **argv)
     char dir[1024];
     struct fx f;
     BIO *bio = NULL;
-    double ours = 0, uncached = 0, lim = 0, lim2 = 0;
+    double ours = 0;
+    double uncached = 0;
+    double lim = 0;
+    double lim2 = 0;
     int rc = 2;
 
     memset(&f, 0, sizeof(f));

@@ -188,6 +188,7 @@ int main(int argc, char **argv)
     n = quick ? 8 : 100;
     for (k = 0; k < 2; k++) {
         struct procmem_cache *c = NULL;
+        struct sweep warm;
         struct sweep full;
         struct sweep inc;
         char fig[96];
@@ -199,8 +200,9 @@ int main(int argc, char **argv)
         if (procmem_cache_new(NULL, &c) != ATT_OK || spawn(kinds[k].argv, pids, n) != 0) {
             return 1;
         }
-        /* first inspection of each process: full (files hashed into the cache too) */
-        if (sweep(c, pids, n, 0, &full) != 0 || sweep(c, pids, n, 0, &full) != 0 ||
+        /* first inspection of each process: full (files hashed into the cache too);
+         * the figure is a second full sweep, on the warm cache */
+        if (sweep(c, pids, n, 0, &warm) != 0 || sweep(c, pids, n, 0, &full) != 0 ||
             sweep(c, pids, n, PROCMEM_INCREMENTAL, &inc) != 0) {
             reap(pids, n);
             return 1;

@@ -8,7 +8,8 @@ build_pkgs=(cmake make gcc pkg-config libc6-dev
     libtss2-dev libssl-dev libcbor-dev libjansson-dev libmicrohttpd-dev
     libcurl4-openssl-dev libinih-dev libcmocka-dev libsqlite3-dev libgnutls28-dev libzip-dev libnftables-dev)
 test_pkgs=(swtpm swtpm-tools tpm2-tools ima-evm-utils openssl curl procps iproute2 jq
-    podman runc containernetworking-plugins busybox-static nftables zip)
+    podman runc containernetworking-plugins busybox-static nftables zip
+    cppcheck clang-tidy)
 
 case "${1:-all}" in
     build) want=("${build_pkgs[@]}") ;;

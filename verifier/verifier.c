@@ -191,9 +191,12 @@ void verifier_metrics_get(struct verifier *v, struct verifier_metrics *m)
     }
     pthread_mutex_unlock(&v->metrics_lock);
     if (sorted != NULL && n > 0) {
+        size_t p50 = (n - 1) / 2;
+        size_t p99 = (n - 1) * 99 / 100;
+
         qsort(sorted, n, sizeof(*sorted), cmp_u32);
-        m->latency_p50_s = (double)sorted[(n - 1) / 2] / 1e6;
-        m->latency_p99_s = (double)sorted[(n - 1) * 99 / 100] / 1e6;
+        m->latency_p50_s = (double)sorted[p50] / 1e6;
+        m->latency_p99_s = (double)sorted[p99] / 1e6;
     }
     free(sorted);
 }

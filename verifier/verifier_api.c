@@ -931,6 +931,7 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
             verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         }
     } else if (strncmp(u, "/api/v1/hosts/", 14) == 0) {
+        /* NOLINTNEXTLINE(bugprone-branch-clone): two 404s; sub is set only past this test */
         if (!split_host_path(u + 14, name, sizeof(name), &sub)) {
             verifier_api_errorf(resp, 404, "no such resource: %.200s", u);
         } else if (sub[0] == '\0' && strcmp(m, "GET") == 0) {

@@ -209,7 +209,7 @@ att_rc verifier_enroll(struct verifier *v, const char *name, const char *url, ch
     rc = store_host_get(s, name, &old);
     if (rc == ATT_OK) {
         had_old = true;
-        if (old.ek_pub_len != id.ek_pub_len || memcmp(old.ek_pub, id.ek_pub, old.ek_pub_len)) {
+        if (old.ek_pub_len != id.ek_pub_len || memcmp(old.ek_pub, id.ek_pub, old.ek_pub_len) != 0) {
             (void)snprintf(why, why_len,
                            "host %s is enrolled with another EK (another TPM); delete it first "
                            "if the host really changed its TPM",

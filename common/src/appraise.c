@@ -377,13 +377,14 @@ static att_rc appraise_rootfs(const struct att_ima_entry *e, struct att_appraisa
                               const struct att_container_policy *cp, int64_t idx)
 {
     const uint8_t *p = e->buf;
-    const uint8_t *end = e->buf + e->buf_len;
+    const uint8_t *end;
     char path[ATT_POLICY_MAX_PATH];
     uint8_t digest[ATT_SHA256_LEN];
 
     if (e->tmpl != ATT_IMA_TEMPLATE_BUF || e->buf == NULL) {
         return container_fail(a, c, "malformed-record", idx, "rootfs record is not ima-buf");
     }
+    end = e->buf + e->buf_len; /* not before the NULL check: NULL + n is undefined */
     while (p < end) {
         const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
         size_t k = 0;
@@ -975,8 +976,8 @@ att_rc att_appraise(const struct att_appraise_input *in, struct att_appraisal *a
                 a, ATT_FIND_FAIL, "log-replay-mismatch", -1,
                 "replaying the log (entries %llu..%llu) does not give the quoted PCR %u: the log "
                 "was altered, truncated or reordered, or the PCR was extended outside the log",
-                (unsigned long long)in->log_offset,
-                (unsigned long long)(in->log_offset + log.count), in->meas_pcr);
+                (unsigned long long)in->log_offset, (unsigned long long)in->log_offset + log.count,
+                in->meas_pcr);
         } else {
             log_ok = true;
             if (pcr_end != NULL) {

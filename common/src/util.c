@@ -309,7 +309,14 @@ static bool rfc_digits(const char *s, int n, int *v)
 bool att_rfc3339_parse(const char *s, struct timespec *out)
 {
     static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y, mo, d, h, mi, sec, oh = 0, om = 0;
+    int y;
+    int mo;
+    int d;
+    int h;
+    int mi;
+    int sec;
+    int oh = 0;
+    int om = 0;
     int dim;
     long off = 0;
     long nsec = 0;

@@ -95,6 +95,7 @@ static double roundup(double x)
     if (i % 10000 == 0) {
         return (double)i / 100000.0;
     }
+    /* NOLINTNEXTLINE(bugprone-integer-division): truncation is the point (Appendix A) */
     return (double)(i / 10000 + 1) / 10.0;
 }
 
@@ -750,6 +751,10 @@ att_rc att_vulndb_parse(const uint8_t *text, size_t len, struct att_vulndb **out
         if (nl == NULL) {
             att_set_why(why, why_len, "vulndb: line %zu: no newline at the end", line);
             rc = ATT_ERR_PARSE;
+            goto out;
+        }
+        if (db->n_entries >= db->cap) {
+            rc = ATT_ERR_INTERNAL; /* impossible: lines were counted */
             goto out;
         }
         e = &db->entries[db->n_entries++];

@@ -320,6 +320,7 @@ att_rc att_engine_networks_decode(const char *json, size_t len, char ***names, s
     json_t *v;
     const char *key;
     char **arr = NULL;
+    size_t cap;
     size_t count = 0;
 
     if (names == NULL || n == NULL) {
@@ -340,18 +341,23 @@ att_rc att_engine_networks_decode(const char *json, size_t len, char ***names, s
         att_set_why(why, why_len, "inspect: NetworkSettings.Networks is not an object");
         goto out;
     }
-    if (json_object_size(nets) > ATT_ENGINE_MAX_NETWORKS) {
+    cap = json_object_size(nets);
+    if (cap > ATT_ENGINE_MAX_NETWORKS) {
         att_set_why(why, why_len, "inspect: more than %d networks", ATT_ENGINE_MAX_NETWORKS);
         goto out;
     }
-    if (json_object_size(nets) > 0) {
-        arr = calloc(json_object_size(nets), sizeof(*arr));
+    if (cap > 0) {
+        arr = calloc(cap, sizeof(*arr));
         if (arr == NULL) {
             rc = ATT_ERR_NOMEM;
             goto out;
         }
     }
     json_object_foreach(nets, key, v) {
+        if (count >= cap) {
+            rc = ATT_ERR_INTERNAL; /* impossible: cap is the object's size */
+            goto out;
+        }
         if (!att_engine_network_name_ok(key) || !json_is_object(v)) {
             att_set_why(why, why_len, "inspect: network %zu has a malformed name or entry", count);
             goto out;

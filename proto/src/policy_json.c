@@ -182,7 +182,8 @@ static bool image_id_ok(const char *s)
 {
     size_t i;
 
-    if (s == NULL || strlen(s) != DIGEST_TEXT_LEN || strncmp(s, DIGEST_PREFIX, DIGEST_PREFIX_LEN)) {
+    if (s == NULL || strlen(s) != DIGEST_TEXT_LEN ||
+        strncmp(s, DIGEST_PREFIX, DIGEST_PREFIX_LEN) != 0) {
         return false;
     }
     for (i = DIGEST_PREFIX_LEN; i < DIGEST_TEXT_LEN; i++) {
@@ -338,6 +339,7 @@ static att_rc vuln_policy(json_t *o, struct att_vuln_policy **out, const char *l
     json_t *value;
     json_t *allow;
     att_rc rc = ATT_ERR_PARSE;
+    size_t n_allow;
     size_t i;
 
     *out = NULL;
@@ -414,22 +416,24 @@ static att_rc vuln_policy(json_t *o, struct att_vuln_policy **out, const char *l
                     label, VULN_MAX_ALLOW);
         goto out;
     }
-    if (allow != NULL && json_array_size(allow) > 0) {
-        vp->allow = calloc(json_array_size(allow), sizeof(*vp->allow));
+    n_allow = json_array_size(allow); /* read once: the allocation and the loop agree */
+    if (n_allow > 0) {
+        vp->allow = calloc(n_allow, sizeof(*vp->allow));
         if (vp->allow == NULL) {
             rc = ATT_ERR_NOMEM;
             goto out;
         }
     }
-    json_array_foreach(allow, i, value) {
-        const char *id = json_string_value(json_object_get(value, "id"));
-        const char *exp = json_string_value(json_object_get(value, "expires"));
-        const char *reason = json_string_value(json_object_get(value, "reason"));
+    for (i = 0; i < n_allow; i++) {
+        json_t *item = json_array_get(allow, i);
+        const char *id = json_string_value(json_object_get(item, "id"));
+        const char *exp = json_string_value(json_object_get(item, "expires"));
+        const char *reason = json_string_value(json_object_get(item, "reason"));
         struct timespec ts;
         size_t n = 0;
 
-        if (json_is_object(value)) {
-            n = json_object_size(value);
+        if (json_is_object(item)) {
+            n = json_object_size(item);
         }
         if (id == NULL || exp == NULL || reason == NULL || n != 3 || id[0] == '\0' ||
             strlen(id) > ATT_VULN_MAX_ID || !quotable(id) || reason[0] == '\0' ||
@@ -820,7 +824,7 @@ static att_rc net_policy(json_t *o, struct att_net_policy **out, const char *lab
     att_rc rc = ATT_ERR_PARSE;
     struct att_net_policy *np = NULL;
     json_t *rules;
-    json_t *r;
+    size_t n_rules;
     size_t i;
 
     *out = NULL;
@@ -850,17 +854,18 @@ static att_rc net_policy(json_t *o, struct att_net_policy **out, const char *lab
     if (rc != ATT_OK) {
         goto out;
     }
-    if (json_array_size(rules) > 0) {
-        np->rules = calloc(json_array_size(rules), sizeof(*np->rules));
+    n_rules = json_array_size(rules); /* read once: the allocation and the loop agree */
+    if (n_rules > 0) {
+        np->rules = calloc(n_rules, sizeof(*np->rules));
         if (np->rules == NULL) {
             rc = ATT_ERR_NOMEM;
             goto out;
         }
     }
-    json_array_foreach(rules, i, r)
-    {
+    for (i = 0; i < n_rules; i++) {
         np->n_rules = i + 1; /* counted first, so att_net_policy_free() releases its names */
-        rc = net_rule(r, &np->rules[i], i, np->default_allow, label, why, why_len);
+        rc = net_rule(json_array_get(rules, i), &np->rules[i], i, np->default_allow, label, why,
+                      why_len);
         if (rc != ATT_OK) {
             goto out;
         }

@@ -1642,9 +1642,10 @@ att_rc att_order_open(const uint8_t *env, size_t len, const struct att_sigkey *k
     if (rc != ATT_OK) {
         goto out;
     }
-    o.op = strcmp(op, "lift") == 0 ? ATT_ORDER_LIFT
-           : strcmp(op, "quarantine") == 0 ? ATT_ORDER_QUARANTINE
-                                           : (enum att_order_op)0;
+    /* "op" is REQUIRED; were it ever absent it would read as an unknown op (0) and fail */
+    o.op = op != NULL && strcmp(op, "lift") == 0         ? ATT_ORDER_LIFT
+           : op != NULL && strcmp(op, "quarantine") == 0 ? ATT_ORDER_QUARANTINE
+                                                         : (enum att_order_op)0;
     if (!take_text(&id, o.id, sizeof(o.id)) || !take_text(&lifts, o.lifts, sizeof(o.lifts)) ||
         !take_text(&ak, o.ak_name, sizeof(o.ak_name)) ||
         !take_text(&ctr, o.container, sizeof(o.container)) ||

@@ -94,8 +94,12 @@ static int run(char *const argv[])
 static int fleet_ca(const char *cmd, const char *dir, const char *name, const char *kind)
 {
     char prog[] = ATT_SOURCE_DIR "/certs/fleet-ca";
-    char a_cmd[16], a_dir[PATH_LEN], a_name[64], a_kind[16];
-    char o_name[] = "--name", o_kind[] = "--kind";
+    char a_cmd[16];
+    char a_dir[PATH_LEN];
+    char a_name[64];
+    char a_kind[16];
+    char o_name[] = "--name";
+    char o_kind[] = "--kind";
     char *argv[8];
 
     (void)snprintf(a_cmd, sizeof(a_cmd), "%s", cmd);
@@ -120,7 +124,8 @@ static int fleet_ca(const char *cmd, const char *dir, const char *name, const ch
 
 static int group_setup(void **state)
 {
-    char d1[128], d2[128];
+    char d1[128];
+    char d2[128];
     FILE *f;
 
     (void)state;
@@ -160,7 +165,8 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-    char rm[] = "rm", rf[] = "-rf";
+    char rm[] = "rm";
+    char rf[] = "-rf";
     char *argv[] = {rm, rf, g_pki.dir, NULL};
 
     (void)state;

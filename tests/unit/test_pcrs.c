@@ -403,7 +403,12 @@ static int checkquote(const char *alg, const char *msg, const char *sig, uint32_
     {
         /* Writable copies: argv is char *const[], and literals are const here. */
         char tool[] = "tpm2_checkquote";
-        char o_u[] = "-u", o_m[] = "-m", o_s[] = "-s", o_f[] = "-f", o_q[] = "-q", o_g[] = "-g";
+        char o_u[] = "-u";
+        char o_m[] = "-m";
+        char o_s[] = "-s";
+        char o_f[] = "-f";
+        char o_q[] = "-q";
+        char o_g[] = "-g";
         char sha256[] = "sha256";
         char *const argv[] = {tool, o_u,  pem, o_m,   msgp, o_s,    sigp,
                               o_f,  tmpl, o_q, nonce, o_g,  sha256, NULL};

@@ -577,7 +577,7 @@ static void test_policy_containers_parse_and_lookup(void **state)
     assert_int_equal(c->n_forbid_caps, 1);
     assert_true(att_container_policy_excludes(c, "/tmp/x"));
     assert_false(att_container_policy_excludes(c, "/bin/ls"));
-    assert_int_equal(att_hex_decode(DIG1 + 7, d, sizeof(d)), ATT_OK);
+    assert_int_equal(att_hex_decode(&DIG1[7], d, sizeof(d)), ATT_OK);
     assert_int_equal(att_policy_check(c->files, "/bin/ls", d), ATT_POLICY_ALLOWED);
     assert_int_equal(att_policy_check(c->files, "/bin/cat", d), ATT_POLICY_UNKNOWN_PATH);
     assert_null(att_policy_container_for_image(p, "sha256:00"));

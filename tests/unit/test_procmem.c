@@ -45,6 +45,7 @@
 #define MFD_EXEC 0x0010U /* Linux 6.3: executable memfd under vm.memfd_noexec */
 #endif
 
+/* NOLINTNEXTLINE(readability-redundant-declaration): POSIX has the program declare it */
 extern char **environ;
 
 #define WHY_SIZE 256

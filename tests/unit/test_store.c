@@ -1962,7 +1962,7 @@ static void test_store_order_round_invalid_arg(void **state)
     assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
     o.id = NULL;
     assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
-    o = mkorder(OID_1, CID_A + 1, 100); /* 63 hex */
+    o = mkorder(OID_1, &CID_A[1], 100); /* 63 hex */
     assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);
     o = mkorder(OID_1, NULL, 100);
     assert_round_refused(f->s, &o, 1, ATT_ERR_INVALID_ARG);

@@ -541,7 +541,7 @@ int cli_host(const struct cli_fleet *f, int argc, char **argv)
         if (att_verdict_encode_json(&a, id.agent_id, o.agent, ak_trust, &out) != ATT_OK) {
             goto out;
         }
-        fputs((const char *)out.data, stdout);
+        (void)fputs((const char *)out.data, stdout);
     } else {
         print_text(&a, &id, o.agent);
     }

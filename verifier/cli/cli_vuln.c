@@ -45,6 +45,7 @@
 #include "attest/vulnfeed_json.h"
 #include "cli.h"
 
+/* NOLINTNEXTLINE(readability-redundant-declaration): POSIX has the program declare it */
 extern char **environ;
 
 #define FEED_MAX_FILES         2000000u

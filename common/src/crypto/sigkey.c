@@ -97,6 +97,9 @@ static att_rc create(const char *path, struct att_sigkey **out, char *why, size_
     rc = wrap(pkey, out);
     pkey = NULL; /* transferred (or freed) by wrap */
 out:
+    if (fd >= 0) {
+        (void)close(fd);
+    }
     BIO_free(bio);
     EVP_PKEY_free(pkey);
     return rc;
