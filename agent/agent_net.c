@@ -56,6 +56,7 @@ struct agent_net {
     pthread_mutex_t lock;
     pthread_mutex_t stats_lock; /* taken after lock, never before: guards stats only */
     char *stats;                /* owned snapshot: agent_net_stats() text, NULL if none */
+    bool stats_dirty;           /* counters read since the last publish() differ from it */
     char *state_path;
     unsigned check_s;
     struct net_entry *e;
@@ -170,24 +171,6 @@ static void state_save(struct agent_net *n)
     att_buf_cleanup(&b);
 }
 
-/* Exactly 64 hex digits (sscanf's %2x would also take " f", "+f" or "-1" as a byte). */
-static bool unhex(const char *s, uint8_t out[ATT_SHA256_LEN])
-{
-    return att_hex_decode(s, out, ATT_SHA256_LEN) == ATT_OK;
-}
-
-static bool id_ok(const char *s)
-{
-    size_t i;
-
-    for (i = 0; s[i] != '\0'; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return i == 64;
-}
-
 static struct net_entry *entry_add(struct agent_net *n, const char *id)
 {
     struct net_entry *e;
@@ -244,8 +227,9 @@ static void state_load(struct agent_net *n)
         if (line[0] == '#') {
             continue;
         }
-        if (sscanf(line, "%79s %79s %79s %768s", id, nh, rh, pol) != 4 || !id_ok(id) ||
-            !unhex(nh, nd) || !unhex(rh, rd) || entry_find(n, id) != NULL) {
+        if (sscanf(line, "%79s %79s %79s %768s", id, nh, rh, pol) != 4 ||
+            !att_lower_hex(id, 64, 64) || att_hex_decode(nh, nd, sizeof(nd)) != ATT_OK ||
+            att_hex_decode(rh, rd, sizeof(rd)) != ATT_OK || entry_find(n, id) != NULL) {
             LOG_WARN("%s: ignoring a malformed line", n->state_path);
             continue;
         }
@@ -260,6 +244,8 @@ static void state_load(struct agent_net *n)
     }
     att_buf_cleanup(&b);
 }
+
+static void publish(struct agent_net *n);
 
 att_rc agent_net_new(const char *state_dir, unsigned check_s, struct agent_net **out)
 {
@@ -280,6 +266,7 @@ att_rc agent_net_new(const char *state_dir, unsigned check_s, struct agent_net *
     pthread_mutex_init(&n->lock, NULL);
     pthread_mutex_init(&n->stats_lock, NULL);
     state_load(n);
+    publish(n); /* the tables a previous run applied are in force until a check says otherwise */
     *out = n;
     return ATT_OK;
 }
@@ -400,6 +387,7 @@ static void publish(struct agent_net *n)
         text = strdup((const char *)b.data);
     }
     att_buf_cleanup(&b);
+    n->stats_dirty = false;
     pthread_mutex_lock(&n->stats_lock);
     free(n->stats);
     n->stats = text;
@@ -561,7 +549,7 @@ att_rc agent_net_start(struct agent *a, const char *id, pid_t pid, const char *p
     if (rc != ATT_OK || np == NULL) {
         return rc == ATT_ERR_NOT_FOUND ? ATT_OK : rc; /* no network section: nothing to do */
     }
-    if (!id_ok(id)) {
+    if (!att_lower_hex(id, 64, 64)) {
         att_set_why(why, why_len, "container id \"%.70s\" is not 64 hex digits", id);
         att_net_policy_free(np);
         return ATT_ERR_POLICY;
@@ -632,6 +620,8 @@ static void check(struct agent *a, struct agent_net *n, struct net_entry *e,
         return;
     }
     if (live.exists && memcmp(live.digest, e->ruleset, sizeof(live.digest)) == 0) {
+        n->stats_dirty = n->stats_dirty || e->egress != live.egress_dropped ||
+                         e->ingress != live.ingress_dropped;
         e->egress = live.egress_dropped;
         e->ingress = live.ingress_dropped;
         return;
@@ -703,10 +693,10 @@ static void tick_one(struct agent *a, struct agent_net *n, const struct agent_ne
         att_net_policy_free(np);
         return;
     }
+    if (e->applied && memcmp(nd, e->network, sizeof(nd)) != 0) {
+        check(a, n, e, np); /* a drift before the change is still a drift; its repair applies np */
+    }
     if (!e->applied || memcmp(nd, e->network, sizeof(nd)) != 0) {
-        if (e->applied) {
-            check(a, n, e, np); /* a drift before the change is still a drift */
-        }
         rc = apply(a, n, e, np, true, why, sizeof(why));
         if (rc == ATT_ERR_NOT_FOUND) {
             LOG_INFO("container %.12s exited before its network policy was applied", e->id);
@@ -743,7 +733,7 @@ void agent_net_tick(struct agent *a, const struct agent_net_seen *seen, size_t n
         n->e[i].listed = false;
     }
     for (i = 0; i < n_seen; i++) {
-        if (seen[i].id != NULL && id_ok(seen[i].id)) {
+        if (seen[i].id != NULL && att_lower_hex(seen[i].id, 64, 64)) {
             tick_one(a, n, &seen[i], now);
         }
     }
@@ -763,7 +753,9 @@ void agent_net_tick(struct agent *a, const struct agent_net_seen *seen, size_t n
     if (dropped) {
         state_save(n);
     }
-    publish(n); /* the counters read this tick */
+    if (dropped || n->stats_dirty) {
+        publish(n);
+    }
     pthread_mutex_unlock(&n->lock);
 }
 
@@ -780,19 +772,17 @@ void agent_net_metrics(struct agent_net *n, struct att_buf *out)
                               "# TYPE attest_agent_net_dropped_total counter\n");
     pthread_mutex_lock(&n->stats_lock);
     for (line = n->stats; line != NULL && *line != '\0';) {
-        char id[65];
-        uint64_t eg = 0;
-        uint64_t in = 0;
         const char *nl = strchr(line, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
+        struct att_net_stats ns;
 
-        /* NOLINTNEXTLINE(cert-err34-c): publish() wrote these numbers from uint64_t */
-        if (sscanf(line, "%64s %" SCNu64 " %" SCNu64, id, &eg, &in) == 3) {
+        if (att_net_stats_parse(line, len, &ns) == ATT_OK) {
             (void)att_buf_printf(out,
                                  "attest_agent_net_dropped_total{container=\"%s\",direction="
                                  "\"egress\"} %" PRIu64 "\n"
                                  "attest_agent_net_dropped_total{container=\"%s\",direction="
                                  "\"ingress\"} %" PRIu64 "\n",
-                                 id, eg, id, in);
+                                 ns.container, ns.egress_dropped, ns.container, ns.ingress_dropped);
             count++;
         }
         line = nl != NULL ? nl + 1 : NULL;

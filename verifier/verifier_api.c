@@ -19,6 +19,7 @@
 #include "attest/digest.h"
 #include "attest/httpd.h"
 #include "attest/log.h"
+#include "attest/netpolicy.h"
 #include "attest/policy.h"
 #include "attest/policy_json.h"
 #include "attest/proto.h"
@@ -449,79 +450,6 @@ static void verdicts_list(struct verifier *v, const char *host,
 }
 
 /* One container's network policy counters (issue 9), as its agent last reported them. */
-struct net_counters {
-    uint64_t egress_dropped;
-    uint64_t ingress_dropped;
-    char ruleset[2 * ATT_SHA256_LEN + 1];
-};
-
-/* Whether p[0..len) are all lower-case hex digits. */
-static bool lower_hex_n(const char *p, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/*
- * p[0..len) as a plain decimal: digits only, no sign, no leading zero, at
- * most INT64_MAX (so that JSON carries it exactly).
- */
-static bool counter_parse(const char *p, size_t len, uint64_t *out)
-{
-    uint64_t v = 0;
-    size_t i;
-
-    if (len == 0 || len > 19 || (len > 1 && p[0] == '0')) {
-        return false;
-    }
-    for (i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return false;
-        }
-        v = v * 10u + (uint64_t)(p[i] - '0'); /* 19 digits cannot wrap a uint64_t */
-    }
-    if (v > (uint64_t)INT64_MAX) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-/*
- * One netstats line p[0..len), exactly "<64 hex id> <egress dropped>
- * <ingress dropped> <ruleset 64 hex>", for container @p id: fills @p out.
- * Any other line (another container, another form) gives false.
- */
-static bool netstats_line(const char *p, size_t len, const char *id, struct net_counters *out)
-{
-    const size_t hexlen = 2 * ATT_SHA256_LEN;
-    const char *mid;
-    const char *mid_end;
-    const char *sp;
-
-    if (len < 2 * hexlen + 5 || p[hexlen] != ' ' || !lower_hex_n(p, hexlen) ||
-        strlen(id) != hexlen || memcmp(p, id, hexlen) != 0 || p[len - hexlen - 1] != ' ' ||
-        !lower_hex_n(p + len - hexlen, hexlen)) {
-        return false;
-    }
-    mid = p + hexlen + 1;
-    mid_end = p + len - hexlen - 1;
-    sp = memchr(mid, ' ', (size_t)(mid_end - mid));
-    if (sp == NULL || !counter_parse(mid, (size_t)(sp - mid), &out->egress_dropped) ||
-        !counter_parse(sp + 1, (size_t)(mid_end - sp - 1), &out->ingress_dropped)) {
-        return false;
-    }
-    memcpy(out->ruleset, p + len - hexlen, hexlen);
-    out->ruleset[hexlen] = '\0';
-    return true;
-}
-
 /*
  * Add "network": {"egress_dropped", "ingress_dropped", "ruleset"} to the
  * container object @p cj when the agent's latest netstats @p text (may be
@@ -530,19 +458,18 @@ static bool netstats_line(const char *p, size_t len, const char *id, struct net_
 static void add_network(json_t *cj, const char *text, const char *id)
 {
     const char *line = text;
-    struct net_counters nc;
+    struct att_net_stats ns;
 
     while (cj != NULL && line != NULL && *line != '\0') {
         const char *nl = strchr(line, '\n');
         size_t len = nl != NULL ? (size_t)(nl - line) : strlen(line);
 
-        memset(&nc, 0, sizeof(nc));
-        if (netstats_line(line, len, id, &nc)) {
+        if (att_net_stats_parse(line, len, &ns) == ATT_OK && strcmp(ns.container, id) == 0) {
             (void)json_object_set_new(cj, "network",
                                       json_pack("{s:I, s:I, s:s}", "egress_dropped",
-                                                (json_int_t)nc.egress_dropped, "ingress_dropped",
-                                                (json_int_t)nc.ingress_dropped, "ruleset",
-                                                nc.ruleset));
+                                                (json_int_t)ns.egress_dropped, "ingress_dropped",
+                                                (json_int_t)ns.ingress_dropped, "ruleset",
+                                                ns.ruleset));
             return;
         }
         line = nl != NULL ? nl + 1 : NULL;

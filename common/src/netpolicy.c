@@ -476,3 +476,39 @@ out:
     att_buf_cleanup(&text);
     return rc;
 }
+
+att_rc att_net_stats_parse(const char *p, size_t len, struct att_net_stats *out)
+{
+    char line[ATT_NET_STATS_LINE_MAX + 1];
+    char *field[4];
+    size_t k = 1;
+    size_t i;
+
+    if (p == NULL || out == NULL || len == 0 || len > ATT_NET_STATS_LINE_MAX) {
+        return ATT_ERR_PARSE;
+    }
+    memcpy(line, p, len);
+    line[len] = '\0';
+    field[0] = line;
+    for (i = 0; i < len; i++) {
+        if (line[i] == '\0') {
+            return ATT_ERR_PARSE;
+        }
+        if (line[i] == ' ') {
+            if (k == 4) {
+                return ATT_ERR_PARSE; /* a fifth field */
+            }
+            line[i] = '\0';
+            field[k++] = line + i + 1;
+        }
+    }
+    /* empty fields (double, leading or trailing spaces) fail the checks below */
+    if (k != 4 || !att_lower_hex(field[0], 64, 64) || !att_lower_hex(field[3], 64, 64) ||
+        att_parse_u64(field[1], (uint64_t)INT64_MAX, &out->egress_dropped) != ATT_OK ||
+        att_parse_u64(field[2], (uint64_t)INT64_MAX, &out->ingress_dropped) != ATT_OK) {
+        return ATT_ERR_PARSE;
+    }
+    memcpy(out->container, field[0], sizeof(out->container));
+    memcpy(out->ruleset, field[3], sizeof(out->ruleset));
+    return ATT_OK;
+}

@@ -494,9 +494,63 @@ static void test_net_policy_dup(void **state)
     att_net_policy_free(NULL);
 }
 
+#define HEX64_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define HEX64_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+static att_rc stats_line(const char *line, struct att_net_stats *ns)
+{
+    return att_net_stats_parse(line, strlen(line), ns);
+}
+
+/* The agent's netstats line, as its /metrics and the verifier's API read it. */
+static void test_net_stats_parse(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        HEX64_A " 3 17",               /* three fields */
+        HEX64_A " 3 17 " HEX64_B " x", /* five */
+        HEX64_A "  3 17 " HEX64_B,     /* double space */
+        " " HEX64_A " 3 17 " HEX64_B,  /* leading space */
+        HEX64_A " 3 17 " HEX64_B " ",  /* trailing space */
+        HEX64_A " -3 17 " HEX64_B,     /* sign */
+        HEX64_A " 3 +17 " HEX64_B,
+        HEX64_A " 3x 17 " HEX64_B,
+        HEX64_A " 9223372036854775808 17 " HEX64_B, /* over INT64_MAX */
+        HEX64_A " 3 17 " HEX64_B "0",               /* 65 hex */
+        "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef 3 17 " HEX64_B,
+        "0123456789abcdef 3 17 " HEX64_B, /* short id */
+    };
+    struct att_net_stats ns;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(stats_line(HEX64_A " 3 17 " HEX64_B, &ns), ATT_OK);
+    assert_string_equal(ns.container, HEX64_A);
+    assert_int_equal(ns.egress_dropped, 3);
+    assert_int_equal(ns.ingress_dropped, 17);
+    assert_string_equal(ns.ruleset, HEX64_B);
+    assert_int_equal(stats_line(HEX64_A " 0 9223372036854775807 " HEX64_B, &ns), ATT_OK);
+    assert_true(ns.ingress_dropped == (uint64_t)INT64_MAX);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(stats_line(bad[i], &ns), ATT_ERR_PARSE);
+    }
+    /* a NUL inside the line, and a line longer than any valid one */
+    {
+        char nul[] = HEX64_A " 3 17 " HEX64_B;
+        char longer[ATT_NET_STATS_LINE_MAX + 8];
+
+        nul[70] = '\0';
+        assert_int_equal(att_net_stats_parse(nul, sizeof(nul) - 1, &ns), ATT_ERR_PARSE);
+        memset(longer, '1', sizeof(longer));
+        assert_int_equal(att_net_stats_parse(longer, sizeof(longer), &ns), ATT_ERR_PARSE);
+    }
+    assert_int_equal(att_net_stats_parse(NULL, 3, &ns), ATT_ERR_PARSE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_net_stats_parse),
         cmocka_unit_test(test_net_cidr_parse_null),
         cmocka_unit_test(test_net_cidr_parse_garbage),
         cmocka_unit_test(test_net_cidr_parse_bad_prefix),

@@ -115,6 +115,26 @@ att_rc att_net_policy_digest(const struct att_net_policy *np, uint8_t out[ATT_SH
  *   expected=<64 hex> found=<64 hex|none> table=<name> detail=<text to the end>
  * (found=none: the table is gone).
  */
+/*
+ * The evidence's "netstats" text (issue 9): one line per container with a
+ * network policy in force,
+ *   "<64 hex container id> <egress dropped> <ingress dropped> <64 hex ruleset>"
+ * (decimal packet counts of refused new connections). The agent writes it
+ * and reads it back for its /metrics; the verifier shows it per container.
+ */
+struct att_net_stats {
+    char container[2 * ATT_SHA256_LEN + 1];
+    uint64_t egress_dropped; /* at most INT64_MAX, so JSON carries it exactly */
+    uint64_t ingress_dropped;
+    char ruleset[2 * ATT_SHA256_LEN + 1];
+};
+
+#define ATT_NET_STATS_LINE_MAX (2 * 64 + 2 * 19 + 3) /* without the newline */
+
+/** Parse one line p[0..len) (no newline) of exactly that form. @retval ATT_OK @retval ATT_ERR_PARSE
+ */
+att_rc att_net_stats_parse(const char *p, size_t len, struct att_net_stats *out);
+
 #define ATT_NET_RECORD_POLICY "netpolicy:"
 #define ATT_NET_RECORD_DRIFT  "netdrift:"
 
