@@ -373,6 +373,20 @@ netns_open() {
         [[ $out != *attest_quarantine* ]]
 }
 
+# pid_of ID: the init pid of container ID of $PODMAN ("" if it has none).
+pid_of() { "$PODMAN" inspect --format '{{.State.Pid}}' "$1" 2>/dev/null; }
+
+# run_foreign ID SECONDS: copy a binary no policy knows (busybox plus one byte:
+# a digest nobody allows, named "sleep" because busybox picks its applet from
+# argv[0]) into container ID of $PODMAN and run it there for SECONDS.
+run_foreign() {
+    mkdir -p "$T_DIR/foreign/opt"
+    cp /bin/busybox "$T_DIR/foreign/opt/sleep" && printf 'x' >>"$T_DIR/foreign/opt/sleep" ||
+        die "cannot make the foreign binary"
+    "$PODMAN" cp "$T_DIR/foreign/opt" "$1:/" || die "podman cp of the foreign binary into $1 failed"
+    "$PODMAN" exec -d "$1" /opt/sleep "$2" >/dev/null || die "cannot run the foreign binary in $1"
+}
+
 # image_policy REF NAME OUTFILE: a container policy NAME for image REF of
 # $PODMAN, generated from the image's own files (attest-verify policy generate).
 image_policy() {

@@ -88,12 +88,7 @@ assert_contains "$T_OUT" "is not allowed by the admission policy" "the refusal n
 assert_not_contains "$T_OUT" "should-not-run" "the refused container never ran"
 
 section "a binary not in the whitelist fails that container only"
-# A foreign static binary (busybox plus one byte: a digest no policy knows),
-# named "sleep" because busybox picks its applet from argv[0].
-mkdir -p "$T_DIR/foreign/opt"
-cp /bin/busybox "$T_DIR/foreign/opt/sleep" && printf 'x' >>"$T_DIR/foreign/opt/sleep"
-"$PODMAN" cp "$T_DIR/foreign/opt" "$A:/" || die "podman cp of the foreign binary failed"
-"$PODMAN" exec -d "$A" /opt/sleep 30 || die "cannot run the foreign binary"
+run_foreign "$A" 30
 wait_verdict "$A" "failed unknown-binary" "container A failed: unknown binary"
 assert_eq "$(container_verdict "$B")" "trusted " "container B is untouched"
 expect_cmd 1 "attest-verify container A exits 1" "$ATT_BIN/attest-verify" "${V[@]}" container \

@@ -349,7 +349,7 @@ NETPOL='{"default": "deny", "resolve_interval": 300, "rules": [
 # policy_doc OUT QUARANTINE_JSON NETWORK_JSON: the "apps" policy document.
 policy_doc() {
     jq --argjson q "$2" --argjson n "$3" '{version: 1, name: "apps", reference_values: {},
-        containers: [.containers[0] + {quarantine: $q, network: $n}]}' \
+        containers: [.containers[0] + {name: "static net", quarantine: $q, network: $n}]}' \
         "$T_DIR/p-static.json" >"$1" || die "jq could not build $1"
 }
 # policy_push FILE [assign]: apply it (and assign it to h1) and wait until
@@ -379,7 +379,6 @@ listening() { # listening CID: both httpd listen
     out=$("$PODMAN" exec "$1" netstat -ltn 2>/dev/null) &&
         [[ $out == *:9090\ * && $out == *:9091\ * ]]
 }
-pid_of() { "$PODMAN" inspect --format '{{.State.Pid}}' "$1" 2>/dev/null; }
 
 section "container A in $NS_A: the agent applies the policy at start"
 A=$(start_in "$NS_A") || die "container A did not start"
@@ -404,6 +403,8 @@ done
 assert_eq "$(log_count "netpolicy:$A")" "1" "one netpolicy:<id> record for A"
 strings "$ADIR/measurements.bin" | grep "status=applied" | grep -F "table=$TA" >"$T_DIR/out/np-a.txt"
 assert_match "$T_DIR/out/np-a.txt" "ruleset=[0-9a-f]{64}" "... status=applied with the ruleset digest"
+assert_contains "$T_DIR/out/np-a.txt" "policy=static%20net " \
+    "... naming the container policy \"static net\" percent-encoded (one field)"
 RULESET_A=$(sed -n 's/.*ruleset=\([0-9a-f]\{64\}\).*/\1/p' "$T_DIR/out/np-a.txt" | tail -n1)
 
 section "allowed destinations connect, others are refused"
@@ -447,7 +448,11 @@ assert_eq "$(jget "$T_DIR/out/a.json" .network.ruleset)" "$RULESET_A" \
 
 section "agent restart: the ruleset stays, no drift"
 table_listing "$NS_A" "$A" >"$T_DIR/out/table-before.txt"
+in_force_lines() { grep -c "in force for container ${A:0:12}" "$(agent_log a)" || true; }
+applied_before=$(in_force_lines)
 stop_agent a
+# what the agent applied is kept in its state file; a damaged line is skipped, not fatal
+echo "not a netpolicy.state line" >>"$ADIR/netpolicy.state"
 start_agent a "$(rig_tcti 1)" "${AGENT_ARGS[@]}" --listen "127.0.0.1:${AGENT_PORT[a]}"
 # the restarted agent has read A's live ruleset once it reports its counters;
 # then two more checks must pass without drift
@@ -465,6 +470,10 @@ expect_tcp "$A" 10.77.0.1 8081 refused "after the restart, A"
 expect_udp "$A" 10.77.1.2 10.77.0.1 5300 open "after the restart, A"
 expect_udp "$A" 10.77.1.2 10.77.0.1 5301 refused "after the restart, A"
 assert_eq "$(log_count "netdrift:$A")" "0" "no netdrift record for A"
+assert_eq "$(in_force_lines)" "$applied_before" \
+    "the restarted agent checked A's table against its state file instead of applying it again"
+assert_contains "$(agent_log a)" "netpolicy.state: ignoring a malformed line" \
+    "the damaged state line was named and skipped"
 sleep 1 # one verifier poll after the checks
 v_a=$(container_verdict "$A")
 [[ $v_a == trusted* ]] && pass "A stays trusted" || fail "A is \"$v_a\" after the restart"
@@ -559,6 +568,22 @@ n=$(log_count "netdrift:$A")
 strings "$ADIR/measurements.bin" | grep "expected=" | grep -F "table=$TA" >"$T_DIR/out/drift-a.txt"
 assert_contains "$T_DIR/out/drift-a.txt" "expected=$RULESET_A" "the drift record names the applied ruleset"
 expect_cmd 1 "attest-verify container A exits 1" "$ATT_BIN/attest-verify" "${V[@]}" container "$A"
+# after logging the drift the agent puts its ruleset back
+wait_until 15 tcp_open "$A" 10.77.0.1 8080 && pass "the agent repaired A's table: tcp 10.77.0.1:8080 open again" ||
+    fail "A's table was not repaired after the drift"
+# a drift made while the agent is down is found by the restarted agent (its state file)
+n=$(log_count "netdrift:$A")
+stop_agent a
+nft_in "$NS_A" -a list chain inet "$TA" egress >"$T_DIR/out/egress-handles2.txt" 2>&1
+H=$(sed -n 's/.* udp dport 5300 accept # handle \([0-9][0-9]*\)$/\1/p' "$T_DIR/out/egress-handles2.txt" | head -n1)
+[[ -n $H ]] || die "no handle for the udp 5300 accept rule" "$T_DIR/out/egress-handles2.txt"
+expect_cmd 0 "with the agent stopped: nft delete rule inet $TA egress handle $H" ip netns exec \
+    "$NS_A" nft delete rule inet "$TA" egress handle "$H"
+start_agent a "$(rig_tcti 1)" "${AGENT_ARGS[@]}" --listen "127.0.0.1:${AGENT_PORT[a]}"
+wait_until 15 bash -c "(( \$(strings '$ADIR/measurements.bin' | grep -c '^netdrift:$A') > $n ))" &&
+    pass "the restarted agent found the drift made while it was down" ||
+    fail "no new netdrift record after the restart" "$(agent_log a)"
+expect_udp "$A" 10.77.1.2 10.77.0.1 5300 open "repaired after the restart, A"
 timeout -k 5 30 "$PODMAN" rm -f -t 0 "$A" >/dev/null 2>&1 || fail "cannot remove A"
 
 section "the host's network namespace is never changed: such a start is refused"
@@ -582,10 +607,7 @@ TB=attest_$B
 expect_tcp "$B" 10.77.0.1 8080 open "B"
 expect_tcp "$B" 10.77.0.1 8081 refused "B"
 # a binary no policy knows, run in B: failed, then quarantined (isolate-network only)
-mkdir -p "$T_DIR/foreign/opt"
-cp /bin/busybox "$T_DIR/foreign/opt/sleep" && printf 'x' >>"$T_DIR/foreign/opt/sleep"
-"$PODMAN" cp "$T_DIR/foreign/opt" "$B:/" || die "podman cp into B failed"
-"$PODMAN" exec -d "$B" /opt/sleep 600 >/dev/null || die "cannot run the foreign binary in B"
+run_foreign "$B" 600
 wait_verdict "$B" "quarantined" "container B quarantined" 30
 netns_expect "$(pid_of "$B")" yes "B's namespace has table inet attest_quarantine"
 out=$(nft_in "$NS_B" list tables inet 2>&1)

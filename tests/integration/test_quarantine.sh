@@ -49,13 +49,6 @@ wait_until 20 grep -q "admission policy updated" "$(agent_log a)" ||
 
 state_of() { "$PODMAN" inspect --format '{{.State.Status}}' "$1" 2>/dev/null; }
 state_is() { [[ $(state_of "$1") == "$2" ]]; }
-pid_of() { "$PODMAN" inspect --format '{{.State.Pid}}' "$1" 2>/dev/null; }
-foreign() { # foreign ID: copy a binary no policy knows into ID and run it
-    mkdir -p "$T_DIR/foreign/opt"
-    cp /bin/busybox "$T_DIR/foreign/opt/sleep" && printf 'x' >>"$T_DIR/foreign/opt/sleep"
-    "$PODMAN" cp "$T_DIR/foreign/opt" "$1:/" || die "podman cp into $1 failed"
-    "$PODMAN" exec -d "$1" /opt/sleep 600 || die "cannot run the foreign binary in $1"
-}
 
 section "two containers from allowed images, both trusted"
 A=$("$PODMAN" run -d localhost/attest-dyn:1 /bin/sleep 600) || die "container A did not start"
@@ -65,7 +58,7 @@ wait_verdict "$A" "trusted" "container A trusted"
 wait_verdict "$B" "trusted" "container B trusted"
 
 section "a foreign binary in A: failed, then quarantined within two polling intervals"
-foreign "$A"
+run_foreign "$A" 600
 wait_verdict "$A" "failed unknown-binary" "container A failed" 30
 t0=$SECONDS
 wait_verdict "$A" "quarantined" "container A quarantined" 10
@@ -160,7 +153,7 @@ section "verifier killed right after writing an order; agent down when it is iss
 wait_verdict "$C" "trusted" "container C trusted"
 stop_verifier v
 ATTEST_VERIFIER_FAULT=exit-after-order vstart
-foreign "$C"
+run_foreign "$C" 600
 if wait_until 30 bash -c "! kill -0 ${VERIFIER_PID[v]} 2>/dev/null"; then
     wait "${VERIFIER_PID[v]}" 2>/dev/null
     rc=$?
