@@ -119,20 +119,6 @@ static int open_image_layer(const char *root, const char *id)
 
 #define ROOTFS_RECORD_MAX (60u * 1024u) /* under ATT_IMA_MAX_BUF (64 KiB) */
 
-/* A path's bytes outside '!'..'~', and '%', as %XX: one line per file, always. */
-static void append_escaped(struct att_buf *b, const char *path)
-{
-    const unsigned char *p;
-
-    for (p = (const unsigned char *)path; *p != '\0'; p++) {
-        if (*p <= 0x20 || *p >= 0x7f || *p == '%') {
-            (void)att_buf_printf(b, "%%%02X", *p);
-        } else {
-            (void)att_buf_append(b, p, 1);
-        }
-    }
-}
-
 /*
  * The measured rootfs as "rootfs:<id>" ima-buf records, "<sha256 hex>
  * <escaped path>\n" per ELF file, cut at ROOTFS_RECORD_MAX: one log append
@@ -155,7 +141,7 @@ static att_rc record_rootfs(struct agent *a, const char *id, const struct rootfs
         att_buf_reset(&line);
         att_hex_encode(res->entries[i].digest, ATT_SHA256_LEN, hex);
         (void)att_buf_printf(&line, "%s ", hex);
-        append_escaped(&line, res->entries[i].path);
+        (void)att_buf_append_escaped(&line, res->entries[i].path); /* one field per line */
         if (att_buf_append(&line, "\n", 1) != ATT_OK || line.data == NULL) {
             rc = ATT_ERR_NOMEM;
             break;

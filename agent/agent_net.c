@@ -71,54 +71,6 @@ static int64_t mono_s(void)
     return (int64_t)ts.tv_sec;
 }
 
-/* Policy names go into space-separated records and the state file percent-encoded. */
-static void enc_name(const char *in, char *out, size_t out_len)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    size_t j = 0;
-
-    for (; *in != '\0' && j + 4 < out_len; in++) {
-        unsigned char c = (unsigned char)*in;
-
-        if (c <= ' ' || c >= 0x7f || c == '%' || c == '=') {
-            out[j++] = '%';
-            out[j++] = digits[c >> 4];
-            out[j++] = digits[c & 15u];
-        } else {
-            out[j++] = (char)c;
-        }
-    }
-    out[j] = '\0';
-}
-
-/*
- * The byte that the two hex digits at @p s stand for (s[0] and s[1] must be
- * readable). Strict, unlike sscanf's %2x, which also takes " f", "+f" or "-1".
- */
-static bool hex_byte(const char *s, uint8_t *out)
-{
-    const char two[3] = {s[0], s[1], '\0'};
-
-    return att_hex_decode(two, out, 1) == ATT_OK;
-}
-
-static void dec_name(const char *in, char *out, size_t out_len)
-{
-    size_t j = 0;
-
-    for (; *in != '\0' && j + 1 < out_len; in++) {
-        uint8_t v;
-
-        if (*in == '%' && in[1] != '\0' && in[2] != '\0' && hex_byte(in + 1, &v)) {
-            out[j++] = (char)v;
-            in += 2;
-        } else {
-            out[j++] = *in;
-        }
-    }
-    out[j] = '\0';
-}
-
 /* The identity of the network namespace of @p pid. */
 static bool ns_of(pid_t pid, dev_t *dev, ino_t *ino)
 {
@@ -139,9 +91,7 @@ static void hex(const uint8_t d[ATT_SHA256_LEN], char out[HEX_LEN])
     att_hex_encode(d, ATT_SHA256_LEN, out);
 }
 
-/* ---- state file: "<id> <policy> <network hex> <ruleset hex>" per applied entry ---- */
-
-/* ---- state file: "<id> <network hex> <ruleset hex> <policy, percent-encoded>" per entry ---- */
+/* ---- state file: "<id> <network hex> <ruleset hex> <policy, escaped>" per entry ---- */
 
 static void state_save(struct agent_net *n)
 {
@@ -149,7 +99,6 @@ static void state_save(struct agent_net *n)
     size_t i;
     char nh[HEX_LEN];
     char rh[HEX_LEN];
-    char pol[3 * POLICY_MAX + 1];
     att_rc rc;
 
     att_buf_init(&b, (size_t)NET_MAX_ENTRIES * (4 * POLICY_MAX));
@@ -160,8 +109,13 @@ static void state_save(struct agent_net *n)
         }
         hex(n->e[i].network, nh);
         hex(n->e[i].ruleset, rh);
-        enc_name(n->e[i].policy, pol, sizeof(pol));
-        rc = att_buf_printf(&b, "%s %s %s %s\n", n->e[i].id, nh, rh, pol);
+        rc = att_buf_printf(&b, "%s %s %s ", n->e[i].id, nh, rh);
+        if (rc == ATT_OK) {
+            rc = att_buf_append_escaped(&b, n->e[i].policy);
+        }
+        if (rc == ATT_OK) {
+            rc = att_buf_append(&b, "\n", 1);
+        }
     }
     if (rc != ATT_OK || att_file_write_atomic(n->state_path, b.data, b.len) != ATT_OK) {
         LOG_ERR("cannot write %s: after a restart the agent will re-apply network policies "
@@ -220,6 +174,7 @@ static void state_load(struct agent_net *n)
         char nh[80];
         char rh[80];
         char pol[3 * POLICY_MAX + 1];
+        char name[POLICY_MAX];
         struct net_entry *e;
         uint8_t nd[ATT_SHA256_LEN];
         uint8_t rd[ATT_SHA256_LEN];
@@ -229,7 +184,8 @@ static void state_load(struct agent_net *n)
         }
         if (sscanf(line, "%79s %79s %79s %768s", id, nh, rh, pol) != 4 ||
             !att_lower_hex(id, 64, 64) || att_hex_decode(nh, nd, sizeof(nd)) != ATT_OK ||
-            att_hex_decode(rh, rd, sizeof(rd)) != ATT_OK || entry_find(n, id) != NULL) {
+            att_hex_decode(rh, rd, sizeof(rd)) != ATT_OK ||
+            !att_unescape(pol, name, sizeof(name)) || entry_find(n, id) != NULL) {
             LOG_WARN("%s: ignoring a malformed line", n->state_path);
             continue;
         }
@@ -237,7 +193,7 @@ static void state_load(struct agent_net *n)
         if (e == NULL) {
             break;
         }
-        dec_name(pol, e->policy, sizeof(e->policy));
+        (void)snprintf(e->policy, sizeof(e->policy), "%s", name);
         memcpy(e->network, nd, sizeof(nd));
         memcpy(e->ruleset, rd, sizeof(rd));
         e->applied = true;
@@ -303,14 +259,12 @@ static void record_applied(struct agent *a, const struct net_entry *e, const cha
     char nh[HEX_LEN];
     char rh[HEX_LEN];
 
-    char pol[3 * POLICY_MAX + 1];
-
     hex(e->network, nh);
     hex(e->ruleset, rh);
-    enc_name(e->policy, pol, sizeof(pol));
     att_buf_init(&b, ATT_IMA_MAX_BUF);
-    (void)att_buf_printf(&b, "status=applied policy=%s network=%s ruleset=%s table=%s", pol, nh, rh,
-                         table);
+    (void)att_buf_printf(&b, "status=applied policy=");
+    (void)att_buf_append_escaped(&b, e->policy);
+    (void)att_buf_printf(&b, " network=%s ruleset=%s table=%s", nh, rh, table);
     if (canon->len <= LISTING_MAX) {
         (void)att_buf_printf(&b, "\n");
         (void)att_buf_append(&b, canon->data, canon->len);
@@ -326,11 +280,10 @@ static void record_status(struct agent *a, const char *id, const char *status, c
 {
     struct att_buf b;
     char nh[HEX_LEN];
-    char pol[3 * POLICY_MAX + 1];
 
-    enc_name(policy != NULL && policy[0] != '\0' ? policy : "-", pol, sizeof(pol));
     att_buf_init(&b, 4096);
-    (void)att_buf_printf(&b, "status=%s policy=%s", status, pol);
+    (void)att_buf_printf(&b, "status=%s policy=", status);
+    (void)att_buf_append_escaped(&b, policy != NULL && policy[0] != '\0' ? policy : "-");
     if (network != NULL) {
         hex(network, nh);
         (void)att_buf_printf(&b, " network=%s", nh);

@@ -389,3 +389,47 @@ bool att_utf8_text_ok(const char *s, size_t min, size_t max)
     len = strnlen(s, max + 1);
     return len >= min && len <= max && att_utf8_valid((const uint8_t *)s, len);
 }
+
+att_rc att_buf_append_escaped(struct att_buf *b, const char *s)
+{
+    const unsigned char *p;
+    att_rc rc = ATT_OK;
+
+    for (p = (const unsigned char *)s; *p != '\0' && rc == ATT_OK; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || *p == '%') {
+            rc = att_buf_printf(b, "%%%02X", *p);
+        } else {
+            rc = att_buf_append(b, p, 1);
+        }
+    }
+    return rc;
+}
+
+bool att_unescape(const char *in, char *out, size_t out_len)
+{
+    size_t j = 0;
+
+    if (out_len == 0) {
+        return false;
+    }
+    for (; *in != '\0'; in++) {
+        char ch = *in;
+
+        if (ch == '%') {
+            int hi = in[1] != '\0' ? hexval(in[1]) : -1;
+            int lo = hi >= 0 && in[2] != '\0' ? hexval(in[2]) : -1;
+
+            if (lo < 0 || (hi == 0 && lo == 0)) {
+                return false;
+            }
+            ch = (char)(hi * 16 + lo);
+            in += 2;
+        }
+        if (j + 1 >= out_len) {
+            return false;
+        }
+        out[j++] = ch;
+    }
+    out[j] = '\0';
+    return true;
+}

@@ -14,6 +14,18 @@
 #include "attest/buf.h"
 #include "attest/rc.h"
 
+/**
+ * Append @p s to @p b with every byte outside '!'..'~', and '%', written as
+ * %XX (upper-case hex): text that is one field of a space-separated record
+ * or state line, whatever it holds. Reversed by att_unescape().
+ * @retval ATT_OK @retval ATT_ERR_NOMEM (b's cap; b may hold part of it)
+ */
+att_rc att_buf_append_escaped(struct att_buf *b, const char *s);
+/**
+ * Undo att_buf_append_escaped(): @p in into @p out (NUL-terminated).
+ * false when an escape is malformed or %00, or @p out is too small.
+ */
+bool att_unescape(const char *in, char *out, size_t out_len);
 /** Lower-case hex of @p len bytes into @p out, which must hold 2*len+1 bytes. */
 void att_hex_encode(const uint8_t *in, size_t len, char *out);
 /**
