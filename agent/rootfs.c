@@ -901,6 +901,23 @@ static att_rc use_cached(struct scan *s, const struct cache_node *n, uint64_t si
     return add_entry(s, n->kind, n->has_interp, size, n->digest);
 }
 
+/* Whether @p t is older than @p created by more than @p margin_nsec. */
+static bool older_than(const struct timespec *t, const struct timespec *created,
+                       long long margin_nsec)
+{
+    int64_t diff;
+
+    if ((int64_t)t->tv_sec > (int64_t)created->tv_sec) {
+        return false;
+    }
+    if ((int64_t)t->tv_sec < (int64_t)created->tv_sec - 1000) {
+        return true;
+    }
+    diff = ((int64_t)created->tv_sec - (int64_t)t->tv_sec) * 1000000000LL +
+           ((int64_t)created->tv_nsec - (int64_t)t->tv_nsec);
+    return diff > margin_nsec;
+}
+
 /*
  * Whether the engine made this file while creating the container, so that
  * it is the image's own content (struct rootfs_origin): its last change is
@@ -908,24 +925,7 @@ static att_rc use_cached(struct scan *s, const struct cache_node *n, uint64_t si
  */
 static bool origin_made(const struct scan *s, const struct stat *st)
 {
-    const struct timespec *c = &s->origin->created;
-    int64_t diff;
-
-    if ((int64_t)st->st_ctim.tv_sec > (int64_t)c->tv_sec) {
-        return false;
-    }
-    if ((int64_t)st->st_ctim.tv_sec < (int64_t)c->tv_sec - 1000) {
-        return true;
-    }
-    diff = ((int64_t)c->tv_sec - (int64_t)st->st_ctim.tv_sec) * 1000000000LL +
-           ((int64_t)c->tv_nsec - (int64_t)st->st_ctim.tv_nsec);
-    return diff > ROOTFS_ORIGIN_MARGIN_NSEC;
-}
-
-static bool before_created(const struct rootfs_origin *o, const struct timespec *t)
-{
-    return (int64_t)t->tv_sec < (int64_t)o->created.tv_sec ||
-           ((int64_t)t->tv_sec == (int64_t)o->created.tv_sec && t->tv_nsec < o->created.tv_nsec);
+    return older_than(&st->st_ctim, &s->origin->created, ROOTFS_ORIGIN_MARGIN_NSEC);
 }
 
 /*
@@ -954,7 +954,7 @@ static bool manifest_key(struct scan *s, const struct stat *st, struct cache_key
     }
     if (fstat((int)fd, &ls) != 0 || !S_ISREG(ls.st_mode) || ls.st_size != st->st_size ||
         ls.st_mtim.tv_sec != st->st_mtim.tv_sec || ls.st_mtim.tv_nsec != st->st_mtim.tv_nsec ||
-        !before_created(s->origin, &ls.st_ctim)) {
+        !older_than(&ls.st_ctim, &s->origin->created, ROOTFS_LAYER_MARGIN_NSEC)) {
         (void)close((int)fd);
         return false;
     }

@@ -224,7 +224,8 @@ att_rc rootfs_scan(int root_fd, struct rootfs_cache *cache, const struct rootfs_
  * 3 MB image here) is looked up under the key of the layer file it was
  * copied from: the same relative path in the image's top layer directory
  * (@c layer_fd), reached with no symlink followed, a regular file of the
- * same size and mtime, itself unchanged since before @c created. Its digest
+ * same size and mtime, itself unchanged since before @c created (by more
+ * than ROOTFS_LAYER_MARGIN_NSEC). Its digest
  * was recorded when an earlier copy of that very layer file was hashed.
  *
  * Threat note. The chain is: this copy is unchanged since creation (ctime,
@@ -246,6 +247,15 @@ struct rootfs_origin {
 };
 
 #define ROOTFS_ORIGIN_MARGIN_NSEC 0ll /* ctime strictly before "created"; see the threat note */
+/*
+ * The layer file itself must be older than "created" by more than a timer
+ * tick (4 ms at HZ=250, 10 ms at HZ=100): file times come from the coarse
+ * clock, so an edit of the layer just after creation can carry a ctime
+ * before it, and the copy's digest would then be filed under the edited
+ * file's key. Layers are written at pull time, long before; one pulled
+ * within this margin of the container's creation is simply hashed.
+ */
+#define ROOTFS_LAYER_MARGIN_NSEC 20000000ll
 
 /**
  * rootfs_scan() with an origin: as above, plus lookups and updates under the
