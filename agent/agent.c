@@ -43,10 +43,11 @@
 
 /* One vulnerability verdict, valid for one (inventory, feed, policy) until valid_until. */
 struct vuln_verdict {
-    uint8_t key[ATT_SHA256_LEN]; /* sha256(inventory digest | feed digest | admission digest | policy) */
+    uint8_t key[ATT_SHA256_LEN]; /* sha256(inventory digest | feed digest | admission digest |
+                                    policy) */
     bool used;
     bool refuse;
-    uint64_t valid_until;        /* an allow entry expires or the feed gets too old */
+    uint64_t valid_until; /* an allow entry expires or the feed gets too old */
     char why[1024];
 };
 
@@ -56,8 +57,8 @@ struct agent {
     /* admission: the verifier's policy for this host; its containers section is
      * enforced by the prestart hook. Own lock: hooks must not wait on quotes. */
     pthread_mutex_t adm_lock;
-    struct att_policy *admission;           /* owned, NULL until the verifier sent one */
-    char *inventory;                        /* owned: running containers, from the sweep */
+    struct att_policy *admission; /* owned, NULL until the verifier sent one */
+    char *inventory;              /* owned: running containers, from the sweep */
     uint8_t admission_digest[ATT_SHA256_LEN];
     struct att_vulndb *vulndb;              /* owned, NULL until the verifier sent one */
     struct vuln_verdict vcache[VULN_CACHE]; /* under adm_lock */
@@ -75,6 +76,11 @@ struct agent {
     char boot_id[64];
     bool log_consistent;
     char log_status[512];
+    /* The log gap (issue 7): appends failing (ENOSPC, EIO) since gap_since. */
+    bool gap_open;
+    time_t gap_since;
+    uint64_t gap_refused; /* measurements refused since then */
+    char gap_error[512];
 };
 
 void agent_config_init(struct agent_config *c)
@@ -242,8 +248,8 @@ static att_rc recover(struct agent *a)
             if (rc != ATT_OK) {
                 return rc;
             }
-            set_status(a, true, "ok: %zu entries match PCR %u (finished an interrupted extend)",
-                       n, a->cfg.pcr);
+            set_status(a, true, "ok: %zu entries match PCR %u (finished an interrupted extend)", n,
+                       a->cfg.pcr);
         } else {
             set_status(a, false,
                        "PCR %u does not equal the replay of the %zu-entry log (something else "
@@ -264,6 +270,8 @@ static att_rc recover(struct agent *a)
         if (rc != ATT_OK) {
             return rc;
         }
+        a->gap_open = false; /* the old boot's gap went with its PCRs */
+        a->gap_refused = 0;
         LOG_INFO("TPM reset seen (resetCount %u); previous log kept as measurements.%s.bin",
                  a->reset_count, suffix);
     }
@@ -446,13 +454,141 @@ void agent_free(struct agent *a)
     free(a);
 }
 
+static void utc_text(time_t t, char *out, size_t len)
+{
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        (void)snprintf(out, len, "unknown");
+    }
+}
+
+/*
+ * The "log-gap" record (ima-buf): "state=open since=T error=E" when the log
+ * file first refuses a write, "state=closed since=T until=T refused=N
+ * error=E" once it takes one again. E is percent-escaped.
+ */
+static att_rc gap_entry(struct agent *a, bool open, struct att_ima_entry *e)
+{
+    char since[32];
+    char until[32];
+    struct att_buf b;
+    att_rc rc;
+
+    att_buf_init(&b, 1024);
+    utc_text(a->gap_since, since, sizeof(since));
+    utc_text(time(NULL), until, sizeof(until));
+    if (open) {
+        rc = att_buf_printf(&b, "state=open since=%s error=", since);
+    } else {
+        rc = att_buf_printf(&b, "state=closed since=%s until=%s refused=%llu error=", since, until,
+                            (unsigned long long)a->gap_refused);
+    }
+    if (rc == ATT_OK) {
+        rc = att_buf_append_escaped(&b, a->gap_error);
+    }
+    if (rc == ATT_OK) {
+        rc = att_ima_entry_build_buf(e, a->cfg.pcr, ATT_IMA_GAP_RECORD, b.data, b.len);
+    }
+    att_buf_cleanup(&b);
+    return rc;
+}
+
+static att_rc extend_last(struct agent *a)
+{
+    att_rc rc = extend_entry(a, agent_log_entry(a->log, agent_log_count(a->log) - 1));
+
+    if (rc != ATT_OK) {
+        set_status(a, false, "entry %zu is logged but extending PCR %u failed (%s)",
+                   agent_log_count(a->log) - 1, a->cfg.pcr, att_rc_str(rc));
+    }
+    return rc;
+}
+
+/*
+ * The log file refused a write: the measurement fails (the caller refuses
+ * what it measured for), and the first refusal opens a gap. Its record is
+ * kept in memory and extended, so every quote from now on attests that the
+ * log is degraded; it is written ahead of the next record that fits.
+ */
+static void gap_open(struct agent *a)
+{
+    struct att_ima_entry g;
+
+    a->gap_refused++;
+    if (a->gap_open) {
+        return;
+    }
+    memset(&g, 0, sizeof(g));
+    a->gap_open = true;
+    a->gap_since = time(NULL);
+    (void)snprintf(a->gap_error, sizeof(a->gap_error), "%s", agent_log_error(a->log));
+    LOG_ERR("measurement log degraded: %s; refusing measurements until it can be written",
+            a->gap_error);
+    if (gap_entry(a, true, &g) == ATT_OK && agent_log_append_volatile(a->log, &g) == ATT_OK) {
+        (void)extend_last(a);
+    } else {
+        set_status(a, false, "the log cannot be written (%s) and its gap could not be recorded",
+                   a->gap_error);
+    }
+    att_ima_entry_cleanup(&g);
+}
+
+/* The log takes writes again: write the gap's opening record and close it. */
+static att_rc gap_close(struct agent *a)
+{
+    struct att_ima_entry g;
+    att_rc rc;
+
+    memset(&g, 0, sizeof(g));
+    rc = gap_entry(a, false, &g);
+    if (rc == ATT_OK) {
+        rc = agent_log_append(a->log, &g);
+    }
+    att_ima_entry_cleanup(&g);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    LOG_WARN("measurement log writable again; %llu measurements were refused since the gap "
+             "opened (%s)",
+             (unsigned long long)a->gap_refused, a->gap_error);
+    a->gap_open = false;
+    a->gap_refused = 0;
+    return extend_last(a);
+}
+
+bool agent_log_degraded(struct agent *a, char *why, size_t why_len)
+{
+    bool open;
+
+    pthread_mutex_lock(&a->lock);
+    open = a->gap_open;
+    if (open && why != NULL) {
+        (void)snprintf(why, why_len, "the measurement log cannot be written: %s", a->gap_error);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return open;
+}
+
 /* Append one entry and extend it, in that order (DESIGN §4). Caller holds the lock. */
 static att_rc log_and_extend(struct agent *a, struct att_ima_entry *e)
 {
     att_rc rc;
     const char *fault = getenv("ATT_FAULT_INJECT");
 
+    if (a->gap_open) {
+        rc = gap_close(a);
+        if (rc == ATT_ERR_IO) {
+            a->gap_refused++;
+        }
+        if (rc != ATT_OK) {
+            return rc;
+        }
+    }
     rc = agent_log_append(a->log, e);
+    if (rc == ATT_ERR_IO) {
+        gap_open(a);
+    }
     if (rc != ATT_OK) {
         return rc;
     }
@@ -460,12 +596,7 @@ static att_rc log_and_extend(struct agent *a, struct att_ima_entry *e)
         LOG_WARN("fault injection: SIGKILL between append and extend");
         (void)raise(SIGKILL);
     }
-    rc = extend_entry(a, agent_log_entry(a->log, agent_log_count(a->log) - 1));
-    if (rc != ATT_OK) {
-        set_status(a, false, "entry %zu is logged but extending PCR %u failed (%s)",
-                   agent_log_count(a->log) - 1, a->cfg.pcr, att_rc_str(rc));
-    }
-    return rc;
+    return extend_last(a);
 }
 
 att_rc agent_measure_file(struct agent *a, const char *path, char *reply, size_t reply_len)
@@ -527,7 +658,8 @@ att_rc agent_measure_file(struct agent *a, const char *path, char *reply, size_t
     }
     rc = log_and_extend(a, &e);
     if (rc != ATT_OK) {
-        (void)snprintf(reply, reply_len, "error %s: %s", path, att_rc_str(rc));
+        (void)snprintf(reply, reply_len, "error %s: %s", path,
+                       rc == ATT_ERR_IO && a->gap_open ? a->gap_error : att_rc_str(rc));
         goto out;
     }
     (void)snprintf(reply, reply_len, "measured sha256:%s %s", hex, path);
@@ -862,8 +994,7 @@ out:
     return rc;
 }
 
-att_rc agent_record_file(struct agent *a, const char *name, const uint8_t digest[32],
-                         bool *is_new)
+att_rc agent_record_file(struct agent *a, const char *name, const uint8_t digest[32], bool *is_new)
 {
     if (a == NULL || name == NULL || digest == NULL) {
         return ATT_ERR_INVALID_ARG;
@@ -950,8 +1081,7 @@ att_rc agent_admission_check(struct agent *a, const char *image_id, char *policy
     }
     c = att_policy_container_for_image(a->admission, image_id);
     if (c == NULL) {
-        (void)snprintf(why, why_len, "image %s is not allowed by the admission policy",
-                       image_id);
+        (void)snprintf(why, why_len, "image %s is not allowed by the admission policy", image_id);
         goto out;
     }
     (void)snprintf(policy_name, policy_len, "%s", c->name);
@@ -1011,9 +1141,9 @@ out:
     return rc;
 }
 
-att_rc agent_vuln_check(struct agent *a, const char *policy_name,
-                        const struct att_inventory *inv, const uint8_t inv_digest[32],
-                        const char *inv_error, char *why, size_t why_len)
+att_rc agent_vuln_check(struct agent *a, const char *policy_name, const struct att_inventory *inv,
+                        const uint8_t inv_digest[32], const char *inv_error, char *why,
+                        size_t why_len)
 {
     att_rc rc = ATT_ERR_POLICY;
     const struct att_container_policy *c;
@@ -1096,8 +1226,8 @@ att_rc agent_vuln_check(struct agent *a, const char *policy_name,
                        policy_name, jd.worst);
     } else {
         (void)snprintf(slot->why, sizeof(slot->why),
-                       "%zu known vulnerabilities, none over the bar (%zu accepted)",
-                       jd.n_findings, jd.n_allowed);
+                       "%zu known vulnerabilities, none over the bar (%zu accepted)", jd.n_findings,
+                       jd.n_allowed);
     }
     (void)snprintf(why, why_len, "%s", slot->why);
     rc = slot->refuse ? ATT_ERR_POLICY : ATT_OK;

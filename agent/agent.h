@@ -53,6 +53,13 @@ att_rc agent_config_set(char **dst, const char *src);
  */
 bool agent_pcr_allowed(uint32_t pcr, char *why, size_t why_len);
 
+/**
+ * Whether the log file refuses writes (disk full, I/O error): a gap is open
+ * and every measurement is refused until a write succeeds again.
+ * @param[out] why  optional, set when degraded
+ */
+bool agent_log_degraded(struct agent *a, char *why, size_t why_len);
+
 /** Open the TPM, make EK and AK, open and recover the log. */
 att_rc agent_new(const struct agent_config *cfg, struct agent **out);
 void agent_free(struct agent *a);
@@ -78,8 +85,7 @@ att_rc agent_evidence(struct agent *a, const uint8_t *req, size_t req_len, struc
  * extend it, unless that (name, digest) is logged already (IMA semantics).
  * @param[out] is_new  whether an entry was written (may be NULL)
  */
-att_rc agent_record_file(struct agent *a, const char *name, const uint8_t digest[32],
-                         bool *is_new);
+att_rc agent_record_file(struct agent *a, const char *name, const uint8_t digest[32], bool *is_new);
 /** Log one ima-buf record (container identity, violation, enforcement) once per content. */
 att_rc agent_record_buf(struct agent *a, const char *name, const uint8_t *buf, size_t len,
                         bool *is_new);
@@ -119,9 +125,9 @@ struct att_inventory;
  * expires or the feed ages out. @p why is filled in both cases.
  * @retval ATT_OK admitted @retval ATT_ERR_POLICY refused
  */
-att_rc agent_vuln_check(struct agent *a, const char *policy_name,
-                        const struct att_inventory *inv, const uint8_t inv_digest[32],
-                        const char *inv_error, char *why, size_t why_len);
+att_rc agent_vuln_check(struct agent *a, const char *policy_name, const struct att_inventory *inv,
+                        const uint8_t inv_digest[32], const char *inv_error, char *why,
+                        size_t why_len);
 
 struct agent_net;
 struct att_net_policy;

@@ -224,8 +224,7 @@ static void record_decision(struct agent *a, const char *id, bool admit, const c
     struct att_buf b;
 
     att_buf_init(&b, 2048);
-    (void)att_buf_printf(&b, "decision=%s image=%s %s", admit ? "admit" : "refuse", image,
-                         detail);
+    (void)att_buf_printf(&b, "decision=%s image=%s %s", admit ? "admit" : "refuse", image, detail);
     (void)snprintf(name, sizeof(name), "admission:%s", id);
     if (b.data == NULL || agent_record_buf(a, name, b.data, b.len, NULL) != ATT_OK) {
         LOG_ERR("cannot log the admission decision for container %.12s", id);
@@ -266,6 +265,12 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
         (void)snprintf(reply, reply_len, "refuse malformed OCI state: %s", why);
         goto out;
     }
+    /* Fail closed while the log refuses writes: nothing started now could be attested. */
+    if (agent_log_degraded(a, why, sizeof(why))) {
+        (void)snprintf(reply, reply_len, "refuse container %.12s: %s", st->id, why);
+        rc = ATT_ERR_IO;
+        goto out;
+    }
     rc = ocistate_bundle_open(st, &bundle, why, sizeof(why));
     if (rc == ATT_OK) {
         rc = ocistate_config_load(bundle, &cfg, why, sizeof(why));
@@ -297,14 +302,12 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
         goto out;
     }
     /* Identity first: appraisal reads files of a container against its image. */
-    (void)att_buf_printf(&rec, "image=%s ref=%s privileged=%d source=hook", image,
-                         ref[0] ? ref : "-",
-                         ocistate_annotation_get(st, "io.podman.annotations.privileged") != NULL &&
-                                 strcmp(ocistate_annotation_get(
-                                            st, "io.podman.annotations.privileged"),
-                                        "TRUE") == 0
-                             ? 1
-                             : 0);
+    (void)att_buf_printf(
+        &rec, "image=%s ref=%s privileged=%d source=hook", image, ref[0] ? ref : "-",
+        ocistate_annotation_get(st, "io.podman.annotations.privileged") != NULL &&
+                strcmp(ocistate_annotation_get(st, "io.podman.annotations.privileged"), "TRUE") == 0
+            ? 1
+            : 0);
     {
         const char *label = ocistate_annotation_get(st, ATT_POLICY_LABEL);
 
@@ -340,8 +343,11 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
         }
     }
     if (rc != ATT_OK) {
+        if (!agent_log_degraded(a, why, sizeof(why))) {
+            (void)snprintf(why, sizeof(why), "%s", att_rc_str(rc));
+        }
         (void)snprintf(reply, reply_len, "refuse container %.12s: cannot log measurements: %s",
-                       st->id, att_rc_str(rc));
+                       st->id, why);
         goto out;
     }
     rc = agent_quarantine_refuses(a, st->id, strcmp(image, "unknown") != 0 ? image : NULL, why,

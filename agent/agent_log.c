@@ -22,10 +22,12 @@ struct agent_log {
     char path[4096];
     char dir[4096];
     int fd;
-    struct att_buf bytes;   /* the whole file */
+    struct att_buf bytes;   /* the whole file, then any volatile records */
+    size_t durable;         /* bytes[0, durable) are written and fsync'd */
+    char error[4096 + 128]; /* why the last write failed; "" after a good one */
     size_t *offsets;        /* offsets[i] = start of record i in bytes */
     size_t offsets_cap;
-    struct att_ima_log log; /* parsed entries */
+    struct att_ima_log log;          /* parsed entries */
     uint8_t (*seen)[ATT_SHA256_LEN]; /* open-addressing set of H(name||0||digest) */
     size_t seen_cap;
     size_t seen_count;
@@ -189,8 +191,7 @@ static att_rc load(struct agent_log *l)
         size_t n = 0;
 
         why[0] = '\0';
-        rc = att_ima_entry_parse(l->bytes.data + off, l->bytes.len - off, &e, &n, why,
-                                 sizeof(why));
+        rc = att_ima_entry_parse(l->bytes.data + off, l->bytes.len - off, &e, &n, why, sizeof(why));
         if (rc != ATT_OK) {
             if (!is_torn_tail(l->bytes.data + off, l->bytes.len - off)) {
                 LOG_ERR("measurement log %s is corrupt at record %zu (byte %zu): %s; refusing "
@@ -219,6 +220,7 @@ static att_rc load(struct agent_log *l)
         }
         off += n;
     }
+    l->durable = l->bytes.len;
     return ATT_OK;
 }
 
@@ -311,52 +313,110 @@ bool agent_log_has(const struct agent_log *l, const char *name, const uint8_t *d
     return seen_find(l, key);
 }
 
+/*
+ * Write @p len bytes at the end of the file and fsync them. On any failure
+ * the file is cut back to @p keep (its durable length), so a record that was
+ * refused can never be found, and extended, by the next start.
+ */
+static att_rc write_durable(struct agent_log *l, const uint8_t *data, size_t len, size_t keep)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(l->fd, data + done, len - done);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            (void)snprintf(l->error, sizeof(l->error), "cannot append to %s: %s", l->path,
+                           strerror(errno));
+            goto fail;
+        }
+        done += (size_t)n;
+    }
+    if (fsync(l->fd) != 0) {
+        (void)snprintf(l->error, sizeof(l->error), "cannot fsync %s: %s", l->path, strerror(errno));
+        goto fail;
+    }
+    l->error[0] = '\0';
+    return ATT_OK;
+fail:
+    LOG_ERR("%s", l->error);
+    if (ftruncate(l->fd, (off_t)keep) != 0) {
+        LOG_WARN("cannot cut the refused record off %s: %s", l->path, strerror(errno));
+    }
+    return ATT_ERR_IO;
+}
+
+/* Keep an encoded record in memory (bytes, entries, index); takes *e on ATT_OK. */
+static att_rc remember(struct agent_log *l, const struct att_buf *rec, struct att_ima_entry *e)
+{
+    size_t off = l->bytes.len;
+    att_rc rc = att_buf_append(&l->bytes, rec->data, rec->len);
+
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    rc = att_ima_log_push(&l->log, e);
+    if (rc != ATT_OK) {
+        l->bytes.len = off;
+        return rc;
+    }
+    return index_entry(l, off);
+}
+
 att_rc agent_log_append(struct agent_log *l, struct att_ima_entry *e)
 {
-    att_rc rc = ATT_ERR_IO;
+    att_rc rc;
     struct att_buf rec;
-    size_t done = 0;
-    size_t off = l->bytes.len;
 
     att_buf_init(&rec, ATT_IMA_MAX_DATA * 2);
     rc = att_ima_entry_encode(e, &rec);
     if (rc != ATT_OK) {
         goto out;
     }
-    while (done < rec.len) {
-        ssize_t n = write(l->fd, rec.data + done, rec.len - done);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            LOG_ERR("cannot append to %s: %s", l->path, strerror(errno));
-            /* Leave no partial record behind for the next start to trip on. */
-            if (ftruncate(l->fd, (off_t)off) != 0) {
-                LOG_WARN("cannot cut the partial record off %s", l->path);
-            }
-            rc = ATT_ERR_IO;
+    /* Volatile records first, so the file keeps the order they were extended in. */
+    if (l->durable < l->bytes.len) {
+        rc = write_durable(l, l->bytes.data + l->durable, l->bytes.len - l->durable, l->durable);
+        if (rc != ATT_OK) {
             goto out;
         }
-        done += (size_t)n;
+        l->durable = l->bytes.len;
     }
-    if (fsync(l->fd) != 0) {
-        LOG_ERR("cannot fsync %s: %s", l->path, strerror(errno));
-        rc = ATT_ERR_IO;
-        goto out;
-    }
-    rc = att_buf_append(&l->bytes, rec.data, rec.len);
+    rc = write_durable(l, rec.data, rec.len, l->durable);
     if (rc != ATT_OK) {
         goto out;
     }
-    rc = att_ima_log_push(&l->log, e);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    rc = index_entry(l, off);
+    l->durable += rec.len;
+    rc = remember(l, &rec, e);
 out:
     att_buf_cleanup(&rec);
     return rc;
+}
+
+att_rc agent_log_append_volatile(struct agent_log *l, struct att_ima_entry *e)
+{
+    att_rc rc;
+    struct att_buf rec;
+
+    att_buf_init(&rec, ATT_IMA_MAX_DATA * 2);
+    rc = att_ima_entry_encode(e, &rec);
+    if (rc == ATT_OK) {
+        rc = remember(l, &rec, e);
+    }
+    att_buf_cleanup(&rec);
+    return rc;
+}
+
+bool agent_log_volatile(const struct agent_log *l)
+{
+    return l->durable < l->bytes.len;
+}
+
+const char *agent_log_error(const struct agent_log *l)
+{
+    return l->error;
 }
 
 att_rc agent_log_replay(const struct agent_log *l, size_t n, uint32_t pcr,
@@ -374,8 +434,7 @@ att_rc agent_log_rotate(struct agent_log *l, const char *suffix)
     char old[4200];
     att_rc rc;
 
-    if (snprintf(old, sizeof(old), "%s/measurements.%s.bin", l->dir, suffix) >=
-        (int)sizeof(old)) {
+    if (snprintf(old, sizeof(old), "%s/measurements.%s.bin", l->dir, suffix) >= (int)sizeof(old)) {
         return ATT_ERR_INVALID_ARG;
     }
     if (l->bytes.len > 0 && rename(l->path, old) != 0) {
@@ -385,6 +444,7 @@ att_rc agent_log_rotate(struct agent_log *l, const char *suffix)
     (void)close(l->fd);
     l->fd = -1;
     reset_memory(l);
+    l->durable = 0;
     rc = open_file(l);
     if (rc != ATT_OK) {
         return rc;

@@ -3,7 +3,8 @@
  * The agent's measurement log: a Linux IMA binary log file in the state dir
  * (measurements.bin), mirrored in memory with an index of record offsets and a
  * set of (name, digest) already logged. The file is the truth: every append
- * is written and fsync'd before the caller extends the PCR (DESIGN §4).
+ * is written and fsync'd before the caller extends the PCR (DESIGN §4), except
+ * the volatile record of a write failure (agent_log_append_volatile()).
  * Opening drops a torn tail (a record cut short by a crash, never extended).
  * Not thread-safe: the agent holds its evidence lock around every call.
  */
@@ -39,8 +40,25 @@ const struct att_ima_entry *agent_log_entry(const struct agent_log *log, size_t 
 bool agent_log_has(const struct agent_log *log, const char *name, const uint8_t *digest,
                    size_t digest_len);
 
-/** Append, write and fsync one entry; takes ownership of *e on ATT_OK (e is zeroed). */
+/**
+ * Append, write and fsync one entry (after any volatile ones); takes
+ * ownership of *e on ATT_OK (e is zeroed). On a write or fsync failure
+ * (ENOSPC, EIO, ...) the file is cut back to what it held, nothing changes
+ * in memory, agent_log_error() says why, and ATT_ERR_IO is returned.
+ */
 att_rc agent_log_append(struct agent_log *log, struct att_ima_entry *e);
+
+/**
+ * Keep one entry in memory only, after every other: served with the log and
+ * written to the file ahead of the next agent_log_append(). For the record
+ * of a failure to write the file (the agent's log gap), which must still
+ * reach the verifier. Takes ownership of *e on ATT_OK.
+ */
+att_rc agent_log_append_volatile(struct agent_log *log, struct att_ima_entry *e);
+/** Whether some entries are in memory only (not yet written). */
+bool agent_log_volatile(const struct agent_log *log);
+/** Why the last write failed (borrowed), or "" when it succeeded. */
+const char *agent_log_error(const struct agent_log *log);
 
 /** sha256 value of @p pcr after replaying the first @p n entries from zero. */
 att_rc agent_log_replay(const struct agent_log *log, size_t n, uint32_t pcr,

@@ -149,7 +149,6 @@ static att_rc appraise_entry(const struct att_ima_entry *e, int64_t idx,
     }
 }
 
-
 /* ---- containers ---------------------------------------------------------- */
 
 static bool is_cid(const char *s, size_t len)
@@ -347,8 +346,8 @@ static att_rc judge_file(struct att_appraisal *a, struct att_container_verdict *
             *passed = false;
         }
         att_hex_encode(digest, ATT_SHA256_LEN, hex);
-        return container_fail(a, c, "unknown-binary", idx, "%s (sha256:%.16s...) is not in policy %s",
-                              path, hex, cp->name);
+        return container_fail(a, c, "unknown-binary", idx,
+                              "%s (sha256:%.16s...) is not in policy %s", path, hex, cp->name);
     case ATT_POLICY_DIGEST_MISMATCH:
         break;
     }
@@ -462,8 +461,8 @@ static bool pkg_number(const char **p, const char *end, char stop, unsigned max,
     return true;
 }
 
-att_rc att_pkg_record_parse(const uint8_t *buf, size_t len, struct att_pkg_record *out,
-                            char *why, size_t why_len)
+att_rc att_pkg_record_parse(const uint8_t *buf, size_t len, struct att_pkg_record *out, char *why,
+                            size_t why_len)
 {
     static const char magic[] = ATT_PKG_RECORD_HEADER " ";
     const uint8_t *nl = buf != NULL ? memchr(buf, '\n', len < 160 ? len : 160) : NULL;
@@ -480,14 +479,16 @@ att_rc att_pkg_record_parse(const uint8_t *buf, size_t len, struct att_pkg_recor
     end = (const char *)nl;
     /* exactly "attest-packages <part> <n> <64 lower hex>": one spelling only */
     if ((size_t)(end - p) < sizeof(magic) - 1 || memcmp(p, magic, sizeof(magic) - 1) != 0) {
-        att_set_why(why, why_len, "header is not \"" ATT_PKG_RECORD_HEADER " <part> <n> <64 hex>\"");
+        att_set_why(why, why_len,
+                    "header is not \"" ATT_PKG_RECORD_HEADER " <part> <n> <64 hex>\"");
         return ATT_ERR_PARSE;
     }
     p += sizeof(magic) - 1;
     if (!pkg_number(&p, end, ' ', ATT_PKG_RECORD_MAX_PARTS, &part) ||
         !pkg_number(&p, end, ' ', ATT_PKG_RECORD_MAX_PARTS, &n) || part > n ||
         end - p != 2 * ATT_SHA256_LEN || memchr(p, '\0', 2 * ATT_SHA256_LEN) != NULL) {
-        att_set_why(why, why_len, "header is not \"" ATT_PKG_RECORD_HEADER " <part> <n> <64 hex>\"");
+        att_set_why(why, why_len,
+                    "header is not \"" ATT_PKG_RECORD_HEADER " <part> <n> <64 hex>\"");
         return ATT_ERR_PARSE;
     }
     memcpy(digest, p, 2 * ATT_SHA256_LEN);
@@ -763,13 +764,13 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
         }
         (void)snprintf(v, sizeof(v), "%.*s", (int)(e->buf_len < 200 ? e->buf_len : 200),
                        (const char *)e->buf);
-        return container_fail(a, c, "refused-at-start", idx, "the agent refused its start: %s",
-                              v);
+        return container_fail(a, c, "refused-at-start", idx, "the agent refused its start: %s", v);
     }
     if (strncmp(e->name, "quarantine:", 11) == 0) {
         /* the agent carried out (or lifted) an order: attested, not a finding */
         if (e->tmpl != ATT_IMA_TEMPLATE_BUF) {
-            return container_fail(a, c, "malformed-record", idx, "quarantine record is not ima-buf");
+            return container_fail(a, c, "malformed-record", idx,
+                                  "quarantine record is not ima-buf");
         }
         return ATT_OK;
     }
@@ -786,10 +787,11 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
         }
         (void)snprintf(v, sizeof(v), "%.*s", (int)(e->buf_len < 200 ? e->buf_len : 200),
                        (const char *)e->buf);
-        return container_fail(a, c, strcmp(kind, "code_modified") == 0 ? "code-modified"
-                                    : strcmp(kind, "anon_exec") == 0 || strcmp(kind, "wx") == 0
-                                        ? "injected-exec-memory"
-                                        : "memory-violation",
+        return container_fail(a, c,
+                              strcmp(kind, "code_modified") == 0 ? "code-modified"
+                              : strcmp(kind, "anon_exec") == 0 || strcmp(kind, "wx") == 0
+                                  ? "injected-exec-memory"
+                                  : "memory-violation",
                               idx, "memory integrity: %s", v);
     }
     if (strncmp(e->name, "rootfs:", 7) == 0) {
@@ -805,12 +807,76 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
         return appraise_netdrift(e, a, c, idx);
     }
     /* "<id>:<path>": an executable or library that ran in the container */
-    if (cp != NULL && (e->is_violation || e->tmpl != ATT_IMA_TEMPLATE_NG ||
-                       e->digest_len != ATT_SHA256_LEN)) {
-        return container_fail(a, c, "malformed-record", idx, "file entry %s is malformed",
-                              e->name);
+    if (cp != NULL &&
+        (e->is_violation || e->tmpl != ATT_IMA_TEMPLATE_NG || e->digest_len != ATT_SHA256_LEN)) {
+        return container_fail(a, c, "malformed-record", idx, "file entry %s is malformed", e->name);
     }
     return judge_file(a, c, cp, strchr(e->name, ':') + 1, e->digest, idx, NULL);
+}
+
+/* Printable ASCII only: record text goes into reasons, JSON and terminals. */
+static void printable(char *s)
+{
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) {
+            *s = '?';
+        }
+    }
+}
+
+/*
+ * ATT_IMA_GAP_RECORD: the agent's log file refused writes, so it refused
+ * the measurements of that time. Whatever ran then is not attested: the
+ * host fails for the rest of this boot, with the gap's times and error.
+ */
+static att_rc appraise_gap(const struct att_ima_entry *e, int64_t idx, bool closed_later,
+                           struct att_appraisal *a)
+{
+    char state[16];
+    char since[40];
+    char until[40];
+    char refused[24];
+    char esc[600];
+    char err[600];
+
+    if (e->tmpl != ATT_IMA_TEMPLATE_BUF || e->is_violation) {
+        return att_appraisal_add(a, ATT_FIND_FAIL, "malformed-record", idx,
+                                 "entry %lld: the log-gap record is not ima-buf", (long long)idx);
+    }
+    field(e->buf, e->buf_len, "state", state, sizeof(state));
+    field(e->buf, e->buf_len, "since", since, sizeof(since));
+    field(e->buf, e->buf_len, "until", until, sizeof(until));
+    field(e->buf, e->buf_len, "refused", refused, sizeof(refused));
+    field(e->buf, e->buf_len, "error", esc, sizeof(esc));
+    if (!att_unescape(esc, err, sizeof(err))) {
+        (void)snprintf(err, sizeof(err), "(unreadable)");
+    }
+    printable(since);
+    printable(until);
+    printable(refused);
+    printable(err);
+    if (strcmp(state, "closed") == 0) {
+        return att_appraisal_add(a, ATT_FIND_FAIL, "log-gap", idx,
+                                 "entry %lld: the agent could not write its measurement log from "
+                                 "%s to %s (%s); %s measurement(s) were refused, so what ran then "
+                                 "is not attested",
+                                 (long long)idx, since, until, err, refused);
+    }
+    if (strcmp(state, "open") == 0 && closed_later) {
+        return att_appraisal_add(a, ATT_FIND_INFO, "log-gap-opened", idx,
+                                 "entry %lld: the agent's measurement log refused writes from %s "
+                                 "(%s); the gap is closed by a later record",
+                                 (long long)idx, since, err);
+    }
+    if (strcmp(state, "open") == 0) {
+        return att_appraisal_add(a, ATT_FIND_FAIL, "log-gap", idx,
+                                 "entry %lld: the agent cannot write its measurement log since %s "
+                                 "(%s): it refuses measurements and container starts, so what "
+                                 "runs now is not attested",
+                                 (long long)idx, since, err);
+    }
+    return att_appraisal_add(a, ATT_FIND_FAIL, "malformed-record", idx,
+                             "entry %lld: log-gap record with an unknown state", (long long)idx);
 }
 
 att_rc att_appraise_entries(const struct att_ima_entry *entries, size_t n, uint64_t offset,
@@ -834,6 +900,19 @@ att_rc att_appraise_entries(const struct att_ima_entry *entries, size_t n, uint6
                                    (long long)idx,
                                    (int)(entries[i].buf_len < 300 ? entries[i].buf_len : 300),
                                    (const char *)entries[i].buf);
+            continue;
+        }
+        if (strcmp(entries[i].name, ATT_IMA_GAP_RECORD) == 0) {
+            bool closed_later = false;
+            size_t k;
+
+            for (k = i + 1; k < n && !closed_later; k++) {
+                closed_later = strcmp(entries[k].name, ATT_IMA_GAP_RECORD) == 0 &&
+                               entries[k].tmpl == ATT_IMA_TEMPLATE_BUF &&
+                               entries[k].buf_len >= 13 &&
+                               memcmp(entries[k].buf, "state=closed ", 13) == 0;
+            }
+            rc = appraise_gap(&entries[i], idx, closed_later, a);
             continue;
         }
         /* Container entries judge their container, not the host. */
@@ -941,8 +1020,7 @@ att_rc att_appraise(const struct att_appraise_input *in, struct att_appraisal *a
     }
     if ((in->pcrs->mask & (1u << in->meas_pcr)) == 0) {
         rc = att_appraisal_add(a, ATT_FIND_FAIL, "pcr-not-quoted", -1,
-                               "the measurement PCR %u is not among the quoted PCRs",
-                               in->meas_pcr);
+                               "the measurement PCR %u is not among the quoted PCRs", in->meas_pcr);
         if (rc != ATT_OK) {
             goto out;
         }
@@ -989,11 +1067,10 @@ att_rc att_appraise(const struct att_appraise_input *in, struct att_appraisal *a
         }
         for (i = 0; i < log.count; i++) {
             if (log.entries[i].pcr != in->meas_pcr) {
-                rc = att_appraisal_add(a, ATT_FIND_FAIL, "log-foreign-pcr",
-                                       (int64_t)(in->log_offset + i),
-                                       "log entry %llu targets PCR %u, not the measurement PCR %u",
-                                       (unsigned long long)(in->log_offset + i),
-                                       log.entries[i].pcr, in->meas_pcr);
+                rc = att_appraisal_add(
+                    a, ATT_FIND_FAIL, "log-foreign-pcr", (int64_t)(in->log_offset + i),
+                    "log entry %llu targets PCR %u, not the measurement PCR %u",
+                    (unsigned long long)(in->log_offset + i), log.entries[i].pcr, in->meas_pcr);
                 if (rc != ATT_OK) {
                     goto out;
                 }

@@ -23,11 +23,11 @@
 #include "attest/policy_json.h"
 #include "attest/util.h"
 
-#define C1 "1111111111111111111111111111111111111111111111111111111111111111"
-#define C2 "2222222222222222222222222222222222222222222222222222222222222222"
-#define IMG_OK "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define C1      "1111111111111111111111111111111111111111111111111111111111111111"
+#define C2      "2222222222222222222222222222222222222222222222222222222222222222"
+#define IMG_OK  "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define IMG_BAD "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-#define IMG_C "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define IMG_C   "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 
 static uint8_t ls_digest[ATT_SHA256_LEN];
 static char ls_hex[65];
@@ -40,9 +40,9 @@ struct log {
 
 static void add_buf(struct log *l, const char *name, const char *text)
 {
-    assert_int_equal(att_ima_entry_build_buf(&l->e[l->n++], 15, name, (const uint8_t *)text,
-                                             strlen(text)),
-                     ATT_OK);
+    assert_int_equal(
+        att_ima_entry_build_buf(&l->e[l->n++], 15, name, (const uint8_t *)text, strlen(text)),
+        ATT_OK);
 }
 
 static void add_file(struct log *l, const char *name, const uint8_t *digest)
@@ -133,8 +133,9 @@ static void test_container_allowed_image_and_binary_trusted(void **state)
     const struct att_container_verdict *c;
 
     (void)state;
-    add_buf(&l, "container:" C1, "image=" IMG_OK " ref=app:1 privileged=0 cap_add= pid_mode=private "
-                                 "seccomp=2 no_new_privs=1 cap_eff=00000000a80425fb lsm=-");
+    add_buf(&l, "container:" C1,
+            "image=" IMG_OK " ref=app:1 privileged=0 cap_add= pid_mode=private "
+            "seccomp=2 no_new_privs=1 cap_eff=00000000a80425fb lsm=-");
     add_buf(&l, "admission:" C1, "decision=admit image=" IMG_OK " policy=app");
     add_file(&l, C1 ":/bin/ls", ls_digest);
     add_file(&l, C1 ":/tmp/anything", ls_digest); /* excluded path */
@@ -366,8 +367,7 @@ static void test_policy_covers_and_unique_names(void **state)
     char why[256] = "";
 
     (void)state;
-    assert_int_equal(att_policy_parse_json(dup, strlen(dup), &p, why, sizeof(why)),
-                     ATT_ERR_PARSE);
+    assert_int_equal(att_policy_parse_json(dup, strlen(dup), &p, why, sizeof(why)), ATT_ERR_PARSE);
     assert_null(p);
     assert_non_null(strstr(why, "used twice"));
     assert_true(att_container_policy_covers(att_policy_container_by_name(policy, "strict"),
@@ -391,11 +391,13 @@ static void test_container_not_seen_from_inventory(void **state)
     add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
     run(&l, &a);
     assert_int_equal(att_appraisal_add_inventory(&a, NULL), ATT_OK);
-    assert_int_equal(att_appraisal_add_inventory(&a, C1 " running\n" C2 " running\n"
-                                                    "not-an-id running\n"
-                                                    "3333333333333333333333333333333333333333333333333333333333333333\n"
-                                                    "ABCDEF0000000000000000000000000000000000000000000000000000000000 x\n"
-                                                    C2 " running"),
+    assert_int_equal(att_appraisal_add_inventory(
+                         &a, C1
+                         " running\n" C2 " running\n"
+                         "not-an-id running\n"
+                         "3333333333333333333333333333333333333333333333333333333333333333\n"
+                         "ABCDEF0000000000000000000000000000000000000000000000000000000000 x\n" C2
+                         " running"),
                      ATT_OK);
     assert_int_equal(a.n_containers, 2);
     assert_false(find(&a, C1)->is_failed);
@@ -426,8 +428,9 @@ static void test_quarantine_entries(void **state)
 
     (void)state;
     add_buf(&l, "container:" C1, "image=" IMG_OK " privileged=0 cap_add=");
-    add_buf(&l, "quarantine:" C1, "at=1 n=1 order=0123456789abcdef0123456789abcdef op=quarantine "
-                                  "actions=pause,isolate-network ok=1 result=paused");
+    add_buf(&l, "quarantine:" C1,
+            "at=1 n=1 order=0123456789abcdef0123456789abcdef op=quarantine "
+            "actions=pause,isolate-network ok=1 result=paused");
     add_buf(&l, "order:refused", "at=1 n=2 order=- op=quarantine actions=- ok=0 result=signature");
     run(&l, &a);
     assert_false(find(&a, C1)->is_failed);
@@ -452,6 +455,84 @@ static void test_quarantine_entries(void **state)
     log_free(&l);
 }
 
+/* The finding with @p code, or NULL. */
+static const struct att_finding *finding(const struct att_appraisal *a, const char *code)
+{
+    size_t i;
+
+    for (i = 0; i < a->n_findings; i++) {
+        if (strcmp(a->findings[i].code, code) == 0) {
+            return &a->findings[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The agent's "log-gap" records (its log file refused writes): an open gap
+ * fails the host naming the time and the error; once closed, the closing
+ * record fails it with the refused count and the opening one is context.
+ */
+static void test_log_gap_records(void **state)
+{
+    struct log l = {.n = 0};
+    struct att_appraisal a;
+    const struct att_finding *f;
+
+    (void)state;
+    add_buf(&l, ATT_IMA_GAP_RECORD,
+            "state=open since=2026-11-23T04:00:00Z error=cannot%20append%20to%20/s/m.bin:%20No%20"
+            "space%20left%20on%20device");
+    run(&l, &a);
+    assert_false(a.is_trusted);
+    f = finding(&a, "log-gap");
+    assert_non_null(f);
+    assert_int_equal(f->kind, ATT_FIND_FAIL);
+    assert_non_null(strstr(f->message, "since 2026-11-23T04:00:00Z"));
+    assert_non_null(strstr(f->message, "No space left on device"));
+    att_appraisal_cleanup(&a);
+
+    add_buf(&l, ATT_IMA_GAP_RECORD,
+            "state=closed since=2026-11-23T04:00:00Z until=2026-11-23T04:05:00Z refused=7 "
+            "error=cannot%20append:%20No%20space%20left%20on%20device");
+    run(&l, &a);
+    assert_false(a.is_trusted);
+    f = finding(&a, "log-gap-opened");
+    assert_non_null(f);
+    assert_int_equal(f->kind, ATT_FIND_INFO);
+    f = finding(&a, "log-gap");
+    assert_non_null(f);
+    assert_int_equal(f->kind, ATT_FIND_FAIL);
+    assert_non_null(strstr(f->message, "to 2026-11-23T04:05:00Z"));
+    assert_non_null(strstr(f->message, "7 measurement(s) were refused"));
+    assert_int_equal(host_fails(&a), 1);
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+
+    /* control bytes in the agent's text never reach the reason */
+    l.n = 0;
+    add_buf(&l, ATT_IMA_GAP_RECORD, "state=open since=x%1b[2J error=a%0ab%07");
+    run(&l, &a);
+    f = finding(&a, "log-gap");
+    assert_non_null(f);
+    assert_null(strchr(f->message, '\n'));
+    assert_null(strchr(f->message, '\033'));
+    assert_null(strchr(f->message, '\a'));
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+
+    /* the wrong template, or an unknown state: malformed, still failing */
+    l.n = 0;
+    add_file(&l, ATT_IMA_GAP_RECORD, ls_digest);
+    add_buf(&l, ATT_IMA_GAP_RECORD, "state=ajar since=x error=y");
+    run(&l, &a);
+    assert_false(a.is_trusted);
+    assert_int_equal(host_fails(&a), 2);
+    assert_null(finding(&a, "log-gap"));
+    att_appraisal_cleanup(&a);
+    log_free(&l);
+}
+
 /* The prestart hook's "rootfs:<id>" records: one line per file, judged like file entries. */
 static void test_rootfs_records(void **state)
 {
@@ -463,14 +544,14 @@ static void test_rootfs_records(void **state)
     char ohex[65];
     /* each after the digest hex (all but the first two and the last) */
     static const char *const malformed[] = {
-        "zz",            /* no digest, no newline */
-        " /bin/ls",      /* no newline */
-        " bin/ls\n",     /* not absolute */
-        " /bin/l s\n",   /* unescaped space */
-        " /bin/l%zz\n",  /* bad escape */
-        " /bin/l%00\n",  /* NUL */
-        " /bin/l%2\n",   /* short escape */
-        "x /bin/ls\n",   /* 65 hex-ish characters */
+        "zz",           /* no digest, no newline */
+        " /bin/ls",     /* no newline */
+        " bin/ls\n",    /* not absolute */
+        " /bin/l s\n",  /* unescaped space */
+        " /bin/l%zz\n", /* bad escape */
+        " /bin/l%00\n", /* NUL */
+        " /bin/l%2\n",  /* short escape */
+        "x /bin/ls\n",  /* 65 hex-ish characters */
     };
     size_t i;
 
@@ -1017,6 +1098,7 @@ int main(void)
         cmocka_unit_test(test_netdrift_fails_container),
         cmocka_unit_test(test_netpolicy_malformed),
         cmocka_unit_test(test_netpolicy_superseded_is_info),
+        cmocka_unit_test(test_log_gap_records),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -25,12 +25,19 @@
 #include "attest/digest.h"
 #include "attest/rc.h"
 
-#define ATT_IMA_MAX_TEMPLATE_NAME 15          /* IMA_TEMPLATE_NAME_LEN_MAX */
-#define ATT_IMA_MAX_EVENT_NAME    4096        /* n-ng bytes without the NUL */
+#define ATT_IMA_MAX_TEMPLATE_NAME 15                  /* IMA_TEMPLATE_NAME_LEN_MAX */
+#define ATT_IMA_MAX_EVENT_NAME    4096                /* n-ng bytes without the NUL */
 #define ATT_IMA_MAX_BUF           ((size_t)64 * 1024) /* ima-buf payload */
 #define ATT_IMA_MAX_DATA          (ATT_IMA_MAX_EVENT_NAME + ATT_IMA_MAX_BUF + 256)
 #define ATT_IMA_MAX_HASH_ALGO     15
 #define ATT_IMA_MAX_DIGEST        64
+/*
+ * The agent's record of its own log file refusing writes (ima-buf, issue 7):
+ * "state=open since=<UTC> error=<escaped>" while it does, "state=closed
+ * since=<UTC> until=<UTC> refused=<n> error=<escaped>" once it took a write
+ * again. Measurements made in between were refused, not recorded.
+ */
+#define ATT_IMA_GAP_RECORD "log-gap"
 
 enum att_ima_template { ATT_IMA_TEMPLATE_NG = 1, ATT_IMA_TEMPLATE_BUF = 2 };
 
