@@ -36,7 +36,8 @@ static att_rc sock_path(const char *state_dir, struct sockaddr_un *sa)
 static void write_all(int fd, const char *s, size_t len)
 {
     while (len > 0) {
-        ssize_t n = write(fd, s, len);
+        /* MSG_NOSIGNAL: a peer that hung up (the agent refused us) must not kill us */
+        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
 
         if (n < 0 && errno == EINTR) {
             continue;

@@ -15,7 +15,8 @@
 static int write_all(int fd, const char *s, size_t len)
 {
     while (len > 0) {
-        ssize_t n = write(fd, s, len);
+        /* MSG_NOSIGNAL: an agent that hung up (it refused us) must not kill the hook */
+        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
 
         if (n < 0 && errno == EINTR) {
             continue;
@@ -41,12 +42,12 @@ int hook_client_run(const char *state_dir, const char *storage, bool fail_open)
     int fd = -1;
     int n;
     int ret = 1;
+    bool sent;
 
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
-    if (state_dir == NULL ||
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/agent.sock", state_dir) >=
-            (int)sizeof(sa.sun_path)) {
+    if (state_dir == NULL || snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/agent.sock",
+                                      state_dir) >= (int)sizeof(sa.sun_path)) {
         fprintf(stderr, "attest: state dir path too long for a unix socket: refusing\n");
         return 1;
     }
@@ -88,10 +89,8 @@ int hook_client_run(const char *state_dir, const char *storage, bool fail_open)
         }
         goto out;
     }
-    if (write_all(fd, req, len) != 0) {
-        fprintf(stderr, "attest: cannot send the OCI state to the agent: refusing\n");
-        goto out;
-    }
+    /* On a failed send the agent may still have said why (e.g. permission denied). */
+    sent = write_all(fd, req, len) == 0;
     (void)shutdown(fd, SHUT_WR);
     while (got < HOOK_MAX_REPLY && (r = read(fd, reply + got, HOOK_MAX_REPLY - got)) != 0) {
         if (r < 0) {
@@ -103,8 +102,10 @@ int hook_client_run(const char *state_dir, const char *storage, bool fail_open)
         got += (size_t)r;
     }
     reply[got] = '\0';
-    if (got > 6 && strncmp(reply, "admit ", 6) == 0) {
+    if (sent && got > 6 && strncmp(reply, "admit ", 6) == 0) {
         ret = 0;
+    } else if (!sent && got == 0) {
+        fprintf(stderr, "attest: cannot send the OCI state to the agent: refusing\n");
     } else {
         fprintf(stderr, "attest: %s", got > 0 ? reply : "no answer from the agent: refusing\n");
     }

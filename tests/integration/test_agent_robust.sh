@@ -311,4 +311,50 @@ assert_contains "$T_OUT" "http://" "a non-http URL is refused, saying what is ex
 verify_host 2 "127.0.0.1:$M_PORT" "$T_DIR/policy012.json"
 assert_contains "$T_OUT" "http://" "a URL without a scheme is refused"
 
+
+# ---------------------------------------------------------------------------
+section "a local unprivileged user cannot use agent.sock"
+start_agent m "$T1" --agent-id robust-m
+SOCK=${AGENT_DIR[m]}/agent.sock
+assert_eq "$(stat -c %a "$SOCK")" "600" "agent.sock has mode 0600"
+# Open the way to the socket (dirs 0711, socket 0666), so that only the
+# agent's SO_PEERCRED check stands between user nobody and the agent.
+chmod 0711 "$T_DIR" "$T_DIR/agents" "${AGENT_DIR[m]}"
+chmod 0666 "$SOCK"
+cp "$FILES/f0" /tmp/att-robust-nobody.$$ && chmod 0644 /tmp/att-robust-nobody.$$
+n0=$(strings "${AGENT_DIR[m]}/measurements.bin" | grep -c '^host:' || true)
+expect_cmd 1 "user nobody: measure through agent.sock is refused" \
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$AGENT" measure \
+    --state-dir "${AGENT_DIR[m]}" /tmp/att-robust-nobody.$$
+assert_not_contains "$T_OUT" "measured sha256" "nobody's measure did not happen"
+assert_contains "$T_OUT" "permission denied" "the client says the agent refused it"
+STATE2='{"ociVersion":"1.0.2","id":"nobody0","status":"creating","pid":1,"bundle":"/tmp"}'
+expect_cmd 1 "user nobody: answering as the prestart hook is refused" bash -c \
+    "printf '%s' '$STATE2' | setpriv --reuid=65534 --regid=65534 --clear-groups \
+     '$ATT_BIN/attest-hook' --state-dir '${AGENT_DIR[m]}'"
+assert_contains "$T_OUT" "permission denied" "the hook says the agent refused it (not killed by SIGPIPE)"
+assert_contains "$(agent_log m)" "uid 65534" "the agent names the refused peer's uid"
+assert_eq "$(strings "${AGENT_DIR[m]}/measurements.bin" | grep -c '^host:' || true)" "$n0" \
+    "the log did not grow"
+rm -f /tmp/att-robust-nobody.$$
+chmod 0700 "$T_DIR" "$T_DIR/agents" "${AGENT_DIR[m]}"
+chmod 0600 "$SOCK"
+measure m "$FILES/f0"
+
+# ---------------------------------------------------------------------------
+section "a PCR extended outside the log"
+# Last: the host's PCR 15 no longer matches any log it will ever have.
+verify_host 0 "${AGENT_URL[m]}" "$T_DIR/policy012.json"
+assert_contains "$T_OUT" "verdict: trusted" "trusted before"
+expect_cmd 0 "tpm2_pcrextend 15 behind the agent's back" tpm2_pcrextend -T "$T1" \
+    "15:sha256=$(printf 'outside the log' | sha256sum | cut -d' ' -f1)"
+verify_host 1 "${AGENT_URL[m]}" "$T_DIR/policy012.json"
+assert_contains "$T_OUT" "FAIL log-replay-mismatch" "the verifier: the log does not replay to the PCR"
+stop_agent m
+start_agent m "$T1" --agent-id robust-m
+assert_contains "$(agent_log m)" "measurement log inconsistent" "the restarted agent finds its log inconsistent"
+verify_host 1 "${AGENT_URL[m]}" "$T_DIR/policy012.json"
+assert_contains "$T_OUT" "FAIL agent-log-inconsistent" "and says so in its evidence"
+stop_agent m
+
 finish
