@@ -581,7 +581,7 @@ static void *sweep_main(void *arg)
             last_full = now;
             c->sweeps++;
         }
-        clock_gettime(CLOCK_REALTIME, &ts);
+        clock_gettime(CLOCK_MONOTONIC, &ts); /* the cond's clock */
         ts.tv_sec += (time_t)(c->tick_ms / 1000);
         ts.tv_nsec += (long)(c->tick_ms % 1000) * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -611,7 +611,15 @@ att_rc agent_containers_start(struct agent *a, const char *engine_url, unsigned 
     c->tick_ms = tick_ms != 0 ? tick_ms : 1000;
     c->integrity_s = integrity_s != 0 ? integrity_s : 30;
     pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->wake, NULL);
+    {
+        /* CLOCK_MONOTONIC: a wall-clock step back must not stall the sweeps */
+        pthread_condattr_t ca;
+
+        pthread_condattr_init(&ca);
+        (void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&c->wake, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     c->engine_url = strdup(engine_url);
     c->seen = calloc(MAX_SEEN, sizeof(*c->seen));
     c->base = calloc(MAX_SEEN, sizeof(*c->base));

@@ -196,6 +196,7 @@ int agent_ctl_measure(const char *state_dir, char *const *paths, size_t n)
     int fd = -1;
     int ret = 2;
     size_t i;
+    size_t answered;
     ssize_t r;
     char *line;
     char *next;
@@ -240,18 +241,28 @@ int agent_ctl_measure(const char *state_dir, char *const *paths, size_t n)
         }
     }
     ret = 0;
+    answered = 0;
     for (line = (char *)resp.data; line != NULL && *line != '\0'; line = next) {
         next = strchr(line, '\n');
-        if (next != NULL) {
-            *next++ = '\0';
+        if (next == NULL) {
+            break; /* a cut last line (the agent died writing it) is no answer */
         }
+        *next++ = '\0';
         printf("%s\n", line);
+        answered++;
         if (strncmp(line, "measured ", 9) != 0 && strncmp(line, "unchanged ", 10) != 0) {
             ret = 1;
         }
     }
     if (resp.len == 0) {
         fprintf(stderr, "attest-agent: the agent closed the connection without an answer\n");
+        ret = 2;
+    } else if (answered < n) {
+        /* The agent went away mid-request: the paths without an answer may or
+         * may not be measured, so this call did not succeed. */
+        fprintf(stderr,
+                "attest-agent: the agent answered %zu of %zu paths and closed the connection\n",
+                answered, n);
         ret = 2;
     }
 out:

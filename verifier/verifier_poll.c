@@ -208,7 +208,16 @@ static void attach_orders(struct verifier_poller *p, struct job *j,
 static void take_acks(struct verifier_poller *p, struct job *j, const struct att_evidence *ev)
 {
     size_t i;
+    const char *f = getenv("ATTEST_VERIFIER_FAULT");
 
+    /* Test hook (tests/integration/test_faults.sh): die with the agent's
+     * acknowledgements in hand, before any is stored. */
+    if (ev->n_acks > 0 && f != NULL && strcmp(f, "exit-before-ack") == 0) {
+        LOG_ERR(
+            "ATTEST_VERIFIER_FAULT=exit-before-ack: exiting with %zu acknowledgement(s) unstored",
+            ev->n_acks);
+        _exit(75);
+    }
     for (i = 0; i < ev->n_acks; i++) {
         struct att_order_ack ack;
         char why[256] = "";
@@ -1335,7 +1344,7 @@ static void *poll_main(void *arg)
             struct timespec ts;
             double wait = next_round - mono_now();
 
-            clock_gettime(CLOCK_REALTIME, &ts);
+            clock_gettime(CLOCK_MONOTONIC, &ts); /* the conds' clock */
             ts.tv_sec += (time_t)wait;
             ts.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
             if (ts.tv_nsec >= 1000000000L) {
@@ -1370,8 +1379,17 @@ att_rc verifier_poller_start(struct verifier *v, struct verifier_poller **out)
     }
     p->v = v;
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done, NULL);
+    {
+        /* Timed waits on CLOCK_MONOTONIC: a wall-clock step back (NTP, an
+         * operator's date -s) must not stall the rounds or "attest now". */
+        pthread_condattr_t ca;
+
+        pthread_condattr_init(&ca);
+        (void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&p->wake, &ca);
+        pthread_cond_init(&p->done, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     p->multi = curl_multi_init();
     if (p->multi == NULL) {
         verifier_poller_stop(p);
@@ -1444,7 +1462,7 @@ att_rc verifier_poller_attest_now(struct verifier_poller *p, const char *host,
         return ATT_ERR_NOT_FOUND;
     }
     (void)snprintf(me.host, sizeof(me.host), "%s", host);
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* the conds' clock */
     ts.tv_sec += (time_t)verifier_cfg(p->v)->timeout_s * 2 + 5;
     pthread_mutex_lock(&p->lock);
     me.seq = ++p->req_seq;
