@@ -8,7 +8,13 @@
 #   and only that one;
 # - an LD_PRELOADed unknown library is caught;
 # - a code page patched through /proc/PID/mem is caught (code-modified);
-# - a container with an extra capability fails a posture policy;
+# - a container with an extra capability fails a posture policy, and so does
+#   one run --privileged;
+# - an image file replaced in a running container and run again fails it
+#   (changed-digest: the sweep hashes what is mapped, not what was there at
+#   start);
+# - anonymous executable memory made by an allowed binary fails it
+#   (injected-exec-memory);
 # - many short-lived processes do not flood the log (each binary once);
 # - the host itself stays trusted throughout.
 source "$(dirname "$0")/lib.sh"
@@ -44,20 +50,26 @@ n=$(jq '.containers[0].files | length' "$T_DIR/p-dyn.json")
 expect_cmd 2 "policy generate --image of an unknown image" "$ATT_BIN/attest-verify" policy \
     generate --image localhost/no-such:1 --engine "$ENGINE"
 assert_contains "$T_OUT" "has no image" "the error names the missing image"
+# The injected-code stand-in (progs/anonexec.c), static so it runs in any
+# container; its own file is allowed below, so only what it does can fail.
+cc -static -O2 -o "$T_DIR/anonexec" "$ATT_SRC/tests/integration/progs/anonexec.c" \
+    2>"$T_DIR/out/cc-anonexec.err" || die "cannot build anonexec" "$T_DIR/out/cc-anonexec.err"
+ANONEXEC_SHA=$(sha256sum "$T_DIR/anonexec" | cut -d' ' -f1)
 # Merge both container policies into one host policy; forbid CAP_SYS_ADMIN.
 # plus a filler policy of 300 files, so the policy is far larger than one
 # small request: the verifier must still deliver it with every evidence request.
 # "quarantine": [] (report only): this test is about verdicts; test_quarantine
 # covers what a failure orders.
 jq -s '{version: 1, name: "apps", reference_values: {},
-        containers: ([(.[0].containers[0] | .posture.forbid_caps = ["CAP_SYS_ADMIN"]),
+        containers: ([(.[0].containers[0] | .posture.forbid_caps = ["CAP_SYS_ADMIN"] |
+                       .files["/anonexec"] = ["sha256:" + $ax]),
                      (.[0].containers[0] | .name = "dyn-strict" |
                       .posture.forbid_caps = ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"]),
                      .[1].containers[0],
                      {name: "filler", images: ["sha256:" + ("0" * 64)],
                       files: ([range(300)] | map({key: "/filler/file-\(.)",
                               value: ["sha256:" + ("a" * 64)]}) | from_entries)}]
-                     | map(.quarantine = []))}' \
+                     | map(.quarantine = []))}' --arg ax "$ANONEXEC_SHA" \
     "$T_DIR/p-dyn.json" "$T_DIR/p-static.json" >"$T_DIR/policy.json"
 size=$(wc -c <"$T_DIR/policy.json")
 ((size > 16384)) && pass "the policy is $size bytes (> 16 KiB)" || fail "policy only $size bytes"
@@ -143,13 +155,64 @@ E=$("$PODMAN" run -d --cap-add CAP_SYS_ADMIN localhost/attest-dyn:1 /bin/sleep 3
     die "container E did not start"
 wait_verdict "$E" "failed posture-capability" "container E failed: CAP_SYS_ADMIN added"
 
+section "a privileged container fails the posture policy"
+P=$("$PODMAN" run -d --privileged localhost/attest-dyn:1 /bin/sleep 300) ||
+    die "container P did not start"
+wait_verdict "$P" "failed posture-privileged" "container P (--privileged) failed"
+
+section "an image file replaced in a running container is caught when it runs"
+K=$("$PODMAN" run -d localhost/attest-dyn:1 /bin/sh -c 'while :; do /bin/sleep 1; done') ||
+    die "container K did not start"
+wait_verdict "$K" "trusted" "container K trusted before the swap"
+# /bin/sleep (in the policy with its digest) becomes busybox, which still
+# sleeps when run as "sleep": the next loop runs the new bytes.
+"$PODMAN" cp "$(command -v busybox)" "$K:/bin/sleep" || die "podman cp into K failed"
+# The sleep running at the swap maps the replaced file (deleted_exec:
+# memory-violation); the next one maps the new bytes (changed-digest).
+# Which of the two the verifier reads first depends on the sweep's timing.
+wait_verdict "$K" "failed" "container K failed after /bin/sleep was replaced"
+code=$(container_verdict "$K")
+if [[ $code == "failed changed-digest" || $code == "failed memory-violation" ]]; then
+    pass "the failure is the replaced file: $code"
+else
+    fail "container K failed for something else: $code"
+fi
+expect_cmd 1 "attest-verify container K exits 1" "$ATT_BIN/attest-verify" "${V[@]}" container \
+    "${K:0:12}"
+assert_contains "$T_OUT" "bin/sleep" "the reason names the replaced file"
+# shellcheck disable=SC2317 # called through wait_until
+sleep_digests() {
+    (($(strings "$ADIR/measurements.bin" | grep -c "^$K:.*bin/sleep$" || true) >= 2))
+}
+if wait_until 20 sleep_digests; then
+    pass "the new bytes of /bin/sleep were measured: two digests logged for it"
+else
+    fail "only one digest of /bin/sleep was logged in K" \
+        "$(strings "$ADIR/measurements.bin" | grep "^$K:" || true)"
+fi
+
+section "anonymous executable memory is caught"
+L=$("$PODMAN" run -d localhost/attest-dyn:1 /bin/sleep 300) || die "container L did not start"
+wait_verdict "$L" "trusted" "container L trusted before the injection"
+"$PODMAN" cp "$T_DIR/anonexec" "$L:/anonexec" || die "podman cp anonexec into L failed"
+"$PODMAN" exec -d "$L" /anonexec || die "anonexec did not start in L"
+wait_verdict "$L" "failed injected-exec-memory" "container L failed: anonymous r-x memory"
+expect_cmd 1 "attest-verify container L exits 1" "$ATT_BIN/attest-verify" "${V[@]}" container \
+    "${L:0:12}"
+assert_contains "$T_OUT" "comm=anonexec" "the reason names the process"
+
 section "the io.attest.policy label chooses the container policy"
 # Same image, same extra capability: by image the policy is "dyn" (CAP_NET_ADMIN
 # allowed); the label chooses "dyn-strict", which forbids it.
 G=$("$PODMAN" run -d --cap-add CAP_NET_ADMIN localhost/attest-dyn:1 /bin/sleep 300) ||
     die "container G did not start"
+# The annotation reaches the prestart hook, so the choice is made before any
+# entry is appraised; a label alone is seen by the sweep only, and a verifier
+# round in between fails the container with policy-changed instead (safe,
+# but timing-dependent).
 H=$("$PODMAN" run -d --cap-add CAP_NET_ADMIN --label io.attest.policy=dyn-strict \
-    localhost/attest-dyn:1 /bin/sleep 300) || die "container H did not start"
+    --annotation io.attest.policy=dyn-strict localhost/attest-dyn:1 /bin/sleep 300) ||
+    die "container H did not start"
 wait_verdict "$G" "trusted" "container G (no label) trusted under dyn"
 wait_verdict "$H" "failed posture-capability" "container H (label dyn-strict) failed"
 pol=$("$ATT_BIN/attest-verify" "${V[@]}" --json containers --host h1 |
@@ -177,7 +240,8 @@ assert_eq "$cnt" "1" "F's busybox is logged once for 50 processes"
 wait_verdict "$F" "trusted" "container F still trusted"
 
 section "cleanup"
-"$PODMAN" rm -f -t 1 "$A" "$B" "$C" "$D" "$E" "$F" "$G" "$H" "$I" >/dev/null 2>&1 || true
+"$PODMAN" rm -f -t 1 "$A" "$B" "$C" "$D" "$E" "$F" "$G" "$H" "$I" "$K" "$L" "$P" >/dev/null 2>&1 ||
+    true
 stop_agent a
 stop_verifier v
 "$T_RIG_CMD" down "$RIG" >"$T_DIR/out/rig-down.txt" 2>&1 || fail "rig down failed"
