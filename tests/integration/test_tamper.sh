@@ -7,6 +7,8 @@
 #   alter-entry -> log-template-digest (or log-replay-mismatch)
 #   drop-entry, swap-entries -> log-replay-mismatch
 #   truncate-log -> log-malformed
+#   forge-entry (a record rebuilt whole with another digest) -> log-replay-mismatch
+#   splice (this host's quote, another host's log) -> log-replay-mismatch
 #   replay (an old answer to a new nonce) -> quote ... nonce
 #   foreign (another TPM's quote over the right nonce) -> quote ... signature
 #   garbage, bad-cbor-field -> exit 2 "malformed evidence"
@@ -92,6 +94,13 @@ attack swap 1 "FAIL log-replay-mismatch" -- swap-entries 0 2
 PROXY_SAYS="truncated the log"
 attack truncate 1 "FAIL log-malformed" -- truncate-log
 
+# A substitution that rebuilds the record whole (template digest included):
+# only the replay against the quoted PCR can catch it.
+PROXY_SAYS="forged record 1 of 4"
+attack forge 1 "FAIL log-replay-mismatch" -- forge-entry 1
+assert_not_contains "$T_OUT" "log-template-digest" "forge: the forged record is self-consistent"
+assert_not_contains "$T_OUT" "FAIL quote" "forge: the quote itself is genuine"
+
 # ---------------------------------------------------------------------------
 section "attack: replay"
 start_proxy replay "${AGENT_URL[a]}" replay
@@ -106,6 +115,11 @@ stop_proxy replay
 PROXY_SAYS="sending the evidence request to the foreign agent ${AGENT_URL[b]}"
 attack foreign 1 "FAIL quote" -- foreign "${AGENT_URL[b]}"
 assert_match "$T_OUT" "FAIL quote: .*signature" "foreign: FAIL quote ... signature"
+
+# A's genuine quote with B's log (f0, f1: every entry allowed by the policy).
+PROXY_SAYS="spliced the second agent's log"
+attack splice 1 "FAIL log-replay-mismatch" -- splice "${AGENT_URL[b]}"
+assert_not_contains "$T_OUT" "FAIL quote" "splice: A's quote itself is genuine"
 
 PROXY_SAYS="cut \"attest\" to 3 bytes"
 attack short-attest 1 "FAIL quote" -- short-attest

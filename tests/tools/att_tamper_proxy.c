@@ -53,6 +53,8 @@ enum mode {
     MODE_ALTER_ENTRY,
     MODE_DROP_ENTRY,
     MODE_SWAP_ENTRIES,
+    MODE_FORGE_ENTRY,
+    MODE_SPLICE,
     MODE_TRUNCATE_LOG,
     MODE_REPLAY,
     MODE_FOREIGN,
@@ -74,6 +76,8 @@ static const struct {
     {"alter-entry", MODE_ALTER_ENTRY, 1},
     {"drop-entry", MODE_DROP_ENTRY, 1},
     {"swap-entries", MODE_SWAP_ENTRIES, 2},
+    {"forge-entry", MODE_FORGE_ENTRY, 1},
+    {"splice", MODE_SPLICE, 1},
     {"truncate-log", MODE_TRUNCATE_LOG, 0},
     {"replay", MODE_REPLAY, 0},
     {"foreign", MODE_FOREIGN, 1},
@@ -124,7 +128,7 @@ struct proxy {
     enum mode mode;
     const char *mode_name;
     const char *upstream; /* borrowed */
-    const char *foreign;  /* borrowed; the second agent's URL (foreign, swap-ak) */
+    const char *foreign;  /* borrowed; the second agent's URL (foreign, swap-ak, splice) */
     struct upstream_tls tls;
     uint64_t n;            /* first entry index argument */
     uint64_t m;            /* second entry index argument (swap) */
@@ -166,6 +170,10 @@ static void usage(FILE *f)
                "  alter-entry N        flip a byte of record N's d-ng digest; fix nothing else\n"
                "  drop-entry N         remove record N (log_count follows)\n"
                "  swap-entries N M     exchange records N and M\n"
+               "  forge-entry N        give ima-ng record N another file digest and rebuild it\n"
+               "                       whole (template digest too): self-consistent\n"
+               "  splice URL2          this agent's quote with the log the agent at URL2 sends\n"
+               "                       for the same request\n"
                "  truncate-log         cut the log's bytes in the middle of its last record\n"
                "  replay               answer every evidence request with the first answer\n"
                "  foreign URL2         send the evidence request to the agent at URL2 instead\n"
@@ -381,6 +389,28 @@ static att_rc tamper_log_records(const struct proxy *p, struct att_evidence *ev,
         fprintf(stderr, PROXY_NAME ": swapped records %zu and %zu of %zu\n", n, m, log.count);
     } else if (p->mode == MODE_DROP_ENTRY) {
         fprintf(stderr, PROXY_NAME ": dropped record %zu of %zu\n", n, log.count);
+    } else if (p->mode == MODE_FORGE_ENTRY) {
+        struct att_ima_entry *e = &log.entries[n];
+        struct att_ima_entry forged;
+        uint8_t d[ATT_SHA256_LEN];
+
+        if (e->tmpl != ATT_IMA_TEMPLATE_NG || e->digest_len != ATT_SHA256_LEN) {
+            (void)snprintf(why, why_len, "record %zu is not an ima-ng sha256 record", n);
+            rc = ATT_ERR_INVALID_ARG;
+            goto out;
+        }
+        memcpy(d, e->digest, sizeof(d));
+        d[0] ^= 0x01u;
+        memset(&forged, 0, sizeof(forged));
+        rc = att_ima_entry_build_ng(&forged, e->pcr, d, e->name);
+        if (rc != ATT_OK) {
+            (void)snprintf(why, why_len, "cannot rebuild record %zu: %s", n, att_rc_str(rc));
+            goto out;
+        }
+        att_ima_entry_cleanup(e);
+        *e = forged;
+        fprintf(stderr, PROXY_NAME ": forged record %zu of %zu (new digest, new template digest)\n",
+                n, log.count);
     }
     for (i = 0; i < log.count; i++) {
         if (p->mode == MODE_DROP_ENTRY && i == n) {
@@ -717,8 +747,36 @@ out:
  * mode_target() says. Modes that keep the message well-formed decode and
  * re-encode it with proto.h.
  */
-static att_rc tamper(const struct proxy *p, const uint8_t *in, size_t len, struct att_buf *out,
-                     char *why, size_t why_len)
+/* Put the log of @p other (the second agent's evidence) into @p ev, under ev's quote. */
+static att_rc tamper_splice(struct att_evidence *ev, const struct att_buf *other, char *why,
+                            size_t why_len)
+{
+    struct att_evidence o;
+    att_rc rc;
+
+    memset(&o, 0, sizeof(o));
+    if (other == NULL || other->len == 0) {
+        (void)snprintf(why, why_len, "no evidence from the second agent");
+        return ATT_ERR_INVALID_ARG;
+    }
+    rc = att_evidence_decode(other->data, other->len, &o, why, why_len);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    free(ev->log);
+    ev->log = o.log;
+    ev->log_len = o.log_len;
+    o.log = NULL;
+    ev->log_offset = o.log_offset;
+    ev->log_count = o.log_count;
+    fprintf(stderr, PROXY_NAME ": spliced the second agent's log (%zu bytes, entries %llu..%llu)\n",
+            ev->log_len, (unsigned long long)ev->log_offset, (unsigned long long)ev->log_count);
+    att_evidence_cleanup(&o);
+    return ATT_OK;
+}
+
+static att_rc tamper(const struct proxy *p, const uint8_t *in, size_t len,
+                     const struct att_buf *other, struct att_buf *out, char *why, size_t why_len)
 {
     att_rc rc = ATT_ERR_INTERNAL;
     struct att_evidence ev;
@@ -749,6 +807,8 @@ static att_rc tamper(const struct proxy *p, const uint8_t *in, size_t len, struc
     case MODE_ALTER_ENTRY:
     case MODE_DROP_ENTRY:
     case MODE_SWAP_ENTRIES:
+    case MODE_FORGE_ENTRY:
+    case MODE_SPLICE:
     case MODE_TRUNCATE_LOG:
     case MODE_SHORT_ATTEST:
         break;
@@ -761,6 +821,8 @@ static att_rc tamper(const struct proxy *p, const uint8_t *in, size_t len, struc
         rc = tamper_truncate(&ev, why, why_len);
     } else if (p->mode == MODE_SHORT_ATTEST) {
         rc = tamper_short_attest(&ev);
+    } else if (p->mode == MODE_SPLICE) {
+        rc = tamper_splice(&ev, other, why, why_len);
     } else {
         rc = tamper_log_records(p, &ev, why, why_len);
     }
@@ -837,6 +899,7 @@ static enum MHD_Result proxy_request(struct proxy *p, struct MHD_Connection *c, 
 {
     struct att_buf resp;
     struct att_buf out;
+    struct att_buf other; /* the second agent's answer (splice) */
     char target[PROXY_URL_MAX];
     char ctype[128];
     char why[512] = "";
@@ -855,6 +918,7 @@ static enum MHD_Result proxy_request(struct proxy *p, struct MHD_Connection *c, 
 
     att_buf_init(&resp, ATT_PROTO_MAX_BODY);
     att_buf_init(&out, ATT_PROTO_MAX_BODY);
+    att_buf_init(&other, ATT_PROTO_MAX_BODY);
     p->requests++;
     fprintf(stderr, PROXY_NAME ": request %lu: %s %s (mode %s)\n", p->requests, method, url,
             p->mode_name);
@@ -886,7 +950,20 @@ static enum MHD_Result proxy_request(struct proxy *p, struct MHD_Connection *c, 
         ret = send_bytes(c, (unsigned)status, ctype, resp.data, resp.len);
         goto out;
     }
-    rc = tamper(p, resp.data != NULL ? resp.data : (const uint8_t *)"", resp.len, &out, why,
+    if (p->mode == MODE_SPLICE) {
+        long status2 = 0;
+        char ctype2[128];
+
+        /* the same request (same nonce) to the second agent, for its log */
+        if (snprintf(target, sizeof(target), "%s%s", p->foreign, url) >= (int)sizeof(target) ||
+            fetch(&p->tls, target, method, body, r->body.len, &other, &status2, ctype2,
+                  sizeof(ctype2), why, sizeof(why)) != ATT_OK ||
+            status2 != 200) {
+            ret = send_error(c, why[0] ? why : "the second agent did not answer 200");
+            goto out;
+        }
+    }
+    rc = tamper(p, resp.data != NULL ? resp.data : (const uint8_t *)"", resp.len, &other, &out, why,
                 sizeof(why));
     if (rc != ATT_OK) {
         char msg[600];
@@ -908,6 +985,7 @@ static enum MHD_Result proxy_request(struct proxy *p, struct MHD_Connection *c, 
 out:
     att_buf_cleanup(&resp);
     att_buf_cleanup(&out);
+    att_buf_cleanup(&other);
     return ret;
 }
 
@@ -1056,7 +1134,7 @@ static int parse_args(int argc, char **argv, struct proxy *p, uint32_t *port,
                 nargs == 1 ? "" : "s", argc - optind);
         return -1;
     }
-    if (p->mode == MODE_FOREIGN || p->mode == MODE_SWAP_AK) {
+    if (p->mode == MODE_FOREIGN || p->mode == MODE_SWAP_AK || p->mode == MODE_SPLICE) {
         p->foreign = argv[optind];
         if (!is_agent_url(p, p->foreign, p->mode_name)) {
             return -1;
