@@ -88,6 +88,15 @@ for pcr in 16 23 10 0 24; do
     assert_match "$T_OUT" "PCR $pcr|pcr \"$pcr\"" "--pcr $pcr: the message names PCR $pcr"
     no_agent_on "$d" "--pcr $pcr"
 done
+# Why: anyone can reset 16 (and 23 from locality 0 on swtpm): an extend
+# there, reset, and a clean replay would leave no trace.
+Z=0000000000000000000000000000000000000000000000000000000000000000
+expect_cmd 0 "tpm2_pcrextend 16" tpm2_pcrextend -T "$T1" "16:sha256=$(printf x | sha256sum | cut -d' ' -f1)"
+expect_cmd 0 "tpm2_pcrread 16 after the extend" tpm2_pcrread -T "$T1" sha256:16
+assert_not_contains "$T_OUT" "$Z" "PCR 16 holds the extend"
+expect_cmd 0 "tpm2_pcrreset 16: a reset anyone may issue" tpm2_pcrreset -T "$T1" 16
+expect_cmd 0 "tpm2_pcrread 16 after the reset" tpm2_pcrread -T "$T1" sha256:16
+assert_contains "$T_OUT" "0x$Z" "PCR 16 is back to zero: nothing measured there could be trusted"
 
 section "bad agent flags"
 d=$T_DIR/agents/badflags

@@ -138,6 +138,17 @@ assert_contains "$(proxy_log unres)" "cleared the restricted bit of the AK" \
     "unrestricted-ak: the proxy did clear the bit"
 stop_proxy unres
 
+# A resettable PCR (16 debug, 23 application) could be reset and replayed
+# with a clean log: an identity declaring one is never enrolled.
+for pcr in 16 23; do
+    start_proxy "pcr$pcr" "${AGENT_URL[third]}" --tls identity-pcr "$pcr"
+    refused "identity declaring PCR $pcr" "PCR $pcr" p "$ADMIN_P" \
+        --agent "${PROXY_URL[pcr$pcr]}" --name h-third
+    assert_contains "$(proxy_log "pcr$pcr")" "declared PCR $pcr instead of" \
+        "identity-pcr $pcr: the proxy did change the identity"
+    stop_proxy "pcr$pcr"
+done
+
 # The same path with nothing changed enrolls: the refusals above are the attacks'.
 start_proxy pass "${AGENT_URL[third]}" --tls pass
 fleet_expect 0 p "$ADMIN_P" enroll --agent "${PROXY_URL[pass]}" --name h-third

@@ -63,6 +63,7 @@ enum mode {
     MODE_SHORT_ATTEST,
     MODE_SWAP_AK,
     MODE_UNRESTRICTED_AK,
+    MODE_IDENTITY_PCR,
     MODE_BAD_SECRET,
 };
 
@@ -86,6 +87,7 @@ static const struct {
     {"short-attest", MODE_SHORT_ATTEST, 0},
     {"swap-ak", MODE_SWAP_AK, 1},
     {"unrestricted-ak", MODE_UNRESTRICTED_AK, 0},
+    {"identity-pcr", MODE_IDENTITY_PCR, 1},
     {"bad-secret", MODE_BAD_SECRET, 0},
 };
 
@@ -99,6 +101,7 @@ static void mode_target(enum mode m, const char **method, const char **path)
     switch (m) {
     case MODE_SWAP_AK:
     case MODE_UNRESTRICTED_AK:
+    case MODE_IDENTITY_PCR:
         *method = "GET";
         *path = PATH_IDENTITY;
         return;
@@ -182,6 +185,7 @@ static void usage(FILE *f)
                "  short-attest         re-encode with \"attest\" as a 3-byte byte string\n"
                "  swap-ak URL2         identity: replace ak_pub with the AK of the agent at URL2\n"
                "  unrestricted-ak      identity: clear the restricted bit of the AK's attributes\n"
+               "  identity-pcr N       identity: declare PCR N as the measurement PCR\n"
                "  bad-secret           activate: flip a byte of the recovered secret\n"
                "\n"
                "Exit 0 after a signal, 1 if it cannot start, 2 on bad arguments.\n");
@@ -673,7 +677,11 @@ static att_rc tamper_identity(const struct proxy *p, const uint8_t *in, size_t l
     if (rc != ATT_OK) {
         goto out;
     }
-    if (p->mode == MODE_SWAP_AK) {
+    if (p->mode == MODE_IDENTITY_PCR) {
+        fprintf(stderr, PROXY_NAME ": declared PCR %llu instead of %u as the measurement PCR\n",
+                (unsigned long long)p->n, id.meas_pcr);
+        id.meas_pcr = (uint32_t)p->n;
+    } else if (p->mode == MODE_SWAP_AK) {
         rc = fetch_identity(p, p->foreign, &other, why, why_len);
         if (rc != ATT_OK) {
             goto out;
@@ -801,6 +809,7 @@ static att_rc tamper(const struct proxy *p, const uint8_t *in, size_t len,
         return tamper_bad_field(in, len, out, why, why_len);
     case MODE_SWAP_AK:
     case MODE_UNRESTRICTED_AK:
+    case MODE_IDENTITY_PCR:
         return tamper_identity(p, in, len, out, why, why_len);
     case MODE_BAD_SECRET:
         return tamper_activate(in, len, out, why, why_len);
