@@ -468,6 +468,19 @@ static const struct att_finding *finding(const struct att_appraisal *a, const ch
     return NULL;
 }
 
+/* finding() that fails the test when there is none (never NULL). */
+static const struct att_finding *must_finding(const struct att_appraisal *a, const char *code)
+{
+    static const struct att_finding none = {.message = (char *)(uintptr_t)""};
+    const struct att_finding *f = finding(a, code);
+
+    if (f == NULL) {
+        fail_msg("no finding %s", code);
+        return &none;
+    }
+    return f;
+}
+
 /*
  * The agent's "log-gap" records (its log file refused writes): an open gap
  * fails the host naming the time and the error; once closed, the closing
@@ -485,8 +498,7 @@ static void test_log_gap_records(void **state)
             "space%20left%20on%20device");
     run(&l, &a);
     assert_false(a.is_trusted);
-    f = finding(&a, "log-gap");
-    assert_non_null(f);
+    f = must_finding(&a, "log-gap");
     assert_int_equal(f->kind, ATT_FIND_FAIL);
     assert_non_null(strstr(f->message, "since 2026-11-23T04:00:00Z"));
     assert_non_null(strstr(f->message, "No space left on device"));
@@ -497,11 +509,9 @@ static void test_log_gap_records(void **state)
             "error=cannot%20append:%20No%20space%20left%20on%20device");
     run(&l, &a);
     assert_false(a.is_trusted);
-    f = finding(&a, "log-gap-opened");
-    assert_non_null(f);
+    f = must_finding(&a, "log-gap-opened");
     assert_int_equal(f->kind, ATT_FIND_INFO);
-    f = finding(&a, "log-gap");
-    assert_non_null(f);
+    f = must_finding(&a, "log-gap");
     assert_int_equal(f->kind, ATT_FIND_FAIL);
     assert_non_null(strstr(f->message, "to 2026-11-23T04:05:00Z"));
     assert_non_null(strstr(f->message, "7 measurement(s) were refused"));
@@ -513,8 +523,7 @@ static void test_log_gap_records(void **state)
     l.n = 0;
     add_buf(&l, ATT_IMA_GAP_RECORD, "state=open since=x%1b[2J error=a%0ab%07");
     run(&l, &a);
-    f = finding(&a, "log-gap");
-    assert_non_null(f);
+    f = must_finding(&a, "log-gap");
     assert_null(strchr(f->message, '\n'));
     assert_null(strchr(f->message, '\033'));
     assert_null(strchr(f->message, '\a'));
