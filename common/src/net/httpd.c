@@ -48,8 +48,7 @@ struct att_httpd {
     att_httpd_error_fn error;
     void *ctx; /* borrowed from the config */
     size_t max_body;
-    size_t (*body_limit)(void *ctx, const char *method, const char *url,
-                         const char *authorization);
+    size_t (*body_limit)(void *ctx, const char *method, const char *url, const char *authorization);
     bool require_client_cert;
     uint16_t port;
     /*
@@ -65,7 +64,8 @@ struct att_httpd {
 /* Per-request state, from MHD's first callback to its completion callback. */
 struct request {
     struct att_buf body;
-    bool is_too_big;   /* the body passed max_body: the rest is dropped unread */
+    size_t limit;      /* this request's body cap: max_body or body_limit()'s answer */
+    bool is_too_big;   /* the body passed limit: the rest is dropped unread */
     bool has_answered; /* a response was queued early (403/413) */
     bool has_peer;
     char peer_cn[HTTPD_CN_MAX];
@@ -585,11 +585,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
             limit = l > 0 ? l : h->max_body;
         }
+        r->limit = limit;
         att_buf_init(&r->body, limit);
         if (declares_too_big(c, limit)) {
             r->has_answered = true;
-            (void)snprintf(why, sizeof(why), "request body exceeds the limit of %zu bytes",
-                           limit);
+            (void)snprintf(why, sizeof(why), "request body exceeds the limit of %zu bytes", limit);
             return send_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, why);
         }
         return MHD_YES;
@@ -614,8 +614,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     r->has_answered = true;
     if (r->is_too_big) {
-        (void)snprintf(why, sizeof(why), "request body exceeds the limit of %zu bytes",
-                       h->max_body);
+        (void)snprintf(why, sizeof(why), "request body exceeds the limit of %zu bytes", r->limit);
         return send_error(h, c, MHD_HTTP_CONTENT_TOO_LARGE, why);
     }
     return call_handler(h, c, r, url, method);
