@@ -471,7 +471,7 @@ static const struct att_finding *finding(const struct att_appraisal *a, const ch
 /* finding() that fails the test when there is none (never NULL). */
 static const struct att_finding *must_finding(const struct att_appraisal *a, const char *code)
 {
-    static const struct att_finding none = {.message = (char *)(uintptr_t)""};
+    static const struct att_finding none = {.message = (char *)(uintptr_t) ""};
     const struct att_finding *f = finding(a, code);
 
     if (f == NULL) {
