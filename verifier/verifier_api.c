@@ -141,7 +141,8 @@ static bool need(enum role have, enum role want, struct att_http_response *resp)
     if (have >= want) {
         return true;
     }
-    verifier_api_errorf(resp, 403, "this needs the %s role; your token has %s", names[want], names[have]);
+    verifier_api_errorf(resp, 403, "this needs the %s role; your token has %s", names[want],
+                        names[have]);
     return false;
 }
 
@@ -163,16 +164,15 @@ static json_t *str_or_null(const char *s)
 
 static json_t *host_json(const struct store_host *h)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:I, s:s, s:o, s:I, s:o, s:i, s:i, s:I, s:o}",
-                     "name", h->name, "agent_url", h->agent_url, "ek_alg", h->ek_alg, "ak_name",
-                     h->ak_name, "meas_pcr", (int)h->meas_pcr, "policy", str_or_null(h->policy),
-                     "enrolled_at", (json_int_t)h->enrolled_at, "verdict",
-                     h->verdict != NULL ? h->verdict : "pending", "verdict_reason",
-                     str_or_null(h->verdict_reason), "last_attested_at",
-                     (json_int_t)h->last_attested_at, "boot_id", str_or_null(h->boot_id),
-                     "reset_count", (int)h->reset_count, "restart_count", (int)h->restart_count,
-                     "log_offset", (json_int_t)h->log_offset, "pcr_value",
-                     hex_or_null(h->pcr_value, sizeof(h->pcr_value)));
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:i, s:o, s:I, s:s, s:o, s:I, s:o, s:i, s:i, s:I, s:o}", "name",
+        h->name, "agent_url", h->agent_url, "ek_alg", h->ek_alg, "ak_name", h->ak_name, "meas_pcr",
+        (int)h->meas_pcr, "policy", str_or_null(h->policy), "enrolled_at",
+        (json_int_t)h->enrolled_at, "verdict", h->verdict != NULL ? h->verdict : "pending",
+        "verdict_reason", str_or_null(h->verdict_reason), "last_attested_at",
+        (json_int_t)h->last_attested_at, "boot_id", str_or_null(h->boot_id), "reset_count",
+        (int)h->reset_count, "restart_count", (int)h->restart_count, "log_offset",
+        (json_int_t)h->log_offset, "pcr_value", hex_or_null(h->pcr_value, sizeof(h->pcr_value)));
 }
 
 static json_t *findings_or_empty(const char *text)
@@ -230,8 +230,8 @@ static json_t *body_object(const struct att_http_request *req, struct att_http_r
     }
     j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
     if (j == NULL) {
-        verifier_api_errorf(resp, 400, "malformed JSON at line %d column %d: %s", err.line, err.column,
-               err.text);
+        verifier_api_errorf(resp, 400, "malformed JSON at line %d column %d: %s", err.line,
+                            err.column, err.text);
         return NULL;
     }
     if (!json_is_object(j)) {
@@ -307,7 +307,8 @@ static void host_enroll(struct verifier *v, const struct att_http_request *req,
     } else if (rc == ATT_ERR_IO || rc == ATT_ERR_TIMEOUT) {
         verifier_api_errorf(resp, 502, "%s", why);
     } else if (rc == ATT_ERR_VERIFY || rc == ATT_ERR_INVALID_ARG || rc == ATT_ERR_PARSE) {
-        verifier_api_errorf(resp, rc == ATT_ERR_VERIFY ? 422 : 400, "%s", why[0] ? why : att_rc_str(rc));
+        verifier_api_errorf(resp, rc == ATT_ERR_VERIFY ? 422 : 400, "%s",
+                            why[0] ? why : att_rc_str(rc));
     } else {
         verifier_api_errorf(resp, 500, "enrollment failed: %s", att_rc_str(rc));
     }
@@ -388,14 +389,15 @@ static void host_set_policy(struct verifier *v, const char *name,
     }
     p = json_object_get(j, "policy");
     if (p == NULL || (!json_is_string(p) && !json_is_null(p))) {
-        verifier_api_errorf(resp, 400, "body must be {\"policy\": \"<name>\"} or {\"policy\": null}");
+        verifier_api_errorf(resp, 400,
+                            "body must be {\"policy\": \"<name>\"} or {\"policy\": null}");
         json_decref(j);
         return;
     }
     rc = store_host_set_policy(verifier_store(v), name, json_string_value(p));
     if (rc == ATT_ERR_NOT_FOUND) {
         verifier_api_errorf(resp, 404, "no host \"%s\" or no policy \"%s\"", name,
-               json_is_string(p) ? json_string_value(p) : "");
+                            json_is_string(p) ? json_string_value(p) : "");
     } else if (rc != ATT_OK) {
         verifier_api_errorf(resp, 500, "cannot assign the policy");
     } else {
@@ -410,8 +412,8 @@ static void host_set_policy(struct verifier *v, const char *name,
     json_decref(j);
 }
 
-static void verdicts_list(struct verifier *v, const char *host,
-                          const struct att_http_request *req, struct att_http_response *resp)
+static void verdicts_list(struct verifier *v, const char *host, const struct att_http_request *req,
+                          struct att_http_response *resp)
 {
     struct store_verdict *vs = NULL;
     size_t n = 0;
@@ -440,8 +442,8 @@ static void verdicts_list(struct verifier *v, const char *host,
     for (i = 0; i < n; i++) {
         (void)json_array_append_new(
             arr, json_pack("{s:I, s:I, s:s, s:s, s:o, s:I, s:I, s:o}", "id", (json_int_t)vs[i].id,
-                           "at", (json_int_t)vs[i].at, "host", vs[i].host, "verdict",
-                           vs[i].verdict, "reason", str_or_null(vs[i].reason), "log_from",
+                           "at", (json_int_t)vs[i].at, "host", vs[i].host, "verdict", vs[i].verdict,
+                           "reason", str_or_null(vs[i].reason), "log_from",
                            (json_int_t)vs[i].log_from, "log_to", (json_int_t)vs[i].log_to,
                            "findings", findings_or_empty(vs[i].findings_json)));
     }
@@ -523,9 +525,9 @@ static void containers_list(struct verifier *v, const char *host, struct att_htt
                        "updated_at", (json_int_t)c[i].updated_at);
         if (cj != NULL && open != NULL) {
             (void)json_object_set_new(cj, "quarantine",
-                                      json_pack("{s:s, s:s, s:s, s:s}", "order", open->id,
-                                                "state", open->state, "actions", open->actions,
-                                                "result", open->result));
+                                      json_pack("{s:s, s:s, s:s, s:s}", "order", open->id, "state",
+                                                open->state, "actions", open->actions, "result",
+                                                open->result));
         }
         if (netstats_host == NULL || strcmp(netstats_host, c[i].host) != 0) {
             free(netstats);
@@ -611,7 +613,8 @@ static void quarantine_lift(struct verifier *v, const char *id, const char *who,
     }
     reason = json_string_value(json_object_get(j, "reason"));
     if (reason == NULL || reason[0] == '\0' || strlen(reason) > 1024) {
-        verifier_api_errorf(resp, 400, "body must be {\"reason\": \"...\"} (1..1024 bytes): a lift is audited");
+        verifier_api_errorf(
+            resp, 400, "body must be {\"reason\": \"...\"} (1..1024 bytes): a lift is audited");
         json_decref(j);
         return;
     }
@@ -642,17 +645,16 @@ static void events_list(struct verifier *v, const struct att_http_request *req,
         return;
     }
     if (store_events_list(verifier_store(v), att_http_request_query(req, "host"),
-                          att_http_request_query(req, "kind"), after, limit, &ev,
-                          &n) != ATT_OK) {
+                          att_http_request_query(req, "kind"), after, limit, &ev, &n) != ATT_OK) {
         verifier_api_errorf(resp, 500, "cannot read events");
         return;
     }
     arr = json_array();
     for (i = 0; i < n; i++) {
-        (void)json_array_append_new(
-            arr, json_pack("{s:I, s:I, s:o, s:s, s:s}", "id", (json_int_t)ev[i].id, "at",
-                           (json_int_t)ev[i].at, "host", str_or_null(ev[i].host), "kind",
-                           ev[i].kind, "message", ev[i].message));
+        (void)json_array_append_new(arr, json_pack("{s:I, s:I, s:o, s:s, s:s}", "id",
+                                                   (json_int_t)ev[i].id, "at", (json_int_t)ev[i].at,
+                                                   "host", str_or_null(ev[i].host), "kind",
+                                                   ev[i].kind, "message", ev[i].message));
     }
     store_event_list_free(ev, n);
     send_json(resp, 200, json_pack("{s:o}", "events", arr));
@@ -686,15 +688,16 @@ static void policy_put(struct verifier *v, const char *name, json_t *pol, bool r
     rc = store_policy_put(verifier_store(v), name, text, replace);
     free(text);
     if (rc == ATT_ERR_EXISTS) {
-        verifier_api_errorf(resp, 409, "policy \"%s\" exists; replace it with PUT /api/v1/policies/%s", name,
-               name);
+        verifier_api_errorf(
+            resp, 409, "policy \"%s\" exists; replace it with PUT /api/v1/policies/%s", name, name);
     } else if (rc == ATT_ERR_NOT_FOUND) {
-        verifier_api_errorf(resp, 404, "no policy named \"%s\"; create it with POST /api/v1/policies", name);
+        verifier_api_errorf(resp, 404,
+                            "no policy named \"%s\"; create it with POST /api/v1/policies", name);
     } else if (rc != ATT_OK) {
         verifier_api_errorf(resp, 500, "cannot store the policy");
     } else {
-        (void)store_event_add(verifier_store(v), NULL, replace ? "policy-replaced" : "policy-created",
-                              name);
+        (void)store_event_add(verifier_store(v), NULL,
+                              replace ? "policy-replaced" : "policy-created", name);
         if (replace) {
             reappraise(v, name, NULL);
         }
@@ -764,9 +767,8 @@ static void metrics(struct verifier *v, struct att_http_response *resp)
         store_host_list_free(hosts, n);
     }
     att_buf_reset(&resp->body);
-    (void)att_buf_printf(&resp->body,
-                         "# HELP attest_hosts Enrolled hosts by current verdict.\n"
-                         "# TYPE attest_hosts gauge\n");
+    (void)att_buf_printf(&resp->body, "# HELP attest_hosts Enrolled hosts by current verdict.\n"
+                                      "# TYPE attest_hosts gauge\n");
     for (i = 0; i < 4; i++) {
         (void)att_buf_printf(&resp->body, "attest_hosts{verdict=\"%s\"} %u\n", verdicts[i],
                              counts[i]);
@@ -812,10 +814,56 @@ static bool split_host_path(const char *rest, char *name, size_t name_len, const
     return true;
 }
 
+/* GET /api/v1/health: 200 "ok", or 503 "degraded" while the store is failing. */
+static void health(struct verifier *v, struct att_http_response *resp)
+{
+    char why[320];
+    char msg[480];
+    time_t since = 0;
+
+    if (!store_fault(verifier_store(v), why, sizeof(why), &since)) {
+        send_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+        return;
+    }
+    (void)snprintf(msg, sizeof(msg), "the store cannot be used: %s", why);
+    send_json(resp, 503,
+              json_pack("{s:s, s:s, s:I}", "status", "degraded", "error", msg, "since",
+                        (json_int_t)since));
+}
+
+static void api_dispatch(struct verifier *v, const struct att_http_request *req,
+                         struct att_http_response *resp);
+
+/*
+ * Every request; a 500 that comes while the store is failing (locked by
+ * another process, read-only, disk full) is the store's doing: 503, naming it.
+ */
 void verifier_api_handle(void *ctx, const struct att_http_request *req,
                          struct att_http_response *resp)
 {
     struct verifier *v = ctx;
+    char why[320];
+    json_t *j;
+    const char *err = NULL;
+
+    api_dispatch(v, req, resp);
+    if (resp->status != 500 || !store_fault(verifier_store(v), why, sizeof(why), NULL)) {
+        return;
+    }
+    j = resp->body.data != NULL ? json_loadb((const char *)resp->body.data, resp->body.len, 0, NULL)
+                                : NULL;
+    if (j != NULL) {
+        err = json_string_value(json_object_get(j, "error"));
+    }
+    att_buf_reset(&resp->body);
+    verifier_api_errorf(resp, 503, "%s: the store %s cannot be used: %s",
+                        err != NULL ? err : "internal error", verifier_cfg(v)->db, why);
+    json_decref(j);
+}
+
+static void api_dispatch(struct verifier *v, const struct att_http_request *req,
+                         struct att_http_response *resp)
+{
     const char *m = req->method;
     const char *u = req->url;
     enum role role;
@@ -825,7 +873,7 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
 
     if (strcmp(u, "/api/v1/health") == 0) {
         if (strcmp(m, "GET") == 0) {
-            send_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+            health(v, resp);
         } else {
             verifier_api_errorf(resp, 405, "%s is not allowed on %s", m, u);
         }
@@ -967,7 +1015,8 @@ void verifier_api_handle(void *ctx, const struct att_http_request *req,
                     json_t *pol = json_object_get(j, "policy");
 
                     if (pname == NULL || !json_is_object(pol)) {
-                        verifier_api_errorf(resp, 400, "body must be {\"name\": \"...\", \"policy\": {...}}");
+                        verifier_api_errorf(resp, 400,
+                                            "body must be {\"name\": \"...\", \"policy\": {...}}");
                     } else {
                         policy_put(v, pname, pol, false, resp);
                     }

@@ -14,8 +14,9 @@
 #   namespace, its link taken down): unreachable, never untrusted; link up:
 #   trusted again, with what it measured meanwhile;
 # - the verifier's store locked by another sqlite process (BEGIN EXCLUSIVE):
-#   writes fail with a 5xx, nothing stored is lost, recovery on release; a
-#   read-only store: the verifier refuses to start naming it;
+#   writes fail with 503 naming the store and the lock, /api/v1/health says
+#   503 degraded, nothing stored is lost, recovery on release; a read-only
+#   store: the verifier refuses to start naming it;
 # - clock jumps (libfaketime, +1 day and -1 hour) of the agent and of the
 #   verifier: the host stays trusted, a replayed quote is still refused;
 # - SIGKILL of the verifier while a quarantine order is in flight (written,
@@ -516,9 +517,17 @@ if want store; then
     wait_until 30 grep -q locked "$T_DIR/out/locker.txt" ||
         die "the sqlite3 process could not take the lock" "$T_DIR/out/locker.txt"
     pass "another sqlite3 process holds an exclusive (write) lock on the store"
-    expect_api 500 "a write through the API (policy apply) while locked: a 5xx" v "$ADMIN" \
+    expect_api 503 "a write through the API (policy apply) while locked: 503" v "$ADMIN" \
         PUT /api/v1/policies/all "@$T_DIR/all.json"
-    log "the error: $(jget "$API_OUT" .error)"
+    err=$(jget "$API_OUT" .error)
+    log "the error: $err"
+    [[ $err == *"$DB"* && $err == *"database is locked"* ]] &&
+        pass "the error names the store and says it is locked" ||
+        fail "the error does not name the locked store: $err"
+    expect_api 503 "health while the store is locked: 503" v "" GET /api/v1/health
+    assert_eq "$(jget "$API_OUT" .status)" "degraded" "health says degraded"
+    [[ $(jget "$API_OUT" .error) == *"database is locked"* ]] &&
+        pass "health names the store's fault" || fail "health: $(jget "$API_OUT" .error)"
     expect_api 200 "reads still work while locked (hosts list)" v "$ADMIN" GET /api/v1/hosts
     assert_eq "$(jget "$API_OUT" '[.hosts[].name] | sort | join(",")')" "$HOSTS_BEFORE" \
         "the stored hosts ($HOSTS_BEFORE) are all still listed"
@@ -541,6 +550,8 @@ if want store; then
         "every round stored before the lock is still there"
     expect_api 200 "the same write after the release succeeds" v "$ADMIN" \
         PUT /api/v1/policies/all "@$T_DIR/all.json"
+    expect_api 200 "health after the release: 200" v "" GET /api/v1/health
+    assert_eq "$(jget "$API_OUT" .status)" "ok" "health says ok again"
     assert_never_untrusted "the lock never made h2 untrusted" h2 "$VMARK"
 
     section "read-only store: the verifier refuses to start, naming it; nothing lost"

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "attest/digest.h"
 #include "attest/rc.h"
@@ -43,17 +44,17 @@ struct store_host {
     size_t ak_pub_len;
     char *ak_name; /* hex */
     uint32_t meas_pcr;
-    char *policy;  /* policy name, NULL if none assigned */
+    char *policy; /* policy name, NULL if none assigned */
     int64_t enrolled_at;
     /* incremental appraisal state */
     char *boot_id; /* NULL before the first attestation */
     uint32_t reset_count;
     uint32_t restart_count;
-    uint64_t log_offset;                 /* entries appraised so far in this boot */
-    uint8_t pcr_value[ATT_SHA256_LEN];   /* measurement PCR after those entries */
-    char *verdict;                       /* "pending" | "trusted" | "untrusted" | "unreachable" */
-    char *verdict_reason;                /* first failing finding, NULL if trusted */
-    int64_t last_attested_at;            /* 0 = never */
+    uint64_t log_offset;               /* entries appraised so far in this boot */
+    uint8_t pcr_value[ATT_SHA256_LEN]; /* measurement PCR after those entries */
+    char *verdict;                     /* "pending" | "trusted" | "untrusted" | "unreachable" */
+    char *verdict_reason;              /* first failing finding, NULL if trusted */
+    int64_t last_attested_at;          /* 0 = never */
 };
 
 struct store_verdict {
@@ -82,8 +83,8 @@ struct store_container {
     char *image;  /* "sha256:..." or "" */
     char *policy; /* container policy name or "" */
     bool is_failed;
-    char *code;   /* first failure's code or "" */
-    char *reason; /* first failure's text or "" */
+    char *code;    /* first failure's code or "" */
+    char *reason;  /* first failure's text or "" */
     int64_t entry; /* log index of the first failure, -1 */
     int64_t updated_at;
 };
@@ -159,6 +160,15 @@ struct store_round {
  * @retval ATT_ERR_IO @retval ATT_ERR_PARSE not a store / newer schema than this binary
  */
 att_rc store_open(const char *path, struct store **out);
+
+/**
+ * Whether the store is failing: an operation hit a storage fault (locked by
+ * another process, I/O error, disk full, read-only; not a conflict such as
+ * a duplicate name) and no transaction has committed since.
+ * @param[out] why    optional: SQLite's message and code
+ * @param[out] since  optional: when the fault was first seen
+ */
+bool store_fault(struct store *s, char *why, size_t why_len, time_t *since);
 void store_close(struct store *s);
 int store_schema_version(struct store *s);
 
@@ -348,13 +358,14 @@ att_rc store_inventory_part(struct store *s, const char *host, const char *conta
 struct store_inventory {
     char *host;
     char *container;
-    char *digest;    /* 64 hex */
+    char *digest; /* 64 hex */
     char *image;
     char *ecosystem;
     int64_t n_packages;
-    char *body;      /* canonical text (attest/inventory.h); "" when listed without bodies */
-    char *unjudgeable; /* why no vulnerability bar can judge it (att_vuln_judgeable), "" if it can */
-    char *judged;    /* the judgement its findings are from ("" = none yet) */
+    char *body; /* canonical text (attest/inventory.h); "" when listed without bodies */
+    char
+        *unjudgeable; /* why no vulnerability bar can judge it (att_vuln_judgeable), "" if it can */
+    char *judged;     /* the judgement its findings are from ("" = none yet) */
     int64_t recheck_at; /* judge again from this time on (an allow entry expires, the feed ages) */
     int64_t updated_at;
 };
@@ -371,17 +382,17 @@ struct store_finding {
     char *container;
     char *image;
     char *vuln_id;
-    char *aliases;        /* "" if none */
-    char *package;        /* binary package */
+    char *aliases; /* "" if none */
+    char *package; /* binary package */
     char *version;
     char *source;
     char *source_version;
-    char *fixed;          /* "" = no fix */
-    char *severity;       /* att_severity_str() */
-    bool over_bar;        /* over the container policy's bar and not accepted */
-    bool allowed;         /* over the bar but accepted by an unexpired allow entry */
-    char *feed;           /* 64 hex digest of the feed that found it */
-    int64_t found_at;     /* first found (kept across judgements) */
+    char *fixed;      /* "" = no fix */
+    char *severity;   /* att_severity_str() */
+    bool over_bar;    /* over the container policy's bar and not accepted */
+    bool allowed;     /* over the bar but accepted by an unexpired allow entry */
+    char *feed;       /* 64 hex digest of the feed that found it */
+    int64_t found_at; /* first found (kept across judgements) */
 };
 
 /**
@@ -392,9 +403,8 @@ struct store_finding {
  * @p message is stored in the same transaction (message NULL: no event).
  */
 att_rc store_findings_replace(struct store *s, const char *host, const char *container,
-                              const char *judged, int64_t recheck_at,
-                              const struct store_finding *f, size_t n, int64_t now,
-                              const char *message, size_t *n_new);
+                              const char *judged, int64_t recheck_at, const struct store_finding *f,
+                              size_t n, int64_t now, const char *message, size_t *n_new);
 /** Findings filtered by host, container and/or image (each may be NULL), worst first. */
 att_rc store_findings_list(struct store *s, const char *host, const char *container,
                            const char *image, struct store_finding **out, size_t *n);

@@ -68,6 +68,8 @@ struct store {
     char *path;
     struct stmt_slot cache[STMT_CACHE];
     size_t n_cache;
+    char fault[320]; /* the first storage fault since the last commit, or "" */
+    time_t fault_at;
 };
 
 /*
@@ -146,19 +148,18 @@ static const char schema_v1[] =
     "BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;\n";
 
 /* v2: per-container verdicts, replaced as a whole by each trusted round. */
-static const char schema_v2[] =
-    "CREATE TABLE containers (\n"
-    "    host       TEXT NOT NULL,\n"
-    "    id         TEXT NOT NULL CHECK (length(id) = 64),\n"
-    "    image      TEXT NOT NULL DEFAULT '',\n"
-    "    policy     TEXT NOT NULL DEFAULT '',\n"
-    "    failed     INTEGER NOT NULL CHECK (failed IN (0, 1)),\n"
-    "    code       TEXT NOT NULL DEFAULT '',\n"
-    "    reason     TEXT NOT NULL DEFAULT '',\n"
-    "    entry      INTEGER NOT NULL DEFAULT -1,\n"
-    "    updated_at INTEGER NOT NULL,\n"
-    "    PRIMARY KEY (host, id)\n"
-    ");\n";
+static const char schema_v2[] = "CREATE TABLE containers (\n"
+                                "    host       TEXT NOT NULL,\n"
+                                "    id         TEXT NOT NULL CHECK (length(id) = 64),\n"
+                                "    image      TEXT NOT NULL DEFAULT '',\n"
+                                "    policy     TEXT NOT NULL DEFAULT '',\n"
+                                "    failed     INTEGER NOT NULL CHECK (failed IN (0, 1)),\n"
+                                "    code       TEXT NOT NULL DEFAULT '',\n"
+                                "    reason     TEXT NOT NULL DEFAULT '',\n"
+                                "    entry      INTEGER NOT NULL DEFAULT -1,\n"
+                                "    updated_at INTEGER NOT NULL,\n"
+                                "    PRIMARY KEY (host, id)\n"
+                                ");\n";
 
 /*
  * v3: the outbox of quarantine orders (DESIGN §6). Rows are never deleted;
@@ -355,10 +356,15 @@ static att_rc db_fail(struct store *s, const char *func, int src)
 {
     att_rc rc = map_sqlite(src);
 
-    if (rc == ATT_ERR_EXISTS || rc == ATT_ERR_NOT_FOUND) {
+    if (rc == ATT_ERR_EXISTS || rc == ATT_ERR_NOT_FOUND || rc == ATT_ERR_INVALID_ARG) {
         LOG_WARN("%s: %s (sqlite %d)", func, sqlite3_errmsg(s->db), src);
     } else {
         LOG_ERR("%s: %s: %s (sqlite %d)", s->path, func, sqlite3_errmsg(s->db), src);
+        if (s->fault[0] == '\0') {
+            (void)snprintf(s->fault, sizeof(s->fault), "%s (sqlite %d)", sqlite3_errmsg(s->db),
+                           src);
+            s->fault_at = time(NULL);
+        }
     }
     return rc;
 }
@@ -469,7 +475,12 @@ static att_rc txn_begin(struct store *s, const char *func)
 
 static att_rc txn_commit(struct store *s, const char *func)
 {
-    return exec_sql(s, func, "COMMIT");
+    att_rc rc = exec_sql(s, func, "COMMIT");
+
+    if (rc == ATT_OK) {
+        s->fault[0] = '\0'; /* the store takes writes again */
+    }
+    return rc;
 }
 
 /*
@@ -491,6 +502,25 @@ static void store_lock(struct store *s)
 static void store_unlock(struct store *s)
 {
     (void)pthread_mutex_unlock(&s->mu);
+}
+
+bool store_fault(struct store *s, char *why, size_t why_len, time_t *since)
+{
+    bool bad;
+
+    if (s == NULL) {
+        return false;
+    }
+    store_lock(s);
+    bad = s->fault[0] != '\0';
+    if (bad && why != NULL && why_len > 0) {
+        (void)snprintf(why, why_len, "%s", s->fault);
+    }
+    if (bad && since != NULL) {
+        *since = s->fault_at;
+    }
+    store_unlock(s);
+    return bad;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -731,7 +761,8 @@ static bool role_valid(const char *r)
 /* A container image reference as orders carry it: "" or "sha256:<64 hex>". */
 static bool image_ok(const char *s)
 {
-    return s == NULL || s[0] == '\0' || (strncmp(s, "sha256:", 7) == 0 && att_lower_hex(s + 7, 64, 64));
+    return s == NULL || s[0] == '\0' ||
+           (strncmp(s, "sha256:", 7) == 0 && att_lower_hex(s + 7, 64, 64));
 }
 
 /*
@@ -1675,10 +1706,11 @@ att_rc store_host_reset_state(struct store *s, const char *name)
  */
 static bool order_ok(const struct store_order *o)
 {
-    return att_lower_hex(o->id, ORDER_ID_LEN, ORDER_ID_LEN) && att_lower_hex(o->container, ORDER_CONTAINER_LEN, ORDER_CONTAINER_LEN) &&
-           image_ok(o->image) && actions_ok(o->actions) && att_utf8_text_ok(o->reason, 1, ORDER_TEXT_MAX) &&
-           o->issued_at >= 0 && o->issued_at <= o->expires_at &&
-           envelope_ok(o->envelope, o->envelope_len);
+    return att_lower_hex(o->id, ORDER_ID_LEN, ORDER_ID_LEN) &&
+           att_lower_hex(o->container, ORDER_CONTAINER_LEN, ORDER_CONTAINER_LEN) &&
+           image_ok(o->image) && actions_ok(o->actions) &&
+           att_utf8_text_ok(o->reason, 1, ORDER_TEXT_MAX) && o->issued_at >= 0 &&
+           o->issued_at <= o->expires_at && envelope_ok(o->envelope, o->envelope_len);
 }
 
 static att_rc round_check(const struct store_round *r)
@@ -1949,8 +1981,8 @@ att_rc store_containers_list(struct store *s, const char *host, struct store_con
             goto out;
         }
     }
-    rc = collect_rows(s, __func__, st, sizeof(struct store_container), 0, container_row, &arr,
-                      &len);
+    rc =
+        collect_rows(s, __func__, st, sizeof(struct store_container), 0, container_row, &arr, &len);
     if (rc != ATT_OK) {
         goto out;
     }
@@ -2383,8 +2415,8 @@ att_rc store_verdicts_list(struct store *s, const char *host, int64_t before_id,
     if (rc != ATT_OK) {
         goto out;
     }
-    rc = collect_rows(s, __func__, st, sizeof(struct store_verdict), limit, verdict_row, &arr,
-                      &len);
+    rc =
+        collect_rows(s, __func__, st, sizeof(struct store_verdict), limit, verdict_row, &arr, &len);
     if (rc != ATT_OK) {
         goto out;
     }
@@ -2932,7 +2964,8 @@ att_rc store_order_lift(struct store *s, const char *id, const char *lift_id,
     int64_t now = now_s();
 
     memset(&t, 0, sizeof(t));
-    if (s == NULL || !att_lower_hex(id, ORDER_ID_LEN, ORDER_ID_LEN) || !att_lower_hex(lift_id, ORDER_ID_LEN, ORDER_ID_LEN) ||
+    if (s == NULL || !att_lower_hex(id, ORDER_ID_LEN, ORDER_ID_LEN) ||
+        !att_lower_hex(lift_id, ORDER_ID_LEN, ORDER_ID_LEN) ||
         !envelope_ok(lift_env, lift_env_len) || !att_utf8_text_ok(by, 1, ORDER_BY_MAX) ||
         !att_utf8_text_ok(reason, 1, ORDER_TEXT_MAX)) {
         return ATT_ERR_INVALID_ARG;
@@ -3423,7 +3456,8 @@ static bool is_hex64(const char *s)
     return s != NULL && att_lower_hex(s, 64, 64);
 }
 
-#define FEED_COLS "id, digest, source, source_digest, feed_time, imported_at, imported_by, n_entries"
+#define FEED_COLS                                                                                  \
+    "id, digest, source, source_digest, feed_time, imported_at, imported_by, n_entries"
 
 static att_rc feed_row(sqlite3_stmt *st, void *elem)
 {
@@ -3813,7 +3847,7 @@ void store_inventory_list_free(struct store_inventory *inv, size_t n)
 }
 
 #define INVENTORY_COLS(body)                                                                       \
-    "SELECT host, container, digest, image, ecosystem, n_packages, " body ", unjudgeable, "       \
+    "SELECT host, container, digest, image, ecosystem, n_packages, " body ", unjudgeable, "        \
     "judged, recheck_at, updated_at FROM inventories"
 
 att_rc store_inventories_list(struct store *s, const char *host, const char *container,
@@ -3834,10 +3868,11 @@ att_rc store_inventories_list(struct store *s, const char *host, const char *con
     store_lock(s);
     /* a round lists a host's inventories without their bodies (up to 8 MiB each) */
     rc = prepare(s, __func__,
-                 with_body ? INVENTORY_COLS("body") " WHERE (?1 IS NULL OR host = ?1) AND (?2 IS "
-                                                   "NULL OR container = ?2) ORDER BY host, container"
-                           : INVENTORY_COLS("''") " WHERE (?1 IS NULL OR host = ?1) AND (?2 IS "
-                                                  "NULL OR container = ?2) ORDER BY host, container",
+                 with_body
+                     ? INVENTORY_COLS("body") " WHERE (?1 IS NULL OR host = ?1) AND (?2 IS "
+                                              "NULL OR container = ?2) ORDER BY host, container"
+                     : INVENTORY_COLS("''") " WHERE (?1 IS NULL OR host = ?1) AND (?2 IS "
+                                            "NULL OR container = ?2) ORDER BY host, container",
                  &st);
     if (rc == ATT_OK) {
         binder_init(&b, st);
@@ -3924,7 +3959,7 @@ void store_finding_list_free(struct store_finding *f, size_t n)
 }
 
 #define SEVERITY_RANK                                                                              \
-    "CASE severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' "    \
+    "CASE severity WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' "     \
     "THEN 2 WHEN 'negligible' THEN 1 ELSE 0 END"
 
 att_rc store_finding_worst(struct store *s, const char *host, const char *container,
@@ -4032,9 +4067,8 @@ static att_rc insert_finding(struct store *s, const char *host, const char *cont
 }
 
 att_rc store_findings_replace(struct store *s, const char *host, const char *container,
-                              const char *judged, int64_t recheck_at,
-                              const struct store_finding *f, size_t n, int64_t now,
-                              const char *message, size_t *n_new)
+                              const char *judged, int64_t recheck_at, const struct store_finding *f,
+                              size_t n, int64_t now, const char *message, size_t *n_new)
 {
     att_rc rc = ATT_ERR_INTERNAL;
     sqlite3_stmt *st = NULL;
@@ -4072,8 +4106,8 @@ att_rc store_findings_replace(struct store *s, const char *host, const char *con
     }
     if (rc == ATT_OK) {
         rc = exec_host_container(s, __func__,
-                                 "DELETE FROM vuln_findings WHERE host = ? AND container = ?",
-                                 host, container);
+                                 "DELETE FROM vuln_findings WHERE host = ? AND container = ?", host,
+                                 container);
     }
     for (i = 0; rc == ATT_OK && i < n; i++) {
         rc = insert_finding(s, host, container, &f[i], now);
