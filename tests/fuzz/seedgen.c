@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "attest/buf.h"
+#include "attest/imalog.h"
 #include "attest/credential.h"
 #include "attest/proto.h"
 #include "attest/quote.h"
@@ -390,6 +391,68 @@ static void elf_seeds(void)
     }
 }
 
+/* fuzz_appraise: IMA logs of the records an agent writes, one kind per seed and all together. */
+#define SEED_CID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+static void appraise_seeds(void)
+{
+    static const struct {
+        const char *name; /* NULL: an ima-ng file entry */
+        const char *text;
+    } recs[] = {
+        {"container:" SEED_CID,
+         "image=sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ref=app:1 "
+         "privileged=0 cap_add= pid_mode=private seccomp=2 no_new_privs=1 "
+         "cap_eff=00000000a80425fb lsm=- policy_label=strict"},
+        {"admission:" SEED_CID, "decision=admit image=sha256:aaaa policy=app"},
+        {"rootfs:" SEED_CID,
+         "2222222222222222222222222222222222222222222222222222222222222222 /bin/ls\n"},
+        {"packages:" SEED_CID, "digest=00 count=1\nbusybox 1:1.35.0-4 amd64\n"},
+        {"violation:" SEED_CID,
+         "kind=anon_exec pid=7 comm=x path=- addr=0x1000 hint=- detail=injected"},
+        {"quarantine:" SEED_CID,
+         "at=1 n=1 order=0123456789abcdef0123456789abcdef op=quarantine actions=pause ok=1 "
+         "result=paused"},
+        {"netpolicy:" SEED_CID,
+         "status=applied policy=app network=00 ruleset=11 table=attest_x\n{}"},
+        {"netdrift:" SEED_CID, "expected=00 found=11 table=attest_x detail=rule%20gone"},
+        {"order:refused", "at=1 n=2 order=- op=quarantine actions=- ok=0 result=signature"},
+        {ATT_IMA_GAP_RECORD, "state=open since=2026-11-23T04:00:00Z error=No%20space"},
+        {ATT_IMA_GAP_RECORD,
+         "state=closed since=2026-11-23T04:00:00Z until=2026-11-23T04:05:00Z refused=3 "
+         "error=No%20space"},
+        {NULL, SEED_CID ":/bin/ls"},
+        {NULL, "host:/usr/bin/x"},
+    };
+    struct att_buf all;
+    size_t i;
+
+    att_buf_init(&all, 1u << 20);
+    for (i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+        struct att_ima_entry e;
+        struct att_buf one;
+        uint8_t d[ATT_SHA256_LEN];
+        char name[32];
+
+        memset(&e, 0, sizeof(e));
+        att_buf_init(&one, 1u << 20);
+        memset(d, 0x22, sizeof(d));
+        if (must(recs[i].name != NULL
+                     ? att_ima_entry_build_buf(&e, 15, recs[i].name, (const uint8_t *)recs[i].text,
+                                               strlen(recs[i].text))
+                     : att_ima_entry_build_ng(&e, 15, d, recs[i].text),
+                 "appraise record") &&
+            must(att_ima_entry_encode(&e, &one), "encode") &&
+            must(att_ima_entry_encode(&e, &all), "encode")) {
+            (void)snprintf(name, sizeof(name), "record-%02zu.bin", i);
+            put_buf("appraise", name, &one);
+        }
+        att_ima_entry_cleanup(&e);
+        att_buf_cleanup(&one);
+    }
+    put_buf("appraise", "all-records.bin", &all);
+    att_buf_cleanup(&all);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -401,5 +464,6 @@ int main(int argc, char **argv)
     enrolment(argv[2]);
     texts();
     elf_seeds();
+    appraise_seeds();
     return failed;
 }
