@@ -49,8 +49,19 @@ static void send_json(struct att_http_response *resp, unsigned status, json_t *j
 void verifier_api_error(void *ctx, unsigned status, const char *message,
                         struct att_http_response *resp)
 {
+    char clean[1024];
+    size_t i;
+
     (void)ctx;
-    send_json(resp, status, json_pack("{s:s}", "error", message));
+    /* Messages quote what the client sent (names, parser errors): printable
+     * ASCII only, or a stray byte would make the JSON body impossible. */
+    (void)snprintf(clean, sizeof(clean), "%s", message != NULL ? message : "error");
+    for (i = 0; clean[i] != '\0'; i++) {
+        if ((unsigned char)clean[i] < 0x20 || (unsigned char)clean[i] >= 0x7f) {
+            clean[i] = '?';
+        }
+    }
+    send_json(resp, status, json_pack("{s:s}", "error", clean));
 }
 
 void verifier_api_send_json(struct att_http_response *resp, unsigned status, json_t *j)
@@ -395,7 +406,10 @@ static void host_set_policy(struct verifier *v, const char *name,
         return;
     }
     rc = store_host_set_policy(verifier_store(v), name, json_string_value(p));
-    if (rc == ATT_ERR_NOT_FOUND) {
+    if (rc == ATT_ERR_INVALID_ARG) {
+        verifier_api_errorf(resp, 400,
+                            "\"policy\" must name a policy (a non-empty name) or be null");
+    } else if (rc == ATT_ERR_NOT_FOUND) {
         verifier_api_errorf(resp, 404, "no host \"%s\" or no policy \"%s\"", name,
                             json_is_string(p) ? json_string_value(p) : "");
     } else if (rc != ATT_OK) {
