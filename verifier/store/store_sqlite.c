@@ -602,6 +602,25 @@ static att_rc bind_check(struct store *s, const char *func, const struct binder 
 }
 
 /*
+ * Prepare @p sql and bind ?1 = @p host, ?2 = @p container (either may be
+ * NULL, bound as NULL). On failure *st may still need release().
+ */
+static att_rc prepare_host_container(struct store *s, const char *func, const char *sql,
+                                     const char *host, const char *container, sqlite3_stmt **st)
+{
+    struct binder b;
+    att_rc rc = prepare(s, func, sql, st);
+
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    binder_init(&b, *st);
+    bind_text(&b, host);
+    bind_text(&b, container);
+    return bind_check(s, func, &b);
+}
+
+/*
  * Reads the columns of the current row in order, copying text and blobs into
  * malloc'ed storage. The first failure sticks (rc); a value that the schema
  * should have made impossible (a negative count, a short PCR) is logged as
@@ -3857,7 +3876,6 @@ att_rc store_inventories_list(struct store *s, const char *host, const char *con
     sqlite3_stmt *st = NULL;
     void *arr = NULL;
     size_t len = 0;
-    struct binder b;
 
     if (s == NULL || out == NULL || n == NULL || (host != NULL && !is_name(host)) ||
         (container != NULL && !is_hex64(container))) {
@@ -3867,19 +3885,13 @@ att_rc store_inventories_list(struct store *s, const char *host, const char *con
     *n = 0;
     store_lock(s);
     /* a round lists a host's inventories without their bodies (up to 8 MiB each) */
-    rc = prepare(s, __func__,
-                 with_body
-                     ? INVENTORY_COLS("body") " WHERE (?1 IS NULL OR host = ?1) AND (?2 IS "
-                                              "NULL OR container = ?2) ORDER BY host, container"
-                     : INVENTORY_COLS("''") " WHERE (?1 IS NULL OR host = ?1) AND (?2 IS "
-                                            "NULL OR container = ?2) ORDER BY host, container",
-                 &st);
-    if (rc == ATT_OK) {
-        binder_init(&b, st);
-        bind_text(&b, host);
-        bind_text(&b, container);
-        rc = bind_check(s, __func__, &b);
-    }
+    rc = prepare_host_container(
+        s, __func__,
+        with_body ? INVENTORY_COLS("body") " WHERE (?1 IS NULL OR host = ?1) AND (?2 IS "
+                                           "NULL OR container = ?2) ORDER BY host, container"
+                  : INVENTORY_COLS("''") " WHERE (?1 IS NULL OR host = ?1) AND (?2 IS "
+                                         "NULL OR container = ?2) ORDER BY host, container",
+        host, container, &st);
     if (rc == ATT_OK) {
         rc = collect_rows(s, __func__, st, sizeof(struct store_inventory), 0, inventory_row, &arr,
                           &len);
@@ -3967,7 +3979,6 @@ att_rc store_finding_worst(struct store *s, const char *host, const char *contai
 {
     att_rc rc = ATT_ERR_INTERNAL;
     sqlite3_stmt *st = NULL;
-    struct binder b;
     int src;
 
     if (s == NULL || !is_name(host) || !is_hex64(container) || out == NULL) {
@@ -3975,17 +3986,11 @@ att_rc store_finding_worst(struct store *s, const char *host, const char *contai
     }
     memset(out, 0, sizeof(*out));
     store_lock(s);
-    rc = prepare(s, __func__,
-                 "SELECT " FINDING_COLS " FROM vuln_findings WHERE host = ?1 AND container = ?2 "
-                 "AND over_bar = 1 ORDER BY " SEVERITY_RANK " DESC, fixed = '' ASC, vuln_id, "
-                 "package LIMIT 1",
-                 &st);
-    if (rc == ATT_OK) {
-        binder_init(&b, st);
-        bind_text(&b, host);
-        bind_text(&b, container);
-        rc = bind_check(s, __func__, &b);
-    }
+    rc = prepare_host_container(s, __func__,
+                                "SELECT " FINDING_COLS " FROM vuln_findings WHERE host = ?1 AND "
+                                "container = ?2 AND over_bar = 1 ORDER BY " SEVERITY_RANK
+                                " DESC, fixed = '' ASC, vuln_id, package LIMIT 1",
+                                host, container, &st);
     if (rc == ATT_OK) {
         src = sqlite3_step(st);
         if (src == SQLITE_ROW) {
@@ -4006,18 +4011,9 @@ att_rc store_finding_worst(struct store *s, const char *host, const char *contai
 static att_rc exec_host_container(struct store *s, const char *func, const char *sql,
                                   const char *host, const char *container)
 {
-    att_rc rc;
     sqlite3_stmt *st = NULL;
-    struct binder b;
+    att_rc rc = prepare_host_container(s, func, sql, host, container, &st);
 
-    rc = prepare(s, func, sql, &st);
-    if (rc != ATT_OK) {
-        return rc;
-    }
-    binder_init(&b, st);
-    bind_text(&b, host);
-    bind_text(&b, container);
-    rc = bind_check(s, func, &b);
     if (rc == ATT_OK) {
         rc = step_done(s, func, st);
     }
@@ -4113,18 +4109,12 @@ att_rc store_findings_replace(struct store *s, const char *host, const char *con
         rc = insert_finding(s, host, container, &f[i], now);
     }
     if (rc == ATT_OK) {
-        rc = prepare(s, __func__,
-                     "SELECT count(*), coalesce(max(over_bar), 0) FROM vuln_findings AS v WHERE "
-                     "host = ? AND container = ? AND NOT EXISTS (SELECT 1 FROM "
-                     "temp.prev_findings AS p WHERE p.vuln_id = v.vuln_id AND p.package = "
-                     "v.package)",
-                     &st);
-    }
-    if (rc == ATT_OK) {
-        binder_init(&b, st);
-        bind_text(&b, host);
-        bind_text(&b, container);
-        rc = bind_check(s, __func__, &b);
+        rc = prepare_host_container(
+            s, __func__,
+            "SELECT count(*), coalesce(max(over_bar), 0) FROM vuln_findings AS v WHERE host = ? "
+            "AND container = ? AND NOT EXISTS (SELECT 1 FROM temp.prev_findings AS p WHERE "
+            "p.vuln_id = v.vuln_id AND p.package = v.package)",
+            host, container, &st);
     }
     if (rc == ATT_OK) {
         src = sqlite3_step(st);
