@@ -70,19 +70,36 @@ static void usage(FILE *f)
 
 struct settings {
     struct agent_config cfg;
-    char *log_level;     /* owned */
-    char *tls_cert;      /* owned: server certificate from the fleet CA */
-    char *tls_key;       /* owned */
-    char *tls_client_ca; /* owned: fleet CA that verifier certificates chain to */
-    char *engine;        /* owned: container engine API, unix:///path.sock */
-    char *storage;       /* owned: containers/storage graph root (hook image lookup) */
-    bool fail_open;      /* hook: start containers when the agent is unreachable */
+    char *log_level;      /* owned */
+    char *tls_cert;       /* owned: server certificate from the fleet CA */
+    char *tls_key;        /* owned */
+    char *tls_client_ca;  /* owned: fleet CA that verifier certificates chain to */
+    char *engine;         /* owned: container engine API, unix:///path.sock */
+    char *storage;        /* owned: containers/storage graph root (hook image lookup) */
+    bool fail_open;       /* hook: start containers when the agent is unreachable */
     uint32_t integrity_s; /* full memory-integrity sweep period (0: default 30 s) */
     bool insecure_dev;
 };
 
-static att_rc apply(struct settings *s, const char *key, const char *val, char *why,
-                    size_t why_len)
+static void settings_init(struct settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    agent_config_init(&s->cfg);
+}
+
+static void settings_cleanup(struct settings *s)
+{
+    agent_config_cleanup(&s->cfg);
+    free(s->log_level);
+    free(s->tls_cert);
+    free(s->tls_key);
+    free(s->tls_client_ca);
+    free(s->engine);
+    free(s->storage);
+    memset(s, 0, sizeof(*s));
+}
+
+static att_rc apply(struct settings *s, const char *key, const char *val, char *why, size_t why_len)
 {
     att_rc rc = ATT_OK;
 
@@ -98,8 +115,7 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
         rc = agent_config_set(&s->log_level, val);
     } else if (strcmp(key, "integrity_interval") == 0 || strcmp(key, "integrity-interval") == 0) {
         if (att_parse_u32(val, 86400, &s->integrity_s) != ATT_OK || s->integrity_s == 0) {
-            (void)snprintf(why, why_len, "integrity_interval \"%s\" must be 1..86400 seconds",
-                           val);
+            (void)snprintf(why, why_len, "integrity_interval \"%s\" must be 1..86400 seconds", val);
             return ATT_ERR_INVALID_ARG;
         }
     } else if (strcmp(key, "net_check_interval") == 0 || strcmp(key, "net-check-interval") == 0) {
@@ -176,8 +192,7 @@ static att_rc load_config(struct settings *s, const char *path)
         return ATT_ERR_NOT_FOUND;
     }
     if (line != 0) {
-        fprintf(stderr, "attest-agent: %s:%d: %s\n", path, line,
-                c.why[0] ? c.why : "syntax error");
+        fprintf(stderr, "attest-agent: %s:%d: %s\n", path, line, c.why[0] ? c.why : "syntax error");
         return ATT_ERR_PARSE;
     }
     return ATT_OK;
@@ -378,15 +393,14 @@ int main(int argc, char **argv)
     att_log_set_ident("attest-agent");
     /* tpm2-tss logs to stderr by itself; we log every TSS failure once, decoded. */
     (void)setenv("TSS2_LOG", "all+none", 0);
-    memset(&s, 0, sizeof(s));
-    agent_config_init(&s.cfg);
+    settings_init(&s);
     if (argc > 1 && argv[1][0] != '-') {
         cmd = argv[1];
         argv++;
         argc--;
     }
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "measure") != 0 &&
-        strcmp(cmd, "containers") != 0 && strcmp(cmd, "hook") != 0) {
+    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "measure") != 0 && strcmp(cmd, "containers") != 0 &&
+        strcmp(cmd, "hook") != 0) {
         fprintf(stderr, "attest-agent: unknown command \"%s\"\n", cmd);
         usage(stderr);
         return 2;
@@ -452,12 +466,6 @@ int main(int argc, char **argv)
     }
     ret = run(&s);
 out:
-    agent_config_cleanup(&s.cfg);
-    free(s.log_level);
-    free(s.tls_cert);
-    free(s.tls_key);
-    free(s.tls_client_ca);
-    free(s.engine);
-    free(s.storage);
+    settings_cleanup(&s);
     return ret;
 }

@@ -26,42 +26,56 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: attest-verifier [run] [OPTIONS]\n"
-            "       attest-verifier token create --db FILE --name NAME --role viewer|operator|admin\n"
-            "\n"
-            "Enrolls hosts, attests them every interval and serves the dashboard API.\n"
-            "\n"
-            "options (each may also be set in the [verifier] section of --config FILE):\n"
-            "  --config FILE         INI file; flags override it\n"
-            "  --db FILE             SQLite store (default " VERIFIER_DEFAULT_DB ")\n"
-            "  --listen ADDR:PORT    dashboard API (default " VERIFIER_DEFAULT_LISTEN
-            "; port 0 = any)\n"
-            "  --api-cert FILE       HTTPS certificate for the API (PEM)\n"
-            "  --api-key FILE        its key\n"
-            "  --fleet-ca FILE       CA of agent certificates (mTLS to agents)\n"
-            "  --client-cert FILE    the verifier's client certificate towards agents\n"
-            "  --client-key FILE     its key\n"
-            "  --tpm-ca PATH         trusted TPM EK CA file or dir; repeatable (default "
-            VERIFIER_DEFAULT_TPM_CA ")\n"
-            "  --interval SECONDS    attest every host this often (default 2; decimals allowed)\n"
-            "  --timeout SECONDS     per agent request (default 10)\n"
-            "  --max-inflight N      concurrent agent requests (default 32)\n"
-            "  --order-key FILE      P-256 key signing quarantine orders (PEM; created if\n"
-            "                        absent; default order-key.pem next to the --db file)\n"
-            "  --order-ttl SECONDS   drop an order not delivered within this (default 86400)\n"
-            "  --vulndb-max-age SECONDS  do not judge with a vulnerability feed older than this\n"
-            "                        (default 432000 = 120 h; a policy's max_feed_age overrides)\n"
-            "  --vulndb-max-bytes N  largest feed upload accepted (default and most 25165824)\n"
-            "  --insecure-dev        plain HTTP to agents and on the API (test rigs only!)\n"
-            "  --log-level LEVEL     error|warning|info|debug (default warning)\n"
-            "  --help, --version\n");
+    fprintf(
+        f,
+        "usage: attest-verifier [run] [OPTIONS]\n"
+        "       attest-verifier token create --db FILE --name NAME --role viewer|operator|admin\n"
+        "\n"
+        "Enrolls hosts, attests them every interval and serves the dashboard API.\n"
+        "\n"
+        "options (each may also be set in the [verifier] section of --config FILE):\n"
+        "  --config FILE         INI file; flags override it\n"
+        "  --db FILE             SQLite store (default " VERIFIER_DEFAULT_DB ")\n"
+        "  --listen ADDR:PORT    dashboard API (default " VERIFIER_DEFAULT_LISTEN
+        "; port 0 = any)\n"
+        "  --api-cert FILE       HTTPS certificate for the API (PEM)\n"
+        "  --api-key FILE        its key\n"
+        "  --fleet-ca FILE       CA of agent certificates (mTLS to agents)\n"
+        "  --client-cert FILE    the verifier's client certificate towards agents\n"
+        "  --client-key FILE     its key\n"
+        "  --tpm-ca PATH         trusted TPM EK CA file or dir; repeatable "
+        "(default " VERIFIER_DEFAULT_TPM_CA ")\n"
+        "  --interval SECONDS    attest every host this often (default 2; decimals allowed)\n"
+        "  --timeout SECONDS     per agent request (default 10)\n"
+        "  --max-inflight N      concurrent agent requests (default 32)\n"
+        "  --order-key FILE      P-256 key signing quarantine orders (PEM; created if\n"
+        "                        absent; default order-key.pem next to the --db file)\n"
+        "  --order-ttl SECONDS   drop an order not delivered within this (default 86400)\n"
+        "  --vulndb-max-age SECONDS  do not judge with a vulnerability feed older than this\n"
+        "                        (default 432000 = 120 h; a policy's max_feed_age overrides)\n"
+        "  --vulndb-max-bytes N  largest feed upload accepted (default and most 25165824)\n"
+        "  --insecure-dev        plain HTTP to agents and on the API (test rigs only!)\n"
+        "  --log-level LEVEL     error|warning|info|debug (default warning)\n"
+        "  --help, --version\n");
 }
 
 struct settings {
     struct verifier_config cfg;
     char *log_level;
 };
+
+static void settings_init(struct settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    verifier_config_init(&s->cfg);
+}
+
+static void settings_cleanup(struct settings *s)
+{
+    verifier_config_cleanup(&s->cfg);
+    free(s->log_level);
+    memset(s, 0, sizeof(*s));
+}
 
 static att_rc set_str(char **dst, const char *v)
 {
@@ -112,8 +126,7 @@ static att_rc parse_interval(const char *s, uint32_t *ms)
     return *ms >= 100 ? ATT_OK : ATT_ERR_PARSE;
 }
 
-static att_rc apply(struct settings *s, const char *key, const char *val, char *why,
-                    size_t why_len)
+static att_rc apply(struct settings *s, const char *key, const char *val, char *why, size_t why_len)
 {
     struct verifier_config *c = &s->cfg;
 
@@ -151,8 +164,7 @@ static att_rc apply(struct settings *s, const char *key, const char *val, char *
     if (strcmp(key, "vulndb-max-age") == 0 || strcmp(key, "vulndb_max_age") == 0) {
         if (att_parse_u64(val, 366ull * 86400u, &c->vulndb_max_age_s) != ATT_OK ||
             c->vulndb_max_age_s < 60) {
-            (void)snprintf(why, why_len, "vulndb-max-age \"%s\" must be 60..31622400 seconds",
-                           val);
+            (void)snprintf(why, why_len, "vulndb-max-age \"%s\" must be 60..31622400 seconds", val);
             return ATT_ERR_INVALID_ARG;
         }
         return ATT_OK;
@@ -325,8 +337,7 @@ static int run(struct settings *s)
     }
     rc = verifier_start(&s->cfg, &v);
     if (rc != ATT_OK) {
-        fprintf(stderr, "attest-verifier: cannot start: %s (see messages above)\n",
-                att_rc_str(rc));
+        fprintf(stderr, "attest-verifier: cannot start: %s (see messages above)\n", att_rc_str(rc));
         return 1;
     }
     printf("attest-verifier ready: API port %u, store %s\n", verifier_api_port(v), s->cfg.db);
@@ -340,18 +351,27 @@ static int run(struct settings *s)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},      {"db", required_argument, NULL, 1},
-        {"listen", required_argument, NULL, 1},        {"api-cert", required_argument, NULL, 1},
-        {"api-key", required_argument, NULL, 1},       {"fleet-ca", required_argument, NULL, 1},
-        {"client-cert", required_argument, NULL, 1},   {"client-key", required_argument, NULL, 1},
-        {"tpm-ca", required_argument, NULL, 1},        {"interval", required_argument, NULL, 1},
-        {"order-key", required_argument, NULL, 1},     {"order-ttl", required_argument, NULL, 1},
-        {"timeout", required_argument, NULL, 1},       {"max-inflight", required_argument, NULL, 1},
-        {"insecure-dev", no_argument, NULL, 2},        {"log-level", required_argument, NULL, 1},
-        {"vulndb-max-age", required_argument, NULL, 1}, {"vulndb-max-bytes", required_argument, NULL, 1},
-        {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"db", required_argument, NULL, 1},
+                                         {"listen", required_argument, NULL, 1},
+                                         {"api-cert", required_argument, NULL, 1},
+                                         {"api-key", required_argument, NULL, 1},
+                                         {"fleet-ca", required_argument, NULL, 1},
+                                         {"client-cert", required_argument, NULL, 1},
+                                         {"client-key", required_argument, NULL, 1},
+                                         {"tpm-ca", required_argument, NULL, 1},
+                                         {"interval", required_argument, NULL, 1},
+                                         {"order-key", required_argument, NULL, 1},
+                                         {"order-ttl", required_argument, NULL, 1},
+                                         {"timeout", required_argument, NULL, 1},
+                                         {"max-inflight", required_argument, NULL, 1},
+                                         {"insecure-dev", no_argument, NULL, 2},
+                                         {"log-level", required_argument, NULL, 1},
+                                         {"vulndb-max-age", required_argument, NULL, 1},
+                                         {"vulndb-max-bytes", required_argument, NULL, 1},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
     struct settings s;
     const char *config = NULL;
     char why[512];
@@ -361,8 +381,7 @@ int main(int argc, char **argv)
 
     att_log_set_ident("attest-verifier");
     (void)setenv("TSS2_LOG", "all+none", 0);
-    memset(&s, 0, sizeof(s));
-    verifier_config_init(&s.cfg);
+    settings_init(&s);
     if (argc > 1 && strcmp(argv[1], "token") == 0) {
         return token_main(argc - 1, argv + 1);
     }
@@ -425,7 +444,6 @@ int main(int argc, char **argv)
     ret = run(&s);
     curl_global_cleanup();
 out:
-    verifier_config_cleanup(&s.cfg);
-    free(s.log_level);
+    settings_cleanup(&s);
     return ret;
 }

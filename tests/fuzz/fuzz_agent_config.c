@@ -4,9 +4,8 @@
  * parser, then the agent's own handler and value checks (ini_cb() and
  * apply() in agent/main.c), on the text as ini_parse() would read it from
  * the file. Those are static, so this file includes agent/main.c with its
- * main() renamed; the settings are freed the way main() frees them (a field
- * added there and not here shows up as a leak). Seeds: tests/fuzz/corpus/
- * agent_config/.
+ * main() renamed; the settings are freed by main.c's own settings_cleanup(). Seeds:
+ * tests/fuzz/corpus/ agent_config/.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,21 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(text, data, size);
     }
     text[size] = '\0';
-    memset(&s, 0, sizeof(s));
-    agent_config_init(&s.cfg);
+    settings_init(&s);
     memset(&c, 0, sizeof(c));
     c.s = &s;
     (void)ini_parse_string(text, ini_cb, &c);
     if (strnlen(c.why, sizeof(c.why)) >= sizeof(c.why)) {
         abort();
     }
-    agent_config_cleanup(&s.cfg);
-    free(s.log_level);
-    free(s.tls_cert);
-    free(s.tls_key);
-    free(s.tls_client_ca);
-    free(s.engine);
-    free(s.storage);
+    settings_cleanup(&s);
     free(text);
     return 0;
 }
