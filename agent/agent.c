@@ -454,15 +454,6 @@ void agent_free(struct agent *a)
     free(a);
 }
 
-static void utc_text(time_t t, char *out, size_t len)
-{
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-        (void)snprintf(out, len, "unknown");
-    }
-}
-
 /*
  * The "log-gap" record (ima-buf): "state=open since=T error=E" when the log
  * file first refuses a write, "state=closed since=T until=T refused=N
@@ -476,8 +467,8 @@ static att_rc gap_entry(struct agent *a, bool open, struct att_ima_entry *e)
     att_rc rc;
 
     att_buf_init(&b, 1024);
-    utc_text(a->gap_since, since, sizeof(since));
-    utc_text(time(NULL), until, sizeof(until));
+    (void)att_rfc3339_format(a->gap_since, since, sizeof(since));
+    (void)att_rfc3339_format(time(NULL), until, sizeof(until));
     if (open) {
         rc = att_buf_printf(&b, "state=open since=%s error=", since);
     } else {

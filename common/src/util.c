@@ -306,6 +306,20 @@ static bool rfc_digits(const char *s, int n, int *v)
     return true;
 }
 
+bool att_rfc3339_format(time_t t, char *out, size_t out_len)
+{
+    struct tm tm;
+
+    if (out == NULL || out_len == 0) {
+        return false;
+    }
+    if (gmtime_r(&t, &tm) == NULL || strftime(out, out_len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        (void)snprintf(out, out_len, "%s", out_len > 7 ? "unknown" : "");
+        return false;
+    }
+    return true;
+}
+
 bool att_rfc3339_parse(const char *s, struct timespec *out)
 {
     static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

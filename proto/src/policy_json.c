@@ -33,8 +33,8 @@
 /* Our words for what jansson found; its error text stays out of why. */
 static void why_json(char *why, size_t why_len, const json_error_t *err)
 {
-    att_set_why(why, why_len, "policy: %s at line %d, column %d", att_json_error_what(err), err->line,
-            err->column);
+    att_set_why(why, why_len, "policy: %s at line %d, column %d", att_json_error_what(err),
+                err->line, err->column);
 }
 
 /* "sha256:" followed by exactly 64 hex digits (either case) -> 32 bytes. */
@@ -118,7 +118,8 @@ static att_rc add_reference_values(struct att_policy *p, json_t *rv, char *why, 
             goto out;
         }
     }
-    json_object_foreach(rv, key, value) {
+    json_object_foreach(rv, key, value)
+    {
         if (i < n) {
             m[i].key = key;
             m[i].value = value;
@@ -139,15 +140,15 @@ static att_rc add_reference_values(struct att_policy *p, json_t *rv, char *why, 
         path_label(label, sizeof(label), m[i].key, i);
         if (m[i].key[0] != '/' || len >= ATT_POLICY_MAX_PATH) {
             att_set_why(why, why_len,
-                    "policy: reference_values key %s must be an absolute path shorter than %d "
-                    "bytes",
-                    label, ATT_POLICY_MAX_PATH);
+                        "policy: reference_values key %s must be an absolute path shorter than %d "
+                        "bytes",
+                        label, ATT_POLICY_MAX_PATH);
             rc = ATT_ERR_PARSE;
             goto out;
         }
         if (!json_is_array(m[i].value) || json_array_size(m[i].value) == 0) {
             att_set_why(why, why_len,
-                    "policy: reference_values[%s] must be a non-empty array of digests", label);
+                        "policy: reference_values[%s] must be a non-empty array of digests", label);
             rc = ATT_ERR_PARSE;
             goto out;
         }
@@ -156,9 +157,9 @@ static att_rc add_reference_values(struct att_policy *p, json_t *rv, char *why, 
 
             if (!digest_parse(json_array_get(m[i].value, k), digest)) {
                 att_set_why(why, why_len,
-                        "policy: reference_values[%s][%zu] must be \"sha256:\" followed by 64 "
-                        "hex digits",
-                        label, k);
+                            "policy: reference_values[%s][%zu] must be \"sha256:\" followed by 64 "
+                            "hex digits",
+                            label, k);
                 rc = ATT_ERR_PARSE;
                 goto out;
             }
@@ -173,7 +174,6 @@ out:
     free(m);
     return rc;
 }
-
 
 #define MAX_CONTAINER_POLICIES 256
 #define MAX_LIST               64
@@ -230,12 +230,12 @@ static att_rc string_list(json_t *arr, bool (*ok)(const char *), char ***out, si
     if (*out == NULL) {
         return ATT_ERR_NOMEM;
     }
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         const char *str = json_string_value(v);
 
         if (!ok(str)) {
-            att_set_why(why, why_len, "policy: container %s: %s[%zu] is not valid", cname, what,
-                        i);
+            att_set_why(why, why_len, "policy: container %s: %s[%zu] is not valid", cname, what, i);
             return ATT_ERR_PARSE;
         }
         (*out)[*n] = strdup(str);
@@ -268,12 +268,15 @@ static att_rc quarantine_actions(json_t *arr, uint32_t *out, const char *label, 
         return ATT_OK;
     }
     if (!json_is_array(arr) || json_array_size(arr) > 3) {
-        att_set_why(why, why_len, "policy: container %s: \"quarantine\" must be a list of "
-                    "\"pause\", \"isolate-network\", \"kill\"", label);
+        att_set_why(why, why_len,
+                    "policy: container %s: \"quarantine\" must be a list of "
+                    "\"pause\", \"isolate-network\", \"kill\"",
+                    label);
         return ATT_ERR_PARSE;
     }
     *out = 0;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         const char *a = json_string_value(v);
 
         if (a != NULL && strcmp(a, "pause") == 0) {
@@ -283,8 +286,10 @@ static att_rc quarantine_actions(json_t *arr, uint32_t *out, const char *label, 
         } else if (a != NULL && strcmp(a, "kill") == 0) {
             *out |= ATT_QUARANTINE_KILL;
         } else {
-            att_set_why(why, why_len, "policy: container %s: quarantine[%zu] is not \"pause\", "
-                        "\"isolate-network\" or \"kill\"", label, i);
+            att_set_why(why, why_len,
+                        "policy: container %s: quarantine[%zu] is not \"pause\", "
+                        "\"isolate-network\" or \"kill\"",
+                        label, i);
             return ATT_ERR_PARSE;
         }
     }
@@ -322,7 +327,7 @@ static bool severity_word(const char *s, enum att_severity *out)
     }
     return false;
 }
-#define VULN_MAX_AGE   (366ull * 24 * 3600)
+#define VULN_MAX_AGE (366ull * 24 * 3600)
 
 /*
  * "vulnerabilities": the image vulnerability bar (attest/vulndb.h):
@@ -351,7 +356,8 @@ static att_rc vuln_policy(json_t *o, struct att_vuln_policy **out, const char *l
                     label);
         return ATT_ERR_PARSE;
     }
-    json_object_foreach(o, key, value) {
+    json_object_foreach(o, key, value)
+    {
         if (strcmp(key, "refuse_at") != 0 && strcmp(key, "refuse_unfixed") != 0 &&
             strcmp(key, "running") != 0 && strcmp(key, "max_feed_age") != 0 &&
             strcmp(key, "allow") != 0) {
@@ -479,13 +485,11 @@ static json_t *vuln_json(const struct att_vuln_policy *vp)
 
     for (i = 0; arr != NULL && i < vp->n_allow; i++) {
         char t[32];
-        time_t tt = (time_t)vp->allow[i].expires_at;
-        struct tm tm;
 
-        if (gmtime_r(&tt, &tm) == NULL || strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 ||
+        if (!att_rfc3339_format((time_t)vp->allow[i].expires_at, t, sizeof(t)) ||
             json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", vp->allow[i].id,
-                                                 "expires", t, "reason",
-                                                 vp->allow[i].reason)) != 0) {
+                                                 "expires", t, "reason", vp->allow[i].reason)) !=
+                0) {
             json_decref(arr);
             return NULL;
         }
@@ -941,7 +945,8 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
         att_set_why(why, why_len, "policy: containers[%zu] must be an object", idx);
         return ATT_ERR_PARSE;
     }
-    json_object_foreach(o, key, value) {
+    json_object_foreach(o, key, value)
+    {
         if (strcmp(key, "name") != 0 && strcmp(key, "images") != 0 && strcmp(key, "files") != 0 &&
             strcmp(key, "exclude") != 0 && strcmp(key, "allow_jit") != 0 &&
             strcmp(key, "posture") != 0 && strcmp(key, "quarantine") != 0 &&
@@ -962,8 +967,8 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
     if (c->name == NULL || c->files == NULL) {
         return ATT_ERR_NOMEM;
     }
-    rc = string_list(json_object_get(o, "images"), image_id_ok, &c->images, &c->n_images,
-                     "images", label, why, why_len);
+    rc = string_list(json_object_get(o, "images"), image_id_ok, &c->images, &c->n_images, "images",
+                     label, why, why_len);
     if (rc != ATT_OK) {
         return rc;
     }
@@ -997,8 +1002,7 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
         return ATT_ERR_PARSE;
     }
     c->allow_jit = jit != NULL && json_is_true(jit);
-    rc = quarantine_actions(json_object_get(o, "quarantine"), &c->quarantine, label, why,
-                            why_len);
+    rc = quarantine_actions(json_object_get(o, "quarantine"), &c->quarantine, label, why, why_len);
     if (rc != ATT_OK) {
         return rc;
     }
@@ -1013,7 +1017,8 @@ static att_rc add_container(struct att_container_policy *c, json_t *o, size_t id
                         label);
             return ATT_ERR_PARSE;
         }
-        json_object_foreach(posture, key, value) {
+        json_object_foreach(posture, key, value)
+        {
             if (strcmp(key, "privileged") != 0 && strcmp(key, "forbid_caps") != 0 &&
                 strcmp(key, "require_seccomp") != 0 && strcmp(key, "require_no_new_privs") != 0 &&
                 strcmp(key, "host_pid") != 0) {
@@ -1071,7 +1076,8 @@ static att_rc add_containers(struct att_policy *p, json_t *arr, char *why, size_
     if (p->containers == NULL) {
         return ATT_ERR_NOMEM;
     }
-    json_array_foreach(arr, i, o) {
+    json_array_foreach(arr, i, o)
+    {
         /* counted first, so att_policy_free() releases a half-parsed element */
         p->n_containers++;
         rc = add_container(&p->containers[i], o, i, why, why_len);
@@ -1133,7 +1139,8 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
         rc = ATT_ERR_PARSE;
         goto out;
     }
-    json_object_foreach(root, key, value) {
+    json_object_foreach(root, key, value)
+    {
         if (strcmp(key, "version") != 0 && strcmp(key, "name") != 0 &&
             strcmp(key, "reference_values") != 0 && strcmp(key, "containers") != 0 &&
             strcmp(key, "quarantine_untrusted_host") != 0) {
@@ -1156,7 +1163,7 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
     name = json_object_get(root, "name");
     if (name != NULL && (!json_is_string(name) || json_string_length(name) > NAME_MAX_LEN)) {
         att_set_why(why, why_len, "policy: \"name\" must be a string of at most %u bytes",
-                (unsigned)NAME_MAX_LEN);
+                    (unsigned)NAME_MAX_LEN);
         rc = ATT_ERR_PARSE;
         goto out;
     }
@@ -1190,7 +1197,8 @@ att_rc att_policy_parse_json(const char *json, size_t len, struct att_policy **o
         json_t *qh = json_object_get(root, "quarantine_untrusted_host");
 
         if (qh != NULL && !json_is_boolean(qh)) {
-            att_set_why(why, why_len, "policy: \"quarantine_untrusted_host\" must be true or false");
+            att_set_why(why, why_len,
+                        "policy: \"quarantine_untrusted_host\" must be true or false");
             rc = ATT_ERR_PARSE;
             goto out;
         }
@@ -1281,7 +1289,6 @@ static json_t *digests_to_json(const struct att_policy_ref *r)
     return arr;
 }
 
-
 static json_t *strv_json(char *const *v, size_t n)
 {
     json_t *arr = json_array();
@@ -1368,16 +1375,14 @@ static json_t *containers_json(const struct att_policy *p)
 
     for (i = 0; arr != NULL && i < p->n_containers; i++) {
         const struct att_container_policy *c = &p->containers[i];
-        json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:b, s:o, s:{s:b, s:o, s:b, s:b, s:b}}",
-                              "name",
-                              c->name, "images", strv_json(c->images, c->n_images), "files",
-                              refs_json(c->files), "exclude", strv_json(c->exclude, c->n_exclude),
-                              "allow_jit", c->allow_jit, "quarantine",
-                              quarantine_json(c->quarantine), "posture", "privileged",
-                              c->allow_privileged, "forbid_caps",
-                              strv_json(c->forbid_caps, c->n_forbid_caps), "require_seccomp",
-                              c->require_seccomp, "require_no_new_privs",
-                              c->require_no_new_privs, "host_pid", c->allow_host_pid);
+        json_t *o = json_pack(
+            "{s:s, s:o, s:o, s:o, s:b, s:o, s:{s:b, s:o, s:b, s:b, s:b}}", "name", c->name,
+            "images", strv_json(c->images, c->n_images), "files", refs_json(c->files), "exclude",
+            strv_json(c->exclude, c->n_exclude), "allow_jit", c->allow_jit, "quarantine",
+            quarantine_json(c->quarantine), "posture", "privileged", c->allow_privileged,
+            "forbid_caps", strv_json(c->forbid_caps, c->n_forbid_caps), "require_seccomp",
+            c->require_seccomp, "require_no_new_privs", c->require_no_new_privs, "host_pid",
+            c->allow_host_pid);
 
         if (o != NULL && c->vulns != NULL &&
             json_object_set_new(o, "vulnerabilities", vuln_json(c->vulns)) != 0) {
@@ -1431,8 +1436,7 @@ att_rc att_policy_encode_json(const struct att_policy *p, struct att_buf *out)
     if ((p->quarantine_untrusted_host &&
          json_object_set_new(root, "quarantine_untrusted_host", json_true()) != 0) ||
         json_object_set(root, "reference_values", rv) != 0 ||
-        (p->n_containers > 0 &&
-         json_object_set_new(root, "containers", containers_json(p)) != 0)) {
+        (p->n_containers > 0 && json_object_set_new(root, "containers", containers_json(p)) != 0)) {
         rc = ATT_ERR_NOMEM;
         goto out;
     }

@@ -118,8 +118,7 @@ int cli_api_call_raw(const struct cli_fleet *f, const char *method, const char *
     memset(&tls, 0, sizeof(tls));
     tls.ca_file = f->ca;
     /* feed uploads are large: a longer timeout than the other commands' 60 s */
-    return request(&tls, f->verifier, f->token, 600, method, path, content_type, body, len, out,
-                   0);
+    return request(&tls, f->verifier, f->token, 600, method, path, content_type, body, len, out, 0);
 }
 
 void cli_print_json(const json_t *j)
@@ -144,7 +143,8 @@ static void print_findings(const json_t *findings)
     size_t i;
     json_t *f;
 
-    json_array_foreach(findings, i, f) {
+    json_array_foreach(findings, i, f)
+    {
         printf("  %s %s: %s\n", strcmp(str(f, "kind"), "fail") == 0 ? "FAIL" : "info",
                str(f, "code"), str(f, "message"));
     }
@@ -164,7 +164,8 @@ static void host_containers_summary(const struct api *a, const char *host)
         json_decref(j);
         return;
     }
-    json_array_foreach(json_object_get(j, "containers"), i, c) {
+    json_array_foreach(json_object_get(j, "containers"), i, c)
+    {
         json_t *q = json_object_get(c, "quarantine");
 
         total++;
@@ -179,7 +180,8 @@ static void host_containers_summary(const struct api *a, const char *host)
         }
         if (q != NULL) {
             printf("  quarantine order %s: %s (%s): %s\n", str(q, "order"), str(q, "state"),
-                   str(q, "actions"), str(q, "result")[0] ? str(q, "result") : "not yet acknowledged");
+                   str(q, "actions"),
+                   str(q, "result")[0] ? str(q, "result") : "not yet acknowledged");
         }
     }
     printf("containers: %zu\n", total);
@@ -219,10 +221,10 @@ static int cmd_quarantine(const struct api *a, int argc, char **argv)
         } else {
             printf("%-32s %-12s %-12s %-12s %-22s %s\n", "ORDER", "HOST", "CONTAINER", "STATE",
                    "ACTIONS", "REASON");
-            json_array_foreach(json_object_get(j, "orders"), i, o) {
+            json_array_foreach(json_object_get(j, "orders"), i, o)
+            {
                 printf("%-32s %-12s %-12.12s %-12s %-22s %s\n", str(o, "id"), str(o, "host"),
-                       str(o, "container"), str(o, "state"), str(o, "actions"),
-                       str(o, "reason"));
+                       str(o, "container"), str(o, "state"), str(o, "actions"), str(o, "reason"));
                 if (json_is_string(json_object_get(o, "lifted_by"))) {
                     printf("%32s lifted by %s: %s\n", "", str(o, "lifted_by"),
                            str(o, "lift_reason"));
@@ -315,9 +317,11 @@ static int cmd_hosts(const struct api *a)
         cli_print_json(j);
     } else {
         printf("%-20s %-11s %-16s %-8s %s\n", "HOST", "VERDICT", "POLICY", "LOG", "AGENT");
-        json_array_foreach(json_object_get(j, "hosts"), i, h) {
+        json_array_foreach(json_object_get(j, "hosts"), i, h)
+        {
             printf("%-20s %-11s %-16s %-8lld %s\n", str(h, "name"), str(h, "verdict"),
-                   str(h, "policy"), (long long)json_integer_value(json_object_get(h, "log_offset")),
+                   str(h, "policy"),
+                   (long long)json_integer_value(json_object_get(h, "log_offset")),
                    str(h, "agent_url"));
         }
     }
@@ -364,13 +368,13 @@ static int cmd_events(const struct api *a, int argc, char **argv)
     if (a->json) {
         cli_print_json(j);
     } else {
-        json_array_foreach(json_object_get(j, "events"), i, e) {
-            time_t at = (time_t)json_integer_value(json_object_get(e, "at"));
-            struct tm tm;
-            char when[32] = "?";
+        json_array_foreach(json_object_get(j, "events"), i, e)
+        {
+            char when[32];
 
-            if (gmtime_r(&at, &tm) != NULL) {
-                (void)strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            if (!att_rfc3339_format((time_t)json_integer_value(json_object_get(e, "at")), when,
+                                    sizeof(when))) {
+                (void)snprintf(when, sizeof(when), "?");
             }
             printf("%-5lld %s %-16s %-16s %s\n",
                    (long long)json_integer_value(json_object_get(e, "id")), when, str(e, "host"),
@@ -430,7 +434,8 @@ static int cmd_containers(const struct api *a, int argc, char **argv, const char
     if (one == NULL) {
         printf("%-16s %-12s %-8s %-14s %s\n", "HOST", "CONTAINER", "VERDICT", "POLICY", "REASON");
     }
-    json_array_foreach(json_object_get(j, "containers"), i, c) {
+    json_array_foreach(json_object_get(j, "containers"), i, c)
+    {
         const char *id = str(c, "id");
 
         if (one != NULL) {
@@ -444,15 +449,14 @@ static int cmd_containers(const struct api *a, int argc, char **argv, const char
                 printf("container %s on %s\n  image   %s\n  policy  %s\n  verdict %s\n", id,
                        str(c, "host"), str(c, "image"), str(c, "policy"), str(c, "verdict"));
                 if (str(c, "code")[0] != '\0') {
-                    printf("  reason  %s: %s (log entry %lld)\n", str(c, "code"),
-                           str(c, "reason"),
+                    printf("  reason  %s: %s (log entry %lld)\n", str(c, "code"), str(c, "reason"),
                            (long long)json_integer_value(json_object_get(c, "entry")));
                 }
                 if (json_object_get(c, "quarantine") != NULL) {
                     json_t *q = json_object_get(c, "quarantine");
 
-                    printf("  quarantine order %s: %s (%s): %s\n", str(q, "order"),
-                           str(q, "state"), str(q, "actions"), str(q, "result"));
+                    printf("  quarantine order %s: %s (%s): %s\n", str(q, "order"), str(q, "state"),
+                           str(q, "actions"), str(q, "result"));
                 }
                 print_network(c);
             }
@@ -606,8 +610,7 @@ bool cli_fleet_ready(const struct cli_fleet *f, const char *cmd)
         return false;
     }
     if (f->token == NULL) {
-        fprintf(stderr, "attest-verify: %s needs an API token: --token T (or ATTEST_TOKEN)\n",
-                cmd);
+        fprintf(stderr, "attest-verify: %s needs an API token: --token T (or ATTEST_TOKEN)\n", cmd);
         return false;
     }
     return true;

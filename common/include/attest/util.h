@@ -56,7 +56,8 @@ att_rc att_parse_u64(const char *s, uint64_t max, uint64_t *out);
  * U+10FFFF. CBOR text strings (RFC 8949 §3.1) and JSON strings must be valid.
  */
 bool att_utf8_valid(const uint8_t *s, size_t len);
-/** @p s is @p min..@p max bytes of valid UTF-8 (the bound is checked before the length is known). */
+/** @p s is @p min..@p max bytes of valid UTF-8 (the bound is checked before the length is known).
+ */
 bool att_utf8_text_ok(const char *s, size_t min, size_t max);
 
 /**
@@ -73,6 +74,12 @@ void att_set_why(char *why, size_t why_len, const char *fmt, ...)
  * 1..9 fraction digits, not before 1970. False for anything else.
  */
 bool att_rfc3339_parse(const char *t, struct timespec *out);
+/**
+ * @p t as "YYYY-MM-DDTHH:MM:SSZ" (UTC, whole seconds) into @p out (at least
+ * 21 bytes). False, with @p out "unknown" when it fits, if @p t cannot be
+ * represented.
+ */
+bool att_rfc3339_format(time_t t, char *out, size_t out_len);
 
 /** Wipe a secret so the compiler cannot elide it (explicit_bzero). */
 void att_cleanse(void *p, size_t len);
