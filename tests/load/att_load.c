@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -51,6 +52,10 @@
 #include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+#include "attest/buf.h"
+#include "attest/rc.h"
+#include "attest/util.h"
 
 #define MAX_CONNS      20000
 #define MAX_LINES      4096
@@ -77,64 +82,29 @@ static void raise_fd_limit(void)
     }
 }
 
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    char *end = NULL;
-    unsigned long v;
-
-    if (s == NULL || *s < '0' || *s > '9') {
-        return false;
-    }
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
+/* A whole file, NUL-terminated (not counted in *len); NULL after a message. */
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0;
-    size_t n = 0;
+    struct att_buf b;
+    att_rc rc;
 
-    if (f == NULL) {
-        fprintf(stderr, "att_load: cannot open %s: %s\n", path, strerror(errno));
+    att_buf_init(&b, MAX_REQ_BODY + 1);
+    rc = att_file_read(path, &b);
+    if (rc == ATT_OK) {
+        rc = att_buf_append(&b, "", 1);
+    }
+    if (rc != ATT_OK) {
+        fprintf(stderr, "att_load: cannot read %s (at most %zu bytes): %s\n", path, MAX_REQ_BODY,
+                att_rc_str(rc));
+        att_buf_cleanup(&b);
         return NULL;
     }
-    for (;;) {
-        size_t got;
+    {
+        char *text = (char *)att_buf_steal(&b, len);
 
-        if (n == cap) {
-            char *nb;
-
-            if (cap >= MAX_REQ_BODY) {
-                fprintf(stderr, "att_load: %s is larger than %zu bytes\n", path, MAX_REQ_BODY);
-                free(buf);
-                (void)fclose(f);
-                return NULL;
-            }
-            cap = cap == 0 ? 65536 : cap * 2;
-            nb = realloc(buf, cap);
-            if (nb == NULL) {
-                free(buf);
-                (void)fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            break;
-        }
+        *len -= 1;
+        return text;
     }
-    (void)fclose(f);
-    *len = n;
-    return buf;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -206,16 +176,6 @@ static int parse_lines(const char *file, struct line *lines, size_t *n_lines)
 
     if (text == NULL) {
         return -1;
-    }
-    {
-        char *t = realloc(text, len + 1);
-
-        if (t == NULL) {
-            free(text);
-            return -1;
-        }
-        text = t;
-        text[len] = '\0';
     }
     for (p = strtok_r(text, "\n", &save); p != NULL; p = strtok_r(NULL, "\n", &save)) {
         char bodyfile[1024] = "";
@@ -305,8 +265,8 @@ static int burst_main(int argc, char **argv)
     const char *cert = NULL;
     const char *key = NULL;
     const char *token = NULL;
-    unsigned long n = 0;
-    unsigned long timeout = 120;
+    uint32_t n = 0;
+    uint32_t timeout = 120;
     static struct line lines[MAX_LINES];
     size_t n_lines = 0;
     struct xfer *xs = NULL;
@@ -335,7 +295,7 @@ static int burst_main(int argc, char **argv)
             reqfile = optarg;
             break;
         case 'n':
-            if (!parse_uint(optarg, MAX_CONNS, &n) || n == 0) {
+            if (att_parse_u32(optarg, MAX_CONNS, &n) != ATT_OK || n == 0) {
                 fprintf(stderr, "att_load: --n must be 1..%d\n", MAX_CONNS);
                 return 2;
             }
@@ -353,7 +313,7 @@ static int burst_main(int argc, char **argv)
             token = optarg;
             break;
         case 'T':
-            if (!parse_uint(optarg, 3600, &timeout) || timeout == 0) {
+            if (att_parse_u32(optarg, 3600, &timeout) != ATT_OK || timeout == 0) {
                 fprintf(stderr, "att_load: --timeout must be 1..3600\n");
                 return 2;
             }
@@ -472,7 +432,7 @@ static int burst_main(int argc, char **argv)
         }
     } while (running > 0);
     qsort(lat, n_lat, sizeof(*lat), cmp_double);
-    printf("requests %lu\n", n);
+    printf("requests %" PRIu32 "\n", n);
     printf("answered %lu\n", answered);
     printf("no_answer %lu\n", no_answer);
     for (i = 0; i < 600; i++) {
@@ -698,9 +658,9 @@ static int hold_main(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *connect_to = NULL;
     const char *ready = NULL;
-    unsigned long n = 0;
-    unsigned long ready_wait = 10;
-    unsigned long max_wait = 120;
+    uint32_t n = 0;
+    uint32_t ready_wait = 10;
+    uint32_t max_wait = 120;
     enum mode mode = MODE_IDLE;
     struct sockaddr_in sa;
     struct conn *cs = NULL;
@@ -725,7 +685,7 @@ static int hold_main(int argc, char **argv)
             connect_to = optarg;
             break;
         case 'n':
-            if (!parse_uint(optarg, MAX_CONNS, &n) || n == 0) {
+            if (att_parse_u32(optarg, MAX_CONNS, &n) != ATT_OK || n == 0) {
                 fprintf(stderr, "att_load: --n must be 1..%d\n", MAX_CONNS);
                 return 2;
             }
@@ -746,12 +706,12 @@ static int hold_main(int argc, char **argv)
             ready = optarg;
             break;
         case 'R':
-            if (!parse_uint(optarg, 3600, &ready_wait)) {
+            if (att_parse_u32(optarg, 3600, &ready_wait) != ATT_OK) {
                 return 2;
             }
             break;
         case 'w':
-            if (!parse_uint(optarg, 3600, &max_wait) || max_wait == 0) {
+            if (att_parse_u32(optarg, 3600, &max_wait) != ATT_OK || max_wait == 0) {
                 return 2;
             }
             break;
@@ -766,11 +726,11 @@ static int hold_main(int argc, char **argv)
     {
         char host[64];
         const char *colon = strrchr(connect_to, ':');
-        unsigned long port = 0;
+        uint32_t port = 0;
         size_t hl = colon != NULL ? (size_t)(colon - connect_to) : 0;
 
         if (colon == NULL || hl == 0 || hl >= sizeof(host) ||
-            !parse_uint(colon + 1, 65535, &port) || port == 0) {
+            att_parse_u32(colon + 1, 65535, &port) != ATT_OK || port == 0) {
             fprintf(stderr, "att_load: --connect wants A.B.C.D:PORT\n");
             return 2;
         }
@@ -899,7 +859,7 @@ static int hold_main(int argc, char **argv)
                 }
             }
         }
-        printf("connections %lu\n", n);
+        printf("connections %" PRIu32 "\n", n);
         printf("tcp_connected %zu\n", tcp);
         printf("held %zu\n", held);
         printf("closed_by_server %zu\n", closed);
