@@ -746,6 +746,43 @@ wait_until() {
     return 1
 }
 
+# Host state through the dashboard API of verifier "v" with the caller's
+# token in ADMIN (test_verifier_poll, test_faults, test_diskfull).
+# host_field HOST FILTER: jq FILTER on GET /api/v1/hosts/HOST.
+host_field() {
+    api v "$ADMIN" GET "/api/v1/hosts/$1"
+    jget "$API_OUT" "$2"
+}
+
+# host_is HOST VERDICT: HOST's stored verdict is VERDICT.
+# shellcheck disable=SC2317 # called through wait_until
+host_is() {
+    [[ $(host_field "$1" .verdict) == "$2" ]]
+}
+
+# host_at HOST VERDICT OFFSET: HOST's stored verdict and log_offset are these.
+# shellcheck disable=SC2317 # called through wait_until
+host_at() {
+    api v "$ADMIN" GET "/api/v1/hosts/$1"
+    [[ $(jget "$API_OUT" .verdict) == "$2" && $(jget "$API_OUT" .log_offset) == "$3" ]]
+}
+
+# last_verdict_id [HOST]: the newest verdict id (of HOST, or of all hosts).
+last_verdict_id() {
+    if [[ -n ${1-} ]]; then
+        api v "$ADMIN" GET "/api/v1/hosts/$1/verdicts?limit=1"
+    else
+        api v "$ADMIN" GET "/api/v1/verdicts?limit=1"
+    fi
+    jq -r '(.verdicts[0].id // 0)' "$API_OUT" 2>/dev/null || echo 0
+}
+
+# last_event_id: the newest event id (0 without any).
+last_event_id() {
+    api v "$ADMIN" GET "/api/v1/events?limit=1000"
+    jq -r '([.events[].id] | max) // 0' "$API_OUT" 2>/dev/null || echo 0
+}
+
 # container_verdict ID [HOST]: "<verdict> <code>" of container ID on HOST (h1),
 # asked with the verifier-mode arguments in the caller's array V.
 container_verdict() {

@@ -34,16 +34,6 @@ AGENT=$ATT_BIN/attest-agent
 _df_rc=0
 trap '_df_rc=$?; umount -l "$MNT" 2>/dev/null; (exit $_df_rc); _t_on_exit' EXIT
 
-host_field() {
-    api v "$ADMIN" GET "/api/v1/hosts/$1"
-    jget "$API_OUT" "$2"
-}
-
-# shellcheck disable=SC2317 # called through wait_until
-host_is() {
-    [[ $(host_field "$1" .verdict) == "$2" ]]
-}
-
 # shellcheck disable=SC2317 # called through wait_until
 reason_has() {
     [[ $(host_field h1 .verdict_reason) == *"$1"* ]]

@@ -96,32 +96,6 @@ start_v() {
     V=(--verifier "${VERIFIER_URL[v]}" --token "$ADMIN")
 }
 
-host_field() {
-    api v "$ADMIN" GET "/api/v1/hosts/$1"
-    jget "$API_OUT" "$2"
-}
-
-# shellcheck disable=SC2317 # called through wait_until
-host_is() {
-    [[ $(host_field "$1" .verdict) == "$2" ]]
-}
-
-# shellcheck disable=SC2317 # called through wait_until
-host_at() {
-    api v "$ADMIN" GET "/api/v1/hosts/$1"
-    [[ $(jget "$API_OUT" .verdict) == "$2" && $(jget "$API_OUT" .log_offset) == "$3" ]]
-}
-
-last_verdict_id() {
-    api v "$ADMIN" GET "/api/v1/hosts/$1/verdicts?limit=1"
-    jq -r '(.verdicts[0].id // 0)' "$API_OUT" 2>/dev/null || echo 0
-}
-
-last_event_id() {
-    api v "$ADMIN" GET "/api/v1/events?limit=1000"
-    jq -r '([.events[].id] | max) // 0' "$API_OUT" 2>/dev/null || echo 0
-}
-
 # verdicts_of HOST MARK: "verdict<TAB>reason" of every round of HOST with
 # id > MARK, newest first, paging through the API (1000 a page).
 verdicts_of() {

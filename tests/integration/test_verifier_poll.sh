@@ -27,39 +27,6 @@ INTERVAL=0.2
 
 command -v jq >/dev/null 2>&1 || die "jq is needed to read the dashboard API's JSON"
 
-# host_field HOST FILTER: jq FILTER on GET /api/v1/hosts/HOST of verifier v.
-host_field() {
-    api v "$ADMIN" GET "/api/v1/hosts/$1"
-    jget "$API_OUT" "$2"
-}
-
-# shellcheck disable=SC2317 # called through wait_until
-host_is() {
-    [[ $(host_field "$1" .verdict) == "$2" ]]
-}
-
-# host_at HOST VERDICT OFFSET: HOST's stored verdict and log_offset are these.
-# shellcheck disable=SC2317 # called through wait_until
-host_at() {
-    api v "$ADMIN" GET "/api/v1/hosts/$1"
-    [[ $(jget "$API_OUT" .verdict) == "$2" && $(jget "$API_OUT" .log_offset) == "$3" ]]
-}
-
-# last_verdict_id [HOST]: the newest verdict id (of HOST, or of all hosts).
-last_verdict_id() {
-    if [[ -n ${1-} ]]; then
-        api v "$ADMIN" GET "/api/v1/hosts/$1/verdicts?limit=1"
-    else
-        api v "$ADMIN" GET "/api/v1/verdicts?limit=1"
-    fi
-    jq -r '(.verdicts[0].id // 0)' "$API_OUT" 2>/dev/null || echo 0
-}
-
-last_event_id() {
-    api v "$ADMIN" GET "/api/v1/events?limit=1000"
-    jq -r '([.events[].id] | max) // 0' "$API_OUT" 2>/dev/null || echo 0
-}
-
 # chain HOST MARK START: walk HOST's verdicts with id > MARK, oldest first.
 # Each must start where the previous one ended (the first at START) and none
 # may be untrusted. Prints "OK <last log_to> <count>" or "ERR <why>".
