@@ -17,11 +17,11 @@
 #include "engine.h"
 #include "netisolate.h"
 
-#define STATE_FILE   "quarantine.state"
-#define KEY_FILE     "verifier-key.der"
-#define STATE_MAX    (QUARANTINE_MAX_RECORDS * 1024u)
-#define NETS_LEN     512
-#define RESULT_LEN   900
+#define STATE_FILE "quarantine.state"
+#define KEY_FILE   "verifier-key.der"
+#define STATE_MAX  (QUARANTINE_MAX_RECORDS * 1024u)
+#define NETS_LEN   512
+#define RESULT_LEN 900
 
 struct qrec {
     char id[ATT_ORDER_ID_LEN + 1];
@@ -35,10 +35,10 @@ struct qrec {
 
 struct quarantine {
     pthread_mutex_t lock;
-    char *state_path; /* owned */
-    char *key_path;   /* owned */
-    char *engine_url; /* owned, may be NULL */
-    struct engine *engine; /* owned, opened on first use */
+    char *state_path;       /* owned */
+    char *key_path;         /* owned */
+    char *engine_url;       /* owned, may be NULL */
+    struct engine *engine;  /* owned, opened on first use */
     struct att_sigkey *key; /* owned, NULL before enrollment */
     struct att_buf key_der; /* its SubjectPublicKeyInfo: the pinned key */
     struct qrec *recs;      /* owned array, oldest first */
@@ -71,8 +71,8 @@ static att_rc save(struct quarantine *q)
                             dash(r->image), r->actions, dash(r->lift_id), dash(r->nets));
     }
     if (rc == ATT_OK) {
-        rc = att_file_write_atomic(q->state_path, b.data != NULL ? (const void *)b.data : "",
-                                   b.len);
+        rc =
+            att_file_write_atomic(q->state_path, b.data != NULL ? (const void *)b.data : "", b.len);
     }
     att_buf_cleanup(&b);
     if (rc != ATT_OK) {
@@ -325,8 +325,7 @@ static int find_target(struct quarantine *q, const char *id, struct engine **e,
     }
     att_engine_container_cleanup(c);
     if (rc != ATT_ERR_NOT_FOUND) {
-        (void)att_buf_printf(res, "the engine did not answer for %.12s (%s)", id,
-                             att_rc_str(rc));
+        (void)att_buf_printf(res, "the engine did not answer for %.12s (%s)", id, att_rc_str(rc));
         return -1;
     }
     (void)att_buf_printf(res, "no container %.12s on this host; nothing to do", id);
@@ -353,8 +352,7 @@ static bool isolate(struct engine *e, const struct att_engine_container *c, stru
 
         if (used + strlen(nets[i]) + 2 >= sizeof(r->nets)) {
             /* could not be reconnected on lift: left connected (the netns cut still holds) */
-            (void)att_buf_printf(res, " %s left connected (too many networks to record);",
-                                 nets[i]);
+            (void)att_buf_printf(res, " %s left connected (too many networks to record);", nets[i]);
             ok = false;
         } else if (engine_network_action(e, c->id, nets[i], false, why, sizeof(why)) == ATT_OK) {
             (void)snprintf(r->nets + used, sizeof(r->nets) - used, "%s%s", used ? "," : "",
@@ -507,18 +505,12 @@ static void set_ack(struct att_order_ack *ack, bool ok, const char *fmt, ...)
     char text[RESULT_LEN + 100];
     va_list ap;
 
-    size_t i;
-
     va_start(ap, fmt);
     (void)vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
     /* printable ASCII only: engine and nft messages may carry anything, and a
      * cut must not split a UTF-8 character (the ack's text must stay valid) */
-    for (i = 0; text[i] != '\0'; i++) {
-        if ((unsigned char)text[i] < 0x20 || (unsigned char)text[i] > 0x7e) {
-            text[i] = '?';
-        }
-    }
+    att_printable_ascii(text);
     ack->ok = ok;
     free(ack->result);
     ack->result = strdup(text[0] ? text : "-");
@@ -583,8 +575,8 @@ static void handle_quarantine(struct quarantine *q, struct agent *a, const struc
     att_buf_init(&res, 4096);
     done = enforce(q, o, &n, &res);
     if (done == -2) {
-        LOG_WARN("quarantine order %s: %s; not acknowledged, so it comes again",
-                 o->id, res.data != NULL ? (const char *)res.data : "engine failure");
+        LOG_WARN("quarantine order %s: %s; not acknowledged, so it comes again", o->id,
+                 res.data != NULL ? (const char *)res.data : "engine failure");
         att_buf_cleanup(&res);
         ack->result = NULL; /* no acknowledgement */
         return;

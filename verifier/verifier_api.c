@@ -50,17 +50,12 @@ void verifier_api_error(void *ctx, unsigned status, const char *message,
                         struct att_http_response *resp)
 {
     char clean[1024];
-    size_t i;
 
     (void)ctx;
     /* Messages quote what the client sent (names, parser errors): printable
      * ASCII only, or a stray byte would make the JSON body impossible. */
     (void)snprintf(clean, sizeof(clean), "%s", message != NULL ? message : "error");
-    for (i = 0; clean[i] != '\0'; i++) {
-        if ((unsigned char)clean[i] < 0x20 || (unsigned char)clean[i] >= 0x7f) {
-            clean[i] = '?';
-        }
-    }
+    att_printable_ascii(clean);
     send_json(resp, status, json_pack("{s:s}", "error", clean));
 }
 

@@ -814,16 +814,6 @@ static att_rc appraise_container_entry(const struct att_ima_entry *e, const char
     return judge_file(a, c, cp, strchr(e->name, ':') + 1, e->digest, idx, NULL);
 }
 
-/* Printable ASCII only: record text goes into reasons, JSON and terminals. */
-static void printable(char *s)
-{
-    for (; *s != '\0'; s++) {
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) {
-            *s = '?';
-        }
-    }
-}
-
 /*
  * ATT_IMA_GAP_RECORD: the agent's log file refused writes, so it refused
  * the measurements of that time. Whatever ran then is not attested: the
@@ -851,10 +841,10 @@ static att_rc appraise_gap(const struct att_ima_entry *e, int64_t idx, bool clos
     if (!att_unescape(esc, err, sizeof(err))) {
         (void)snprintf(err, sizeof(err), "(unreadable)");
     }
-    printable(since);
-    printable(until);
-    printable(refused);
-    printable(err);
+    att_printable_ascii(since);
+    att_printable_ascii(until);
+    att_printable_ascii(refused);
+    att_printable_ascii(err);
     if (strcmp(state, "closed") == 0) {
         return att_appraisal_add(a, ATT_FIND_FAIL, "log-gap", idx,
                                  "entry %lld: the agent could not write its measurement log from "

@@ -393,6 +393,15 @@ bool att_rfc3339_parse(const char *s, struct timespec *out)
     return true;
 }
 
+void att_printable_ascii(char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) {
+            *s = '?';
+        }
+    }
+}
+
 bool att_utf8_text_ok(const char *s, size_t min, size_t max)
 {
     size_t len;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * att_buf_append_escaped / att_unescape (util.h): the one-field escaping of
- * rootfs paths and policy names in log records and state lines.
+ * rootfs paths and policy names in log records and state lines, and
+ * att_printable_ascii for outside text on its way into reasons and JSON.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -66,12 +67,24 @@ static void test_escape_cap(void **state)
     att_buf_cleanup(&b);
 }
 
+/* att_printable_ascii: control bytes, DEL and every byte of a UTF-8 character become '?'. */
+static void test_printable_ascii(void **state)
+{
+    char s[] = "ok \x1b[2J\n\x7f caf\xc3\xa9 ~";
+
+    (void)state;
+    att_printable_ascii(s);
+    assert_string_equal(s, "ok ?[2J?? caf?? ~");
+    att_printable_ascii(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape_round_trip),
         cmocka_unit_test(test_unescape_refuses),
         cmocka_unit_test(test_escape_cap),
+        cmocka_unit_test(test_printable_ascii),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,6 +61,13 @@ bool att_utf8_valid(const uint8_t *s, size_t len);
 bool att_utf8_text_ok(const char *s, size_t min, size_t max);
 
 /**
+ * Replace every byte of @p s that is not printable ASCII (0x20..0x7e) with
+ * '?', in place: for text from outside (agent records, engine and parser
+ * messages) on its way into reasons, JSON and terminals.
+ */
+void att_printable_ascii(char *s);
+
+/**
  * Write a reason for the caller into @p why (NUL-terminated, truncated to
  * @p why_len). A NULL @p why or a zero @p why_len means no reason is wanted.
  */
