@@ -113,11 +113,6 @@ att_rc agent_config_set(char **dst, const char *src)
     return ATT_OK;
 }
 
-bool agent_pcr_allowed(uint32_t pcr, char *why, size_t why_len)
-{
-    return att_pcr_meas_allowed(pcr, why, why_len);
-}
-
 static void set_status(struct agent *a, bool consistent, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void admission_load(struct agent *a);
@@ -372,7 +367,7 @@ att_rc agent_new(const struct agent_config *cfg, struct agent **out)
     if (cfg == NULL || out == NULL || cfg->tcti == NULL || cfg->state_dir == NULL) {
         return ATT_ERR_INVALID_ARG;
     }
-    if (!agent_pcr_allowed(cfg->pcr, why, sizeof(why))) {
+    if (!att_pcr_meas_allowed(cfg->pcr, why, sizeof(why))) {
         LOG_ERR("%s", why);
         return ATT_ERR_INVALID_ARG;
     }

@@ -47,13 +47,6 @@ void agent_config_cleanup(struct agent_config *c);
 att_rc agent_config_set(char **dst, const char *src);
 
 /**
- * Whether @p pcr may hold attest's measurements. Refused: resettable PCRs (16
- * debug, 23 application), locality-restricted 17..22, 10 (kernel IMA), 0..7 (boot).
- * @param[out] why  reason when refused
- */
-bool agent_pcr_allowed(uint32_t pcr, char *why, size_t why_len);
-
-/**
  * Whether the log file refuses writes (disk full, I/O error): a gap is open
  * and every measurement is refused until a write succeeds again.
  * @param[out] why  optional, set when degraded

@@ -27,6 +27,7 @@
 #include "engine.h"
 #include "attest/daemon.h"
 #include "attest/log.h"
+#include "attest/pcrs.h"
 #include "attest/util.h"
 
 static void usage(FILE *f)
@@ -253,7 +254,7 @@ static int run(struct settings *s)
         fprintf(stderr, "attest-agent: no TPM given: use --tcti (e.g. device:/dev/tpmrm0)\n");
         return 2;
     }
-    if (!agent_pcr_allowed(s->cfg.pcr, why, sizeof(why))) {
+    if (!att_pcr_meas_allowed(s->cfg.pcr, why, sizeof(why))) {
         fprintf(stderr, "attest-agent: %s\n", why);
         return 2;
     }
