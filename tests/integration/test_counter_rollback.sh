@@ -22,10 +22,10 @@ expect_cmd 0 "policy apply" "$ATT_BIN/attest-verify" "${V[@]}" policy apply p "$
 expect_cmd 0 "policy assign" "$ATT_BIN/attest-verify" "${V[@]}" policy assign h1 p
 expect_cmd 0 "h1 trusted" "$ATT_BIN/attest-verify" "${V[@]}" host h1
 
-host_field() { # host_field FIELD
+h1_field() { # h1_field FIELD
     "$ATT_BIN/attest-verify" "${V[@]}" --json hosts | jq -r ".hosts[0].$1"
 }
-R=$(host_field reset_count)
+R=$(h1_field reset_count)
 log "resetCount before: $R"
 
 section "save the TPM state, reboot, follow the new boot"
@@ -38,7 +38,7 @@ cp -a "$RIG/host-1/counts-at-stop" "$T_DIR/saved-counts"
 rig start "$RIG" 1 >"$T_DIR/out/start1.txt" 2>&1 || die "rig start failed" "$T_DIR/out/start1.txt"
 measure a /etc/hostname
 expect_cmd 0 "trusted on the new boot" "$ATT_BIN/attest-verify" "${V[@]}" host h1
-R2=$(host_field reset_count)
+R2=$(h1_field reset_count)
 if ((R2 > R)); then
     pass "the verifier followed the reboot (resetCount $R -> $R2)"
 else
