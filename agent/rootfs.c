@@ -14,6 +14,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,14 @@
 
 #define SCAN_INITIAL_CAP 64u
 #define MSG_PATH_MAX     160u
+/*
+ * Files to measure are opened and classified by the walk, then hashed in
+ * batches of HASH_BATCH open fds by the scanning thread and one helper
+ * thread (when the batch holds at least HASH_PARALLEL_MIN bytes): a cold
+ * admission is bound by hashing, and the hook waits for it.
+ */
+#define HASH_BATCH        32u
+#define HASH_PARALLEL_MIN (1u << 20)
 
 const char *rootfs_kind_str(enum rootfs_kind kind)
 {
@@ -702,9 +712,9 @@ static bool cacheable(const struct rootfs_cache *c, const struct stat *st,
 
 struct scan {
     const struct rootfs_limits *lim;
-    struct rootfs_cache *cache; /* borrowed, may be NULL */
+    struct rootfs_cache *cache;         /* borrowed, may be NULL */
     const struct rootfs_origin *origin; /* borrowed, may be NULL */
-    struct rootfs_result *res;  /* being built; owned by rootfs_scan() */
+    struct rootfs_result *res;          /* being built; owned by rootfs_scan() */
     size_t cap_entries;
     size_t cap_skipped;
     uint64_t root_dev;
@@ -712,6 +722,30 @@ struct scan {
     size_t path_len;
     char *why;
     size_t why_len;
+    struct hash_batch *batch; /* owned; files opened and waiting to be hashed */
+};
+
+/* One file waiting to be hashed: opened and classified by the walk. */
+struct hash_job {
+    int fd;              /* owned until the batch is flushed */
+    struct stat st;      /* fstat at open */
+    struct timespec now; /* taken before the open: cacheability */
+    size_t entry;        /* index in res->entries; its digest is filled in */
+    enum rootfs_kind kind;
+    bool has_interp;
+    bool have_mkey; /* mkey: the image layer file's key, see manifest_key */
+    struct cache_key mkey;
+    att_rc rc;        /* set by the hashing thread, with: */
+    const char *fail; /* what failed (static text), or */
+    int err;          /* errno of a failed fstat after hashing */
+    uint8_t digest[ATT_SHA256_LEN];
+};
+
+struct hash_batch {
+    struct hash_job jobs[HASH_BATCH];
+    size_t n;
+    uint64_t bytes;
+    atomic_size_t next; /* the next job a hashing thread takes */
 };
 
 /*
@@ -719,13 +753,13 @@ struct scan {
  * image and end up in logs, so bytes outside printable ASCII, quotes and
  * backslashes are written as \xNN, and a long path is cut with "...".
  */
-static void path_msg(const struct scan *s, char *dst, size_t dst_len)
+static void path_msg_of(const char *path, size_t path_len, char *dst, size_t dst_len)
 {
     size_t o = 0;
     size_t i;
 
-    for (i = 0; i < s->path_len && o + 5 < dst_len; i++) {
-        unsigned char ch = (unsigned char)s->path[i];
+    for (i = 0; i < path_len && o + 5 < dst_len; i++) {
+        unsigned char ch = (unsigned char)path[i];
 
         if (ch < 0x20u || ch >= 0x7fu || ch == '"' || ch == '\\') {
             (void)snprintf(dst + o, dst_len - o, "\\x%02x", ch);
@@ -734,11 +768,16 @@ static void path_msg(const struct scan *s, char *dst, size_t dst_len)
             dst[o++] = (char)ch;
         }
     }
-    if (i < s->path_len && o + 4 <= dst_len) {
+    if (i < path_len && o + 4 <= dst_len) {
         memcpy(dst + o, "...", 3);
         o += 3;
     }
     dst[o] = '\0';
+}
+
+static void path_msg(const struct scan *s, char *dst, size_t dst_len)
+{
+    path_msg_of(s->path, s->path_len, dst, dst_len);
 }
 
 /* Set why to "rootfs: <path>: <what>" and return @p rc. */
@@ -975,6 +1014,113 @@ static att_rc manifest_note(struct scan *s, const struct stat *st, enum rootfs_k
     return cache_insert(s->cache, &k, kind, has_interp, digest);
 }
 
+/* Hash the batch's jobs, taking them one at a time; run by two threads. */
+static void hash_jobs(struct hash_batch *b)
+{
+    size_t i;
+    struct stat st2;
+
+    while ((i = atomic_fetch_add(&b->next, 1)) < b->n) {
+        struct hash_job *j = &b->jobs[i];
+
+        j->rc = att_sha256_fd(j->fd, j->digest);
+        if (j->rc != ATT_OK) {
+            j->fail = j->rc == ATT_ERR_IO ? "read failed while hashing" : "sha256 failed";
+            continue;
+        }
+        if (fstat(j->fd, &st2) != 0) {
+            j->err = errno;
+            j->rc = ATT_ERR_IO;
+        } else if (!same_content_stat(&j->st, &st2)) {
+            j->fail = "changed while being measured";
+            j->rc = ATT_ERR_IO;
+        }
+    }
+}
+
+static void *hash_thread(void *arg)
+{
+    hash_jobs(arg);
+    return NULL;
+}
+
+/* Close what a batch holds and empty it, hashed or not. */
+static void batch_discard(struct hash_batch *b)
+{
+    size_t i;
+
+    if (b == NULL) {
+        return;
+    }
+    for (i = 0; i < b->n; i++) {
+        if (b->jobs[i].fd >= 0) {
+            (void)close(b->jobs[i].fd);
+            b->jobs[i].fd = -1;
+        }
+    }
+    b->n = 0;
+    b->bytes = 0;
+}
+
+/*
+ * Hash every waiting file, then, in walk order, fill in the entries' digests
+ * and the cache. The first failure names its file, as an inline hash would
+ * have; the batch is empty afterwards either way.
+ */
+static att_rc batch_flush(struct scan *s)
+{
+    struct hash_batch *b = s->batch;
+    struct rootfs_stats *stats = &s->res->stats;
+    att_rc rc = ATT_OK;
+    pthread_t helper;
+    bool helped = false;
+    size_t i;
+
+    if (b->n == 0) {
+        return ATT_OK;
+    }
+    atomic_store(&b->next, 0);
+    if (b->n > 1 && b->bytes >= HASH_PARALLEL_MIN) {
+        helped = pthread_create(&helper, NULL, hash_thread, b) == 0;
+    }
+    hash_jobs(b);
+    if (helped) {
+        (void)pthread_join(helper, NULL);
+    }
+    for (i = 0; i < b->n && rc == ATT_OK; i++) {
+        struct hash_job *j = &b->jobs[i];
+        struct rootfs_entry *e = &s->res->entries[j->entry];
+        struct cache_key key;
+
+        if (j->rc != ATT_OK) {
+            char p[MSG_PATH_MAX];
+            char what[128];
+
+            if (j->fail != NULL) {
+                (void)snprintf(what, sizeof(what), "%s", j->fail);
+            } else {
+                (void)snprintf(what, sizeof(what), "fstat: %s", strerror(j->err));
+            }
+            path_msg_of(e->path, strlen(e->path), p, sizeof(p));
+            att_set_why(s->why, s->why_len, "rootfs: \"%s\": %s", p, what);
+            rc = j->rc;
+            break;
+        }
+        memcpy(e->digest, j->digest, ATT_SHA256_LEN);
+        stats->hashed++;
+        stats->bytes_hashed += (uint64_t)j->st.st_size;
+        if (s->cache != NULL && cacheable(s->cache, &j->st, &j->now)) {
+            key_from_stat(&j->st, &key);
+            rc = cache_insert(s->cache, &key, j->kind, j->has_interp, j->digest);
+        }
+        if (rc == ATT_OK && j->have_mkey) {
+            rc = cache_insert(s->cache, &j->mkey, j->kind, j->has_interp, j->digest);
+        }
+    }
+    batch_discard(b);
+    return rc;
+}
+
 /*
  * Count a file that is not measured (not ELF, or ET_REL/ET_CORE) and cache
  * that verdict, so a warm scan need not open it again.
@@ -1003,7 +1149,8 @@ static att_rc note_unmeasured(struct scan *s, const struct stat *st, const struc
  * Measure one regular file @p name in @p dfd, whose lstat is @p lst. The
  * open is O_NOFOLLOW|O_NONBLOCK and the fd must be the same inode, still
  * regular; after hashing, fstat must show the same size and timestamps,
- * else the file changed under us and the scan fails.
+ * else the file changed under us and the scan fails. A file to measure is
+ * listed here and hashed with its batch (batch_flush).
  */
 static att_rc scan_file(struct scan *s, int dfd, const char *name, const struct stat *lst)
 {
@@ -1013,10 +1160,10 @@ static att_rc scan_file(struct scan *s, int dfd, const char *name, const struct 
     struct cache_node *hit;
     struct timespec now;
     struct stat st;
-    struct stat st2;
     struct elf_src src;
     struct rootfs_elf_info info;
-    uint8_t digest[ATT_SHA256_LEN];
+    static const uint8_t zero[ATT_SHA256_LEN]; /* until the batch is hashed */
+    struct hash_job *job;
     char elf_why[160];
     char what[256];
     int fd = -1;
@@ -1081,36 +1228,27 @@ static att_rc scan_file(struct scan *s, int dfd, const char *name, const struct 
     if (rc != ATT_OK) {
         goto out;
     }
-    rc = att_sha256_fd(fd, digest);
+    rc = add_entry(s, info.kind, info.has_interp, (uint64_t)st.st_size, zero);
     if (rc != ATT_OK) {
-        rc = rc == ATT_ERR_IO ? scan_fail(s, rc, "read failed while hashing")
-                              : scan_fail(s, rc, "sha256 failed");
         goto out;
     }
-    if (fstat(fd, &st2) != 0) {
-        rc = scan_fail_errno(s, ATT_ERR_IO, "fstat", errno);
-        goto out;
-    }
-    if (!same_content_stat(&st, &st2)) {
-        rc = scan_fail(s, ATT_ERR_IO, "changed while being measured");
-        goto out;
-    }
-    stats->hashed++;
-    stats->bytes_hashed += (uint64_t)st.st_size;
-    if (s->cache != NULL && cacheable(s->cache, &st, &now)) {
-        key_from_stat(&st, &key);
-        rc = cache_insert(s->cache, &key, info.kind, info.has_interp, digest);
+    job = &s->batch->jobs[s->batch->n];
+    memset(job, 0, sizeof(*job));
+    job->fd = fd;
+    job->st = st;
+    job->now = now;
+    job->entry = s->res->n_entries - 1;
+    job->kind = info.kind;
+    job->has_interp = info.has_interp;
+    job->have_mkey = manifest_key(s, &st, &job->mkey);
+    s->batch->n++;
+    s->batch->bytes += (uint64_t)st.st_size;
+    fd = -1; /* the batch's now */
+    if (s->batch->n == HASH_BATCH) {
+        rc = batch_flush(s);
         if (rc != ATT_OK) {
             goto out;
         }
-    }
-    rc = manifest_note(s, &st, info.kind, info.has_interp, digest);
-    if (rc != ATT_OK) {
-        goto out;
-    }
-    rc = add_entry(s, info.kind, info.has_interp, (uint64_t)st.st_size, digest);
-    if (rc != ATT_OK) {
-        goto out;
     }
     rc = ATT_OK;
 out:
@@ -1339,8 +1477,8 @@ att_rc rootfs_scan(int root_fd, struct rootfs_cache *cache, const struct rootfs_
 }
 
 att_rc rootfs_scan_image(int root_fd, struct rootfs_cache *cache, const struct rootfs_limits *lim,
-                         const struct rootfs_origin *origin, struct rootfs_result **out,
-                         char *why, size_t why_len)
+                         const struct rootfs_origin *origin, struct rootfs_result **out, char *why,
+                         size_t why_len)
 {
     att_rc rc = ATT_ERR_INTERNAL;
     struct rootfs_limits defaults;
@@ -1368,7 +1506,8 @@ att_rc rootfs_scan_image(int root_fd, struct rootfs_cache *cache, const struct r
     s.why_len = why_len;
     s.res = calloc(1, sizeof(*s.res));
     s.path = malloc(lim->max_path + 1);
-    if (s.res == NULL || s.path == NULL) {
+    s.batch = calloc(1, sizeof(*s.batch));
+    if (s.res == NULL || s.path == NULL || s.batch == NULL) {
         rc = ATT_ERR_NOMEM;
         goto out;
     }
@@ -1394,6 +1533,10 @@ att_rc rootfs_scan_image(int root_fd, struct rootfs_cache *cache, const struct r
     if (rc != ATT_OK) {
         goto out;
     }
+    rc = batch_flush(&s);
+    if (rc != ATT_OK) {
+        goto out;
+    }
     *out = s.res;
     s.res = NULL; /* transferred to the caller */
     rc = ATT_OK;
@@ -1404,6 +1547,8 @@ out:
     if (fd >= 0) {
         (void)close(fd);
     }
+    batch_discard(s.batch);
+    free(s.batch);
     rootfs_result_free(s.res);
     free(s.path);
     return rc;

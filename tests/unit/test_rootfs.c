@@ -1153,6 +1153,66 @@ static void test_rootfs_scan_classifies(void **state)
     tree_teardown(&t);
 }
 
+/*
+ * More measured files than one hash batch (32), several MiB: hashed by two
+ * threads, yet every entry carries its own file's digest, in walk order,
+ * with non-ELF files between them left out.
+ */
+static void test_rootfs_scan_batches(void **state)
+{
+    struct rootfs_result *r = NULL;
+    char why[WHY_SIZE];
+    char rel[64];
+    struct tree t;
+    uint8_t *ls;
+    uint8_t *copy;
+    size_t ls_len;
+    size_t i;
+    const size_t n = 81;
+
+    (void)state;
+    tree_setup(&t);
+    ls = slurp("/bin/ls", &ls_len);
+    copy = malloc(ls_len + 8);
+    assert_non_null(copy);
+    memcpy(copy, ls, ls_len);
+    for (i = 0; i < n; i++) {
+        /* a distinct trailer per copy: the digests differ, the ELF stays valid */
+        (void)snprintf((char *)copy + ls_len, 8, "%07zu", i);
+        (void)snprintf(rel, sizeof(rel), "/opt/b%03zu", i);
+        if (i == 0) {
+            char p[4096];
+
+            tree_path(&t, "/opt", p, sizeof(p));
+            mkdirs(p);
+        }
+        tree_file(&t, rel, copy, ls_len + 7, 0755);
+        (void)snprintf(rel, sizeof(rel), "/opt/b%03zu.txt", i);
+        tree_file(&t, rel, "not an ELF file", 15, 0644);
+    }
+    assert_int_equal(rootfs_scan_path(t.root, NULL, NULL, &r, why, sizeof(why)), ATT_OK);
+    assert_string_equal(why, "");
+    for (i = 0; i < r->n_entries; i++) {
+        check_digest(&t, &r->entries[i]);
+        if (i > 0) {
+            assert_true(strcmp(r->entries[i - 1].path, r->entries[i].path) < 0);
+            assert_memory_not_equal(r->entries[i - 1].digest, r->entries[i].digest, ATT_SHA256_LEN);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        (void)snprintf(rel, sizeof(rel), "/opt/b%03zu", i);
+        assert_int_equal(must_find(r, rel)->kind, ROOTFS_KIND_EXEC);
+        (void)snprintf(rel, sizeof(rel), "/opt/b%03zu.txt", i);
+        assert_null(find_entry(r, rel));
+    }
+    assert_int_equal(r->stats.hashed, r->n_entries);
+    assert_true(r->stats.bytes_hashed == r->stats.bytes_total);
+    rootfs_result_free(r);
+    free(copy);
+    free(ls);
+    tree_teardown(&t);
+}
+
 /* Mount points inside the scanned tree are listed, not entered (when /dev/shm is a mount). */
 static void test_rootfs_scan_mount_point_skipped(void **state)
 {
@@ -1395,7 +1455,7 @@ static void test_rootfs_cache_layer_origin(void **state)
     copy_tree(t.root, c);
     copy_tree(t.root, d); /* another layer with the same bytes */
     copy_tree(t.root, e); /* a container not scanned before the layer is edited */
-    tick(); /* every file is now older than "created" */
+    tick();               /* every file is now older than "created" */
     memset(&x, 0, sizeof(x));
     x.layer_fd = open(t.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     assert_true(x.layer_fd >= 0);
@@ -2169,6 +2229,7 @@ int main(void)
         cmocka_unit_test(test_rootfs_scan_sparse_over_cap),
         cmocka_unit_test(test_rootfs_scan_long_path),
         cmocka_unit_test(test_rootfs_scan_classifies),
+        cmocka_unit_test(test_rootfs_scan_batches),
         cmocka_unit_test(test_rootfs_scan_mount_point_skipped),
         cmocka_unit_test(test_rootfs_cache_hits_and_rehash),
         cmocka_unit_test(test_rootfs_cache_layer_origin),
