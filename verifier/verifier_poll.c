@@ -60,7 +60,7 @@ struct ak_cache_entry {
     uint8_t digest[ATT_SHA256_LEN]; /* of the marshalled AK it was made from */
     struct att_ak *ak;              /* owned */
     /* the vulnerability feed the host's agent last said it holds (issue 8) */
-    bool feed_known;                /* an evidence has told */
+    bool feed_known; /* an evidence has told */
     bool feed_has;
     uint8_t feed[ATT_SHA256_LEN];
 };
@@ -70,7 +70,7 @@ struct ak_cache_entry {
 #define POLICY_CACHE 32 /* distinct policies kept parsed between rounds */
 
 struct verifier_poller {
-    struct verifier *v; /* borrowed */
+    struct verifier *v;         /* borrowed */
     struct ak_cache_entry *aks; /* owned array */
     size_t n_aks;
     size_t cap_aks;
@@ -84,6 +84,13 @@ struct verifier_poller {
     bool stop;
     struct pending *queue;
     CURLM *multi;
+    /* Easy handles kept between transfers (poller thread only): at most
+     * max_inflight are in use at once, so a round over N hosts allocates
+     * none after the first, whatever N is. */
+    CURL **easy_pool;
+    size_t n_easy_pool;
+    size_t cap_easy_pool;
+    struct curl_slist *hdrs; /* owned; the evidence requests' one header */
     /* policies as read and parsed, per name, valid for one policy_gen (poller thread only) */
     struct policy_slot {
         char *name;             /* owned */
@@ -99,9 +106,9 @@ struct verifier_poller {
 struct job {
     struct store_host host; /* snapshot at round start, owned */
     uint8_t nonce[ATT_PROTO_NONCE_LEN];
-    uint64_t offset;    /* log offset requested */
-    bool from_zero;     /* this request starts over at entry 0 (first time or new boot) */
-    int attempt;        /* 1 = the retry from entry 0 after a new boot was seen */
+    uint64_t offset;     /* log offset requested */
+    bool from_zero;      /* this request starts over at entry 0 (first time or new boot) */
+    int attempt;         /* 1 = the retry from entry 0 after a new boot was seen */
     uint64_t policy_gen; /* policy generation when the host's state was read */
     uint64_t req_seq;    /* requests up to this seq came before the host's state was read */
     const char *why_retry;
@@ -111,8 +118,7 @@ struct job {
     size_t n_held;
     struct att_buf req;
     struct att_buf resp;
-    CURL *easy;
-    struct curl_slist *hdrs;
+    CURL *easy; /* from the pool while the job's request runs */
     char url[2100];
     char err[CURL_ERROR_SIZE];
     CURLcode cc;
@@ -135,13 +141,45 @@ static void job_free(struct job *j)
     if (j->easy != NULL) {
         curl_easy_cleanup(j->easy);
     }
-    curl_slist_free_all(j->hdrs);
     store_order_list_free(j->due, j->n_due);
     store_container_list_free(j->held, j->n_held);
     att_buf_cleanup(&j->req);
     att_buf_cleanup(&j->resp);
     store_host_cleanup(&j->host);
     free(j);
+}
+
+/*
+ * A job whose request is over: its easy handle goes back to the pool (every
+ * option is set again by the next job_prepare) and its buffers are freed, so
+ * what a round holds at its end does not grow with the number of hosts.
+ */
+static void job_release(struct verifier_poller *p, struct job *j)
+{
+    if (j->easy != NULL) {
+        if (p->n_easy_pool == p->cap_easy_pool) {
+            size_t cap = p->cap_easy_pool == 0 ? 16 : 2 * p->cap_easy_pool;
+            CURL **grown = realloc(p->easy_pool, cap * sizeof(*grown));
+
+            if (grown != NULL) {
+                p->easy_pool = grown;
+                p->cap_easy_pool = cap;
+            }
+        }
+        if (p->n_easy_pool < p->cap_easy_pool) {
+            /* nothing in the pool may point into a job that is about to go */
+            (void)curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, (char *)NULL);
+            (void)curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, (void *)NULL);
+            (void)curl_easy_setopt(j->easy, CURLOPT_PRIVATE, (void *)NULL);
+            (void)curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, (const char *)NULL);
+            p->easy_pool[p->n_easy_pool++] = j->easy;
+        } else {
+            curl_easy_cleanup(j->easy);
+        }
+        j->easy = NULL;
+    }
+    att_buf_cleanup(&j->req);
+    att_buf_cleanup(&j->resp);
 }
 
 static size_t on_data(char *p, size_t size, size_t n, void *user)
@@ -156,10 +194,10 @@ static size_t on_data(char *p, size_t size, size_t n, void *user)
 
 static uint64_t policy_gen_now(struct verifier_poller *p);
 static struct ak_cache_entry *host_entry(struct verifier_poller *p, const char *name);
-static const struct policy_slot *policy_get(struct verifier_poller *p, const char *name,
-                                            char *why, size_t why_len);
+static const struct policy_slot *policy_get(struct verifier_poller *p, const char *name, char *why,
+                                            size_t why_len);
 
-#define ORDER_BACKOFF_MAX_S 30
+#define ORDER_BACKOFF_MAX_S  30
 #define POLL_MAX_CONNECTIONS 65536 /* idle agent connections kept (one per host) */
 
 /*
@@ -167,8 +205,7 @@ static const struct policy_slot *policy_get(struct verifier_poller *p, const cha
  * moves its next attempt out (interval x 2^attempts, at most 30 s), so an
  * unreachable agent is not flooded and gets the order soon after it returns.
  */
-static void attach_orders(struct verifier_poller *p, struct job *j,
-                          struct att_evidence_request *r)
+static void attach_orders(struct verifier_poller *p, struct job *j, struct att_evidence_request *r)
 {
     struct store *s = verifier_store(p->v);
     int64_t now = verifier_now();
@@ -198,8 +235,8 @@ static void attach_orders(struct verifier_poller *p, struct job *j,
         }
         r->orders[i].data = lift ? o->lift_envelope : o->envelope; /* borrowed */
         r->orders[i].len = lift ? o->lift_envelope_len : o->envelope_len;
-        (void)store_order_sent(s, o->id, now + (wait < ORDER_BACKOFF_MAX_S ? wait
-                                                                          : ORDER_BACKOFF_MAX_S));
+        (void)store_order_sent(s, o->id,
+                               now + (wait < ORDER_BACKOFF_MAX_S ? wait : ORDER_BACKOFF_MAX_S));
     }
     r->n_orders = j->n_due;
 }
@@ -296,9 +333,8 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
         return rc;
     }
     if (j->easy == NULL) {
-        j->easy = curl_easy_init();
-        j->hdrs = curl_slist_append(NULL, "Content-Type: application/cbor");
-        if (j->easy == NULL || j->hdrs == NULL) {
+        j->easy = p->n_easy_pool > 0 ? p->easy_pool[--p->n_easy_pool] : curl_easy_init();
+        if (j->easy == NULL) {
             return ATT_ERR_NOMEM;
         }
     }
@@ -309,7 +345,7 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
     }
     j->err[0] = '\0';
     (void)curl_easy_setopt(j->easy, CURLOPT_URL, j->url);
-    (void)curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->hdrs);
+    (void)curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, p->hdrs);
     (void)curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
     (void)curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, (const char *)j->req.data);
     (void)curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->req.len);
@@ -471,8 +507,8 @@ static void policy_slot_clear(struct policy_slot *sl)
  * where each used to read and parse its policy twice per round. Borrowed
  * until the next call that misses; NULL (with @p why) when absent or invalid.
  */
-static const struct policy_slot *policy_get(struct verifier_poller *p, const char *name,
-                                            char *why, size_t why_len)
+static const struct policy_slot *policy_get(struct verifier_poller *p, const char *name, char *why,
+                                            size_t why_len)
 {
     uint64_t gen = policy_gen_now(p);
     struct policy_slot *sl;
@@ -668,7 +704,8 @@ static uint32_t order_actions(const struct att_policy *pol, const char *name)
     return cp != NULL ? cp->quarantine : ATT_QUARANTINE_DEFAULT;
 }
 
-_Static_assert(ATT_QUARANTINE_PAUSE == ATT_ORDER_PAUSE && ATT_QUARANTINE_ISOLATE == ATT_ORDER_ISOLATE &&
+_Static_assert(ATT_QUARANTINE_PAUSE == ATT_ORDER_PAUSE &&
+                   ATT_QUARANTINE_ISOLATE == ATT_ORDER_ISOLATE &&
                    ATT_QUARANTINE_KILL == ATT_ORDER_KILL,
                "policy and order action bits agree");
 
@@ -687,16 +724,14 @@ static void order_reason(const char *code, const char *why, char *out, size_t ou
  * failure once one was lifted or expired (a lift is the operator's answer to
  * that finding; a re-appraisal from entry 0 finds it again).
  */
-static bool needs_order(const struct store_order *all, size_t n, const char *id,
-                        const char *reason)
+static bool needs_order(const struct store_order *all, size_t n, const char *id, const char *reason)
 {
     size_t i;
 
     for (i = 0; i < n; i++) {
         bool open = strcmp(all[i].state, "lifted") != 0 && strcmp(all[i].state, "expired") != 0;
 
-        if (strcmp(all[i].container, id) == 0 &&
-            (open || strcmp(all[i].reason, reason) == 0)) {
+        if (strcmp(all[i].container, id) == 0 && (open || strcmp(all[i].reason, reason) == 0)) {
             return false;
         }
     }
@@ -747,10 +782,9 @@ static att_rc make_order(struct verifier_poller *p, const struct store_host *h,
  * start or gone) and needs one (needs_order). Each round looks, so a
  * container that failed before it was listed running is ordered once it is.
  */
-static void container_orders(struct verifier_poller *p, struct job *j,
-                             const struct att_policy *pol, const struct att_appraisal *a,
-                             const char *inventory, struct new_order *no, struct store_order *so,
-                             size_t *n_no)
+static void container_orders(struct verifier_poller *p, struct job *j, const struct att_policy *pol,
+                             const struct att_appraisal *a, const char *inventory,
+                             struct new_order *no, struct store_order *so, size_t *n_no)
 {
     struct store_order *all = NULL;
     size_t n_all = 0;
@@ -878,7 +912,7 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     size_t n_known = 0;
     struct store_container *sc = NULL;
     struct store_event *cev = NULL;
-    char (*cmsg)[600] = NULL;
+    char(*cmsg)[600] = NULL;
     struct new_order *no = NULL;
     struct store_order *so = NULL;
     size_t n_no = 0;
@@ -915,8 +949,7 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     if (ev.log_offset != j->offset) {
         (void)att_appraisal_add(&a, ATT_FIND_FAIL, "log-offset", -1,
                                 "asked for the log from entry %llu, got it from entry %llu",
-                                (unsigned long long)j->offset,
-                                (unsigned long long)ev.log_offset);
+                                (unsigned long long)j->offset, (unsigned long long)ev.log_offset);
     }
     memset(&in, 0, sizeof(in));
     in.ak_pub = j->host.ak_pub;
@@ -940,8 +973,7 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     in.log_status = ev.log_status;
     in.policy = pol;
     /* Containers appraised in earlier rounds of this boot (none when starting over). */
-    if (!j->from_zero && j->offset > 0 &&
-        load_known(s, j->host.name, &known, &n_known) != ATT_OK) {
+    if (!j->from_zero && j->offset > 0 && load_known(s, j->host.name, &known, &n_known) != ATT_OK) {
         record_simple(p, j, "untrusted", "cannot read the host's container state", o);
         goto out;
     }
@@ -965,11 +997,11 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
 
     /* Reboots and counters, from the signed clockInfo only. */
     if (quote_ok && j->host.boot_id != NULL) {
-        bool backwards = a.reset_count < j->host.reset_count ||
-                         (a.reset_count == j->host.reset_count &&
-                          a.restart_count < j->host.restart_count);
-        bool new_boot = a.reset_count > j->host.reset_count ||
-                        strcmp(ev.boot_id, j->host.boot_id) != 0;
+        bool backwards =
+            a.reset_count < j->host.reset_count ||
+            (a.reset_count == j->host.reset_count && a.restart_count < j->host.restart_count);
+        bool new_boot =
+            a.reset_count > j->host.reset_count || strcmp(ev.boot_id, j->host.boot_id) != 0;
 
         if (backwards) {
             (void)snprintf(rollback, sizeof(rollback),
@@ -1063,8 +1095,8 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
             sc[i].reason = (char *)(uintptr_t)c->reason;
             sc[i].entry = c->entry;
             if (c->is_failed && !was_failed) {
-                (void)snprintf(cmsg[i], sizeof(cmsg[i]), "container %.12s failed (%s): %s",
-                               c->id, c->code, c->reason);
+                (void)snprintf(cmsg[i], sizeof(cmsg[i]), "container %.12s failed (%s): %s", c->id,
+                               c->code, c->reason);
                 set_event(&cev[n_cev++], "container-failed", cmsg[i]);
                 LOG_WARN("%s: %s", j->host.name, cmsg[i]);
                 /* the outbox: the order is stored with the round that found the failure */
@@ -1109,8 +1141,7 @@ static bool process_evidence(struct verifier_poller *p, struct job *j, struct ou
     LOG_INFO("%s: %s, log entries %llu..%llu%s%s", j->host.name, verdict,
              (unsigned long long)j->offset, (unsigned long long)ev.log_count,
              reason != NULL ? ": " : "", reason != NULL ? reason : "");
-    complete_pending(p, j, ATT_OK, verdict, reason, (const char *)fj.data, j->offset,
-                     ev.log_count);
+    complete_pending(p, j, ATT_OK, verdict, reason, (const char *)fj.data, j->offset, ev.log_count);
 out:
     free(known);
     free(sc);
@@ -1160,8 +1191,8 @@ static bool process_job(struct verifier_poller *p, struct job *j, struct outcome
         /* The agent refused *us* (client certificate): a configuration
          * problem on our side, not evidence against the host. */
         (void)snprintf(reason, sizeof(reason),
-                       "agent refused the verifier's client certificate (HTTP %ld): %s",
-                       j->status, msg != NULL ? msg : "no reason given");
+                       "agent refused the verifier's client certificate (HTTP %ld): %s", j->status,
+                       msg != NULL ? msg : "no reason given");
         record_simple(p, j, "unreachable", reason, o);
     } else {
         (void)snprintf(reason, sizeof(reason), "agent refused to produce evidence (HTTP %ld): %s",
@@ -1256,8 +1287,7 @@ static void run_round(struct verifier_poller *p, bool all)
         jobs[next]->req_seq = seen;
         memset(&hosts[i], 0, sizeof(hosts[i])); /* moved into the job */
         /* the policy and, once per host and feed, the vulnerability feed ride along */
-        att_buf_init(&jobs[next]->req,
-                     ATT_PROTO_MAX_ADMISSION + ATT_PROTO_MAX_VULNFEED + 65536);
+        att_buf_init(&jobs[next]->req, ATT_PROTO_MAX_ADMISSION + ATT_PROTO_MAX_VULNFEED + 65536);
         att_buf_init(&jobs[next]->resp, ATT_PROTO_MAX_BODY);
         next++;
     }
@@ -1275,6 +1305,7 @@ static void run_round(struct verifier_poller *p, bool all)
             if (job_prepare(p, j) != ATT_OK ||
                 curl_multi_add_handle(p->multi, j->easy) != CURLM_OK) {
                 LOG_ERR("cannot start attesting %s", j->host.name);
+                job_release(p, j);
                 continue;
             }
             inflight++;
@@ -1301,7 +1332,11 @@ static void run_round(struct verifier_poller *p, bool all)
                 if (job_prepare(p, j) == ATT_OK &&
                     curl_multi_add_handle(p->multi, j->easy) == CURLM_OK) {
                     inflight++;
+                } else {
+                    job_release(p, j);
                 }
+            } else {
+                job_release(p, j);
             }
         }
         if (running > 0) {
@@ -1360,11 +1395,17 @@ static void *poll_main(void *arg)
         }
         pthread_mutex_unlock(&p->lock);
         all = mono_now() >= next_round;
+        if (all) {
+            /* Rounds start every interval, however long one takes (one that
+             * overran is followed at once, without catching up): each host is
+             * asked once per interval, not once per interval plus a round. */
+            next_round += interval;
+            if (next_round < mono_now()) {
+                next_round = mono_now();
+            }
+        }
         if (all || wanted) {
             run_round(p, all);
-        }
-        if (all) {
-            next_round = mono_now() + interval;
         }
     }
     return NULL;
@@ -1391,7 +1432,8 @@ att_rc verifier_poller_start(struct verifier *v, struct verifier_poller **out)
         pthread_condattr_destroy(&ca);
     }
     p->multi = curl_multi_init();
-    if (p->multi == NULL) {
+    p->hdrs = curl_slist_append(NULL, "Content-Type: application/cbor");
+    if (p->multi == NULL || p->hdrs == NULL) {
         verifier_poller_stop(p);
         return ATT_ERR_NOMEM;
     }
@@ -1432,6 +1474,11 @@ void verifier_poller_stop(struct verifier_poller *p)
     if (p->started) {
         (void)pthread_join(p->thread, NULL);
     }
+    for (size_t i = 0; i < p->n_easy_pool; i++) {
+        curl_easy_cleanup(p->easy_pool[i]);
+    }
+    free(p->easy_pool);
+    curl_slist_free_all(p->hdrs);
     if (p->multi != NULL) {
         curl_multi_cleanup(p->multi);
     }
