@@ -467,15 +467,33 @@ out:
     return rc;
 }
 
+/*
+ * One constant statement through the statement cache: for the transaction
+ * control every write runs (the poller runs it per host per round), not for
+ * pragmas, which SQLite applies when it prepares them.
+ */
+static att_rc exec_cached(struct store *s, const char *func, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    att_rc rc = prepare(s, func, sql, &st);
+
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    rc = step_done(s, func, st);
+    release(s, st);
+    return rc;
+}
+
 static att_rc txn_begin(struct store *s, const char *func)
 {
     /* IMMEDIATE takes the write lock now, so the transaction cannot fail later with BUSY. */
-    return exec_sql(s, func, "BEGIN IMMEDIATE");
+    return exec_cached(s, func, "BEGIN IMMEDIATE");
 }
 
 static att_rc txn_commit(struct store *s, const char *func)
 {
-    att_rc rc = exec_sql(s, func, "COMMIT");
+    att_rc rc = exec_cached(s, func, "COMMIT");
 
     if (rc == ATT_OK) {
         s->fault[0] = '\0'; /* the store takes writes again */
