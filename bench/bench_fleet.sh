@@ -20,9 +20,13 @@
 #                 16 KiB (what one more host costs; connection kept alive
 #                 included). The growth from no host to N, over N, which
 #                 also carries one-off costs (TLS and SQLite caches, thread
-#                 arenas), is printed beside it as information.
+#                 arenas), is printed beside it as information, and so is
+#                 the heap in use per host (attest_heap_bytes, glibc's count
+#                 of live allocations), which leaves out freed memory malloc
+#                 keeps.
 # N is 100 (8 with --quick); ATT_FLEET_N overrides. ATT_FLEET_PERF=FILE
-# records a perf profile of the verifier over the window into FILE. Prints the table and
+# records a perf profile of the verifier over the window into FILE; ATT_FLEET_WRAP
+# (e.g. "heaptrack -o FILE") runs the verifier under a profiler. Prints the table and
 # appends JSON lines (bench/report format) to --json FILE. Tears everything
 # down on exit.
 set -u -o pipefail
@@ -94,8 +98,8 @@ done
 
 TOKEN=$("$BIN/attest-verifier" token create --db "$W/v.db" --name bench --role admin) ||
     die "token create failed"
-"$BIN/attest-verifier" --db "$W/v.db" --listen 127.0.0.1:0 --interval "$INTERVAL" \
-    --max-inflight 64 --api-cert "$W/fleet/bench-verifier.pem" \
+${ATT_FLEET_WRAP:-} "$BIN/attest-verifier" --db "$W/v.db" --listen 127.0.0.1:0 --interval "$INTERVAL" \
+    --max-inflight 32 --api-cert "$W/fleet/bench-verifier.pem" \
     --api-key "$W/fleet/bench-verifier.key" --fleet-ca "$W/fleet/ca.pem" \
     --client-cert "$W/fleet/bench-verifier.pem" --client-key "$W/fleet/bench-verifier.key" \
     --tpm-ca "$W/rig/ca/root.pem" --tpm-ca "$W/rig/ca/intermediate.pem" \
@@ -120,14 +124,15 @@ enroll_range() { # enroll_range FIRST LAST
 }
 HALF=$((N / 2))
 enroll_range 1 "$HALF"
-sleep $((QUICK ? 6 : 12)) # half the fleet polling, connections open
-RSSH=$(rss_kib "$VPID")
-enroll_range $((HALF + 1)) "$N"
-
 metric() { # metric NAME: a value from /metrics
     curl -s --cacert "$W/fleet/ca.pem" -H "Authorization: Bearer $TOKEN" \
         "$ATTEST_VERIFIER/metrics" | awk -v k="$1" '$1 == k { print $2; exit }'
 }
+sleep $((QUICK ? 6 : 12)) # half the fleet polling, connections open
+RSSH=$(rss_kib "$VPID")
+HEAPH=$(metric attest_heap_bytes)
+enroll_range $((HALF + 1)) "$N"
+
 sleep $((QUICK ? 6 : 12)) # warm-up: every host enrolled, connections open
 T0=$(date +%s.%N)
 C0=$(cpu_ticks "$VPID")
@@ -144,6 +149,7 @@ C1=$(cpu_ticks "$VPID")
 A1=$(metric 'attest_attestations_total{verdict="trusted"}')
 U1=$(metric 'attest_attestations_total{verdict="untrusted"}')
 RSS1=$(rss_kib "$VPID")
+HEAP1=$(metric attest_heap_bytes)
 P50=$(metric 'attest_request_seconds{quantile="0.5"}')
 P99=$(metric 'attest_request_seconds{quantile="0.99"}')
 HZ=$(getconf CLK_TCK)
@@ -183,6 +189,10 @@ row "fig4 request p99 (quote incl.)" "ms" "$(awk -v x="$P99" 'BEGIN { printf "%.
 row "fig4 verifier RSS per host (N/2->N)" "KiB" "$KIB" 16 "$(r 16 "$KIB")" ">=1.00" \
     "$(awk -v a="$KIB" 'BEGIN { print (a <= 16) ? "true" : "false" }')"
 row "fig4 verifier RSS growth 0->N / N" "KiB" "$KIB0" 0 0 "info" null
+HEAPKIB=$(awk -v a="$HEAPH" -v b="$HEAP1" -v n="$N" -v h="$HALF" \
+    'BEGIN { printf "%.1f", (b - a) / 1024 / (n - h) }')
+row "fig4 verifier heap in use per host (N/2->N)" "KiB" "$HEAPKIB" 16 "$(r 16 "$HEAPKIB")" \
+    "info" null
 printf '%-34s | %12s | %12s | %7s | %-8s | %s\n' figure ours limit ratio target result
 printf '%s\n' "${rows[@]}"
 printf 'window %ss, %s untrusted in it (should be 0), verifier RSS %s -> %s (%s hosts) -> %s KiB\n' \

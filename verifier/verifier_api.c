@@ -8,6 +8,7 @@
  * the server (413). JSON is built with jansson here: it is this API's own
  * rendering of verifier state, which proto/ cannot see.
  */
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -804,6 +805,17 @@ static void metrics(struct verifier *v, struct att_http_response *resp)
         (unsigned long long)m.untrusted, (unsigned long long)m.unreachable, m.round_seconds_sum,
         (unsigned long long)m.enrollments, m.latency_p50_s, m.latency_p99_s,
         (unsigned long long)m.latency_samples);
+    {
+        /* What the process holds on the heap, apart from the RSS (which also
+         * counts freed memory malloc keeps, and libraries): glibc's count. */
+        struct mallinfo2 mi = mallinfo2();
+
+        (void)att_buf_printf(&resp->body,
+                             "# HELP attest_heap_bytes Heap in use (glibc mallinfo2: "
+                             "uordblks + hblkhd).\n"
+                             "# TYPE attest_heap_bytes gauge\nattest_heap_bytes %zu\n",
+                             mi.uordblks + mi.hblkhd);
+    }
     resp->status = 200;
     resp->content_type = "text/plain; version=0.0.4";
 }
