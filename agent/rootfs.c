@@ -1113,7 +1113,7 @@ static att_rc batch_flush(struct scan *s)
             key_from_stat(&j->st, &key);
             rc = cache_insert(s->cache, &key, j->kind, j->has_interp, j->digest);
         }
-        if (rc == ATT_OK && j->have_mkey) {
+        if (rc == ATT_OK && j->have_mkey && s->cache != NULL) {
             rc = cache_insert(s->cache, &j->mkey, j->kind, j->has_interp, j->digest);
         }
     }

@@ -32,8 +32,13 @@ static long rss_kib(void)
         return -1;
     }
     while (fgets(line, sizeof(line), f) != NULL) {
-        if (strncmp(line, "VmRSS:", 6) == 0 && sscanf(line + 6, "%ld", &v) != 1) {
-            v = -1;
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            char *end = NULL;
+
+            v = strtol(line + 6, &end, 10);
+            if (end == line + 6) {
+                v = -1;
+            }
         }
     }
     (void)fclose(f);
@@ -64,10 +69,14 @@ int main(int argc, char **argv)
         }
     }
     k = is_quick ? K_QUICK : K_FULL;
-    ctx = calloc(k, sizeof(*ctx));
-    ssl = calloc(k, sizeof(*ssl));
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+    ctx = calloc(k, sizeof(SSL_CTX *));
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+    ssl = calloc(k, sizeof(SSL *));
     if (ctx == NULL || ssl == NULL) {
         fprintf(stderr, "bench_tlsmem: out of memory\n");
+        free(ctx);
+        free(ssl);
         return 1;
     }
     /* one of each first: what is made once per process is not counted */
@@ -79,7 +88,7 @@ int main(int argc, char **argv)
         ctx[i] = SSL_CTX_new(TLS_client_method());
         if (ctx[i] == NULL) {
             fprintf(stderr, "bench_tlsmem: SSL_CTX_new failed\n");
-            return 1;
+            exit(1); /* a benchmark: the process ends here */
         }
     }
     t_ctx = (bench_now() - t0) / (double)k;
@@ -88,13 +97,13 @@ int main(int argc, char **argv)
         ssl[i] = SSL_new(ctx[i]);
         if (ssl[i] == NULL) {
             fprintf(stderr, "bench_tlsmem: SSL_new failed\n");
-            return 1;
+            exit(1);
         }
     }
     r2 = rss_kib();
     if (r0 < 0 || r1 < 0 || r2 < 0) {
         fprintf(stderr, "bench_tlsmem: cannot read VmRSS\n");
-        return 1;
+        exit(1);
     }
     printf("%-34s | %12s | %12s | %6s | %-7s | %s\n", "figure", "ours", "limit", "ratio", "target",
            "pass/miss");
