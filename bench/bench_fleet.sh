@@ -60,6 +60,8 @@ VPID=""
 cleanup() {
     local p
     [[ -n $VPID ]] && kill "$VPID" 2>/dev/null
+    # under ATT_FLEET_WRAP, VPID may be the wrapper and not the verifier
+    pkill -f -- "--db $W/v.db" 2>/dev/null
     for p in "${APIDS[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     "$SRC/swtpm-setup/rig" down "$W/rig" >/dev/null 2>&1
