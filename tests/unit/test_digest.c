@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#define _GNU_SOURCE /* MAP_POPULATE-free mmap, pthread */
+#define _GNU_SOURCE /* fork, truncate */
 /*
  * common/src/crypto/digest.c: known answers (FIPS 180-4 "abc"), the two-part
  * and extend forms, and att_sha256_fd on both of its paths (read() below
@@ -129,6 +129,10 @@ static void test_fd_paths(void **state)
         evp(data, sizes[i], want);
         assert_memory_equal(got, want, ATT_SHA256_LEN);
         (void)close(fd);
+        /* a write-only fd cannot be mapped nor read: the read fallback fails */
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(att_sha256_fd(fd, got), ATT_ERR_IO);
         (void)unlink(path);
         free(path);
         free(data);

@@ -19,12 +19,12 @@
  * mapped turns the next access past its end into SIGBUS; the agent hashes
  * files of running containers, which may do exactly that. So the hash runs
  * under a per-thread guard: a process-wide SIGBUS handler (checked before
- * each such hash, the previous disposition kept) jumps back out when the fault is in the calling
- * thread's armed range, and the call fails with ATT_ERR_IO as a failed read
- * would. Any other SIGBUS goes to the previous handler. The context the
- * jump leaves is freed, never reused. Bytes past the mapped size (a file
- * that grew) are read as before, so the result is the file from the fd's
- * offset to EOF either way.
+ * each such hash, the previous disposition kept) jumps back out when the
+ * fault is in the calling thread's armed range, and the call fails with
+ * ATT_ERR_IO as a failed read would. Any other SIGBUS goes to the
+ * previous handler. The context the jump leaves is freed, never reused.
+ * Bytes past the mapped size (a file that grew) are read as before, so the
+ * result is the file from the fd's offset to EOF either way.
  */
 #include "attest/digest.h"
 
@@ -75,8 +75,11 @@ void att_log_openssl(const char *what)
  * hashing a log entry. Fetch each once, for the process lifetime.
  */
 static EVP_MD *md_sha256;
-static EVP_MD *md_sha1;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+#ifndef ATT_SHA_LOWLEVEL
+/* Only whole-buffer digests through EVP need these (see top). */
+static EVP_MD *md_sha1;
 
 /* One digest context per thread, reused (EVP_DigestInit_ex resets it):
  * a log replay hashes three times per entry. Freed when the thread exits. */
@@ -87,15 +90,18 @@ static void ctx_free(void *ctx)
 {
     EVP_MD_CTX_free(ctx);
 }
+#endif
 
 static void md_fetch(void)
 {
     md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+#ifndef ATT_SHA_LOWLEVEL
     md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
     ctx_key_ok = pthread_key_create(&ctx_key, ctx_free) == 0;
     if (!ctx_key_ok) {
         LOG_WARN("no per-thread digest context: allocating one per digest");
     }
+#endif
 }
 
 #ifndef ATT_SHA_LOWLEVEL
