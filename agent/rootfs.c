@@ -730,10 +730,8 @@ struct hash_job {
     int fd;              /* owned until the batch is flushed */
     struct stat st;      /* fstat at open */
     struct timespec now; /* taken before the open: cacheability */
-    size_t entry;        /* index in res->entries; its digest is filled in */
-    enum rootfs_kind kind;
-    bool has_interp;
-    bool have_mkey; /* mkey: the image layer file's key, see manifest_key */
+    size_t entry;        /* index in res->entries (kind, path); its digest is filled in */
+    bool have_mkey;      /* mkey: the image layer file's key, see manifest_key */
     struct cache_key mkey;
     att_rc rc;        /* set by the hashing thread, with: */
     const char *fail; /* what failed (static text), or */
@@ -775,19 +773,21 @@ static void path_msg_of(const char *path, size_t path_len, char *dst, size_t dst
     dst[o] = '\0';
 }
 
-static void path_msg(const struct scan *s, char *dst, size_t dst_len)
-{
-    path_msg_of(s->path, s->path_len, dst, dst_len);
-}
-
-/* Set why to "rootfs: <path>: <what>" and return @p rc. */
-static att_rc scan_fail(const struct scan *s, att_rc rc, const char *what)
+/* Set why to "rootfs: <path>: <what>" for the file at @p path and return @p rc. */
+static att_rc scan_fail_at(const struct scan *s, const char *path, size_t path_len, att_rc rc,
+                           const char *what)
 {
     char p[MSG_PATH_MAX];
 
-    path_msg(s, p, sizeof(p));
-    att_set_why(s->why, s->why_len, "rootfs: \"%s\": %s", s->path_len > 0 ? p : "/", what);
+    path_msg_of(path, path_len, p, sizeof(p));
+    att_set_why(s->why, s->why_len, "rootfs: \"%s\": %s", path_len > 0 ? p : "/", what);
     return rc;
+}
+
+/* scan_fail_at for the current path. */
+static att_rc scan_fail(const struct scan *s, att_rc rc, const char *what)
+{
+    return scan_fail_at(s, s->path, s->path_len, rc, what);
 }
 
 static att_rc scan_fail_errno(const struct scan *s, att_rc rc, const char *op, int err)
@@ -1093,17 +1093,11 @@ static att_rc batch_flush(struct scan *s)
         struct cache_key key;
 
         if (j->rc != ATT_OK) {
-            char p[MSG_PATH_MAX];
             char what[128];
 
-            if (j->fail != NULL) {
-                (void)snprintf(what, sizeof(what), "%s", j->fail);
-            } else {
-                (void)snprintf(what, sizeof(what), "fstat: %s", strerror(j->err));
-            }
-            path_msg_of(e->path, strlen(e->path), p, sizeof(p));
-            att_set_why(s->why, s->why_len, "rootfs: \"%s\": %s", p, what);
-            rc = j->rc;
+            (void)snprintf(what, sizeof(what), "%s%s", j->fail != NULL ? j->fail : "fstat: ",
+                           j->fail != NULL ? "" : strerror(j->err));
+            rc = scan_fail_at(s, e->path, strlen(e->path), j->rc, what);
             break;
         }
         memcpy(e->digest, j->digest, ATT_SHA256_LEN);
@@ -1111,10 +1105,10 @@ static att_rc batch_flush(struct scan *s)
         stats->bytes_hashed += (uint64_t)j->st.st_size;
         if (s->cache != NULL && cacheable(s->cache, &j->st, &j->now)) {
             key_from_stat(&j->st, &key);
-            rc = cache_insert(s->cache, &key, j->kind, j->has_interp, j->digest);
+            rc = cache_insert(s->cache, &key, e->kind, e->has_interp, j->digest);
         }
         if (rc == ATT_OK && j->have_mkey && s->cache != NULL) {
-            rc = cache_insert(s->cache, &j->mkey, j->kind, j->has_interp, j->digest);
+            rc = cache_insert(s->cache, &j->mkey, e->kind, e->has_interp, j->digest);
         }
     }
     batch_discard(b);
@@ -1238,8 +1232,6 @@ static att_rc scan_file(struct scan *s, int dfd, const char *name, const struct 
     job->st = st;
     job->now = now;
     job->entry = s->res->n_entries - 1;
-    job->kind = info.kind;
-    job->has_interp = info.has_interp;
     job->have_mkey = manifest_key(s, &st, &job->mkey);
     s->batch->n++;
     s->batch->bytes += (uint64_t)st.st_size;
