@@ -37,7 +37,7 @@ build-asan: deps
 # clang with libFuzzer, ASan and UBSan (cmake/Fuzzing.cmake).
 build-fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DATT_FUZZ=ON \
-	      -DATT_FUZZ_SECONDS=$(FUZZ_SECONDS) -DATT_WERROR=ON $(CMAKE_ARGS)
+	      -DATT_WERROR=ON $(CMAKE_ARGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
 
 lint:

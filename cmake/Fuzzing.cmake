@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # ATT_FUZZ=ON: build tests/fuzz/fuzz_*.c as libFuzzer targets (shared/STYLE.md §9).
 # Needs clang (-DCMAKE_C_COMPILER=clang) and its compiler-rt fuzzer runtime
-# (Debian: libclang-rt-<ver>-dev, e.g. libclang-rt-14-dev).
+# (Debian: libclang-rt-dev, for the default clang).
 # Everything, the libraries included, is compiled with coverage instrumentation
 # (-fsanitize=fuzzer-no-link) plus ASan and UBSan; only the fuzz executables
 # link the libFuzzer runtime and its main() (tests/CMakeLists.txt). Without
@@ -9,7 +9,6 @@
 # Include after Hardening so that the -U_FORTIFY_SOURCE below wins: the
 # fortified libc wrappers would hide accesses from ASan's interceptors.
 option(ATT_FUZZ "Build libFuzzer targets from tests/fuzz (clang only)" OFF)
-set(ATT_FUZZ_SECONDS 60 CACHE STRING "Seconds per target for the 'fuzz' build target")
 
 if(ATT_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")

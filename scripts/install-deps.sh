@@ -4,19 +4,15 @@
 # Usage: scripts/install-deps.sh [build|test|all]   (default all)
 set -euo pipefail
 
-# make fuzz / check-fuzz: clang's libFuzzer runtime is in compiler-rt
-# (Debian 12: libclang-rt-14-dev for its clang 14; the installed clang's own).
-clang_rt=libclang-rt-14-dev
-if command -v clang >/dev/null 2>&1; then
-    clang_rt="libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
-fi
+# make fuzz / check-fuzz: clang's libFuzzer runtime is in compiler-rt;
+# libclang-rt-dev follows Debian's default clang.
 
 build_pkgs=(cmake make gcc pkg-config libc6-dev
     libtss2-dev libssl-dev libcbor-dev libjansson-dev libmicrohttpd-dev
     libcurl4-openssl-dev libinih-dev libcmocka-dev libsqlite3-dev libgnutls28-dev libzip-dev libnftables-dev)
 test_pkgs=(swtpm swtpm-tools tpm2-tools ima-evm-utils openssl curl procps iproute2 jq
     podman runc containernetworking-plugins busybox-static nftables zip
-    cppcheck clang-tidy clang "$clang_rt" faketime sqlite3)
+    cppcheck clang-tidy clang libclang-rt-dev faketime sqlite3)
 
 case "${1:-all}" in
     build) want=("${build_pkgs[@]}") ;;
