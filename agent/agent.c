@@ -548,6 +548,11 @@ bool agent_log_degraded(struct agent *a, char *why, size_t why_len)
     bool open;
 
     pthread_mutex_lock(&a->lock);
+    /* Try the write first: with room again the gap closes here, so a host
+     * that only starts containers is not refused for good. */
+    if (a->gap_open && ensure_tpm(a) == ATT_OK) {
+        (void)gap_close(a);
+    }
     open = a->gap_open;
     if (open && why != NULL) {
         (void)snprintf(why, why_len, "the measurement log cannot be written: %s", a->gap_error);
@@ -562,18 +567,12 @@ static att_rc log_and_extend(struct agent *a, struct att_ima_entry *e)
     att_rc rc;
     const char *fault = getenv("ATT_FAULT_INJECT");
 
-    if (a->gap_open) {
-        rc = gap_close(a);
-        if (rc == ATT_ERR_IO) {
-            a->gap_refused++;
-        }
-        if (rc != ATT_OK) {
-            return rc;
-        }
+    rc = a->gap_open ? gap_close(a) : ATT_OK;
+    if (rc == ATT_OK) {
+        rc = agent_log_append(a->log, e);
     }
-    rc = agent_log_append(a->log, e);
     if (rc == ATT_ERR_IO) {
-        gap_open(a);
+        gap_open(a); /* opens the gap, or counts one more refusal in it */
     }
     if (rc != ATT_OK) {
         return rc;

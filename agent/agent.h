@@ -48,7 +48,8 @@ att_rc agent_config_set(char **dst, const char *src);
 
 /**
  * Whether the log file refuses writes (disk full, I/O error): a gap is open
- * and every measurement is refused until a write succeeds again.
+ * and every measurement is refused until a write succeeds again. An open
+ * gap is first tried: its closing record is written when the log has room.
  * @param[out] why  optional, set when degraded
  */
 bool agent_log_degraded(struct agent *a, char *why, size_t why_len);

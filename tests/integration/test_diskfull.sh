@@ -159,6 +159,13 @@ assert_contains "$T_OUT" "log-gap" "attest-verify host shows the gap"
 # ---------------------------------------------------------------------------
 section "room again: the gap is written, closed, and stays visible"
 rm -f "$MNT/fill"
+# A host that only starts containers must get out of the gap too: the hook's
+# log check writes the closing record (this state's bundle does not exist,
+# so the start is still refused, for that reason).
+expect_cmd 1 "the prestart hook with room again: refused only for its missing bundle" bash -c \
+    "printf '%s' '$STATE' | '$AGENT' hook --state-dir '$MNT'"
+assert_not_contains "$T_OUT" "measurement log cannot be written" "no longer for the log"
+assert_eq "$(gap_records)" "2" "the hook's check wrote the gap's opening and closing records"
 measure d "$FILES/f2"
 assert_eq "$(gap_records)" "2" "the file holds the gap's opening and closing records"
 if wait_until 30 reason_has "measurement(s) were refused"; then
