@@ -363,7 +363,13 @@ static att_rc remember(struct agent_log *l, const struct att_buf *rec, struct at
         l->bytes.len = off;
         return rc;
     }
-    return index_entry(l, off);
+    rc = index_entry(l, off);
+    if (rc != ATT_OK) {
+        /* all or nothing: the entry goes back to the caller */
+        *e = l->log.entries[--l->log.count];
+        l->bytes.len = off;
+    }
+    return rc;
 }
 
 att_rc agent_log_append(struct agent_log *l, struct att_ima_entry *e)
@@ -388,8 +394,16 @@ att_rc agent_log_append(struct agent_log *l, struct att_ima_entry *e)
     if (rc != ATT_OK) {
         goto out;
     }
-    l->durable += rec.len;
     rc = remember(l, &rec, e);
+    if (rc != ATT_OK) {
+        /* not held in memory (out of memory): nor in the file, which must
+         * keep matching what is extended */
+        if (ftruncate(l->fd, (off_t)l->durable) != 0 || fsync(l->fd) != 0) {
+            LOG_ERR("cannot cut an unrecorded entry off %s: %s", l->path, strerror(errno));
+        }
+        goto out;
+    }
+    l->durable += rec.len;
 out:
     att_buf_cleanup(&rec);
     return rc;
