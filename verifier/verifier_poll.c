@@ -1396,12 +1396,14 @@ static void *poll_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         all = mono_now() >= next_round;
         if (all) {
-            /* Rounds start every interval, however long one takes (one that
-             * overran is followed at once, without catching up): each host is
-             * asked once per interval, not once per interval plus a round. */
+            /* Rounds start every interval, however long one takes; one that
+             * overran into the next slot is followed an interval after its
+             * own start (never twice back to back, never catching up). */
+            double now = mono_now();
+
             next_round += interval;
-            if (next_round < mono_now()) {
-                next_round = mono_now();
+            if (next_round <= now) {
+                next_round = now + interval;
             }
         }
         if (all || wanted) {
