@@ -1100,6 +1100,44 @@ static void test_store_record_round_rolls_back_on_failure(void **state)
     assert_int_equal(count_verdicts(f->s, NULL), 1);
 }
 
+/*
+ * store_fault: set by a storage failure (here a planted trigger refuses one
+ * event), not by reads afterwards, cleared by the next write that lands:
+ * a single statement or a committed transaction.
+ */
+static void test_store_fault_set_and_cleared(void **state)
+{
+    struct fx *f = *state;
+    struct store_round r;
+    struct store_host h;
+    char why[256] = "";
+    time_t since = 0;
+
+    add_host(f->s, "a");
+    close_store(f);
+    assert_int_equal(raw_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON events "
+                                     "WHEN NEW.kind = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); "
+                                     "END;"),
+                     SQLITE_OK);
+    reopen(f);
+    assert_false(store_fault(f->s, why, sizeof(why), &since));
+    assert_int_not_equal(store_event_add(f->s, "a", "boom", "refused"), ATT_OK);
+    assert_true(store_fault(f->s, why, sizeof(why), &since));
+    assert_non_null(strstr(why, "boom"));
+    assert_true(since > 0);
+    assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK); /* a read clears nothing */
+    store_host_cleanup(&h);
+    assert_true(store_fault(f->s, NULL, 0, NULL));
+    assert_int_equal(store_event_add(f->s, "a", "fine", "a write"), ATT_OK);
+    assert_false(store_fault(f->s, NULL, 0, NULL));
+
+    assert_int_not_equal(store_event_add(f->s, "a", "boom", "refused"), ATT_OK);
+    assert_true(store_fault(f->s, NULL, 0, NULL));
+    make_round(&r, "a", 100, "trusted");
+    assert_int_equal(store_record_round(f->s, &r), ATT_OK);
+    assert_false(store_fault(f->s, NULL, 0, NULL));
+}
+
 /* ------------------------------------------------------------------------- */
 /* Events and verdicts                                                       */
 
@@ -2712,6 +2750,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_record_round_without_state_keeps_state,
                                         setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_store_fault_set_and_cleared, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_store_record_round_rolls_back_on_failure, setup_open,
                                         teardown),
         /* events, verdicts */

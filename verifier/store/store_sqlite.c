@@ -429,6 +429,9 @@ static att_rc step_done(struct store *s, const char *func, sqlite3_stmt *st)
     if (src != SQLITE_DONE) {
         return db_fail(s, func, src);
     }
+    if (!sqlite3_stmt_readonly(st) && sqlite3_get_autocommit(s->db) != 0) {
+        s->fault[0] = '\0'; /* a write outside a transaction landed (COMMIT: txn_commit) */
+    }
     return ATT_OK;
 }
 
