@@ -87,7 +87,7 @@ struct verifier_poller {
     /* Easy handles kept between transfers (poller thread only): at most
      * max_inflight are in use at once, so a round over N hosts allocates
      * none after the first, whatever N is. */
-    CURL **easy_pool;
+    CURL **easy_pool; /* owned array of cap_easy_pool (= max_inflight) */
     size_t n_easy_pool;
     size_t cap_easy_pool;
     struct curl_slist *hdrs; /* owned; the evidence requests' one header */
@@ -157,15 +157,6 @@ static void job_free(struct job *j)
 static void job_release(struct verifier_poller *p, struct job *j)
 {
     if (j->easy != NULL) {
-        if (p->n_easy_pool == p->cap_easy_pool) {
-            size_t cap = p->cap_easy_pool == 0 ? 16 : 2 * p->cap_easy_pool;
-            CURL **grown = realloc(p->easy_pool, cap * sizeof(*grown));
-
-            if (grown != NULL) {
-                p->easy_pool = grown;
-                p->cap_easy_pool = cap;
-            }
-        }
         if (p->n_easy_pool < p->cap_easy_pool) {
             /* nothing in the pool may point into a job that is about to go */
             (void)curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, (char *)NULL);
@@ -180,6 +171,35 @@ static void job_release(struct verifier_poller *p, struct job *j)
     }
     att_buf_cleanup(&j->req);
     att_buf_cleanup(&j->resp);
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *user);
+
+/*
+ * An easy handle from the pool, or a new one with what every evidence
+ * request shares set once (TLS, timeouts, header, POST, the write callback);
+ * job_prepare sets only what is the job's own. NULL when none can be made.
+ */
+static CURL *easy_take(struct verifier_poller *p)
+{
+    CURL *e;
+
+    if (p->n_easy_pool > 0) {
+        return p->easy_pool[--p->n_easy_pool];
+    }
+    e = curl_easy_init();
+    if (e == NULL) {
+        return NULL;
+    }
+    if (att_httpc_setup(e, verifier_agent_tls(p->v), (long)verifier_cfg(p->v)->timeout_s) !=
+        ATT_OK) {
+        curl_easy_cleanup(e);
+        return NULL;
+    }
+    (void)curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->hdrs);
+    (void)curl_easy_setopt(e, CURLOPT_POST, 1L);
+    (void)curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+    return e;
 }
 
 static size_t on_data(char *p, size_t size, size_t n, void *user)
@@ -333,23 +353,16 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
         return rc;
     }
     if (j->easy == NULL) {
-        j->easy = p->n_easy_pool > 0 ? p->easy_pool[--p->n_easy_pool] : curl_easy_init();
+        j->easy = easy_take(p);
         if (j->easy == NULL) {
             return ATT_ERR_NOMEM;
         }
     }
     (void)snprintf(j->url, sizeof(j->url), "%s/v1/evidence", j->host.agent_url);
-    rc = att_httpc_setup(j->easy, verifier_agent_tls(p->v), (long)verifier_cfg(p->v)->timeout_s);
-    if (rc != ATT_OK) {
-        return rc;
-    }
     j->err[0] = '\0';
     (void)curl_easy_setopt(j->easy, CURLOPT_URL, j->url);
-    (void)curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, p->hdrs);
-    (void)curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
     (void)curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, (const char *)j->req.data);
     (void)curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->req.len);
-    (void)curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, on_data);
     (void)curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
     (void)curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->err);
     (void)curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
@@ -1435,7 +1448,10 @@ att_rc verifier_poller_start(struct verifier *v, struct verifier_poller **out)
     }
     p->multi = curl_multi_init();
     p->hdrs = curl_slist_append(NULL, "Content-Type: application/cbor");
-    if (p->multi == NULL || p->hdrs == NULL) {
+    p->cap_easy_pool = verifier_cfg(v)->max_inflight;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
+    p->easy_pool = calloc(p->cap_easy_pool > 0 ? p->cap_easy_pool : 1, sizeof(CURL *));
+    if (p->multi == NULL || p->hdrs == NULL || p->easy_pool == NULL) {
         verifier_poller_stop(p);
         return ATT_ERR_NOMEM;
     }
