@@ -107,7 +107,7 @@ ${ATT_FLEET_WRAP:-} "$BIN/attest-verifier" --db "$W/v.db" --listen 127.0.0.1:0 -
     --tpm-ca "$W/rig/ca/root.pem" --tpm-ca "$W/rig/ca/intermediate.pem" \
     >"$W/v.out" 2>"$W/v.err" &
 VPID=$!
-for _ in $(seq 100); do grep -q 'API port' "$W/v.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q 'API port' "$W/v.out" 2>/dev/null && break; sleep 0.1; done
 PORT=$(grep -o 'API port [0-9]*' "$W/v.out" | cut -d' ' -f3)
 [[ -n $PORT ]] || die "verifier did not start: $(tail -3 "$W/v.err")"
 export ATTEST_VERIFIER=https://127.0.0.1:$PORT ATTEST_TOKEN=$TOKEN ATTEST_CA=$W/fleet/ca.pem

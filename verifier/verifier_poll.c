@@ -2,7 +2,8 @@
 /*
  * The attestation engine (DESIGN §5): one thread runs every round. A round
  * sends each due host a fresh nonce with its stored log offset, many requests
- * in flight at once (libcurl multi, connections reused across rounds), and
+ * in flight at once (attest/hmux.h: one SSL_CTX, each host's connection kept
+ * between rounds), and
  * appraises each answer incrementally: only the log entries past the stored
  * offset, replayed from the stored PCR value.
  *
@@ -27,10 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "attest/appraise.h"
 #include "attest/digest.h"
+#include "attest/hmux.h"
 #include "attest/httpc.h"
 #include "attest/log.h"
 #include "attest/policy.h"
@@ -83,14 +83,7 @@ struct verifier_poller {
     pthread_cond_t done; /* API threads: a pending request finished */
     bool stop;
     struct pending *queue;
-    CURLM *multi;
-    /* Easy handles kept between transfers (poller thread only): at most
-     * max_inflight are in use at once, so a round over N hosts allocates
-     * none after the first, whatever N is. */
-    CURL **easy_pool; /* owned array of cap_easy_pool (= max_inflight) */
-    size_t n_easy_pool;
-    size_t cap_easy_pool;
-    struct curl_slist *hdrs; /* owned; the evidence requests' one header */
+    struct att_hmux *mux; /* owned: the agents' connections (poller thread only) */
     /* policies as read and parsed, per name, valid for one policy_gen (poller thread only) */
     struct policy_slot {
         char *name;             /* owned */
@@ -118,11 +111,8 @@ struct job {
     size_t n_held;
     struct att_buf req;
     struct att_buf resp;
-    CURL *easy; /* from the pool while the job's request runs */
+    struct att_hmux_req http; /* the request in flight; its status, err, rc once done */
     char url[2100];
-    char err[CURL_ERROR_SIZE];
-    CURLcode cc;
-    long status;
 };
 
 static double mono_now(void)
@@ -138,9 +128,6 @@ static void job_free(struct job *j)
     if (j == NULL) {
         return;
     }
-    if (j->easy != NULL) {
-        curl_easy_cleanup(j->easy);
-    }
     store_order_list_free(j->due, j->n_due);
     store_container_list_free(j->held, j->n_held);
     att_buf_cleanup(&j->req);
@@ -150,66 +137,13 @@ static void job_free(struct job *j)
 }
 
 /*
- * A job whose request is over: its easy handle goes back to the pool (every
- * option is set again by the next job_prepare) and its buffers are freed, so
- * what a round holds at its end does not grow with the number of hosts.
+ * A job whose request is over: its buffers are freed, so what a round holds
+ * at its end does not grow with the number of hosts.
  */
-static void job_release(struct verifier_poller *p, struct job *j)
+static void job_release(struct job *j)
 {
-    if (j->easy != NULL) {
-        if (p->n_easy_pool < p->cap_easy_pool) {
-            /* nothing in the pool may point into a job that is about to go */
-            (void)curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, (char *)NULL);
-            (void)curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, (void *)NULL);
-            (void)curl_easy_setopt(j->easy, CURLOPT_PRIVATE, (void *)NULL);
-            (void)curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, (const char *)NULL);
-            p->easy_pool[p->n_easy_pool++] = j->easy;
-        } else {
-            curl_easy_cleanup(j->easy);
-        }
-        j->easy = NULL;
-    }
     att_buf_cleanup(&j->req);
     att_buf_cleanup(&j->resp);
-}
-
-static size_t on_data(char *p, size_t size, size_t n, void *user);
-
-/*
- * An easy handle from the pool, or a new one with what every evidence
- * request shares set once (TLS, timeouts, header, POST, the write callback);
- * job_prepare sets only what is the job's own. NULL when none can be made.
- */
-static CURL *easy_take(struct verifier_poller *p)
-{
-    CURL *e;
-
-    if (p->n_easy_pool > 0) {
-        return p->easy_pool[--p->n_easy_pool];
-    }
-    e = curl_easy_init();
-    if (e == NULL) {
-        return NULL;
-    }
-    if (att_httpc_setup(e, verifier_agent_tls(p->v), (long)verifier_cfg(p->v)->timeout_s) !=
-        ATT_OK) {
-        curl_easy_cleanup(e);
-        return NULL;
-    }
-    (void)curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->hdrs);
-    (void)curl_easy_setopt(e, CURLOPT_POST, 1L);
-    (void)curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-    return e;
-}
-
-static size_t on_data(char *p, size_t size, size_t n, void *user)
-{
-    struct job *j = user;
-
-    if (att_buf_append(&j->resp, p, size * n) != ATT_OK) {
-        return 0;
-    }
-    return size * n;
 }
 
 static uint64_t policy_gen_now(struct verifier_poller *p);
@@ -297,7 +231,7 @@ static void take_acks(struct verifier_poller *p, struct job *j, const struct att
     }
 }
 
-/* Build the evidence request and its curl handle. */
+/* Build the evidence request. */
 static att_rc job_prepare(struct verifier_poller *p, struct job *j)
 {
     struct att_evidence_request r;
@@ -352,20 +286,15 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
     if (rc != ATT_OK) {
         return rc;
     }
-    if (j->easy == NULL) {
-        j->easy = easy_take(p);
-        if (j->easy == NULL) {
-            return ATT_ERR_NOMEM;
-        }
-    }
     (void)snprintf(j->url, sizeof(j->url), "%s/v1/evidence", j->host.agent_url);
-    j->err[0] = '\0';
-    (void)curl_easy_setopt(j->easy, CURLOPT_URL, j->url);
-    (void)curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, (const char *)j->req.data);
-    (void)curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->req.len);
-    (void)curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
-    (void)curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, j->err);
-    (void)curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+    memset(&j->http, 0, sizeof(j->http));
+    j->http.url = j->url;
+    j->http.method = "POST";
+    j->http.content_type = "application/cbor";
+    j->http.body = j->req.data;
+    j->http.body_len = j->req.len;
+    j->http.resp = &j->resp;
+    j->http.user = j;
     return ATT_OK;
 }
 
@@ -1173,43 +1102,39 @@ static bool process_job(struct verifier_poller *p, struct job *j, struct outcome
 {
     char reason[700];
     char *msg = NULL;
-    curl_off_t us = 0;
+    long status = j->http.status;
 
-    if (j->cc == CURLE_OK && curl_easy_getinfo(j->easy, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK &&
-        us >= 0) {
-        verifier_metrics_latency(p->v, (uint64_t)us);
-    }
-
-    if (j->cc != CURLE_OK) {
+    if (j->http.rc != ATT_OK) {
         (void)snprintf(reason, sizeof(reason), "agent unreachable: %s",
-                       j->err[0] ? j->err : curl_easy_strerror(j->cc));
+                       j->http.err[0] ? j->http.err : att_rc_str(j->http.rc));
         record_simple(p, j, "unreachable", reason, o);
         return false;
     }
-    if (j->status == 200) {
+    verifier_metrics_latency(p->v, j->http.total_us);
+    if (status == 200) {
         return process_evidence(p, j, o);
     }
     (void)att_error_decode(j->resp.data, j->resp.len, &msg);
-    if (j->status == 400 && j->attempt == 0 && msg != NULL && strstr(msg, "log_offset") != NULL) {
+    if (status == 400 && j->attempt == 0 && msg != NULL && strstr(msg, "log_offset") != NULL) {
         /* Our offset is past the end of the agent's log: a new log (new boot). */
         free(msg);
         j->why_retry = "log shorter than the stored offset";
         return true;
     }
-    if (j->status == 503) {
+    if (status == 503) {
         (void)snprintf(reason, sizeof(reason), "agent cannot reach its TPM: %s",
                        msg != NULL ? msg : "HTTP 503");
         record_simple(p, j, "unreachable", reason, o);
-    } else if (j->status == 401 || j->status == 403) {
+    } else if (status == 401 || status == 403) {
         /* The agent refused *us* (client certificate): a configuration
          * problem on our side, not evidence against the host. */
         (void)snprintf(reason, sizeof(reason),
-                       "agent refused the verifier's client certificate (HTTP %ld): %s", j->status,
+                       "agent refused the verifier's client certificate (HTTP %ld): %s", status,
                        msg != NULL ? msg : "no reason given");
         record_simple(p, j, "unreachable", reason, o);
     } else {
         (void)snprintf(reason, sizeof(reason), "agent refused to produce evidence (HTTP %ld): %s",
-                       j->status, msg != NULL ? msg : "no reason given");
+                       status, msg != NULL ? msg : "no reason given");
         record_simple(p, j, "untrusted", reason, o);
     }
     free(msg);
@@ -1308,52 +1233,41 @@ static void run_round(struct verifier_poller *p, bool all)
     n = next;
     next = 0;
     for (;;) {
-        CURLMsg *m;
-        int running = 0;
-        int left = 0;
+        struct att_hmux_req *h;
 
         while (next < n && inflight < max_inflight) {
             struct job *j = jobs[next++];
 
-            if (job_prepare(p, j) != ATT_OK ||
-                curl_multi_add_handle(p->multi, j->easy) != CURLM_OK) {
+            if (job_prepare(p, j) != ATT_OK) {
                 LOG_ERR("cannot start attesting %s", j->host.name);
-                job_release(p, j);
+                job_release(j);
                 continue;
             }
+            att_hmux_add(p->mux, &j->http);
             inflight++;
         }
-        if (inflight == 0) {
-            break;
-        }
-        (void)curl_multi_perform(p->multi, &running);
-        while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
-            struct job *j = NULL;
+        while ((h = att_hmux_done(p->mux)) != NULL) {
+            struct job *j = h->user;
 
-            if (m->msg != CURLMSG_DONE) {
-                continue;
-            }
-            (void)curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-            j->cc = m->data.result;
-            j->status = 0;
-            (void)curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &j->status);
-            (void)curl_multi_remove_handle(p->multi, m->easy_handle);
             inflight--;
             if (process_job(p, j, &o) && j->attempt == 0) {
                 LOG_INFO("%s: %s; asking again from log entry 0", j->host.name, j->why_retry);
                 j->attempt = 1;
-                if (job_prepare(p, j) == ATT_OK &&
-                    curl_multi_add_handle(p->multi, j->easy) == CURLM_OK) {
+                if (job_prepare(p, j) == ATT_OK) {
+                    att_hmux_add(p->mux, &j->http);
                     inflight++;
                 } else {
-                    job_release(p, j);
+                    job_release(j);
                 }
             } else {
-                job_release(p, j);
+                job_release(j);
             }
         }
-        if (running > 0) {
-            (void)curl_multi_poll(p->multi, NULL, 0, 200, NULL);
+        if (inflight == 0 && next >= n) {
+            break;
+        }
+        if (att_hmux_pending(p->mux) > 0) {
+            att_hmux_run(p->mux, 200);
         }
     }
     for (i = 0; i < n; i++) {
@@ -1446,22 +1360,18 @@ att_rc verifier_poller_start(struct verifier *v, struct verifier_poller **out)
         pthread_cond_init(&p->done, &ca);
         pthread_condattr_destroy(&ca);
     }
-    p->multi = curl_multi_init();
-    p->hdrs = curl_slist_append(NULL, "Content-Type: application/cbor");
-    p->cap_easy_pool = verifier_cfg(v)->max_inflight;
-    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
-    p->easy_pool = calloc(p->cap_easy_pool > 0 ? p->cap_easy_pool : 1, sizeof(CURL *));
-    if (p->multi == NULL || p->hdrs == NULL || p->easy_pool == NULL) {
-        verifier_poller_stop(p);
-        return ATT_ERR_NOMEM;
+    {
+        /* One idle connection per host is kept between rounds: a host pays
+         * the mTLS handshake once, not every round. */
+        long timeout_s = (long)verifier_cfg(v)->timeout_s;
+        att_rc rc = att_hmux_new(verifier_agent_tls(v), timeout_s > 0 ? timeout_s : 30,
+                                 POLL_MAX_CONNECTIONS, &p->mux);
+
+        if (rc != ATT_OK) {
+            verifier_poller_stop(p);
+            return rc;
+        }
     }
-    (void)curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 4L);
-    /*
-     * Keep one idle connection per host between rounds. The default cache is
-     * 4 x the easy handles currently added, which falls to nothing as a round
-     * ends: every host then paid a full mTLS handshake each round.
-     */
-    (void)curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)POLL_MAX_CONNECTIONS);
     if (pthread_create(&p->thread, NULL, poll_main, p) != 0) {
         verifier_poller_stop(p);
         return ATT_ERR_INTERNAL;
@@ -1492,14 +1402,7 @@ void verifier_poller_stop(struct verifier_poller *p)
     if (p->started) {
         (void)pthread_join(p->thread, NULL);
     }
-    for (size_t i = 0; i < p->n_easy_pool; i++) {
-        curl_easy_cleanup(p->easy_pool[i]);
-    }
-    free(p->easy_pool);
-    curl_slist_free_all(p->hdrs);
-    if (p->multi != NULL) {
-        curl_multi_cleanup(p->multi);
-    }
+    att_hmux_free(p->mux);
     for (size_t i = 0; i < p->n_aks; i++) {
         att_ak_free(p->aks[i].ak);
     }

@@ -7,7 +7,9 @@
  * certificates that are missing, from another CA or of the wrong kind, a
  * client that trusts another CA, a server name outside the SANs, old TLS
  * versions. Certificates are made fresh by certs/fleet-ca in a temp dir,
- * never checked in.
+ * never checked in. attest/hmux.h (the verifier's poller transport) is
+ * tested against the same server: head parsing, connection reuse, a server
+ * gone between requests, TLS refusals, oversized answers, timeouts.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +22,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <spawn.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,6 +40,7 @@
 #include <gnutls/gnutls.h>
 
 #include "attest/buf.h"
+#include "attest/hmux.h"
 #include "attest/httpc.h"
 #include "attest/httpd.h"
 #include "attest/log.h"
@@ -1099,6 +1104,419 @@ static void test_https_refuses_tls_below_1_2(void **state)
     srv_stop(&s);
 }
 
+/* ---- attest/hmux.h ------------------------------------------------------ */
+
+static void test_hmux_parse_head(void **state)
+{
+    static const struct {
+        const char *head;
+        long status;
+        int64_t clen;
+        int keep;
+    } good[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", 200, 5, 1},
+        {"HTTP/1.1 404\r\ncontent-length:0\r\n\r\n", 404, 0, 1},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: Close\r\n\r\n", 200, 7, 0},
+        {"HTTP/1.0 200 OK\r\nContent-Length: 7\r\n\r\n", 200, 7, 0},
+        {"HTTP/1.0 200 OK\r\nContent-Length: 7\r\nConnection: keep-alive\r\n\r\n", 200, 7, 1},
+        {"HTTP/1.1 200 OK\r\nX-A: b\r\n\r\n", 200, -1, 0}, /* to EOF */
+        {"HTTP/1.1 204 No Content\r\n\r\n", 204, 0, 1},
+        {"HTTP/1.1 100 Continue\r\n\r\n", 100, 0, 1},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", 200, 3, 1},
+    };
+    static const char *const bad[] = {
+        "",
+        "HTTP/1.1 200 OK\r\n",                                  /* no empty line */
+        "HTTP/2 200 OK\r\n\r\n",                                /* not 1.x */
+        "HTTP/1.1 20 OK\r\n\r\n",                               /* two digits */
+        "HTTP/1.1 600 Odd\r\n\r\n",                             /* out of range */
+        "HTTP/1.1 200 OK\nContent-Length: 1\n\n",               /* bare LF */
+        "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",        /* not a number */
+        "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",        /* negative */
+        "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", /* not supported */
+        "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n folded\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n\r\nextra",
+    };
+    char why[128];
+    long status;
+    int64_t clen;
+    int keep;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        why[0] = '\0';
+        if (att_hmux_parse_head(good[i].head, strlen(good[i].head), &status, &clen, &keep, why,
+                                sizeof(why)) != ATT_OK) {
+            print_error("good head %zu refused: %s\n", i, why);
+            fail();
+        }
+        assert_int_equal(status, good[i].status);
+        assert_int_equal(clen, good[i].clen);
+        assert_int_equal(keep, good[i].keep);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why[0] = '\0';
+        if (att_hmux_parse_head(bad[i], strlen(bad[i]), &status, &clen, &keep, why,
+                                sizeof(why)) != ATT_ERR_PARSE) {
+            print_error("bad head %zu accepted\n", i);
+            fail();
+        }
+        assert_true(why[0] != '\0');
+    }
+}
+
+/* One request through @p m, driven to its end. */
+static void mux_one(struct att_hmux *m, const char *url, const char *method, const void *body,
+                    size_t body_len, size_t max, struct reply *r)
+{
+    struct att_hmux_req q;
+    struct att_hmux_req *d = NULL;
+    int spins = 0;
+
+    memset(&q, 0, sizeof(q));
+    att_buf_init(&r->body, max);
+    q.url = url;
+    q.method = method;
+    q.content_type = body != NULL ? "application/cbor" : NULL;
+    q.body = body;
+    q.body_len = body_len;
+    q.resp = &r->body;
+    att_hmux_add(m, &q);
+    while ((d = att_hmux_done(m)) == NULL) {
+        assert_true(++spins < 1000);
+        att_hmux_run(m, 100);
+    }
+    assert_ptr_equal(d, &q);
+    assert_int_equal(att_hmux_pending(m), 0);
+    r->rc = q.rc;
+    r->status = q.status;
+    (void)snprintf(r->err, sizeof(r->err), "%s", q.err);
+}
+
+/* Many requests at once over mTLS; then one connection carries request after request. */
+static void test_hmux_mtls_many_and_reuse(void **state)
+{
+    struct att_tls_client_config verifier = {g_pki.ca1, g_pki.verifier_pem, g_pki.verifier_key};
+    struct att_hmux_req q[12];
+    struct att_buf resp[12];
+    char url[12][256];
+    struct att_hmux *m = NULL;
+    struct srv s;
+    struct reply r;
+    size_t got = 0;
+    uint64_t c0;
+
+    (void)state;
+    mtls_server(&s, "127.0.0.1");
+    assert_int_equal(att_hmux_new(&verifier, TIMEOUT_S, 64, &m), ATT_OK);
+    memset(q, 0, sizeof(q));
+    for (size_t i = 0; i < 12; i++) {
+        (void)snprintf(url[i], sizeof(url[i]), "%s/v1/evidence?x=%zu", s.url, i);
+        att_buf_init(&resp[i], RESP_MAX);
+        q[i].url = url[i];
+        q[i].method = "POST";
+        q[i].content_type = "application/cbor";
+        q[i].body = (const uint8_t *)"payload";
+        q[i].body_len = 7;
+        q[i].resp = &resp[i];
+        att_hmux_add(m, &q[i]);
+    }
+    assert_int_equal(att_hmux_pending(m), 12);
+    for (int spins = 0; got < 12; spins++) {
+        struct att_hmux_req *d;
+
+        assert_true(spins < 2000);
+        att_hmux_run(m, 100);
+        while ((d = att_hmux_done(m)) != NULL) {
+            char want[32];
+            size_t i = (size_t)(d - q);
+
+            if (d->rc != ATT_OK) {
+                print_error("request %zu: %s: %s\n", i, att_rc_str(d->rc), d->err);
+            }
+            assert_int_equal(d->rc, ATT_OK);
+            assert_int_equal(d->status, 200);
+            assert_non_null(resp[i].data);
+            assert_true(att_buf_append(&resp[i], "", 1) == ATT_OK);
+            (void)snprintf(want, sizeof(want), "x=%zu\n", i);
+            assert_has((const char *)resp[i].data, want);
+            assert_has((const char *)resp[i].data, "cn=verifier\n");
+            assert_has((const char *)resp[i].data, "ct=application/cbor\n");
+            assert_has((const char *)resp[i].data, "body=payload");
+            got++;
+        }
+    }
+    assert_int_equal(atomic_load(&s.handler_calls), 12);
+    assert_true(att_hmux_idle(m) >= 1);
+    assert_true(att_hmux_connects(m) >= 1 && att_hmux_connects(m) <= 12);
+    for (size_t i = 0; i < 12; i++) {
+        att_buf_cleanup(&resp[i]);
+    }
+
+    /* one after another: no new connection, each answer whole */
+    c0 = att_hmux_connects(m);
+    for (int i = 0; i < 5; i++) {
+        (void)snprintf(url[0], sizeof(url[0]), "%s/big", s.url);
+        mux_one(m, url[0], "GET", NULL, 0, RESP_MAX, &r);
+        assert_int_equal(r.rc, ATT_OK);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(r.body.len, 1000);
+        att_buf_cleanup(&r.body);
+    }
+    assert_int_equal(att_hmux_connects(m), c0);
+    (void)snprintf(url[0], sizeof(url[0]), "%s/404", s.url);
+    mux_one(m, url[0], "GET", NULL, 0, RESP_MAX, &r);
+    assert_int_equal(r.rc, ATT_OK);
+    assert_int_equal(r.status, 404);
+    att_buf_cleanup(&r.body);
+    assert_int_equal(att_hmux_connects(m), c0);
+
+    /* The server goes: the kept connection is found dead, a new one is refused. */
+    srv_stop(&s);
+    (void)snprintf(url[0], sizeof(url[0]), "%s/v1/health", s.url);
+    mux_one(m, url[0], "GET", NULL, 0, RESP_MAX, &r);
+    assert_int_equal(r.rc, ATT_ERR_IO);
+    assert_int_equal(r.status, 0);
+    assert_has(r.err, "cannot connect");
+    assert_has(r.err, "refused");
+    att_buf_cleanup(&r.body);
+    att_hmux_free(m);
+}
+
+static void test_hmux_refusals(void **state)
+{
+    struct att_tls_client_config verifier = {g_pki.ca1, g_pki.verifier_pem, g_pki.verifier_key};
+    struct att_tls_client_config wrong_ca = {g_pki.ca2, g_pki.verifier_pem, g_pki.verifier_key};
+    struct att_tls_client_config missing = {g_pki.missing, NULL, NULL};
+    static const char *const bad_urls[] = {
+        "ftp://127.0.0.1/", "https://", "https://h:0/", "https://h:65536/", "https://h:8x/",
+        "https://u@h/",     "https://[::1/", "https://h/a b", "127.0.0.1:80/",
+    };
+    struct att_hmux *m = NULL;
+    struct srv s;
+    struct srv s2;
+    struct reply r;
+    char url[256];
+
+    (void)state;
+    assert_int_equal(att_hmux_new(&verifier, 0, 8, &m), ATT_ERR_INVALID_ARG);
+    assert_int_equal(att_hmux_new(&verifier, TIMEOUT_S, 8, &m), ATT_OK);
+    for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
+        mux_one(m, bad_urls[i], "GET", NULL, 0, RESP_MAX, &r);
+        assert_int_equal(r.rc, ATT_ERR_INVALID_ARG);
+        assert_true(r.err[0] != '\0');
+        att_buf_cleanup(&r.body);
+    }
+    mtls_server(&s, "127.0.0.1");
+    mtls_server(&s2, "127.0.0.2");
+    /* an answer larger than the caller allows */
+    (void)snprintf(url, sizeof(url), "%s/big", s.url);
+    mux_one(m, url, "GET", NULL, 0, 999, &r);
+    assert_int_equal(r.rc, ATT_ERR_PARSE);
+    assert_has(r.err, "999");
+    assert_int_equal(r.body.len, 0);
+    att_buf_cleanup(&r.body);
+    /* a certificate for another name */
+    (void)snprintf(url, sizeof(url), "%s/v1/health", s2.url);
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &r);
+    assert_int_equal(r.rc, ATT_ERR_IO);
+    assert_has(r.err, "TLS handshake");
+    assert_has(r.err, "certificate");
+    att_buf_cleanup(&r.body);
+    att_hmux_free(m);
+    /* a CA that did not sign the server */
+    assert_int_equal(att_hmux_new(&wrong_ca, TIMEOUT_S, 8, &m), ATT_OK);
+    (void)snprintf(url, sizeof(url), "%s/v1/health", s.url);
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &r);
+    assert_int_equal(r.rc, ATT_ERR_IO);
+    assert_has(r.err, "certificate verify failed");
+    att_buf_cleanup(&r.body);
+    att_hmux_free(m);
+    /* a CA file that is not there: said at the first https request */
+    assert_int_equal(att_hmux_new(&missing, TIMEOUT_S, 8, &m), ATT_OK);
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &r);
+    assert_int_equal(r.rc, ATT_ERR_IO);
+    assert_has(r.err, "CA file");
+    att_buf_cleanup(&r.body);
+    att_hmux_free(m);
+    /* a server that does not answer in time */
+    assert_int_equal(att_hmux_new(&verifier, 1, 8, &m), ATT_OK);
+    (void)snprintf(url, sizeof(url), "%s/slow", s.url);
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &r);
+    assert_int_equal(r.rc, ATT_ERR_TIMEOUT);
+    assert_has(r.err, "timed out");
+    att_buf_cleanup(&r.body);
+    att_hmux_free(m);
+    assert_int_equal(atomic_load(&s2.handler_calls), 0);
+    srv_stop(&s2);
+    srv_stop(&s);
+}
+
+/*
+ * A raw HTTP server on loopback for what MHD never does. Each accepted
+ * connection plays the next script: answer (or not) the requests on it.
+ */
+struct raw_srv {
+    int fd;
+    uint16_t port;
+    pthread_t th;
+};
+
+/* Read one request head (our requests here carry no body). */
+static bool raw_read_request(int c)
+{
+    char buf[4096];
+    size_t len = 0;
+
+    while (len < sizeof(buf)) {
+        ssize_t n = read(c, buf + len, sizeof(buf) - len);
+
+        if (n <= 0) {
+            return false;
+        }
+        len += (size_t)n;
+        if (len >= 4 && memcmp(buf + len - 4, "\r\n\r\n", 4) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void raw_write(int c, const char *s)
+{
+    size_t len = strlen(s);
+
+    assert_int_equal(write(c, s, len), (ssize_t)len);
+}
+
+static void *raw_main(void *arg)
+{
+    struct raw_srv *r = arg;
+    int c;
+
+    /* 1: one answer kept alive; the next request is read and the
+     *    connection closed without an answer (a restart between rounds) */
+    c = accept(r->fd, NULL, NULL);
+    if (c >= 0 && raw_read_request(c)) {
+        raw_write(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        (void)raw_read_request(c);
+    }
+    (void)close(c);
+    /* 2: the retry on a new connection gets its answer */
+    c = accept(r->fd, NULL, NULL);
+    if (c >= 0 && raw_read_request(c)) {
+        raw_write(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nagain");
+        /* 3: on the same connection: a head that is not HTTP */
+        if (raw_read_request(c)) {
+            raw_write(c, "HTTP/1.1 2OO OK\r\n\r\n");
+        }
+    }
+    (void)close(c);
+    /* 4: fewer bytes than announced, then the close */
+    c = accept(r->fd, NULL, NULL);
+    if (c >= 0 && raw_read_request(c)) {
+        raw_write(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort");
+    }
+    (void)close(c);
+    /* 5: a body delimited by the close; the connection is not kept */
+    c = accept(r->fd, NULL, NULL);
+    if (c >= 0 && raw_read_request(c)) {
+        raw_write(c, "HTTP/1.0 200 OK\r\n\r\nuntil the end");
+    }
+    (void)close(c);
+    return NULL;
+}
+
+static void test_hmux_retry_and_bad_answers(void **state)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    struct raw_srv r;
+    struct att_hmux *m = NULL;
+    struct reply rep;
+    char url[128];
+
+    (void)state;
+    r.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(r.fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(r.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(r.fd, 8), 0);
+    assert_int_equal(getsockname(r.fd, (struct sockaddr *)&sa, &sl), 0);
+    r.port = ntohs(sa.sin_port);
+    assert_int_equal(pthread_create(&r.th, NULL, raw_main, &r), 0);
+    (void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", (unsigned)r.port);
+    assert_int_equal(att_hmux_new(NULL, TIMEOUT_S, 8, &m), ATT_OK);
+
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &rep);
+    assert_int_equal(rep.rc, ATT_OK);
+    assert_int_equal(rep.body.len, 2);
+    att_buf_cleanup(&rep.body);
+    assert_int_equal(att_hmux_idle(m), 1);
+    /* closed without an answer on the kept connection: sent again on a new one */
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &rep);
+    if (rep.rc != ATT_OK) {
+        print_error("%s: %s\n", att_rc_str(rep.rc), rep.err);
+    }
+    assert_int_equal(rep.rc, ATT_OK);
+    assert_int_equal(rep.status, 200);
+    assert_memory_equal(rep.body.data, "again", 5);
+    att_buf_cleanup(&rep.body);
+    assert_int_equal(att_hmux_connects(m), 2);
+    /* a bad head: refused, never retried (an answer began) */
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &rep);
+    assert_int_equal(rep.rc, ATT_ERR_PARSE);
+    assert_has(rep.err, "bad HTTP head");
+    att_buf_cleanup(&rep.body);
+    assert_int_equal(att_hmux_idle(m), 0);
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &rep);
+    assert_int_equal(rep.rc, ATT_ERR_IO);
+    assert_has(rep.err, "before the whole answer came");
+    att_buf_cleanup(&rep.body);
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &rep);
+    assert_int_equal(rep.rc, ATT_OK);
+    assert_int_equal(rep.body.len, 13);
+    assert_memory_equal(rep.body.data, "until the end", 13);
+    att_buf_cleanup(&rep.body);
+    assert_int_equal(att_hmux_idle(m), 0);
+    assert_int_equal(att_hmux_connects(m), 4);
+    assert_int_equal(pthread_join(r.th, NULL), 0);
+    (void)close(r.fd);
+    att_hmux_free(m);
+}
+
+/* Plain HTTP (an --insecure-dev agent) over the same mux. */
+static void test_hmux_plain_http(void **state)
+{
+    struct att_hmux *m = NULL;
+    struct srv s;
+    struct reply r;
+    char url[256];
+    static const uint8_t bin[] = {'a', 0, 'b', 0xff};
+
+    (void)state;
+    assert_int_equal(srv_start(&s, "127.0.0.1", NULL, 1), ATT_OK);
+    assert_int_equal(att_hmux_new(NULL, TIMEOUT_S, 8, &m), ATT_OK);
+    (void)snprintf(url, sizeof(url), "%s/echo", s.url);
+    for (int i = 0; i < 3; i++) {
+        mux_one(m, url, "POST", bin, sizeof(bin), RESP_MAX, &r);
+        assert_int_equal(r.rc, ATT_OK);
+        assert_int_equal(r.status, 200);
+        assert_true(r.body.len >= 4);
+        assert_memory_equal(r.body.data + r.body.len - 4, bin, 4);
+        att_buf_cleanup(&r.body);
+    }
+    assert_int_equal(att_hmux_connects(m), 1);
+    att_hmux_free(m);
+    srv_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1127,7 +1545,14 @@ int main(void)
         cmocka_unit_test(test_https_mtls_fleet_client_gets_peer_cn),
         cmocka_unit_test(test_https_ipv6_loopback_in_san),
         cmocka_unit_test(test_https_without_client_ca),
+        cmocka_unit_test(test_hmux_parse_head),
+        cmocka_unit_test(test_hmux_mtls_many_and_reuse),
+        cmocka_unit_test(test_hmux_refusals),
+        cmocka_unit_test(test_hmux_plain_http),
+        cmocka_unit_test(test_hmux_retry_and_bad_answers),
     };
+
+    (void)signal(SIGPIPE, SIG_IGN); /* as the daemons do: a peer's close is an error, not a death */
 
     att_log_set_level(ATT_LOG_ERR); /* refusals log at WARN by design */
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
