@@ -112,7 +112,7 @@ struct job {
     struct att_buf req;
     struct att_buf resp;
     struct att_hmux_req http; /* the request in flight; its status, err, rc once done */
-    char url[2100];
+    char *url;                /* owned while the request runs */
 };
 
 static double mono_now(void)
@@ -128,6 +128,7 @@ static void job_free(struct job *j)
     if (j == NULL) {
         return;
     }
+    free(j->url);
     store_order_list_free(j->due, j->n_due);
     store_container_list_free(j->held, j->n_held);
     att_buf_cleanup(&j->req);
@@ -142,6 +143,8 @@ static void job_free(struct job *j)
  */
 static void job_release(struct job *j)
 {
+    free(j->url);
+    j->url = NULL;
     att_buf_cleanup(&j->req);
     att_buf_cleanup(&j->resp);
 }
@@ -286,7 +289,16 @@ static att_rc job_prepare(struct verifier_poller *p, struct job *j)
     if (rc != ATT_OK) {
         return rc;
     }
-    (void)snprintf(j->url, sizeof(j->url), "%s/v1/evidence", j->host.agent_url);
+    free(j->url);
+    {
+        size_t n = strlen(j->host.agent_url) + sizeof("/v1/evidence");
+
+        j->url = malloc(n);
+        if (j->url == NULL) {
+            return ATT_ERR_NOMEM;
+        }
+        (void)snprintf(j->url, n, "%s/v1/evidence", j->host.agent_url);
+    }
     memset(&j->http, 0, sizeof(j->http));
     j->http.url = j->url;
     j->http.method = "POST";
