@@ -17,6 +17,7 @@
 #include "attest/httpd.h"
 #include "attest/log.h"
 #include "attest/sigkey.h"
+#include "attest/util.h"
 #include "attest/vulndb.h"
 #include "store.h"
 #include "verifier_int.h"
@@ -78,36 +79,22 @@ void verifier_config_cleanup(struct verifier_config *c)
     memset(c, 0, sizeof(*c));
 }
 
-static char *dup_or_null(const char *s, bool *failed)
-{
-    char *d;
-
-    if (s == NULL) {
-        return NULL;
-    }
-    d = strdup(s);
-    if (d == NULL) {
-        *failed = true;
-    }
-    return d;
-}
-
 static att_rc copy_config(struct verifier_config *dst, const struct verifier_config *src)
 {
     bool failed = false;
     size_t i;
 
     *dst = *src;
-    dst->db = dup_or_null(src->db, &failed);
-    dst->listen = dup_or_null(src->listen, &failed);
-    dst->api_cert = dup_or_null(src->api_cert, &failed);
-    dst->api_key = dup_or_null(src->api_key, &failed);
-    dst->fleet_ca = dup_or_null(src->fleet_ca, &failed);
-    dst->client_cert = dup_or_null(src->client_cert, &failed);
-    dst->client_key = dup_or_null(src->client_key, &failed);
-    dst->order_key = dup_or_null(src->order_key, &failed);
+    dst->db = att_strdup_opt(src->db, &failed);
+    dst->listen = att_strdup_opt(src->listen, &failed);
+    dst->api_cert = att_strdup_opt(src->api_cert, &failed);
+    dst->api_key = att_strdup_opt(src->api_key, &failed);
+    dst->fleet_ca = att_strdup_opt(src->fleet_ca, &failed);
+    dst->client_cert = att_strdup_opt(src->client_cert, &failed);
+    dst->client_key = att_strdup_opt(src->client_key, &failed);
+    dst->order_key = att_strdup_opt(src->order_key, &failed);
     for (i = 0; i < src->n_tpm_ca; i++) {
-        dst->tpm_ca[i] = dup_or_null(src->tpm_ca[i], &failed);
+        dst->tpm_ca[i] = att_strdup_opt(src->tpm_ca[i], &failed);
     }
     return failed ? ATT_ERR_NOMEM : ATT_OK;
 }

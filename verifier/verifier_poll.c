@@ -1200,7 +1200,6 @@ static void run_round(struct verifier_poller *p, bool all)
     size_t n = 0;
     size_t next = 0;
     size_t i;
-    size_t inflight = 0;
     size_t max_inflight = verifier_cfg(p->v)->max_inflight;
     double t0 = mono_now();
     uint64_t gen;
@@ -1247,7 +1246,8 @@ static void run_round(struct verifier_poller *p, bool all)
     for (;;) {
         struct att_hmux_req *h;
 
-        while (next < n && inflight < max_inflight) {
+        /* in flight: what the mux holds, finished or not (att_hmux_pending) */
+        while (next < n && att_hmux_pending(p->mux) < max_inflight) {
             struct job *j = jobs[next++];
 
             if (job_prepare(p, j) != ATT_OK) {
@@ -1256,18 +1256,15 @@ static void run_round(struct verifier_poller *p, bool all)
                 continue;
             }
             att_hmux_add(p->mux, &j->http);
-            inflight++;
         }
         while ((h = att_hmux_done(p->mux)) != NULL) {
             struct job *j = h->user;
 
-            inflight--;
             if (process_job(p, j, &o) && j->attempt == 0) {
                 LOG_INFO("%s: %s; asking again from log entry 0", j->host.name, j->why_retry);
                 j->attempt = 1;
                 if (job_prepare(p, j) == ATT_OK) {
                     att_hmux_add(p->mux, &j->http);
-                    inflight++;
                 } else {
                     job_release(j);
                 }
@@ -1275,11 +1272,10 @@ static void run_round(struct verifier_poller *p, bool all)
                 job_release(j);
             }
         }
-        if (inflight == 0 && next >= n) {
-            break;
-        }
         if (att_hmux_pending(p->mux) > 0) {
             att_hmux_run(p->mux, 200);
+        } else if (next >= n) {
+            break;
         }
     }
     for (i = 0; i < n; i++) {

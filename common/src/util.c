@@ -456,3 +456,17 @@ bool att_unescape(const char *in, char *out, size_t out_len)
     out[j] = '\0';
     return true;
 }
+
+char *att_strdup_opt(const char *s, bool *failed)
+{
+    char *d;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    d = strdup(s);
+    if (d == NULL) {
+        *failed = true;
+    }
+    return d;
+}

@@ -1197,6 +1197,22 @@ static void mux_one(struct att_hmux *m, const char *url, const char *method, con
     (void)snprintf(r->err, sizeof(r->err), "%s", q.err);
 }
 
+/* One GET through a mux of its own, which must fail with @p rc and say @p why. */
+static void mux_refused(const struct att_tls_client_config *tls, long timeout_s, const char *url,
+                        size_t max, att_rc rc, const char *why)
+{
+    struct att_hmux *m = NULL;
+    struct reply r;
+
+    assert_int_equal(att_hmux_new(tls, timeout_s, 8, &m), ATT_OK);
+    mux_one(m, url, "GET", NULL, 0, max, &r);
+    assert_int_equal(r.rc, rc);
+    assert_has(r.err, why);
+    assert_int_equal(r.body.len, 0);
+    att_buf_cleanup(&r.body);
+    att_hmux_free(m);
+}
+
 /* Many requests at once over mTLS; then one connection carries request after request. */
 static void test_hmux_mtls_many_and_reuse(void **state)
 {
@@ -1311,46 +1327,25 @@ static void test_hmux_refusals(void **state)
         assert_true(r.err[0] != '\0');
         att_buf_cleanup(&r.body);
     }
+    att_hmux_free(m);
     mtls_server(&s, "127.0.0.1");
     mtls_server(&s2, "127.0.0.2");
     /* an answer larger than the caller allows */
     (void)snprintf(url, sizeof(url), "%s/big", s.url);
-    mux_one(m, url, "GET", NULL, 0, 999, &r);
-    assert_int_equal(r.rc, ATT_ERR_PARSE);
-    assert_has(r.err, "999");
-    assert_int_equal(r.body.len, 0);
-    att_buf_cleanup(&r.body);
+    mux_refused(&verifier, TIMEOUT_S, url, 999, ATT_ERR_PARSE, "more than the 999");
     /* a certificate for another name */
     (void)snprintf(url, sizeof(url), "%s/v1/health", s2.url);
-    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &r);
-    assert_int_equal(r.rc, ATT_ERR_IO);
-    assert_has(r.err, "TLS handshake");
-    assert_has(r.err, "certificate");
-    att_buf_cleanup(&r.body);
-    att_hmux_free(m);
+    mux_refused(&verifier, TIMEOUT_S, url, RESP_MAX, ATT_ERR_IO,
+                "TLS handshake with 127.0.0.2:");
+    mux_refused(&verifier, TIMEOUT_S, url, RESP_MAX, ATT_ERR_IO, "IP address mismatch");
     /* a CA that did not sign the server */
-    assert_int_equal(att_hmux_new(&wrong_ca, TIMEOUT_S, 8, &m), ATT_OK);
     (void)snprintf(url, sizeof(url), "%s/v1/health", s.url);
-    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &r);
-    assert_int_equal(r.rc, ATT_ERR_IO);
-    assert_has(r.err, "certificate verify failed");
-    att_buf_cleanup(&r.body);
-    att_hmux_free(m);
+    mux_refused(&wrong_ca, TIMEOUT_S, url, RESP_MAX, ATT_ERR_IO, "certificate verify failed");
     /* a CA file that is not there: said at the first https request */
-    assert_int_equal(att_hmux_new(&missing, TIMEOUT_S, 8, &m), ATT_OK);
-    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &r);
-    assert_int_equal(r.rc, ATT_ERR_IO);
-    assert_has(r.err, "CA file");
-    att_buf_cleanup(&r.body);
-    att_hmux_free(m);
+    mux_refused(&missing, TIMEOUT_S, url, RESP_MAX, ATT_ERR_IO, "CA file");
     /* a server that does not answer in time */
-    assert_int_equal(att_hmux_new(&verifier, 1, 8, &m), ATT_OK);
     (void)snprintf(url, sizeof(url), "%s/slow", s.url);
-    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &r);
-    assert_int_equal(r.rc, ATT_ERR_TIMEOUT);
-    assert_has(r.err, "timed out");
-    att_buf_cleanup(&r.body);
-    att_hmux_free(m);
+    mux_refused(&verifier, 1, url, RESP_MAX, ATT_ERR_TIMEOUT, "timed out after 1 s");
     assert_int_equal(atomic_load(&s2.handler_calls), 0);
     srv_stop(&s2);
     srv_stop(&s);
@@ -1428,6 +1423,26 @@ static void *raw_main(void *arg)
         raw_write(c, "HTTP/1.0 200 OK\r\n\r\nuntil the end");
     }
     (void)close(c);
+    /* 6: an interim 100 before the answer; then, on the same connection,
+     *    a head longer than the 8 KiB allowed */
+    c = accept(r->fd, NULL, NULL);
+    if (c >= 0 && raw_read_request(c)) {
+        raw_write(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        if (raw_read_request(c)) {
+            static char pad[9000];
+
+            memset(pad, 'a', sizeof(pad) - 1);
+            raw_write(c, "HTTP/1.1 200 OK\r\nX-Pad: ");
+            raw_write(c, pad);
+        }
+    }
+    (void)close(c);
+    /* 7: a body delimited by the close, larger than the caller allows */
+    c = accept(r->fd, NULL, NULL);
+    if (c >= 0 && raw_read_request(c)) {
+        raw_write(c, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nmore than four");
+    }
+    (void)close(c);
     return NULL;
 }
 
@@ -1486,6 +1501,22 @@ static void test_hmux_retry_and_bad_answers(void **state)
     att_buf_cleanup(&rep.body);
     assert_int_equal(att_hmux_idle(m), 0);
     assert_int_equal(att_hmux_connects(m), 4);
+    /* an interim response is skipped; the connection is kept */
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &rep);
+    assert_int_equal(rep.rc, ATT_OK);
+    assert_int_equal(rep.status, 200);
+    assert_memory_equal(rep.body.data, "ok", 2);
+    att_buf_cleanup(&rep.body);
+    assert_int_equal(att_hmux_idle(m), 1);
+    mux_one(m, url, "GET", NULL, 0, RESP_MAX, &rep);
+    assert_int_equal(rep.rc, ATT_ERR_PARSE);
+    assert_has(rep.err, "head over 8192 bytes");
+    att_buf_cleanup(&rep.body);
+    mux_one(m, url, "GET", NULL, 0, 4, &rep);
+    assert_int_equal(rep.rc, ATT_ERR_PARSE);
+    assert_has(rep.err, "more than the 4 bytes allowed");
+    att_buf_cleanup(&rep.body);
+    assert_int_equal(att_hmux_connects(m), 6);
     assert_int_equal(pthread_join(r.th, NULL), 0);
     (void)close(r.fd);
     att_hmux_free(m);

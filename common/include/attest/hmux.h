@@ -29,7 +29,6 @@
 #include "attest/rc.h"
 
 struct att_hmux;
-struct hmux_xfer; /* the mux's state of a request in flight */
 
 struct att_hmux_req {
     /* in */
@@ -46,7 +45,6 @@ struct att_hmux_req {
     char err[256]; /* what went wrong, for an operator */
     uint64_t total_us;
     /* the mux's */
-    struct hmux_xfer *x;
     struct att_hmux_req *next_done;
 };
 

@@ -94,4 +94,7 @@ void att_cleanse(void *p, size_t len);
 /** Constant-time compare; true when equal. */
 bool att_mem_equal(const void *a, const void *b, size_t len);
 
+/** strdup() of an optional string: NULL stays NULL; out of memory sets *failed. */
+char *att_strdup_opt(const char *s, bool *failed);
+
 #endif

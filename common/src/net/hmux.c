@@ -38,6 +38,7 @@
 #include <openssl/x509v3.h>
 
 #include "attest/log.h"
+#include "attest/util.h"
 
 #define HMUX_IO_SIZE                                                                               \
     16384 /* per request in flight: the request head (+ a small body), then reads */
@@ -62,9 +63,8 @@ struct hmux_xfer {
     bool tls;
     bool reused;
     bool retried;
-    bool in_epoll;
-    uint32_t armed;
-    uint32_t want; /* what the last would-block asked for */
+    uint32_t armed; /* epoll events the fd is registered for; 0: not in epoll */
+    uint32_t want;  /* what the last would-block asked for */
     char host[256];
     char port[8];
     char authority[300]; /* Host: */
@@ -91,7 +91,6 @@ struct hmux_xfer {
 
 struct att_hmux {
     SSL_CTX *ctx; /* NULL until the first https request needs it: then made once */
-    struct att_tls_client_config tls;
     char *ca_file;
     char *cert_file;
     char *key_file;
@@ -144,22 +143,11 @@ static void conn_free(struct hconn *c)
     free(c);
 }
 
-/* Whether an idle connection still looks usable: not closed by the peer. */
-static bool conn_alive(const struct hconn *c)
-{
-    char b;
-    ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-
-    if (n == 0) {
-        return false; /* EOF */
-    }
-    if (n < 0) {
-        return errno == EAGAIN || errno == EWOULDBLOCK;
-    }
-    /* bytes while idle: a TLS peer may send a ticket; plain HTTP may not */
-    return c->ssl != NULL;
-}
-
+/*
+ * The idle connection to @p origin, or NULL. It is not probed: a connection
+ * the peer closed while idle fails before any answer byte, and the request
+ * goes once more on a new connection (retry_fresh).
+ */
 static struct hconn *idle_take(struct att_hmux *m, const char *origin)
 {
     struct hconn **pp;
@@ -167,21 +155,16 @@ static struct hconn *idle_take(struct att_hmux *m, const char *origin)
     if (m->n_buckets == 0) {
         return NULL;
     }
-    pp = &m->buckets[origin_hash(origin) & (m->n_buckets - 1)];
-    while (*pp != NULL) {
+    for (pp = &m->buckets[origin_hash(origin) & (m->n_buckets - 1)]; *pp != NULL;
+         pp = &(*pp)->next) {
         struct hconn *c = *pp;
 
-        if (strcmp(c->origin, origin) != 0) {
-            pp = &c->next;
-            continue;
-        }
-        *pp = c->next;
-        c->next = NULL;
-        m->n_idle--;
-        if (conn_alive(c)) {
+        if (strcmp(c->origin, origin) == 0) {
+            *pp = c->next;
+            c->next = NULL;
+            m->n_idle--;
             return c;
         }
-        conn_free(c);
     }
     return NULL;
 }
@@ -230,25 +213,11 @@ static void idle_put(struct att_hmux *m, struct hconn *c)
     m->n_idle++;
 }
 
-static char *dup_or_null(const char *s, bool *ok)
-{
-    char *d;
-
-    if (s == NULL) {
-        return NULL;
-    }
-    d = strdup(s);
-    if (d == NULL) {
-        *ok = false;
-    }
-    return d;
-}
-
 att_rc att_hmux_new(const struct att_tls_client_config *tls, long timeout_s, size_t max_idle,
                     struct att_hmux **out)
 {
     struct att_hmux *m;
-    bool ok = true;
+    bool failed = false;
 
     if (out == NULL || timeout_s <= 0 ||
         (tls != NULL && tls->key_file != NULL && tls->cert_file == NULL)) {
@@ -262,14 +231,14 @@ att_rc att_hmux_new(const struct att_tls_client_config *tls, long timeout_s, siz
     m->timeout_s = (double)timeout_s;
     m->max_idle = max_idle;
     if (tls != NULL) {
-        m->ca_file = dup_or_null(tls->ca_file, &ok);
-        m->cert_file = dup_or_null(tls->cert_file, &ok);
-        m->key_file = dup_or_null(tls->key_file, &ok);
+        m->ca_file = att_strdup_opt(tls->ca_file, &failed);
+        m->cert_file = att_strdup_opt(tls->cert_file, &failed);
+        m->key_file = att_strdup_opt(tls->key_file, &failed);
     }
     m->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (!ok || m->ep < 0) {
+    if (failed || m->ep < 0) {
         att_hmux_free(m);
-        return ok ? ATT_ERR_IO : ATT_ERR_NOMEM;
+        return failed ? ATT_ERR_NOMEM : ATT_ERR_IO;
     }
     *out = m;
     return ATT_OK;
@@ -656,24 +625,22 @@ static void arm(struct att_hmux *m, struct hmux_xfer *x, uint32_t ev)
 {
     struct epoll_event e;
 
-    if (x->in_epoll && x->armed == ev) {
+    if (x->armed == ev) {
         return;
     }
     memset(&e, 0, sizeof(e));
     e.events = ev;
     e.data.ptr = x;
-    if (epoll_ctl(m->ep, x->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, x->c->fd, &e) == 0) {
-        x->in_epoll = true;
+    if (epoll_ctl(m->ep, x->armed != 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, x->c->fd, &e) == 0) {
         x->armed = ev;
     }
 }
 
 static void disarm(struct att_hmux *m, struct hmux_xfer *x)
 {
-    if (x->in_epoll && x->c != NULL) {
+    if (x->armed != 0 && x->c != NULL) {
         (void)epoll_ctl(m->ep, EPOLL_CTL_DEL, x->c->fd, NULL);
     }
-    x->in_epoll = false;
     x->armed = 0;
 }
 
@@ -691,12 +658,22 @@ static void active_unlink(struct att_hmux *m, struct hmux_xfer *x)
     x->next = NULL;
 }
 
+/* The resolved addresses are no longer needed (connected, or over). */
+static void ai_drop(struct hmux_xfer *x)
+{
+    if (x->ai != NULL) {
+        freeaddrinfo(x->ai);
+    }
+    x->ai = NULL;
+    x->ai_next = NULL;
+}
+
 /* The request is over: hand it back, keep or close the connection, retire the xfer. */
 static void finish(struct att_hmux *m, struct hmux_xfer *x, att_rc rc)
 {
     struct att_hmux_req *r = x->r;
-    bool keep = rc == ATT_OK && x->keep_alive && x->io_off == x->io_len &&
-                (x->c != NULL && (x->c->ssl == NULL || SSL_pending(x->c->ssl) == 0));
+    bool keep = rc == ATT_OK && x->keep_alive && x->c != NULL &&
+                (x->c->ssl == NULL || SSL_pending(x->c->ssl) == 0);
 
     disarm(m, x);
     if (x->c != NULL) {
@@ -707,14 +684,9 @@ static void finish(struct att_hmux *m, struct hmux_xfer *x, att_rc rc)
         }
         x->c = NULL;
     }
-    if (x->ai != NULL) {
-        freeaddrinfo(x->ai);
-        x->ai = NULL;
-        x->ai_next = NULL;
-    }
+    ai_drop(x);
     r->rc = rc;
     r->total_us = (uint64_t)((now_s() - x->t0) * 1e6);
-    r->x = NULL;
     r->next_done = NULL;
     if (m->done_tail != NULL) {
         m->done_tail->next_done = r;
@@ -819,11 +791,7 @@ static bool tls_setup(struct att_hmux *m, struct hmux_xfer *x)
     int ok;
 
     m->connects++;
-    if (x->ai != NULL) {
-        freeaddrinfo(x->ai);
-        x->ai = NULL;
-        x->ai_next = NULL;
-    }
+    ai_drop(x);
     if (!x->tls) {
         x->state = XS_SEND;
         return true;
@@ -951,11 +919,9 @@ static bool connect_done(struct att_hmux *m, struct hmux_xfer *x)
     return false;
 }
 
-/* SSL_get_error after a call: true when it only has to wait (x->want set). */
-static bool tls_wait(struct hmux_xfer *x, int ret)
+/* @p e, from SSL_get_error: true when the call only has to wait (x->want set). */
+static bool tls_wait(struct hmux_xfer *x, int e)
 {
-    int e = SSL_get_error(x->c->ssl, ret);
-
     if (e == SSL_ERROR_WANT_READ) {
         x->want = EPOLLIN;
         return true;
@@ -967,64 +933,93 @@ static bool tls_wait(struct hmux_xfer *x, int ret)
     return false;
 }
 
+enum { CONN_WAIT = 0, CONN_EOF = -1, CONN_ERR = -2 };
+
+/*
+ * One write of @p out (or read into @p in) of @p len bytes on the request's
+ * connection, TLS or plain: the bytes moved, or CONN_WAIT (x->want set),
+ * CONN_EOF (the peer closed; reads only), CONN_ERR (@p why says what).
+ */
+static ssize_t conn_io(struct hmux_xfer *x, const uint8_t *out, uint8_t *in, size_t len, char *why,
+                       size_t why_len)
+{
+    for (;;) {
+        ssize_t n;
+
+        errno = 0;
+        if (x->c->ssl != NULL) {
+            int k = len > (size_t)INT32_MAX ? INT32_MAX : (int)len;
+            int e;
+
+            ERR_clear_error();
+            n = out != NULL ? SSL_write(x->c->ssl, out, k) : SSL_read(x->c->ssl, in, k);
+            if (n > 0) {
+                return n;
+            }
+            e = SSL_get_error(x->c->ssl, (int)n);
+            if (tls_wait(x, e)) {
+                return CONN_WAIT;
+            }
+            if (out == NULL &&
+                (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0))) {
+                return CONN_EOF;
+            }
+            tls_why(x, why, why_len);
+            return CONN_ERR;
+        }
+        n = out != NULL ? send(x->c->fd, out, len, MSG_NOSIGNAL) : recv(x->c->fd, in, len, 0);
+        if (n > 0) {
+            return n;
+        }
+        if (n == 0 && out == NULL) {
+            return CONN_EOF;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            x->want = out != NULL ? EPOLLOUT : EPOLLIN;
+            return CONN_WAIT;
+        }
+        (void)snprintf(why, why_len, "%s", strerror(errno != 0 ? errno : EIO));
+        return CONN_ERR;
+    }
+}
+
 enum io_step { IO_DONE, IO_WAIT, IO_OVER };
+
+/* A read or write failed: once more on a new connection (retry_fresh), or over. */
+static enum io_step io_failed(struct att_hmux *m, struct hmux_xfer *x, const char *what,
+                              const char *why)
+{
+    if (!retry_fresh(m, x)) {
+        failf(m, x, ATT_ERR_IO, "%s%s %s failed: %s", x->tls ? "TLS " : "", what, x->authority,
+              why);
+    }
+    return IO_OVER;
+}
 
 /* Write what is left of the request. IO_OVER: finished with an error, or
  * restarting on a new connection (x->state XS_START). */
 static enum io_step do_send(struct att_hmux *m, struct hmux_xfer *x)
 {
     for (;;) {
-        const uint8_t *p;
-        size_t len;
+        char why[200];
+        bool head = x->io_off < x->io_len;
         ssize_t n;
 
-        if (x->io_off < x->io_len) {
-            p = x->io + x->io_off;
-            len = x->io_len - x->io_off;
-        } else if (x->body_rest_len > 0) {
-            p = x->body_rest;
-            len = x->body_rest_len;
-        } else {
+        if (!head && x->body_rest_len == 0) {
             return IO_DONE;
         }
-        errno = 0;
-        if (x->c->ssl != NULL) {
-            int w;
-
-            ERR_clear_error();
-            w = SSL_write(x->c->ssl, p, len > (size_t)INT32_MAX ? INT32_MAX : (int)len);
-            if (w <= 0) {
-                char why[200];
-
-                if (tls_wait(x, w)) {
-                    return IO_WAIT;
-                }
-                if (retry_fresh(m, x)) {
-                    return IO_OVER;
-                }
-                tls_why(x, why, sizeof(why));
-                failf(m, x, ATT_ERR_IO, "TLS write to %s failed: %s", x->authority, why);
-                return IO_OVER;
-            }
-            n = w;
-        } else {
-            n = send(x->c->fd, p, len, MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    x->want = EPOLLOUT;
-                    return IO_WAIT;
-                }
-                if (retry_fresh(m, x)) {
-                    return IO_OVER;
-                }
-                failf(m, x, ATT_ERR_IO, "send to %s failed: %s", x->authority, strerror(errno));
-                return IO_OVER;
-            }
+        n = head ? conn_io(x, x->io + x->io_off, NULL, x->io_len - x->io_off, why, sizeof(why))
+                 : conn_io(x, x->body_rest, NULL, x->body_rest_len, why, sizeof(why));
+        if (n == CONN_WAIT) {
+            return IO_WAIT;
         }
-        if (x->io_off < x->io_len) {
+        if (n < 0) {
+            return io_failed(m, x, "write to", why);
+        }
+        if (head) {
             x->io_off += (size_t)n;
         } else {
             x->body_rest += n;
@@ -1105,57 +1100,16 @@ static enum io_step do_recv(struct att_hmux *m, struct hmux_xfer *x)
 {
     for (;;) {
         size_t room = (x->head_done ? HMUX_IO_SIZE : HMUX_HEAD_MAX) - x->io_len;
-        ssize_t n;
-        bool eof = false;
+        char why[200];
+        ssize_t n = conn_io(x, NULL, x->io + x->io_len, room, why, sizeof(why));
 
-        errno = 0;
-        if (x->c->ssl != NULL) {
-            int rd;
-
-            ERR_clear_error();
-            rd = SSL_read(x->c->ssl, x->io + x->io_len, (int)room);
-            if (rd <= 0) {
-                int e = SSL_get_error(x->c->ssl, rd);
-
-                if (tls_wait(x, rd)) {
-                    return IO_WAIT;
-                }
-                if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) {
-                    eof = true;
-                } else {
-                    char why[200];
-
-                    if (retry_fresh(m, x)) {
-                        return IO_OVER;
-                    }
-                    tls_why(x, why, sizeof(why));
-                    failf(m, x, ATT_ERR_IO, "TLS read from %s failed: %s", x->authority, why);
-                    return IO_OVER;
-                }
-                n = 0;
-            } else {
-                n = rd;
-            }
-        } else {
-            n = recv(x->c->fd, x->io + x->io_len, room, 0);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    x->want = EPOLLIN;
-                    return IO_WAIT;
-                }
-                if (retry_fresh(m, x)) {
-                    return IO_OVER;
-                }
-                failf(m, x, ATT_ERR_IO, "receive from %s failed: %s", x->authority,
-                      strerror(errno));
-                return IO_OVER;
-            }
-            eof = n == 0;
+        if (n == CONN_WAIT) {
+            return IO_WAIT;
         }
-        if (eof) {
+        if (n == CONN_ERR) {
+            return io_failed(m, x, "read from", why);
+        }
+        if (n == CONN_EOF) {
             if (retry_fresh(m, x)) {
                 return IO_OVER;
             }
@@ -1214,7 +1168,7 @@ static void step(struct att_hmux *m, struct hmux_xfer *x)
                 x->state = XS_SEND;
                 break;
             }
-            if (!tls_wait(x, h)) {
+            if (!tls_wait(x, SSL_get_error(x->c->ssl, h))) {
                 char why[200];
 
                 tls_why(x, why, sizeof(why));
@@ -1286,7 +1240,6 @@ void att_hmux_add(struct att_hmux *m, struct att_hmux_req *r)
         }
     }
     x->r = r;
-    r->x = x;
     x->t0 = now_s();
     x->deadline = x->t0 + m->timeout_s;
     x->next = m->active;
