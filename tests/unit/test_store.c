@@ -140,6 +140,17 @@ static int raw_exec(const char *path, const char *sql)
     return src;
 }
 
+/* Reopen the store with a trigger that refuses every event of kind "boom". */
+static void plant_boom_trigger(struct fx *f)
+{
+    close_store(f);
+    assert_int_equal(raw_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON events "
+                                     "WHEN NEW.kind = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); "
+                                     "END;"),
+                     SQLITE_OK);
+    reopen(f);
+}
+
 static int64_t raw_int(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
@@ -1069,12 +1080,7 @@ static void test_store_record_round_rolls_back_on_failure(void **state)
                                 mkev("verdict-changed", "never")};
 
     add_host(f->s, "a");
-    close_store(f);
-    assert_int_equal(raw_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON events "
-                                     "WHEN NEW.kind = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); "
-                                     "END;"),
-                     SQLITE_OK);
-    reopen(f);
+    plant_boom_trigger(f);
     make_round(&r, "a", 100, "trusted");
     r.has_state = true;
     r.boot_id = "b1";
@@ -1114,12 +1120,7 @@ static void test_store_fault_set_and_cleared(void **state)
     time_t since = 0;
 
     add_host(f->s, "a");
-    close_store(f);
-    assert_int_equal(raw_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON events "
-                                     "WHEN NEW.kind = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); "
-                                     "END;"),
-                     SQLITE_OK);
-    reopen(f);
+    plant_boom_trigger(f);
     assert_false(store_fault(f->s, why, sizeof(why), &since));
     assert_int_not_equal(store_event_add(f->s, "a", "boom", "refused"), ATT_OK);
     assert_true(store_fault(f->s, why, sizeof(why), &since));
@@ -1127,6 +1128,9 @@ static void test_store_fault_set_and_cleared(void **state)
     assert_true(since > 0);
     assert_int_equal(store_host_get(f->s, "a", &h), ATT_OK); /* a read clears nothing */
     store_host_cleanup(&h);
+    assert_true(store_fault(f->s, NULL, 0, NULL));
+    /* nor does a write that changed no row */
+    assert_int_equal(store_host_reset_state(f->s, "nosuch"), ATT_ERR_NOT_FOUND);
     assert_true(store_fault(f->s, NULL, 0, NULL));
     assert_int_equal(store_event_add(f->s, "a", "fine", "a write"), ATT_OK);
     assert_false(store_fault(f->s, NULL, 0, NULL));
@@ -2136,12 +2140,7 @@ static void test_store_order_round_rolls_back(void **state)
     assert_int_equal(count_orders(f->s, NULL, false), 0);
 
     /* a failing event after the orders: nothing of the round stays */
-    close_store(f);
-    assert_int_equal(raw_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON events "
-                                     "WHEN NEW.kind = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); "
-                                     "END;"),
-                     SQLITE_OK);
-    reopen(f);
+    plant_boom_trigger(f);
     make_round(&r, "a", 100, "untrusted");
     r.events = &boom;
     r.n_events = 1;

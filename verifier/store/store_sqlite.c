@@ -429,8 +429,11 @@ static att_rc step_done(struct store *s, const char *func, sqlite3_stmt *st)
     if (src != SQLITE_DONE) {
         return db_fail(s, func, src);
     }
-    if (!sqlite3_stmt_readonly(st) && sqlite3_get_autocommit(s->db) != 0) {
-        s->fault[0] = '\0'; /* a write outside a transaction landed (COMMIT: txn_commit) */
+    if (!sqlite3_stmt_readonly(st) && sqlite3_get_autocommit(s->db) != 0 &&
+        sqlite3_changes64(s->db) > 0) {
+        /* a write outside a transaction landed (COMMIT: txn_commit); one that
+         * changed no row wrote nothing and proves nothing */
+        s->fault[0] = '\0';
     }
     return ATT_OK;
 }
