@@ -60,8 +60,6 @@ VPID=""
 cleanup() {
     local p
     [[ -n $VPID ]] && kill "$VPID" 2>/dev/null
-    # under ATT_FLEET_WRAP, VPID may be the wrapper and not the verifier
-    pkill -f -- "--db $W/v.db" 2>/dev/null
     for p in "${APIDS[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     "$SRC/swtpm-setup/rig" down "$W/rig" >/dev/null 2>&1
@@ -110,6 +108,9 @@ VPID=$!
 for _ in $(seq 300); do grep -q 'API port' "$W/v.out" 2>/dev/null && break; sleep 0.1; done
 PORT=$(grep -o 'API port [0-9]*' "$W/v.out" | cut -d' ' -f3)
 [[ -n $PORT ]] || die "verifier did not start: $(tail -3 "$W/v.err")"
+# The verifier's own pid: under ATT_FLEET_WRAP, $! is the wrapper's, and RSS,
+# CPU and perf must be the verifier's.
+VPID=$(pgrep -n -f -- "attest-verifier --db $W/v.db") || die "no verifier process for $W/v.db"
 export ATTEST_VERIFIER=https://127.0.0.1:$PORT ATTEST_TOKEN=$TOKEN ATTEST_CA=$W/fleet/ca.pem
 sleep 1
 RSS0=$(rss_kib "$VPID")
