@@ -204,6 +204,8 @@ assert_match "$API_OUT" '^attest_hosts\{verdict="untrusted"\} 0$' "attest_hosts{
 assert_match "$API_OUT" '^attest_attestations_total\{verdict="trusted"\} [1-9][0-9]*$' \
     "attest_attestations_total{verdict=\"trusted\"} counts"
 assert_match "$API_OUT" '^# TYPE attest_attestations_total counter$' "attest_attestations_total is a counter"
+assert_match "$API_OUT" '^attest_heap_bytes [1-9][0-9]*$' \
+    "attest_heap_bytes: the heap in use (bench_fleet reads it), above 0"
 
 section "paging: events ?after & ?limit"
 api v "$VIEWER" GET "/api/v1/events?limit=1000"
