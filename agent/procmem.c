@@ -1500,16 +1500,17 @@ static att_rc file_facts(struct ictx *x, const struct procmem_mapping *m, int fd
          * costs more than its size, and then fails the fstat check below.
          */
         rc = att_sha256_fd(fd, e->digest);
-        if (rc == ATT_ERR_IO) {
+        /* a file hashed from a mapping fails with ATT_ERR_IO when it shrinks meanwhile */
+        if (rc == ATT_ERR_IO && (fstat(fd, &st2) != 0 || entry_matches(e, &st2))) {
             return add_finding(x, PROCMEM_FINDING_UNVERIFIED, PROCMEM_HINT_NONE, m, m->start, 0,
                                "reading the file to hash it failed");
         }
-        if (rc != ATT_OK) {
+        if (rc != ATT_OK && rc != ATT_ERR_IO) {
             return rc;
         }
         x->r->files_hashed++;
         x->r->bytes_hashed += e->size;
-        if (fstat(fd, &st2) != 0 || !entry_matches(e, &st2)) {
+        if (rc == ATT_ERR_IO || fstat(fd, &st2) != 0 || !entry_matches(e, &st2)) {
             is_stable = false;
             rc = add_finding(x, PROCMEM_FINDING_UNVERIFIED, PROCMEM_HINT_NONE, m, m->start, 0,
                              "the file changed while it was hashed: no digest");

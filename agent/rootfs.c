@@ -62,9 +62,10 @@
 #define MSG_PATH_MAX     160u
 /*
  * Files to measure are opened and classified by the walk, then hashed in
- * batches of HASH_BATCH open fds by the scanning thread and one helper
- * thread (when the batch holds at least HASH_PARALLEL_MIN bytes): a cold
- * admission is bound by hashing, and the hook waits for it.
+ * batches of HASH_BATCH files (open fds, and hard links to a queued file
+ * that take its digest, see use_queued) by the scanning thread and one
+ * helper thread (when the batch holds at least HASH_PARALLEL_MIN bytes): a
+ * cold admission is bound by hashing, and the hook waits for it.
  */
 #define HASH_BATCH        32u
 #define HASH_PARALLEL_MIN (1u << 20)
@@ -725,14 +726,20 @@ struct scan {
     struct hash_batch *batch; /* owned; files opened and waiting to be hashed */
 };
 
-/* One file waiting to be hashed: opened and classified by the walk. */
+/*
+ * One file waiting to be hashed: opened and classified by the walk; or,
+ * with is_dup, a hard link to the earlier job dup_of, not opened (fd -1),
+ * that takes that job's digest or failure when the batch is flushed.
+ */
 struct hash_job {
-    int fd;              /* owned until the batch is flushed */
+    int fd;              /* owned until the batch is flushed; -1 for a dup */
     struct stat st;      /* fstat at open */
     struct timespec now; /* taken before the open: cacheability */
     size_t entry;        /* index in res->entries (kind, path); its digest is filled in */
     bool have_mkey;      /* mkey: the image layer file's key, see manifest_key */
     struct cache_key mkey;
+    bool is_dup;
+    size_t dup_of;    /* with is_dup: index of the job that hashes the file */
     att_rc rc;        /* set by the hashing thread, with: */
     const char *fail; /* what failed (static text), or */
     int err;          /* errno of a failed fstat after hashing */
@@ -1023,9 +1030,19 @@ static void hash_jobs(struct hash_batch *b)
     while ((i = atomic_fetch_add(&b->next, 1)) < b->n) {
         struct hash_job *j = &b->jobs[i];
 
+        if (j->is_dup) {
+            continue; /* batch_flush copies what its dup_of job got */
+        }
         j->rc = att_sha256_fd(j->fd, j->digest);
+        if (j->rc == ATT_ERR_IO) {
+            /* a file hashed from a mapping fails so when it shrinks meanwhile */
+            j->fail = fstat(j->fd, &st2) == 0 && !same_content_stat(&j->st, &st2)
+                          ? "changed while being measured"
+                          : "read failed while hashing";
+            continue;
+        }
         if (j->rc != ATT_OK) {
-            j->fail = j->rc == ATT_ERR_IO ? "read failed while hashing" : "sha256 failed";
+            j->fail = "sha256 failed";
             continue;
         }
         if (fstat(j->fd, &st2) != 0) {
@@ -1064,8 +1081,12 @@ static void batch_discard(struct hash_batch *b)
 
 /*
  * Hash every waiting file, then, in walk order, fill in the entries' digests
- * and the cache. The first failure names its file, as an inline hash would
- * have; the batch is empty afterwards either way.
+ * and the cache. Of the batch's failures, the first in walk order is
+ * reported, naming its file (a dup fails with its dup_of job, which comes
+ * first). A queued file's hash failure is never reported when a later
+ * walk-time failure ends the scan before its batch is flushed (rootfs_scan
+ * discards the batch): the scan fails with that failure instead. The batch
+ * is empty afterwards either way.
  */
 static att_rc batch_flush(struct scan *s)
 {
@@ -1089,30 +1110,95 @@ static att_rc batch_flush(struct scan *s)
     }
     for (i = 0; i < b->n && rc == ATT_OK; i++) {
         struct hash_job *j = &b->jobs[i];
+        const struct hash_job *h = j->is_dup ? &b->jobs[j->dup_of] : j; /* hashed the file */
         struct rootfs_entry *e = &s->res->entries[j->entry];
         struct cache_key key;
 
-        if (j->rc != ATT_OK) {
+        if (h->rc != ATT_OK) {
             char what[128];
 
-            (void)snprintf(what, sizeof(what), "%s%s", j->fail != NULL ? j->fail : "fstat: ",
-                           j->fail != NULL ? "" : strerror(j->err));
-            rc = scan_fail_at(s, e->path, strlen(e->path), j->rc, what);
+            (void)snprintf(what, sizeof(what), "%s%s", h->fail != NULL ? h->fail : "fstat: ",
+                           h->fail != NULL ? "" : strerror(h->err));
+            rc = scan_fail_at(s, e->path, strlen(e->path), h->rc, what);
             break;
         }
-        memcpy(e->digest, j->digest, ATT_SHA256_LEN);
+        memcpy(e->digest, h->digest, ATT_SHA256_LEN);
+        if (j->is_dup) {
+            continue; /* the walk counted it as a cache hit; h filled the cache */
+        }
         stats->hashed++;
         stats->bytes_hashed += (uint64_t)j->st.st_size;
-        if (s->cache != NULL && cacheable(s->cache, &j->st, &j->now)) {
+        if (s->cache == NULL) {
+            continue; /* and so no mkey either (manifest_key) */
+        }
+        if (cacheable(s->cache, &j->st, &j->now)) {
             key_from_stat(&j->st, &key);
             rc = cache_insert(s->cache, &key, e->kind, e->has_interp, j->digest);
         }
-        if (rc == ATT_OK && j->have_mkey && s->cache != NULL) {
+        if (rc == ATT_OK && j->have_mkey) {
             rc = cache_insert(s->cache, &j->mkey, e->kind, e->has_interp, j->digest);
         }
     }
     batch_discard(b);
     return rc;
+}
+
+/* An entry's digest until its batch is hashed. */
+static const uint8_t zero_digest[ATT_SHA256_LEN];
+
+/*
+ * The job in the batch that a hard link whose lstat is @p lst would find in
+ * the cache had the batch been flushed already: the same key, and cacheable
+ * (batch_flush will cache it). False when there is none.
+ */
+static bool find_queued(const struct scan *s, const struct stat *lst, size_t *k)
+{
+    const struct hash_batch *b = s->batch;
+    size_t i;
+
+    for (i = 0; i < b->n; i++) {
+        const struct hash_job *j = &b->jobs[i];
+
+        if (!j->is_dup && same_content_stat(&j->st, lst) && cacheable(s->cache, &j->st, &j->now)) {
+            *k = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A cache hit on job @p k of the batch (find_queued), counted and listed as
+ * use_cached would, and queued as its dup: batch_flush fills in the digest,
+ * so a file with many hard links is hashed once, as without batches.
+ * Nothing is opened.
+ */
+static att_rc use_queued(struct scan *s, size_t k, uint64_t size)
+{
+    struct hash_batch *b = s->batch;
+    const struct rootfs_entry *e = &s->res->entries[b->jobs[k].entry];
+    enum rootfs_kind kind = e->kind; /* copied: add_entry may move the entries */
+    bool has_interp = e->has_interp;
+    struct hash_job *job;
+    att_rc rc;
+
+    s->res->stats.cache_hits++;
+    rc = check_caps(s, size);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    rc = add_entry(s, kind, has_interp, size, zero_digest);
+    if (rc != ATT_OK) {
+        return rc;
+    }
+    job = &b->jobs[b->n];
+    memset(job, 0, sizeof(*job));
+    job->fd = -1;
+    job->entry = s->res->n_entries - 1;
+    job->is_dup = true;
+    job->dup_of = k;
+    b->n++;
+    return b->n == HASH_BATCH ? batch_flush(s) : ATT_OK;
 }
 
 /*
@@ -1144,7 +1230,8 @@ static att_rc note_unmeasured(struct scan *s, const struct stat *st, const struc
  * open is O_NOFOLLOW|O_NONBLOCK and the fd must be the same inode, still
  * regular; after hashing, fstat must show the same size and timestamps,
  * else the file changed under us and the scan fails. A file to measure is
- * listed here and hashed with its batch (batch_flush).
+ * listed here and hashed with its batch (batch_flush); a hard link to a file
+ * queued in the batch is not opened but takes its digest (use_queued).
  */
 static att_rc scan_file(struct scan *s, int dfd, const char *name, const struct stat *lst)
 {
@@ -1156,8 +1243,8 @@ static att_rc scan_file(struct scan *s, int dfd, const char *name, const struct 
     struct stat st;
     struct elf_src src;
     struct rootfs_elf_info info;
-    static const uint8_t zero[ATT_SHA256_LEN]; /* until the batch is hashed */
     struct hash_job *job;
+    size_t k;
     char elf_why[160];
     char what[256];
     int fd = -1;
@@ -1172,6 +1259,9 @@ static att_rc scan_file(struct scan *s, int dfd, const char *name, const struct 
         hit = cache_lookup(s->cache, &key);
         if (hit != NULL) {
             return use_cached(s, hit, (uint64_t)lst->st_size);
+        }
+        if (find_queued(s, lst, &k)) {
+            return use_queued(s, k, (uint64_t)lst->st_size);
         }
         if (manifest_key(s, lst, &key)) {
             hit = cache_lookup(s->cache, &key);
@@ -1222,7 +1312,7 @@ static att_rc scan_file(struct scan *s, int dfd, const char *name, const struct 
     if (rc != ATT_OK) {
         goto out;
     }
-    rc = add_entry(s, info.kind, info.has_interp, (uint64_t)st.st_size, zero);
+    rc = add_entry(s, info.kind, info.has_interp, (uint64_t)st.st_size, zero_digest);
     if (rc != ATT_OK) {
         goto out;
     }

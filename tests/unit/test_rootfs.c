@@ -1169,9 +1169,12 @@ static void test_rootfs_scan_batches(void **state)
     size_t ls_len;
     size_t i;
     const size_t n = 81;
+    char p[4096];
 
     (void)state;
     tree_setup(&t);
+    tree_path(&t, "/opt", p, sizeof(p));
+    mkdirs(p);
     ls = slurp("/bin/ls", &ls_len);
     copy = malloc(ls_len + 8);
     assert_non_null(copy);
@@ -1180,12 +1183,6 @@ static void test_rootfs_scan_batches(void **state)
         /* a distinct trailer per copy: the digests differ, the ELF stays valid */
         (void)snprintf((char *)copy + ls_len, 8, "%07zu", i);
         (void)snprintf(rel, sizeof(rel), "/opt/b%03zu", i);
-        if (i == 0) {
-            char p[4096];
-
-            tree_path(&t, "/opt", p, sizeof(p));
-            mkdirs(p);
-        }
         tree_file(&t, rel, copy, ls_len + 7, 0755);
         (void)snprintf(rel, sizeof(rel), "/opt/b%03zu.txt", i);
         tree_file(&t, rel, "not an ELF file", 15, 0644);
@@ -1211,6 +1208,125 @@ static void test_rootfs_scan_batches(void **state)
     free(copy);
     free(ls);
     tree_teardown(&t);
+}
+
+/*
+ * Hard links to one file within one batch: with a cache, the first is hashed
+ * and each later link is a cache hit on it (never opened), as it was before
+ * files were hashed in batches; every entry has the file's digest.
+ */
+static void test_rootfs_scan_batch_hard_links(void **state)
+{
+    struct rootfs_cache *cache = rootfs_cache_new(ROOTFS_CACHE_DEFAULT_MAX);
+    struct rootfs_result *r = NULL;
+    char why[WHY_SIZE];
+    char *dir = make_tmpdir();
+    char root[4096];
+    char bin[4096];
+    char src[4096];
+    char p[4096];
+    char rel[64];
+    size_t i;
+    const size_t links = 10;
+
+    (void)state;
+    assert_non_null(cache);
+    rootfs_cache_set_racy_nsec(cache, 0); /* the files were made a moment ago */
+    join(root, sizeof(root), dir, "/rootfs");
+    join(bin, sizeof(bin), root, "/bin");
+    mkdirs(bin);
+    join(src, sizeof(src), bin, "/a");
+    copy_file("/bin/ls", src);
+    for (i = 0; i < links; i++) {
+        (void)snprintf(rel, sizeof(rel), "/l%02zu", i);
+        join(p, sizeof(p), bin, rel);
+        assert_int_equal(link(src, p), 0);
+    }
+    /* without a cache each link is measured on its own, as ever */
+    assert_int_equal(rootfs_scan_path(root, NULL, NULL, &r, why, sizeof(why)), ATT_OK);
+    assert_int_equal(r->n_entries, links + 1);
+    assert_int_equal(r->stats.hashed, links + 1);
+    assert_int_equal(r->stats.cache_hits, 0);
+    rootfs_result_free(r);
+    r = NULL;
+
+    assert_int_equal(rootfs_scan_path(root, cache, NULL, &r, why, sizeof(why)), ATT_OK);
+    assert_int_equal(r->n_entries, links + 1);
+    assert_int_equal(r->stats.hashed, 1);
+    assert_int_equal(r->stats.cache_hits, links);
+    assert_true(r->stats.bytes_hashed == r->entries[0].size);
+    assert_true(r->stats.bytes_total == (uint64_t)(links + 1) * r->entries[0].size);
+    assert_string_equal(r->entries[0].path, "/bin/a");
+    for (i = 0; i < r->n_entries; i++) {
+        assert_int_equal(r->entries[i].kind, r->entries[0].kind);
+        check_digest_at(root, &r->entries[i]);
+    }
+    assert_int_equal(rootfs_cache_count(cache), 1);
+    rootfs_result_free(r);
+    rootfs_cache_free(cache);
+    rm_rf(dir);
+    free(dir);
+}
+
+static size_t count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    size_t n = 0;
+
+    assert_non_null(d);
+    while (readdir(d) != NULL) {
+        n++;
+    }
+    assert_int_equal(closedir(d), 0);
+    return n;
+}
+
+/*
+ * max_files hit while a batch holds open files waiting to be hashed: the
+ * scan fails naming the file over the cap, and the queued fds are closed.
+ */
+static void test_rootfs_scan_batch_fail_closes(void **state)
+{
+    struct rootfs_result *r = (struct rootfs_result *)(uintptr_t)0x1;
+    struct rootfs_limits lim;
+    char why[WHY_SIZE];
+    char *dir = make_tmpdir();
+    char root[4096];
+    char p[4096];
+    char rel[64];
+    uint8_t *ls;
+    uint8_t *copy;
+    size_t ls_len;
+    size_t before;
+    size_t i;
+
+    (void)state;
+    join(root, sizeof(root), dir, "/rootfs");
+    join(p, sizeof(p), root, "/bin");
+    mkdirs(p);
+    ls = slurp("/bin/ls", &ls_len);
+    copy = malloc(ls_len + 8);
+    assert_non_null(copy);
+    memcpy(copy, ls, ls_len);
+    for (i = 0; i < 12; i++) {
+        (void)snprintf((char *)copy + ls_len, 8, "%07zu", i); /* distinct files */
+        (void)snprintf(rel, sizeof(rel), "/bin/e%02zu", i);
+        join(p, sizeof(p), root, rel);
+        write_file(p, copy, ls_len + 7, 0755);
+    }
+    rootfs_limits_default(&lim);
+    lim.max_files = 10; /* /bin/e00../bin/e09 queued (fewer than a batch), e10 over */
+    before = count_open_fds();
+    assert_int_equal(rootfs_scan_path(root, NULL, &lim, &r, why, sizeof(why)), ATT_ERR_PARSE);
+    assert_int_equal(count_open_fds(), before);
+    assert_ptr_equal(r, (struct rootfs_result *)(uintptr_t)0x1);
+    if (strstr(why, "\"/bin/e10\"") == NULL || strstr(why, "max_files") == NULL) {
+        fail_msg("why \"%s\" does not name /bin/e10 and max_files", why);
+    }
+    free(copy);
+    free(ls);
+    rm_rf(dir);
+    free(dir);
 }
 
 /* Mount points inside the scanned tree are listed, not entered (when /dev/shm is a mount). */
@@ -2230,6 +2346,8 @@ int main(void)
         cmocka_unit_test(test_rootfs_scan_long_path),
         cmocka_unit_test(test_rootfs_scan_classifies),
         cmocka_unit_test(test_rootfs_scan_batches),
+        cmocka_unit_test(test_rootfs_scan_batch_hard_links),
+        cmocka_unit_test(test_rootfs_scan_batch_fail_closes),
         cmocka_unit_test(test_rootfs_scan_mount_point_skipped),
         cmocka_unit_test(test_rootfs_cache_hits_and_rehash),
         cmocka_unit_test(test_rootfs_cache_layer_origin),
