@@ -80,6 +80,7 @@ struct agent {
     bool gap_open;
     time_t gap_since;
     uint64_t gap_refused; /* measurements refused since then */
+    bool gap_closing;     /* its closing record is logged, its extend failed: retried */
     char gap_error[512];
 };
 
@@ -204,13 +205,50 @@ static att_rc extend_entry(struct agent *a, const struct att_ima_entry *e)
 }
 
 /* Bring log and PCR into agreement at start or after a TPM reset (DESIGN §4). */
+/*
+ * Set the status from PCR value @p p against the log's replay. A last entry
+ * that is logged but not in the PCR (an extend cut short by a crash, or one
+ * whose TPM answer was lost) is extended now. A log that does not replay, or
+ * a PCR that matches neither, is a bad status, not an error.
+ */
+static att_rc replay_check(struct agent *a, const uint8_t *p)
+{
+    uint8_t full[ATT_SHA256_LEN];
+    uint8_t but_last[ATT_SHA256_LEN];
+    size_t n = agent_log_count(a->log);
+    att_rc rc = agent_log_replay(a->log, n, a->cfg.pcr, full);
+
+    if (rc != ATT_OK) {
+        set_status(a, false, "the log does not replay (a record's template digest is wrong)");
+        return ATT_OK;
+    }
+    if (memcmp(full, p, ATT_SHA256_LEN) == 0) {
+        set_status(a, true, "ok: %zu entries match PCR %u", n, a->cfg.pcr);
+    } else if (n > 0 && agent_log_replay(a->log, n - 1, a->cfg.pcr, but_last) == ATT_OK &&
+               memcmp(but_last, p, ATT_SHA256_LEN) == 0) {
+        LOG_WARN("entry %zu was logged but not extended (a crash or a failed extend); extending "
+                 "it now",
+                 n - 1);
+        rc = extend_entry(a, agent_log_entry(a->log, n - 1));
+        if (rc != ATT_OK) {
+            return rc;
+        }
+        set_status(a, true, "ok: %zu entries match PCR %u (finished an interrupted extend)", n,
+                   a->cfg.pcr);
+    } else {
+        set_status(a, false,
+                   "PCR %u does not equal the replay of the %zu-entry log (something else "
+                   "extended it, or the log was altered)",
+                   a->cfg.pcr, n);
+    }
+    return ATT_OK;
+}
+
 static att_rc recover(struct agent *a)
 {
     att_rc rc = ATT_ERR_INTERNAL;
     static const uint8_t zero[ATT_SHA256_LEN];
     struct att_pcrs pcrs;
-    uint8_t full[ATT_SHA256_LEN];
-    uint8_t but_last[ATT_SHA256_LEN];
     const uint8_t *p;
     uint32_t saved_reset = 0;
     char saved_boot[64] = "";
@@ -228,28 +266,9 @@ static att_rc recover(struct agent *a)
         if (!has_state) {
             new_boot_id(a);
         }
-        rc = agent_log_replay(a->log, n, a->cfg.pcr, full);
+        rc = replay_check(a, p);
         if (rc != ATT_OK) {
-            set_status(a, false, "the log does not replay (a record's template digest is wrong)");
-            return ATT_OK;
-        }
-        if (memcmp(full, p, ATT_SHA256_LEN) == 0) {
-            set_status(a, true, "ok: %zu entries match PCR %u", n, a->cfg.pcr);
-        } else if (n > 0 && agent_log_replay(a->log, n - 1, a->cfg.pcr, but_last) == ATT_OK &&
-                   memcmp(but_last, p, ATT_SHA256_LEN) == 0) {
-            LOG_WARN("entry %zu was logged but not extended before a crash; extending it now",
-                     n - 1);
-            rc = extend_entry(a, agent_log_entry(a->log, n - 1));
-            if (rc != ATT_OK) {
-                return rc;
-            }
-            set_status(a, true, "ok: %zu entries match PCR %u (finished an interrupted extend)", n,
-                       a->cfg.pcr);
-        } else {
-            set_status(a, false,
-                       "PCR %u does not equal the replay of the %zu-entry log (something else "
-                       "extended it, or the log was altered)",
-                       a->cfg.pcr, n);
+            return rc;
         }
         if (!has_state) {
             return write_boot_state(a);
@@ -266,6 +285,7 @@ static att_rc recover(struct agent *a)
             return rc;
         }
         a->gap_open = false; /* the old boot's gap went with its PCRs */
+        a->gap_closing = false;
         a->gap_refused = 0;
         LOG_INFO("TPM reset seen (resetCount %u); previous log kept as measurements.%s.bin",
                  a->reset_count, suffix);
@@ -520,27 +540,86 @@ static void gap_open(struct agent *a)
     att_ima_entry_cleanup(&g);
 }
 
-/* The log takes writes again: write the gap's opening record and close it. */
-static att_rc gap_close(struct agent *a)
+/*
+ * A gap's closing record is logged but extending it failed: extend it now,
+ * unless the PCR holds it already (the TPM did the extend and only its
+ * answer was lost, or recover() extended it when the TPM came back).
+ * Caller holds the lock and ensure_tpm() succeeded.
+ */
+static att_rc gap_closing_extend(struct agent *a)
+{
+    struct att_pcrs pcrs;
+    att_rc rc = att_tpm_pcr_read(a->tpm, 1u << a->cfg.pcr, &pcrs);
+
+    return rc == ATT_OK ? replay_check(a, pcrs.value[a->cfg.pcr]) : rc;
+}
+
+/*
+ * The log takes writes again: write the gap's closing record (after its
+ * opening one) and extend it. The gap closes only when both are done; a
+ * closing record that is logged but not extended stays pending and its
+ * extend is retried by the next call. Caller holds the lock and
+ * ensure_tpm() succeeded. On failure @p why (optional) names what failed.
+ */
+static att_rc gap_close(struct agent *a, char *why, size_t why_len)
 {
     struct att_ima_entry g;
     att_rc rc;
 
-    memset(&g, 0, sizeof(g));
-    rc = gap_entry(a, false, &g);
-    if (rc == ATT_OK) {
-        rc = agent_log_append(a->log, &g);
+    if (a->gap_closing) {
+        rc = gap_closing_extend(a);
+    } else {
+        memset(&g, 0, sizeof(g));
+        rc = gap_entry(a, false, &g);
+        if (rc != ATT_OK) {
+            att_set_why(why, why_len, "cannot build the log gap's closing record: %s",
+                        att_rc_str(rc));
+        } else {
+            rc = agent_log_append(a->log, &g);
+            if (rc != ATT_OK) {
+                att_set_why(why, why_len, "the measurement log cannot be written: %s",
+                            rc == ATT_ERR_IO ? agent_log_error(a->log) : att_rc_str(rc));
+            }
+        }
+        att_ima_entry_cleanup(&g);
+        if (rc != ATT_OK) {
+            return rc;
+        }
+        a->gap_closing = true;
+        rc = extend_last(a);
     }
-    att_ima_entry_cleanup(&g);
     if (rc != ATT_OK) {
+        att_set_why(why, why_len,
+                    "the log gap's closing record is logged but extending PCR %u failed: %s",
+                    a->cfg.pcr, att_rc_str(rc));
         return rc;
     }
     LOG_WARN("measurement log writable again; %llu measurements were refused since the gap "
              "opened (%s)",
              (unsigned long long)a->gap_refused, a->gap_error);
     a->gap_open = false;
+    a->gap_closing = false;
     a->gap_refused = 0;
-    return extend_last(a);
+    return ATT_OK;
+}
+
+att_rc agent_log_gap_close(struct agent *a, char *why, size_t why_len)
+{
+    att_rc rc = ATT_OK;
+
+    pthread_mutex_lock(&a->lock);
+    if (a->gap_open) {
+        rc = ensure_tpm(a);
+        if (rc != ATT_OK) {
+            att_set_why(why, why_len,
+                        "the measurement log gap cannot be closed: the TPM is unavailable: %s",
+                        att_rc_str(rc));
+        } else if (a->gap_open) { /* a TPM reset starts a new log, without the gap */
+            rc = gap_close(a, why, why_len);
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    return rc;
 }
 
 bool agent_log_degraded(struct agent *a, char *why, size_t why_len)
@@ -548,14 +627,13 @@ bool agent_log_degraded(struct agent *a, char *why, size_t why_len)
     bool open;
 
     pthread_mutex_lock(&a->lock);
-    /* Try the write first: with room again the gap closes here, so a host
-     * that only starts containers is not refused for good. */
-    if (a->gap_open && ensure_tpm(a) == ATT_OK) {
-        (void)gap_close(a);
-    }
     open = a->gap_open;
-    if (open && why != NULL) {
-        (void)snprintf(why, why_len, "the measurement log cannot be written: %s", a->gap_error);
+    if (open && a->gap_closing) {
+        att_set_why(why, why_len,
+                    "the log gap's closing record is logged but not yet extended into PCR %u",
+                    a->cfg.pcr);
+    } else if (open) {
+        att_set_why(why, why_len, "the measurement log cannot be written: %s", a->gap_error);
     }
     pthread_mutex_unlock(&a->lock);
     return open;
@@ -567,7 +645,7 @@ static att_rc log_and_extend(struct agent *a, struct att_ima_entry *e)
     att_rc rc;
     const char *fault = getenv("ATT_FAULT_INJECT");
 
-    rc = a->gap_open ? gap_close(a) : ATT_OK;
+    rc = a->gap_open ? gap_close(a, NULL, 0) : ATT_OK;
     if (rc == ATT_OK) {
         rc = agent_log_append(a->log, e);
     }

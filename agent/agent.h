@@ -48,11 +48,21 @@ att_rc agent_config_set(char **dst, const char *src);
 
 /**
  * Whether the log file refuses writes (disk full, I/O error): a gap is open
- * and every measurement is refused until a write succeeds again. An open
- * gap is first tried: its closing record is written when the log has room.
+ * and every measurement is refused until a write succeeds again. A query
+ * only: it writes nothing (agent_log_gap_close() tries).
  * @param[out] why  optional, set when degraded
  */
 bool agent_log_degraded(struct agent *a, char *why, size_t why_len);
+/**
+ * Close an open log gap: write its closing record (a log write and fsync)
+ * and extend it (a TPM round trip), so the next measurement need not. The
+ * gap stays open when any step fails; a closing record that is logged but
+ * not extended is extended by the next try.
+ * @param[out] why  optional, set on failure: what failed
+ * @retval ATT_OK no gap is open (any more) @retval ATT_ERR_IO the log still refuses writes
+ * @retval ATT_ERR_TPM (or another code) the TPM, or building the record, failed
+ */
+att_rc agent_log_gap_close(struct agent *a, char *why, size_t why_len);
 
 /** Open the TPM, make EK and AK, open and recover the log. */
 att_rc agent_new(const struct agent_config *cfg, struct agent **out);

@@ -265,10 +265,12 @@ att_rc agent_hook(struct agent *a, struct rootfs_cache *cache, const char *stora
         (void)snprintf(reply, reply_len, "refuse malformed OCI state: %s", why);
         goto out;
     }
-    /* Fail closed while the log refuses writes: nothing started now could be attested. */
-    if (agent_log_degraded(a, why, sizeof(why))) {
+    /* Fail closed while the log refuses writes: nothing started now could be
+     * attested. With room again the gap closes here, so a host that only
+     * starts containers is not refused for good. */
+    rc = agent_log_gap_close(a, why, sizeof(why));
+    if (rc != ATT_OK) {
         (void)snprintf(reply, reply_len, "refuse container %.12s: %s", st->id, why);
-        rc = ATT_ERR_IO;
         goto out;
     }
     rc = ocistate_bundle_open(st, &bundle, why, sizeof(why));

@@ -314,10 +314,18 @@ bool agent_log_has(const struct agent_log *l, const char *name, const uint8_t *d
 }
 
 /*
- * Write @p len bytes at the end of the file and fsync them. On any failure
- * the file is cut back to @p keep (its durable length), so a record that was
- * refused can never be found, and extended, by the next start.
+ * Cut the file back to @p keep bytes (its durable length) and fsync that, so
+ * a record that is not kept can never be found, and extended, by the next
+ * start. Only logged when it fails: the caller is failing already.
  */
+static void cut_back(struct agent_log *l, size_t keep)
+{
+    if (ftruncate(l->fd, (off_t)keep) != 0 || fsync(l->fd) != 0) {
+        LOG_ERR("cannot cut %s back to %zu bytes: %s", l->path, keep, strerror(errno));
+    }
+}
+
+/* Write @p len bytes at the end of the file and fsync them; on failure cut_back() to @p keep. */
 static att_rc write_durable(struct agent_log *l, const uint8_t *data, size_t len, size_t keep)
 {
     size_t done = 0;
@@ -343,9 +351,7 @@ static att_rc write_durable(struct agent_log *l, const uint8_t *data, size_t len
     return ATT_OK;
 fail:
     LOG_ERR("%s", l->error);
-    if (ftruncate(l->fd, (off_t)keep) != 0) {
-        LOG_WARN("cannot cut the refused record off %s: %s", l->path, strerror(errno));
-    }
+    cut_back(l, keep);
     return ATT_ERR_IO;
 }
 
@@ -398,9 +404,7 @@ att_rc agent_log_append(struct agent_log *l, struct att_ima_entry *e)
     if (rc != ATT_OK) {
         /* not held in memory (out of memory): nor in the file, which must
          * keep matching what is extended */
-        if (ftruncate(l->fd, (off_t)l->durable) != 0 || fsync(l->fd) != 0) {
-            LOG_ERR("cannot cut an unrecorded entry off %s: %s", l->path, strerror(errno));
-        }
+        cut_back(l, l->durable);
         goto out;
     }
     l->durable += rec.len;

@@ -208,7 +208,7 @@ assert_not_contains "$T_OUT" "measured sha256" "the measure client does not repo
 reap_agent m
 assert_eq "$T_REAP_RC" 137 "the agent died of SIGKILL"
 start_agent m "$T1" --agent-id robust-m
-assert_contains "$(agent_log m)" "was logged but not extended before a crash" \
+assert_contains "$(agent_log m)" "was logged but not extended" \
     "the restarted agent reports finishing the interrupted extend"
 policy_for "$T_DIR/policy01.json" "$FILES/f0" "$FILES/f1"
 verify_host 0 "${AGENT_URL[m]}" "$T_DIR/policy01.json" --save-evidence "$T_DIR/ev-crash"

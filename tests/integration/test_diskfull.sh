@@ -17,7 +17,9 @@
 #   consistent with the TPM;
 # - SIGKILL while degraded loses the in-memory gap record but not its
 #   extend: the restarted agent reports its log inconsistent with the TPM
-#   and the verifier finds the log does not replay to the quoted PCR.
+#   and the verifier finds the log does not replay to the quoted PCR;
+# - a gap that cannot be closed (room again, but the TPM is down) keeps
+#   starts refused, naming the TPM; with the TPM back the hook closes it.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -165,9 +167,10 @@ rm -f "$MNT/fill"
 expect_cmd 1 "the prestart hook with room again: refused only for its missing bundle" bash -c \
     "printf '%s' '$STATE' | '$AGENT' hook --state-dir '$MNT'"
 assert_not_contains "$T_OUT" "measurement log cannot be written" "no longer for the log"
-assert_eq "$(gap_records)" "2" "the hook's check wrote the gap's opening and closing records"
+assert_contains "$T_OUT" "cannot open the bundle directory" "the hook refuses for the missing bundle"
+assert_eq "$(gap_records)" "2" "the hook wrote the gap's opening and closing records"
 measure d "$FILES/f2"
-assert_eq "$(gap_records)" "2" "the file holds the gap's opening and closing records"
+assert_eq "$(gap_records)" "2" "measuring f2 opened no new gap (still the 2 records)"
 if wait_until 30 reason_has "measurement(s) were refused"; then
     pass "the verdict names the closed gap: $(host_field h1 .verdict_reason)"
 else
@@ -209,7 +212,27 @@ else
     fail "the verifier did not find the log short of the PCR" "$(host_field h1 .verdict_reason)"
 fi
 assert_eq "$(host_field h1 .verdict)" "untrusted" "the host is untrusted"
-
 stop_verifier v
+
+# ---------------------------------------------------------------------------
+# (The verifier is stopped: its quotes must not reach the TPM between rig
+# stop's Shutdown(STATE) and the swtpm's exit.)
+section "TPM down while the gap is open: the gap cannot close, starts stay refused"
+fill
+refuse_one
+rm -f "$MNT/fill"
+LOG_SIZE=$(stat -c %s "$MNT/measurements.bin")
+expect_cmd 0 "rig stop 1 (swtpm exits)" "$T_RIG_CMD" stop "$RIG" 1
+expect_cmd 1 "the prestart hook with room but no TPM: refused" bash -c \
+    "printf '%s' '$STATE' | '$AGENT' hook --state-dir '$MNT'"
+assert_contains "$T_OUT" "the measurement log gap cannot be closed: the TPM is unavailable" \
+    "the hook says the gap cannot be closed without the TPM"
+assert_eq "$(stat -c %s "$MNT/measurements.bin")" "$LOG_SIZE" "nothing was written for it"
+expect_cmd 0 "rig start 1 --no-reset (TPM Resume)" "$T_RIG_CMD" start "$RIG" 1 --no-reset
+expect_cmd 1 "the prestart hook with the TPM back: refused only for its missing bundle" bash -c \
+    "printf '%s' '$STATE' | '$AGENT' hook --state-dir '$MNT'"
+assert_contains "$T_OUT" "cannot open the bundle directory" "the hook refuses for the missing bundle"
+assert_eq "$(gap_records)" "4" "the hook wrote the second gap's opening and closing records"
+
 stop_agent d
 finish
